@@ -138,7 +138,7 @@ function reachableModels(ops: Record<string, unknown>[], models: Map<string, Jso
     const name = queue.pop()!;
     if (out.has(name)) continue;
     const model = models.get(name);
-    if (!model) throw new Error(`model ${name} is referenced but not defined by the clients`);
+    if (!model) throw new Error(`model ${name} is referenced but not defined by the source (clients or --from document)`);
     out.set(name, model);
     scan(model);
   }

@@ -4,7 +4,7 @@
  * npm run specs:check   — fail, naming the differences, when the committed files differ from a fresh derivation.
  */
 import { readFileSync, writeFileSync, readdirSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { loadClientPackage } from './clients.js';
@@ -12,8 +12,8 @@ import { assemble, deriveFromClients, operationsFromOpenApi, type DerivedSpec, t
 import type { JsonSchema } from './types.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SPEC_FILE = join(ROOT, 'specs', 'dynamic-api.openapi.json');
-const MODELS_DIR = join(ROOT, 'schemas', 'models');
+let SPEC_FILE = join(ROOT, 'specs', 'dynamic-api.openapi.json');
+let MODELS_DIR = join(ROOT, 'schemas', 'models');
 export const SCHEMA_BASE = 'https://schemas.dynamic-conformance.invalid/';
 
 function fail(message: string): never {
@@ -56,11 +56,23 @@ function rendered(spec: DerivedSpec): Map<string, string> {
 function main(): void {
   const args = process.argv.slice(2);
   const check = args.includes('--check');
-  const fromIndex = args.indexOf('--from');
-  const from = fromIndex >= 0 ? args[fromIndex + 1] : undefined;
-  if (fromIndex >= 0 && !from) fail('--from needs a file: npm run specs:derive -- --from public-api.yaml');
-  const unknown = args.filter((a, i) => a !== '--check' && a !== '--from' && i !== fromIndex + 1);
-  if (unknown.length) fail(`unknown argument(s): ${unknown.join(' ')} (use --check or --from <file>)`);
+  const valueOf = (flag: string): string | undefined => {
+    const i = args.indexOf(flag);
+    if (i < 0) return undefined;
+    const v = args[i + 1];
+    if (!v || v.startsWith('--')) fail(`${flag} needs a value (e.g. npm run specs:derive -- --from public-api.yaml)`);
+    return v;
+  };
+  const from = valueOf('--from');
+  const out = valueOf('--out');
+  const known = new Set(['--check', '--from', '--out', from, out]);
+  const unknown = args.filter((a) => !known.has(a));
+  if (unknown.length) fail(`unknown argument(s): ${unknown.join(' ')} (use --check, --from <file>, --out <dir>)`);
+  if (out) {
+    SPEC_FILE = join(out, 'specs', 'dynamic-api.openapi.json');
+    MODELS_DIR = join(out, 'schemas', 'models');
+    mkdirSync(join(out, 'specs'), { recursive: true });
+  }
   const spec = derive(from);
   const files = rendered(spec);
   const existing = existsSync(MODELS_DIR) ? readdirSync(MODELS_DIR).map((f) => join(MODELS_DIR, f)) : [];
@@ -69,10 +81,10 @@ function main(): void {
   if (check) {
     const problems: string[] = [];
     for (const [file, text] of files) {
-      if (!existsSync(file)) problems.push(`missing: ${file.slice(ROOT.length + 1)}`);
-      else if (readFileSync(file, 'utf8') !== text) problems.push(`differs: ${file.slice(ROOT.length + 1)}${file === SPEC_FILE ? describeSpecDrift(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>, spec.document) : ''}`);
+      if (!existsSync(file)) problems.push(`missing: ${relative(ROOT, file)}`);
+      else if (readFileSync(file, 'utf8') !== text) problems.push(`differs: ${relative(ROOT, file)}${file === SPEC_FILE ? describeSpecDrift(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>, spec.document) : ''}`);
     }
-    for (const file of existing) if (!files.has(file)) problems.push(`stale: ${file.slice(ROOT.length + 1)} (no such model any more)`);
+    for (const file of existing) if (!files.has(file)) problems.push(`stale: ${relative(ROOT, file)} (no such model any more)`);
     if (problems.length) {
       process.stderr.write(`specs:check: the committed spec differs from a fresh derivation (${problems.length} file(s)); run npm run specs:derive and review:\n  ${problems.slice(0, 40).join('\n  ')}${problems.length > 40 ? `\n  … ${problems.length - 40} more` : ''}\n`);
       process.exit(1);
@@ -83,7 +95,7 @@ function main(): void {
   mkdirSync(MODELS_DIR, { recursive: true });
   for (const file of existing) if (!files.has(file)) rmSync(file);
   for (const [file, text] of files) writeFileSync(file, text);
-  process.stdout.write(`specs:derive: wrote specs/dynamic-api.openapi.json and ${spec.models.size} schemas — ${line}\n`);
+  process.stdout.write(`specs:derive: wrote ${relative(ROOT, SPEC_FILE)} and ${spec.models.size} schemas — ${line}\n`);
 }
 
 function describeSpecDrift(committed: Record<string, unknown>, fresh: Record<string, unknown>): string {
@@ -101,4 +113,8 @@ function describeSpecDrift(committed: Record<string, unknown>, fresh: Record<str
   return show('operations added', added) + show('operations removed', removed) + show('operations changed', changed);
 }
 
-main();
+try {
+  main();
+} catch (error) {
+  fail((error as Error).message);
+}

@@ -1,0 +1,21 @@
+/**
+ * The one table of checks: every rule id of specs/rules has exactly one check here (tests/unit/checks.test.ts
+ * proves the table and the catalogue agree). The conformance specs, the matrix and the mutation harness read it.
+ */
+import type { Check } from './types.js';
+import * as auth from './auth.js';
+
+export const CHECKS: readonly Check[] = [
+  auth.rejectsMissingCredentials,
+  auth.acceptsValidCredentials,
+];
+
+/** The registered check of a rule id. */
+export function checkFor(ruleId: string): Check | undefined {
+  return CHECKS.find((c) => c.rule === ruleId);
+}
+
+/** Checks whose rule id starts with the family prefix (AUTH, TOKEN, JWT, ERR, SCHEMA, RATE, SEC), in rule order. */
+export function checksOf(family: string): Check[] {
+  return CHECKS.filter((c) => c.rule.startsWith(`${family}-`)).sort((a, b) => a.rule.localeCompare(b.rule));
+}

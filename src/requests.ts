@@ -1,0 +1,108 @@
+/**
+ * Builds well-formed requests for any operation of the spec: path parameters (the configured environment, known ids,
+ * deterministic UUIDs), required query parameters and a schema-valid body from openapi-sampler, so that a check can
+ * change exactly one thing (the credential, an id, the body) and attribute the answer to it.
+ */
+import { createHash } from 'node:crypto';
+import OpenAPISampler from 'openapi-sampler';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import type { HeaderValue, HttpRequest } from './http.js';
+import { fillPath, type JsonSchema, type Operation } from './spec.js';
+
+/** A deterministic lowercase UUID (v4 layout) from a label: the same label gives the same id in every run. */
+export function uuidFrom(label: string): string {
+  const h = createHash('sha256').update(label).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function firstEnum(schema: JsonSchema, doc: OpenAPIV3_1.Document): string | number | boolean | undefined {
+  const ref = typeof schema.$ref === 'string' ? schema.$ref.split('/').pop() : undefined;
+  const resolved = ref ? ((doc.components?.schemas ?? {})[ref.replace(/\.schema\.json$/, '')] as JsonSchema | undefined) : schema;
+  const values = resolved?.enum as (string | number | boolean)[] | undefined;
+  return values?.[0];
+}
+
+export interface RequestOptions {
+  /** The Authorization header value (undefined = no header). */
+  authorization?: HeaderValue | undefined;
+  /** Extra or replacement headers. */
+  headers?: [string, HeaderValue][] | undefined;
+  /** Overrides for path parameters. */
+  pathParams?: Record<string, string> | undefined;
+  query?: Record<string, string | string[]> | undefined;
+  /** Replaces the body (null = no body). */
+  body?: unknown;
+  rawBody?: string | Buffer | undefined;
+  localAddress?: string | undefined;
+  on429?: 'return' | 'retry' | undefined;
+}
+
+export class RequestFactory {
+  private readonly bodies = new Map<string, unknown>();
+
+  constructor(
+    private readonly doc: OpenAPIV3_1.Document,
+    private readonly environmentId: string,
+    /** Known ids of existing resources, by parameter name (e.g. userId). */
+    private readonly knownIds: Record<string, string> = {},
+  ) {}
+
+  /** Path parameter values: the environment under test, known ids, else a deterministic UUID or the first enum value. */
+  pathParams(op: Operation, overrides: Record<string, string> = {}): Record<string, string> {
+    const values: Record<string, string> = {};
+    for (const p of op.parameters.filter((x) => x.in === 'path')) {
+      if (overrides[p.name] !== undefined) values[p.name] = overrides[p.name]!;
+      else if (p.name === 'environmentId') values[p.name] = this.environmentId;
+      else if (this.knownIds[p.name]) values[p.name] = this.knownIds[p.name]!;
+      else if (p.schema.format === 'uuid') values[p.name] = uuidFrom(`${op.operationId}:${p.name}`);
+      else {
+        const e = firstEnum(p.schema, this.doc);
+        values[p.name] = e === undefined ? `sample-${p.name}` : String(e);
+      }
+    }
+    return values;
+  }
+
+  /** A schema-valid sample body (openapi-sampler, required fields only), cached per operation. */
+  body(op: Operation): unknown {
+    if (!op.requestBody) return undefined;
+    if (!this.bodies.has(op.key)) {
+      const item = (this.doc.paths?.[op.path] as Record<string, OpenAPIV3_1.OperationObject> | undefined)?.[op.method.toLowerCase()];
+      const media = Object.values((item?.requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content ?? {})[0];
+      const sample: unknown = media?.schema ? OpenAPISampler.sample(media.schema as never, { skipReadOnly: true, skipNonRequired: true, quiet: true }, this.doc) : {};
+      this.bodies.set(op.key, sample);
+    }
+    return structuredClone(this.bodies.get(op.key));
+  }
+
+  /** Required query parameters with sample values. */
+  query(op: Operation): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const p of op.parameters.filter((x) => x.in === 'query' && x.required)) {
+      const e = firstEnum(p.schema, this.doc);
+      out[p.name] = e !== undefined ? String(e) : p.schema.type === 'number' || p.schema.type === 'integer' ? '1' : p.schema.type === 'boolean' ? 'true' : p.schema.format === 'date-time' ? '2026-01-01T00:00:00Z' : 'sample';
+    }
+    return out;
+  }
+
+  /** A well-formed request for the operation, with exactly the given changes. */
+  build(op: Operation, options: RequestOptions = {}): HttpRequest {
+    const headers: [string, HeaderValue][] = [['accept', 'application/json']];
+    if (options.authorization !== undefined) headers.push(['authorization', options.authorization]);
+    for (const p of op.parameters.filter((x) => x.in === 'header' && x.required)) headers.push([p.name, 'sample']);
+    headers.push(...(options.headers ?? []));
+    const wantsBody = op.requestBody !== undefined && options.body !== null;
+    const body = options.body !== undefined && options.body !== null ? options.body : wantsBody ? this.body(op) : undefined;
+    const isForm = op.requestBody?.contentType === 'application/x-www-form-urlencoded';
+    return {
+      method: op.method,
+      path: fillPath(op.path, this.pathParams(op, options.pathParams)),
+      query: { ...this.query(op), ...(options.query ?? {}) },
+      headers: isForm && body !== undefined && options.rawBody === undefined ? [...headers, ['content-type', 'application/x-www-form-urlencoded']] : headers,
+      body: isForm ? undefined : body,
+      rawBody: options.rawBody ?? (isForm && body !== undefined ? new URLSearchParams(body as Record<string, string>).toString() : undefined),
+      localAddress: options.localAddress,
+      on429: options.on429,
+    };
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Builds the per-worker suite (config, spec, schemas, credentials, client) and runs one check into a CheckResult.
+ */
+import { loadConfig, type SuiteConfig } from './config.js';
+import { MockControl, liveCredentials, mockCredentials, type Credentials, type MockSeed } from './credentials.js';
+import { HttpClient, type HttpResponse } from './http.js';
+import { RequestFactory } from './requests.js';
+import { schemas, type SchemaRegistry } from './schemas.js';
+import { loadSpec, type LoadedSpec } from './spec.js';
+import { fcSettings, type FcSettings } from './fc.js';
+import { redact } from './redact.js';
+import type { Check, CheckContext, CheckResult, Outcome } from './checks/types.js';
+
+export interface Suite {
+  config: SuiteConfig;
+  spec: LoadedSpec;
+  schemas: SchemaRegistry;
+  credentials: Credentials;
+  client: HttpClient;
+  requests: RequestFactory;
+  mock: MockControl | undefined;
+  seed: MockSeed | undefined;
+  fc: FcSettings;
+  workerIndex: number;
+}
+
+/** Creates the suite for one worker; the mock's credentials come only from its control API. */
+export async function createSuite(workerIndex = 0, apiUrlOverride?: string): Promise<Suite> {
+  const loaded = loadConfig();
+  const config = apiUrlOverride ? { ...loaded, apiUrl: apiUrlOverride } : loaded;
+  const spec = loadSpec(config.docsProfile);
+  const registry = schemas();
+  const mock = config.target === 'mock' ? new MockControl(config.apiUrl) : undefined;
+  let credentials: Credentials;
+  let seed: MockSeed | undefined;
+  if (mock) ({ credentials, seed } = await mockCredentials(mock));
+  else credentials = liveCredentials(config);
+  const client = new HttpClient({
+    baseUrl: config.apiUrl,
+    requestBudget: config.requestBudget,
+    rateLimited: mock ? { kind: 'advance-mock-clock', controlUrl: mock.url } : { kind: 'wait', maxWaitSeconds: 60, maxRetries: 2 },
+    allowCredentialInUrl: config.target === 'mock',
+  });
+  const knownIds: Record<string, string> = {};
+  if (credentials.userId) knownIds.userId = credentials.userId;
+  if (credentials.projectId) knownIds.projectId = credentials.projectId;
+  return { config, spec, schemas: registry, credentials, client, requests: new RequestFactory(spec.document, credentials.environmentId, knownIds), mock, seed, fc: fcSettings(config), workerIndex };
+}
+
+/** Loopback source addresses for the mock target: worker w uses 127.(10+w).x.y, rotating. */
+function addressRotation(suite: Suite): () => string | undefined {
+  if (suite.config.target !== 'mock' || !/^http:\/\/127\.0\.0\.1[:/]/.test(suite.config.apiUrl)) return () => undefined;
+  let n = 0;
+  const second = 10 + (suite.workerIndex % 200);
+  return () => {
+    n = (n + 1) % 64_000;
+    return `127.${second}.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
+  };
+}
+
+/** Runs one check and collects its outcomes; never throws for a rule violation (the verdict is the caller's). */
+export async function runCheck(suite: Suite, check: Check, log: (line: string) => void = () => undefined): Promise<CheckResult> {
+  const rule = suite.spec.rulesById.get(check.rule);
+  if (!rule) throw new Error(`check for unknown rule ${check.rule} (not in specs/rules)`);
+  const outcomes: Outcome[] = [];
+  const started = performance.now();
+  const sentBefore = suite.client.requestsSent;
+  suite.client.takeExchanges();
+  const seqs = (r?: HttpResponse | HttpResponse[]): number[] | undefined => (r === undefined ? undefined : (Array.isArray(r) ? r : [r]).map((x) => x.exchange.seq));
+  const push = (o: Outcome): void => {
+    outcomes.push(o.reason === undefined ? o : { ...o, reason: redact(o.reason) });
+  };
+  const ctx: CheckContext = {
+    rule, config: suite.config, spec: suite.spec, schemas: suite.schemas, credentials: suite.credentials,
+    client: suite.client, requests: suite.requests, mock: suite.mock, fc: suite.fc,
+    operations: suite.spec.operations.filter((op) => !rule.appliesTo.auth || rule.appliesTo.auth.includes(op.auth)),
+    sourceAddress: addressRotation(suite),
+    pass: (subject, response) => push({ rule: rule.id, subject, status: 'pass', ...(response ? { exchanges: seqs(response)! } : {}) }),
+    fail: (subject, reason, response) => push({ rule: rule.id, subject, status: 'fail', reason, ...(response ? { exchanges: seqs(response)! } : {}) }),
+    skip: (subject, reason) => push({ rule: rule.id, subject, status: 'skip', reason }),
+    inconclusive: (subject, reason, response) => push({ rule: rule.id, subject, status: 'inconclusive', reason, ...(response ? { exchanges: seqs(response)! } : {}) }),
+    log: (line) => log(redact(line)),
+  };
+  await check.run(ctx);
+  const exchanges = suite.client.takeExchanges();
+  const wanted = new Set(outcomes.filter((o) => o.status !== 'pass').flatMap((o) => o.exchanges ?? []));
+  return {
+    rule, outcomes,
+    exchanges: exchanges.filter((e) => wanted.has(e.seq)).slice(0, 50),
+    requests: suite.client.requestsSent - sentBefore,
+    ms: performance.now() - started,
+  };
+}
+
+/** Runs `fn` over items with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}

@@ -1,0 +1,125 @@
+/**
+ * The data layer (specs/, schemas/): every $ref resolves, every schema compiles strict, the OpenAPI document is valid
+ * OAS 3.1, the operation set equals the pinned clients' non-OPTIONS set, and the catalogues are well formed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { ROOT } from '../../src/config.js';
+import { SchemaRegistry } from '../../src/schemas.js';
+import { loadSpec, SCHEMA_BASE } from '../../src/spec.js';
+import { loadClientPackage } from '../../scripts/derive/clients.js';
+
+const spec = loadSpec('docs-2026');
+const registry = new SchemaRegistry();
+
+test('every schema file has an $id and compiles in strict mode; every $ref resolves', () => {
+  const files = readdirSync(join(ROOT, 'schemas'), { recursive: true }).filter((f) => String(f).endsWith('.schema.json'));
+  assert.equal(registry.ids.length, files.length);
+  assert.ok(registry.ids.length > 700, `expected > 700 schemas, got ${registry.ids.length}`);
+  for (const id of registry.ids) assert.equal(typeof registry.byId(id), 'function', id);
+});
+
+test('an unknown schema id is an error at load, not a silent pass', () => {
+  assert.throws(() => registry.byId(`${SCHEMA_BASE}models/NoSuchModel.schema.json`), /unknown schema id/);
+});
+
+test('the OpenAPI document is valid OpenAPI 3.1', async () => {
+  const validator = new Validator();
+  const result = await validator.validate(JSON.parse(readFileSync(join(ROOT, 'specs', 'dynamic-api.openapi.json'), 'utf8')) as Parameters<Validator['validate']>[0]);
+  assert.equal(validator.version, '3.1');
+  assert.equal(result.valid, true, JSON.stringify(result.errors)?.slice(0, 2000));
+});
+
+test('the operation set equals the pinned clients\' non-OPTIONS set: 412 (189 admin, 223 /sdk)', () => {
+  const modules = join(ROOT, 'node_modules', '@dynamic-labs');
+  const keys = new Set<string>();
+  for (const pkg of ['sdk-api', 'sdk-api-core']) for (const op of loadClientPackage(join(modules, pkg)).operations) if (op.method !== 'OPTIONS') keys.add(`${op.method} ${op.path}`);
+  const ours = new Set(spec.operations.map((o) => o.key));
+  assert.equal(keys.size, 412);
+  assert.deepEqual([...ours].sort(), [...keys].sort());
+  assert.equal(spec.operations.filter((o) => o.surface === 'admin').length, 189);
+  assert.equal(spec.operations.filter((o) => o.surface === 'sdk').length, 223);
+});
+
+test('every operation has an operationId, a tag, an auth class and $ref success schemas for JSON', () => {
+  const ids = new Set<string>();
+  for (const op of spec.operations) {
+    assert.ok(op.operationId && !ids.has(op.operationId), `unique operationId: ${op.key}`);
+    ids.add(op.operationId);
+    assert.ok(op.tag, `tag: ${op.key}`);
+    assert.ok(['api-token', 'user-jwt', 'none'].includes(op.auth), `auth: ${op.key}`);
+    if (op.surface === 'admin') assert.equal(op.auth, 'api-token', `admin operations take API tokens: ${op.key}`);
+    for (const p of op.parameters.filter((x) => x.in === 'path' && /^(environmentId|userId|projectId|organizationId|tokenId|webhookId)$/.test(x.name))) {
+      assert.equal(p.schema.format, 'uuid', `${p.name} of ${op.key} is a uuid`);
+    }
+    for (const status of [400, 404, 422, 429, 500]) assert.ok(op.documentedStatuses.includes(status), `${op.key} documents ${status}`);
+    if (op.auth !== 'none') for (const status of [401, 403]) assert.ok(op.documentedStatuses.includes(status), `${op.key} documents ${status}`);
+  }
+  const corrected = spec.operations.filter((o) => o.surface === 'admin' && (spec.document.paths?.[o.path] as Record<string, Record<string, unknown>>)[o.method.toLowerCase()]?.['x-dynamic-declared-security'] === 'none');
+  assert.equal(corrected.length, 63, 'the 63 admin operations the clients leave without security are corrected by the overlay');
+});
+
+test('every rule has a unique id, a source, a level and validates against schemas/meta/rule.schema.json', () => {
+  assert.ok(spec.rules.length >= 40, `at least 40 rules, got ${spec.rules.length}`);
+  const ids = new Set<string>();
+  for (const rule of spec.rules) {
+    assert.ok(!ids.has(rule.id), `duplicate rule id ${rule.id}`);
+    ids.add(rule.id);
+    const v = registry.validate(`${SCHEMA_BASE}meta/rule.schema.json`, rule);
+    assert.ok(v.valid, `${rule.id}: ${v.errors.join('; ')}`);
+  }
+});
+
+test('every fault names an existing rule and validates against schemas/meta/fault.schema.json', () => {
+  assert.ok(spec.faults.length >= 30);
+  const ids = new Set<string>();
+  for (const fault of spec.faults) {
+    assert.ok(!ids.has(fault.id), `duplicate fault ${fault.id}`);
+    ids.add(fault.id);
+    assert.ok(spec.rulesById.has(fault.rule), `${fault.id} names unknown rule ${fault.rule}`);
+    assert.ok(registry.validate(`${SCHEMA_BASE}meta/fault.schema.json`, fault).valid, fault.id);
+  }
+});
+
+test('both docs profiles load, validate, and exactly one is the default (docs-2026)', () => {
+  const profiles = spec.profiles;
+  assert.deepEqual(profiles.map((p) => p.id), ['docs-2025', 'docs-2026']);
+  for (const p of profiles) {
+    const v = registry.validate(`${SCHEMA_BASE}profiles/docs-profile.schema.json`, p);
+    assert.ok(v.valid, `${p.id}: ${v.errors.join('; ')}`);
+    registry.byId(p.token.schema);
+    registry.byId(p.tooManyRequests.schema);
+    assert.ok(registry.validate(p.tooManyRequests.schema, p.tooManyRequests.body).valid, `${p.id}: its 429 body matches its own schema`);
+    const policies = new Set(spec.operations.flatMap((o) => o.policies));
+    for (const id of policies) assert.ok((p).rateLimits[id], `${p.id} defines policy ${id}`);
+  }
+  assert.deepEqual(profiles.filter((p) => p.default).map((p) => p.id), ['docs-2026']);
+  assert.throws(() => loadSpec('docs-1999'), /DYNAMIC_DOCS_PROFILE 'docs-1999' is not one of docs-2025, docs-2026/);
+});
+
+test('specs:derive --from accepts an official-style OpenAPI 3.0 YAML and applies the same overlay', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const out = mkdtempSync(join(tmpdir(), 'derive-'));
+  const stdout = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/derive/index.ts'), '--from', join(ROOT, 'tests/unit/fixtures/public-api.sample.yaml'), '--out', out], { encoding: 'utf8' });
+  assert.match(stdout, /3 operations \(1 admin, 2 \/sdk; api-token 1, user-jwt 1, none 1; 1 admin auth corrections\)/);
+  const doc = JSON.parse(readFileSync(join(out, 'specs', 'dynamic-api.openapi.json'), 'utf8')) as { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>>; components: { schemas: Record<string, Record<string, unknown>> } };
+  assert.equal(doc.openapi, '3.1.0');
+  assert.equal(doc.paths['/environments/{environmentId}/webhooks']!.get!['x-dynamic-auth'], 'api-token');
+  assert.equal(doc.paths['/sdk/{environmentId}/users']!.put!['x-dynamic-auth'], 'user-jwt');
+  assert.deepEqual((doc.components.schemas.updateSelfRequestBody!.properties as Record<string, { type: unknown }>).alias!.type, ['string', 'null']);
+  const bad = (() => {
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/derive/index.ts'), '--from', join(ROOT, 'package.json'), '--out', out], { encoding: 'utf8', stdio: 'pipe' });
+      return '';
+    } catch (error) {
+      return String((error as { stderr?: string }).stderr);
+    }
+  })();
+  assert.match(bad, /is not an OpenAPI document/);
+  assert.doesNotMatch(bad, /\n\s+at /, 'a readable message, not a stack trace');
+});
