@@ -28,3 +28,6 @@ export const acceptsValidCredentials: Check = {
     }, 'valid credentials');
   },
 };
+
+/** Every AUTH-* check, in rule order. */
+export const AUTH_CHECKS: Check[] = [rejectsMissingCredentials, acceptsValidCredentials];

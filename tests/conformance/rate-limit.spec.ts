@@ -1,0 +1,7 @@
+import { test } from '../../src/fixtures.js';
+import { checksOf } from '../../src/checks/index.js';
+import { ruleTitle } from '../../src/titles.js';
+
+test.describe('rate limits', () => {
+  for (const check of checksOf('RATE')) test(ruleTitle(check.rule), ({ conformance }) => conformance.check(check).then(() => undefined));
+});
