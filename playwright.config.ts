@@ -2,6 +2,7 @@
  * Playwright configuration: one `conformance` project (all rule families but rate limits) and a serial `rate-limit`
  * project with its own mock instance, so its exact counts and clock moves never disturb the other checks.
  */
+import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { ConfigError, loadConfig, type SuiteConfig } from './src/config.js';
 
@@ -35,11 +36,12 @@ export default defineConfig<object, { apiUrlOverride: string | undefined }>({
   retries: 0,
   workers: 2,
   timeout: 120_000,
+  outputDir: join(config.outputDir, 'test-results'),
   reporter: [
     ['list'],
-    ['junit', { outputFile: 'test-results/junit.xml' }],
-    ['html', { outputFolder: 'playwright-report', open: 'never' }],
-    ['./src/report/matrix-reporter.ts', { outputFolder: 'conformance-report' }],
+    ['junit', { outputFile: join(config.outputDir, 'test-results', 'junit.xml') }],
+    ['html', { outputFolder: join(config.outputDir, 'playwright-report'), open: 'never' }],
+    ['./src/report/matrix-reporter.ts', { outputFolder: join(config.outputDir, 'conformance-report') }],
   ],
   use: {
     // SEC-005: no traces whenever real credentials are in use; the suite's client is not traced anyway.

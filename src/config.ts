@@ -43,6 +43,8 @@ export interface SuiteConfig {
   rateLimitBudget: number | undefined;
   requestBudget: number;
   ci: boolean;
+  /** Where test-results/, playwright-report/ and conformance-report/ go (CONFORMANCE_OUTPUT_DIR, default: the project root). */
+  outputDir: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -131,6 +133,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): SuiteConfig {
     rateLimitBudget: budgetRaw === undefined ? undefined : int(env, 'DYNAMIC_RATE_LIMIT_BUDGET', 0, 1, 1000),
     requestBudget: int(env, 'DYNAMIC_REQUEST_BUDGET', target === 'live' ? 5_000 : 10_000_000, 1, 100_000_000),
     ci,
+    outputDir: optional(env, 'CONFORMANCE_OUTPUT_DIR') ?? ROOT,
   };
 }
 

@@ -5,7 +5,7 @@
  * It reads only the redacted `conformance-outcomes` and `exchanges (redacted)` attachments, and redacts again.
  */
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import { loadConfig, ROOT } from '../config.js';
 import { loadSpec, type Rule } from '../spec.js';
@@ -58,7 +58,8 @@ export default class MatrixReporter implements Reporter {
   private readonly outDir: string;
 
   constructor(options: { outputFolder?: string } = {}) {
-    this.outDir = join(ROOT, options.outputFolder ?? 'conformance-report');
+    const folder = options.outputFolder ?? 'conformance-report';
+    this.outDir = isAbsolute(folder) ? folder : join(ROOT, folder);
   }
 
   onBegin(): void {
