@@ -58,7 +58,7 @@ export default class MatrixReporter implements Reporter {
   private readonly outDir: string;
 
   constructor(options: { outputFolder?: string } = {}) {
-    const folder = options.outputFolder ?? 'conformance-report';
+    const folder = options.outputFolder ?? join(loadConfig().outputDir, 'conformance-report');
     this.outDir = isAbsolute(folder) ? folder : join(ROOT, folder);
   }
 
