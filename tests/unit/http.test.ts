@@ -1,0 +1,97 @@
+/** The suite's HTTP client: redacted exchanges, replay lines without values, guards (SEC-002, SEC-004), budget, 429 policy. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BudgetExceededError, HttpClient, bearer } from '../../src/http.js';
+import { Secret } from '../../src/redact.js';
+
+let server: Server;
+let base: string;
+let seenAuthorization: string[] = [];
+let limited = 0;
+
+before(async () => {
+  server = createServer((req, res) => {
+    const auth = req.headers.authorization;
+    if (auth) seenAuthorization.push(auth);
+    if (req.url?.startsWith('/api/v0/redirect')) {
+      res.writeHead(302, { location: `${base}/api/v0/landing` }).end();
+      return;
+    }
+    if (req.url?.startsWith('/api/v0/limited') && limited++ < 1) {
+      res.writeHead(429, { 'retry-after': '1' }).end('{"error":"Too many requests"}');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echo: auth ?? null, raw: req.rawHeaders.filter((_, i) => i % 2 === 0) }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => new Promise<void>((r) => server.close(() => r())));
+
+const token = new Secret(`dyn_${'Zz9'.repeat(18)}xy`, 'DYNAMIC_API_TOKEN');
+const client = (budget = 100): HttpClient => new HttpClient({ baseUrl: `${base}/api/v0`, requestBudget: budget, rateLimited: { kind: 'wait', maxWaitSeconds: 2, maxRetries: 1 }, allowCredentialInUrl: false });
+
+test('exchanges and curl lines never carry the credential, even when the server echoes it', async () => {
+  const c = client();
+  const res = await c.send({ method: 'GET', path: '/x', headers: [['authorization', bearer(token)]] });
+  assert.equal(res.status, 200);
+  const recorded = JSON.stringify(c.takeExchanges());
+  assert.ok(!recorded.includes(token.reveal()), 'exchange is redacted');
+  assert.match(res.exchange.curl, /authorization: Bearer \$DYNAMIC_API_TOKEN/i);
+  assert.ok(!res.exchange.curl.includes(token.reveal()));
+  await c.close();
+});
+
+test('repeated header names are sent as repeated lines', async () => {
+  const c = client();
+  const res = await c.send({ method: 'GET', path: '/x', headers: [['authorization', 'Bearer a'], ['authorization', 'Bearer b']] });
+  assert.deepEqual((res.json as { raw: string[] }).raw.filter((h) => h.toLowerCase() === 'authorization').length, 2);
+  await c.close();
+});
+
+test('SEC-002: a credential-shaped value in the URL is refused before sending', async () => {
+  const c = client();
+  await assert.rejects(c.send({ method: 'GET', path: '/x', query: { token: token.reveal() } }), /refusing to send a credential-shaped value in a URL/);
+  await assert.rejects(c.send({ method: 'GET', path: '/x', query: { access_token: token.reveal() }, credentialInUrl: true }), /refusing/, 'only allowed when the client allows it (mock target)');
+  await c.close();
+});
+
+test('SEC-004: redirects are not followed, so Authorization never travels to a second location', async () => {
+  seenAuthorization = [];
+  const c = client();
+  const res = await c.send({ method: 'GET', path: '/redirect', headers: [['authorization', bearer(token)]] });
+  assert.equal(res.status, 302);
+  assert.equal(seenAuthorization.length, 1);
+  await c.close();
+});
+
+test('the request budget stops the run with a readable error', async () => {
+  const c = client(1);
+  await c.send({ method: 'GET', path: '/x' });
+  await assert.rejects(c.send({ method: 'GET', path: '/x' }), (e: unknown) => e instanceof BudgetExceededError && /DYNAMIC_REQUEST_BUDGET/.test(e.message));
+  await c.close();
+});
+
+test('live policy: a 429 is retried after Retry-After (waits at least that long)', async () => {
+  limited = 0;
+  const c = client();
+  const t0 = Date.now();
+  const res = await c.send({ method: 'GET', path: '/limited' });
+  assert.equal(res.status, 200);
+  assert.ok(Date.now() - t0 >= 1000, 'waited Retry-After');
+  limited = 0;
+  const seen = await c.send({ method: 'GET', path: '/limited', on429: 'return' });
+  assert.equal(seen.status, 429, 'rate-limit checks see the 429 itself');
+  await c.close();
+});
+
+test('a transport error is an exchange with status 0 and a redacted message', async () => {
+  const c = new HttpClient({ baseUrl: 'http://127.0.0.1:9/api/v0', requestBudget: 10, rateLimited: { kind: 'none' }, allowCredentialInUrl: false });
+  const res = await c.send({ method: 'GET', path: '/x', headers: [['authorization', bearer(token)]] });
+  assert.equal(res.status, 0);
+  assert.ok(res.exchange.error);
+  assert.ok(!JSON.stringify(res.exchange).includes(token.reveal()));
+  await c.close();
+});
