@@ -1,0 +1,126 @@
+/**
+ * npm run bench — writes bench/results.md. Everything is measured in the same run on this machine, so the ratios hold
+ * on a noisy machine: the whole conformance run against the mock (wall time, generated requests/s), the suite's HTTP
+ * client vs Playwright's request API against the same bare node:http server, the mock vs bare node:http (via
+ * scripts/bench-mock.ts), and the fast mutation run. Medians over repeated runs, min–max shown.
+ *
+ *   npm run bench                 3 repetitions
+ *   npm run bench -- --quick      1 repetition, shorter client runs
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request as playwrightRequest } from '@playwright/test';
+import { HttpClient } from '../src/http.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const quick = process.argv.includes('--quick');
+const REPEATS = quick ? 1 : 3;
+
+interface Stat { median: number; min: number; max: number }
+function stat(values: number[]): Stat {
+  const s = [...values].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
+}
+const fmt = (s: Stat, digits = 0): string => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+
+function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; seconds: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', () => undefined);
+    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, seconds: (performance.now() - t0) / 1000 }));
+  });
+}
+
+async function conformanceRun(i: number): Promise<{ seconds: number; requests: number; code: number }> {
+  const out = `/tmp/bench-conformance-${i}`;
+  const r = await run('npx', ['playwright', 'test', '--project=conformance', '--reporter=./src/report/matrix-reporter.ts'], { CONFORMANCE_OUTPUT_DIR: out, MOCK_PORT: '4410', CI: '' });
+  const report = JSON.parse(readFileSync(join(out, 'conformance-report', 'report.json'), 'utf8')) as { counts: { requests: number } };
+  return { seconds: r.seconds, requests: report.counts.requests, code: r.code };
+}
+
+/** Requests per second of one client against the same server for a fixed time. */
+async function clients(seconds: number): Promise<{ suite: number; playwright: number; playwrightParallel: number }> {
+  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const measure = async (send: () => Promise<void>, concurrency: number): Promise<number> => {
+    let n = 0;
+    const end = performance.now() + seconds * 1000;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await send();
+        n += 1;
+      }
+    }));
+    return n / seconds;
+  };
+  const client = new HttpClient({ baseUrl: `${base}/api/v0`, requestBudget: Number.MAX_SAFE_INTEGER, rateLimited: { kind: 'none' }, allowCredentialInUrl: false }, 10);
+  const suite = await measure(async () => {
+    await client.send({ method: 'GET', path: '/x', headers: [['authorization', 'Bearer x']] });
+  }, 16);
+  await client.close();
+  const ctx = await playwrightRequest.newContext({ baseURL: base });
+  const pwSend = async (): Promise<void> => {
+    const res = await ctx.get('/api/v0/x', { headers: { authorization: 'Bearer x' } });
+    await res.body();
+    await res.dispose();
+  };
+  const playwright = await measure(pwSend, 1);
+  const playwrightParallel = await measure(pwSend, 16);
+  await ctx.dispose();
+  await new Promise<void>((r) => server.close(() => r()));
+  return { suite, playwright, playwrightParallel };
+}
+
+async function main(): Promise<void> {
+  mkdirSync(join(ROOT, 'bench'), { recursive: true });
+  const lines: string[] = [];
+  const node = process.version;
+  lines.push('# Benchmark results', '', `Generated ${new Date().toISOString()} by \`npm run bench\`${quick ? ' --quick' : ''}.`, '',
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${node}. Each figure is the median of ${REPEATS} run(s), min–max in brackets; all measured in this one run.`, '');
+
+  process.stdout.write('bench: HTTP clients…\n');
+  const c = [];
+  for (let i = 0; i < REPEATS; i += 1) c.push(await clients(quick ? 2 : 3));
+  const suite = stat(c.map((x) => x.suite));
+  const pw = stat(c.map((x) => x.playwright));
+  const pwPar = stat(c.map((x) => x.playwrightParallel));
+  lines.push('## Suite client vs Playwright request API', '', 'Same bare node:http server on loopback, GET with an Authorization header.', '',
+    '| client | req/s |', '|---|---|', `| suite client (undici pool, concurrency 16) | ${fmt(suite)} |`, `| Playwright request, sequential (as in a test) | ${fmt(pw)} |`, `| Playwright request, concurrency 16 | ${fmt(pwPar)} |`, '',
+    `Ratio suite / Playwright sequential: **${(suite.median / pw.median).toFixed(1)}×** (goal ≥ 5×); vs Playwright concurrent: ${(suite.median / pwPar.median).toFixed(1)}×.`, '');
+
+  process.stdout.write('bench: full conformance runs…\n');
+  const runs = [];
+  for (let i = 0; i < REPEATS; i += 1) runs.push(await conformanceRun(i));
+  const wall = stat(runs.map((r) => r.seconds));
+  const reqs = stat(runs.map((r) => r.requests));
+  const rps = stat(runs.map((r) => r.requests / r.seconds));
+  lines.push('## Whole conformance run against the mock', '', '`npx playwright test --project=conformance` (every operation, every applicable rule; Playwright start-up and the mock start included).', '',
+    '| measure | value |', '|---|---|', `| wall time (s) | ${fmt(wall, 1)} |`, `| generated requests | ${fmt(reqs)} |`, `| requests/s over the wall time | ${fmt(rps)} |`, `| exit codes | ${runs.map((r) => r.code).join(', ')} |`, '',
+    `Goal: ≤ 60 s with ≥ 10,000 generated requests — ${wall.median <= 60 && reqs.median >= 10_000 ? '**met**' : '**not met**'}.`, '');
+
+  process.stdout.write('bench: mock vs bare node:http…\n');
+  const mock = await run(process.execPath, ['--import', 'tsx', 'scripts/bench-mock.ts']);
+  lines.push('## Mock vs bare node:http', '', '```', mock.stdout.trim(), '```', '');
+
+  process.stdout.write('bench: fast mutation run…\n');
+  const mutants = await run(process.execPath, ['--import', 'tsx', 'scripts/mutants.ts', '--fast']);
+  const score = /mutation score: (\d+\/\d+)/.exec(mutants.stdout)?.[1] ?? 'n/a';
+  lines.push('## Mutation run (fast set)', '', `\`npm run mutants:fast\`: ${mutants.seconds.toFixed(1)} s wall, score ${score}, exit ${mutants.code}.`, '');
+
+  writeFileSync(join(ROOT, 'bench', 'results.md'), `${lines.join('\n')}\n`);
+  process.stdout.write(`${lines.join('\n')}\n→ bench/results.md\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${(error as Error).message}\n`);
+  process.exit(2);
+});
