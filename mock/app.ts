@@ -1,0 +1,570 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import type { Socket } from 'node:net';
+import { Authenticator, authorizationValues } from './auth.js';
+import type { AuthResult, Principal } from './auth.js';
+import { BODY_LIMIT, MAX_JSON_DEPTH, announcesBody, decodeUtf8, jsonDepth, readBody } from './body.js';
+import { MockClock } from './clock.js';
+import { ControlApi } from './control.js';
+import { FaultSet, checkFaultCatalogue, firstUnknownFault } from './faults.js';
+import type { FaultId } from './faults.js';
+import { Handlers } from './handlers.js';
+import type { Reply } from './handlers.js';
+import { KeyRing } from './keyring.js';
+import { BodyMutations } from './mutate.js';
+import type { Charge, LimitCheck } from './ratelimit.js';
+import { RateLimiter } from './ratelimit.js';
+import { JSON_TYPE, TEXT_TYPE, send } from './respond.js';
+import type { Headers } from './respond.js';
+import { Router } from './router.js';
+import { Samples } from './samples.js';
+import { SchemaRegistry } from './schemas.js';
+import { buildSeed } from './seed.js';
+import type { SeedData } from './seed.js';
+import { loadSpec } from './spec.js';
+import type { DocsProfile, OperationInfo, SpecBundle } from './spec.js';
+import { Store } from './store.js';
+import { ParamValidation, bodyError } from './validate.js';
+
+/** Settings of the mock (ARCHITECTURE.md "Settings"); `mock/server.ts` maps `MOCK_*` variables onto these. */
+export interface MockOptions {
+  /** TCP port; 0 picks a free one. Default 4010. */
+  readonly port?: number;
+  /** Loopback address to listen on. Default 127.0.0.1. */
+  readonly host?: string;
+  /** `MOCK_SEED`. Default '1'. */
+  readonly seed?: string;
+  /** Docs profile id. Default 'docs-2026'. */
+  readonly profile?: string;
+  /** Faults active at start. */
+  readonly faults?: readonly string[];
+  /** Serve `/__mock/`. Default true. */
+  readonly control?: boolean;
+  /** Socket address whose `X-Forwarded-For` is honoured (RATE-011). */
+  readonly trustedProxy?: string;
+  /** Mock clock start, epoch seconds. Default 1767225600 (2026-01-01). */
+  readonly startTime?: number;
+  /** Bound of rate-limit buckets kept in memory. Default 100,000. */
+  readonly maxRateLimitKeys?: number;
+  /** Loaded spec (tests share one to save time). */
+  readonly spec?: SpecBundle;
+  /** Loaded schema registry (tests share one to save time). */
+  readonly registry?: SchemaRegistry;
+}
+
+/** A running mock. */
+export interface MockServer {
+  readonly server: Server;
+  /** Origin, e.g. `http://127.0.0.1:4010` (the API is below `/api/v0`). */
+  readonly url: string;
+  /** Resolves when the environment signing keys are derived (requests that need them wait by themselves). */
+  readonly ready: Promise<void>;
+  readonly state: MockState;
+  close(): Promise<void>;
+}
+
+/** Default settings (ARCHITECTURE.md). */
+export const DEFAULTS = { port: 4010, host: '127.0.0.1', seed: '1', profile: 'docs-2026', startTime: 1767225600 } as const;
+
+const BASE = '/api/v0';
+const CONTROL = '/__mock';
+const GLOBAL_POLICIES: ReadonlySet<string> = new Set(['sdk-ip', 'sdk-environment', 'admin-ip', 'admin-environment']);
+const NOT_FOUND_BODY = { error: 'Not found', code: 'not_found' };
+const ROUTE_NOT_FOUND = JSON.stringify({ error: 'Route not found', code: 'route_not_found' });
+const METHOD_NOT_ALLOWED = JSON.stringify({ error: 'Method not allowed' });
+
+interface PolicyPlan {
+  readonly id: string;
+  readonly endpoint: boolean;
+  readonly key: readonly ('ip' | 'environment' | 'wallet')[];
+  readonly windows: readonly { readonly limit: number; readonly seconds: number }[];
+}
+
+/** Per-request context carried through the pipeline. */
+interface Ctx {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly op: OperationInfo;
+  readonly params: Readonly<Record<string, string>>;
+  readonly badEncoding: readonly string[];
+  readonly query: URLSearchParams | undefined;
+  charges: readonly Charge[];
+  principal: Principal | undefined;
+  authorization: readonly string[];
+}
+
+/** Everything a running mock holds; exposed for in-process tests and the control API. */
+export class MockState {
+  readonly spec: SpecBundle;
+  readonly profile: DocsProfile;
+  readonly otherProfile: DocsProfile;
+  readonly registry: SchemaRegistry;
+  readonly clock: MockClock;
+  readonly faults: FaultSet;
+  readonly seed: SeedData;
+  readonly store: Store;
+  readonly limiter: RateLimiter;
+  readonly keys: KeyRing;
+  readonly samples: Samples;
+  readonly router: Router;
+  readonly handlers: Handlers;
+  readonly auth: Authenticator;
+  readonly params: ParamValidation;
+  readonly mutations: BodyMutations;
+  readonly trustedProxy: string | undefined;
+  readonly control: boolean;
+  readonly #plans = new Map<string, readonly PolicyPlan[]>();
+
+  constructor(options: MockOptions) {
+    this.spec = options.spec ?? loadSpec();
+    checkFaultCatalogue(this.spec.faults);
+    const profileId = options.profile ?? DEFAULTS.profile;
+    const profile = this.spec.profiles.get(profileId);
+    if (!profile) throw new Error(`unknown docs profile "${profileId}" (known: ${[...this.spec.profiles.keys()].join(', ')})`);
+    this.profile = profile;
+    this.otherProfile = [...this.spec.profiles.values()].find((p) => p.id !== profile.id) ?? profile;
+    const unknown = firstUnknownFault(options.faults ?? []);
+    if (unknown !== undefined) throw new Error(`unknown fault "${unknown}"`);
+    this.faults = new FaultSet((options.faults ?? []) as FaultId[]);
+    this.registry = options.registry ?? new SchemaRegistry();
+    const seed = options.seed ?? DEFAULTS.seed;
+    this.clock = new MockClock(options.startTime ?? DEFAULTS.startTime);
+    this.seed = buildSeed(seed, profile.token.length, this.spec.tokenScopes);
+    this.samples = new Samples(this.spec.document, this.registry, seed);
+    this.store = new Store(this.seed, { clock: this.clock, samples: this.samples, registry: this.registry, tokenLength: profile.token.length });
+    this.limiter = new RateLimiter(options.maxRateLimitKeys !== undefined ? { maxKeys: options.maxRateLimitKeys } : {});
+    this.keys = new KeyRing(this.seed);
+    this.router = new Router(this.spec.operations);
+    this.handlers = new Handlers(this.spec.tokenScopes);
+    this.params = new ParamValidation(this.registry, this.spec.document);
+    this.mutations = new BodyMutations(this.spec.document);
+    this.trustedProxy = options.trustedProxy !== undefined ? normalizeIp(options.trustedProxy) : undefined;
+    this.control = options.control ?? true;
+    this.auth = new Authenticator({
+      profile,
+      faults: this.faults,
+      store: this.store,
+      allScopes: this.spec.tokenScopes,
+      key: (id) => this.keys.get(id),
+      nowMs: () => this.clock.nowMs(),
+      defaultEnvironmentId: this.seed.environments[0]!.id,
+    });
+  }
+
+  /** Restores the seed state: store, rate-limit buckets, clock (`POST /__mock/reset`). */
+  reset(): void {
+    this.store.reset();
+    this.limiter.clear();
+    this.clock.reset();
+  }
+
+  /** The rate-limit policies of an operation with the active profile's numbers (cached). */
+  plans(op: OperationInfo): readonly PolicyPlan[] {
+    let plans = this.#plans.get(op.operationId);
+    if (plans === undefined) {
+      const list: PolicyPlan[] = [];
+      for (const id of op.policies) {
+        const p = this.profile.rateLimits[id];
+        if (!p || p.windows === null || p.windows.length === 0) continue;
+        list.push({ id, endpoint: !GLOBAL_POLICIES.has(id), key: p.key, windows: p.windows });
+      }
+      plans = list;
+      this.#plans.set(op.operationId, plans);
+    }
+    return plans;
+  }
+}
+
+function normalizeIp(ip: string): string {
+  return ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+}
+
+/** Creates and starts the mock on `options.host:options.port` (loopback only). */
+export async function createMockServer(options: MockOptions = {}): Promise<MockServer> {
+  const host = options.host ?? DEFAULTS.host;
+  if (!isLoopback(host)) throw new Error(`host ${host} is not a loopback address; the mock only listens on loopback`);
+  const state = new MockState(options);
+  const app = new MockApp(state);
+  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => app.handle(req, res));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(err, socket));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULTS.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : (options.port ?? DEFAULTS.port);
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    server,
+    url,
+    ready: state.keys.ready,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/** Answers requests node cannot parse (ERR-011, ERR-014): 431 for oversized headers, 400 otherwise; never 5xx. */
+function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  const body = JSON.stringify({ error: tooLarge ? 'Request header fields too large' : 'Bad request' });
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: ${JSON_TYPE}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** The request pipeline (ARCHITECTURE.md "The mock's contract", steps 1-5). */
+class MockApp {
+  readonly #s: MockState;
+  readonly #control: ControlApi;
+
+  constructor(state: MockState) {
+    this.#s = state;
+    this.#control = new ControlApi(state);
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.#handle(req, res).catch(() => {
+      // A bug must not take the server down; the client gets a generic answer, no internals.
+      if (!res.headersSent) send(res, 500, JSON_TYPE, JSON.stringify({ error: 'Internal server error' }));
+      else res.destroy();
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const s = this.#s;
+    const f = s.faults;
+    const url = req.url ?? '/';
+    const qi = url.indexOf('?');
+    const path = qi < 0 ? url : url.slice(0, qi);
+    if (path === CONTROL || path.startsWith(`${CONTROL}/`)) {
+      if (s.control) return this.#control.handle(req, res, path.slice(CONTROL.length));
+      return this.#routeNotFound(res);
+    }
+    if (!path.startsWith(`${BASE}/`)) return this.#routeNotFound(res);
+    // 1. Route
+    const route = s.router.match(req.method ?? 'GET', path.slice(BASE.length));
+    if (route.kind === 'not-found') return this.#routeNotFound(res);
+    if (route.kind === 'method-not-allowed') {
+      return this.#error(res, 405, METHOD_NOT_ALLOWED, f.on('no-allow-header') ? undefined : { allow: route.allow });
+    }
+    const ctx: Ctx = {
+      req,
+      res,
+      op: route.op,
+      params: route.params,
+      badEncoding: route.badEncoding,
+      query: qi < 0 ? undefined : new URLSearchParams(url.slice(qi + 1)),
+      charges: [],
+      principal: undefined,
+      authorization: [],
+    };
+    // 2. Rate limit (every request counts, also ones later rejected: RATE-012)
+    if (!f.on('no-rate-limit')) {
+      const limited = await this.#rateLimit(ctx);
+      if (limited) return;
+    }
+    // 3./4. Auth, then validation (fault validate-before-auth swaps them: AUTH-019)
+    if (f.on('validate-before-auth')) {
+      const body = await this.#validate(ctx);
+      if (body === INVALID) return;
+      if (!(await this.#authenticate(ctx))) return;
+      return this.#dispatch(ctx, body);
+    }
+    if (!(await this.#authenticate(ctx))) return;
+    const body = await this.#validate(ctx);
+    if (body === INVALID) return;
+    // 5. Handler
+    return this.#dispatch(ctx, body);
+  }
+
+  // ---- 2. rate limit ------------------------------------------------------------------------------------------
+
+  #clientIp(req: IncomingMessage): string {
+    const s = this.#s;
+    const remote = normalizeIp(req.socket.remoteAddress ?? '');
+    const xff = req.headers['x-forwarded-for'];
+    if (xff !== undefined && xff !== '') {
+      const list = (Array.isArray(xff) ? xff.join(',') : xff).split(',').map((x) => x.trim()).filter((x) => x !== '');
+      if (s.faults.on('trust-xff') && list.length > 0) return list[0]!;
+      if (s.trustedProxy !== undefined && remote === s.trustedProxy && list.length > 0) return list[list.length - 1]!;
+    }
+    return remote;
+  }
+
+  /** Applies the operation's policies (RATE-001..RATE-014); answers 429 and returns true when over a limit. */
+  async #rateLimit(ctx: Ctx): Promise<boolean> {
+    const s = this.#s;
+    const f = s.faults;
+    const plans = s.plans(ctx.op);
+    if (plans.length === 0) return false;
+    const ip = f.on('shared-ip-buckets') ? '*' : this.#clientIp(ctx.req);
+    const checks: LimitCheck[] = [];
+    for (const p of plans) {
+      let key = '';
+      let missing = false;
+      for (const dim of p.key) {
+        let v: string | undefined;
+        if (dim === 'ip') v = ip;
+        else if (dim === 'environment') v = f.on('shared-environment-buckets') ? '*' : ctx.params['environmentId'];
+        else v = ctx.params['walletId'];
+        if (v === undefined) missing = true;
+        key += `|${v ?? ''}`;
+      }
+      if (missing) continue;
+      let windows = p.windows;
+      if (!f.none) {
+        if (f.on('ignore-secondary-windows')) windows = windows.slice(0, 1);
+        if (f.on('long-window')) windows = windows.map((w) => ({ limit: w.limit, seconds: w.seconds * 2 }));
+      }
+      const bucket = (p.endpoint && f.on('shared-endpoint-buckets') ? 'endpoint' : p.id) + key;
+      checks.push({ bucket, windows: windows.map((w) => ({ limit: w.limit, ms: w.seconds * 1000 })) });
+    }
+    if (checks.length === 0) return false;
+    const opts = f.none ? {} : { resetDelayMs: f.on('late-window-reset') ? 1000 : 0, extraAllowance: f.on('off-by-one-limit') ? 1 : 0 };
+    let verdict;
+    if (f.on('racy-counter')) {
+      verdict = s.limiter.check(checks, s.clock.nowMs(), opts);
+      await new Promise((r) => setImmediate(r));
+      if (verdict.allowed) verdict = { allowed: true as const, charges: s.limiter.commit(checks, s.clock.nowMs(), opts) };
+    } else {
+      verdict = s.limiter.hit(checks, s.clock.nowMs(), opts);
+    }
+    if (verdict.allowed) {
+      ctx.charges = verdict.charges;
+      return false;
+    }
+    this.#tooMany(ctx.res, verdict.retryAfterMs);
+    return true;
+  }
+
+  #tooMany(res: ServerResponse, retryAfterMs: number): void {
+    const f = this.#s.faults;
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    const headers: Headers = {};
+    if (!f.on('no-retry-after')) {
+      if (f.on('garbage-retry-after')) headers['retry-after'] = 'soon';
+      else if (f.on('short-retry-after')) headers['retry-after'] = String(Math.floor(seconds / 2));
+      else headers['retry-after'] = String(seconds);
+    }
+    const body = f.on('wrong-429-body') ? this.#s.otherProfile.tooManyRequests.body : this.#s.profile.tooManyRequests.body;
+    send(res, 429, f.on('error-content-type-text') ? TEXT_TYPE : JSON_TYPE, JSON.stringify(body), headers, f.on('cacheable-429') ? 'public, max-age=60' : 'no-store');
+  }
+
+  // ---- 3. auth ------------------------------------------------------------------------------------------------
+
+  async #authenticate(ctx: Ctx): Promise<boolean> {
+    const s = this.#s;
+    if (ctx.op.auth !== 'none' || s.faults.on('require-auth-on-public')) ctx.authorization = authorizationValues(ctx.req.rawHeaders);
+    if (ctx.op.auth === 'user-jwt' || s.faults.on('accept-jwt-as-api-token')) await s.keys.ready;
+    let result: AuthResult | Promise<AuthResult> = s.auth.authenticate({
+      op: ctx.op,
+      pathEnvironmentId: ctx.params['environmentId'],
+      authorization: ctx.authorization,
+      query: ctx.query,
+    });
+    if (result instanceof Promise) result = await result;
+    if (result.ok) {
+      ctx.principal = result.principal;
+      return true;
+    }
+    this.#refundIfFree(ctx, result.status);
+    const f = s.faults;
+    let message = result.error;
+    if (result.status === 401 && result.credentialPresented && f.on('echo-credential-in-error')) message = `${message}: ${ctx.authorization.join(', ')}`;
+    const headers: Headers = {};
+    if (!(result.status === 401 && f.on('no-www-authenticate'))) headers['www-authenticate'] = result.challenge;
+    this.#errorBody(ctx.res, result.status, message, headers);
+    return false;
+  }
+
+  #refundIfFree(ctx: Ctx, status: number): void {
+    if ((status === 400 || status === 401) && this.#s.faults.on('rejected-attempts-free')) this.#s.limiter.refund(ctx.charges);
+  }
+
+  // ---- 4. validation ------------------------------------------------------------------------------------------
+
+  /** Validates parameters and body (ERR-001..ERR-004, ERR-011..ERR-013); returns the parsed body or INVALID. */
+  async #validate(ctx: Ctx): Promise<unknown> {
+    const s = this.#s;
+    const f = s.faults;
+    const { op } = ctx;
+    const bad = s.params.check(op, ctx.params, ctx.badEncoding, ctx.query, ctx.req.headers, f.on('ignore-query-validation'));
+    if (bad !== undefined) {
+      if (bad.uuidPath && f.on('non-uuid-id-404')) {
+        this.#refundIfFree(ctx, 404);
+        this.#notFound(ctx.res);
+      } else this.#badRequest(ctx, bad.message);
+      return INVALID;
+    }
+    if (op.body === undefined) return undefined;
+    const ctHeader = ctx.req.headers['content-type'];
+    const media = ctHeader === undefined ? undefined : ctHeader.split(';')[0]!.trim().toLowerCase();
+    const hasBody = announcesBody(ctx.req);
+    if ((hasBody || op.body.required) && media !== op.body.contentType && !f.on('ignore-content-type')) {
+      if (hasBody || media !== undefined) {
+        this.#errorBody(ctx.res, 415, 'Unsupported Content-Type');
+        return INVALID;
+      }
+    }
+    const raw = await readBody(ctx.req, f.on('no-body-limit') ? 64 * BODY_LIMIT : BODY_LIMIT);
+    if (raw.kind === 'aborted') {
+      ctx.res.destroy();
+      return INVALID;
+    }
+    if (raw.kind === 'too-large') {
+      this.#errorBody(ctx.res, 413, 'Payload too large', { connection: 'close' });
+      return INVALID;
+    }
+    if (raw.kind === 'empty') {
+      if (op.body.required) {
+        this.#badRequest(ctx, 'body is required');
+        return INVALID;
+      }
+      return undefined;
+    }
+    const text = decodeUtf8(raw.bytes);
+    let value: unknown;
+    if (op.body.contentType === 'application/x-www-form-urlencoded' && media === op.body.contentType) {
+      value = Object.fromEntries(new URLSearchParams(text ?? ''));
+    } else {
+      if (text === undefined) {
+        this.#malformed(ctx);
+        return INVALID;
+      }
+      if (jsonDepth(text) > MAX_JSON_DEPTH) {
+        if (f.on('crash-on-deep-json')) send(ctx.res, 500, JSON_TYPE, JSON.stringify({ error: 'Internal server error' }));
+        else this.#badRequest(ctx, `body nesting exceeds ${MAX_JSON_DEPTH} levels`);
+        return INVALID;
+      }
+      try {
+        value = JSON.parse(text) as unknown;
+      } catch {
+        this.#malformed(ctx);
+        return INVALID;
+      }
+    }
+    if (!f.on('ignore-body-validation')) {
+      const validate = s.registry.compile(op.body.schema);
+      if (!validate(value)) {
+        this.#badRequest(ctx, bodyError(validate));
+        return INVALID;
+      }
+    }
+    return value;
+  }
+
+  #malformed(ctx: Ctx): void {
+    if (this.#s.faults.on('malformed-json-500')) send(ctx.res, 500, JSON_TYPE, JSON.stringify({ error: 'Internal server error' }));
+    else this.#badRequest(ctx, 'Malformed JSON body');
+  }
+
+  #badRequest(ctx: Ctx, message: string): void {
+    this.#refundIfFree(ctx, 400);
+    this.#errorBody(ctx.res, 400, message);
+  }
+
+  // ---- 5. handler ---------------------------------------------------------------------------------------------
+
+  #dispatch(ctx: Ctx, body: unknown): void | Promise<void> {
+    const s = this.#s;
+    const { op } = ctx;
+    const needsKeys = op.operationId === 'getKeysForEnvironment' || op.operationId.startsWith('getJwks');
+    if (needsKeys && !s.keys.isReady) return s.keys.ready.then(() => this.#dispatch(ctx, body));
+    if (s.faults.on('jwks-json-missing') && op.operationId === 'getJwksJsonByEnvironmentId') return this.#notFound(ctx.res);
+    const reply: Reply | undefined = s.handlers.run({
+      op,
+      params: ctx.params,
+      body,
+      store: s.store,
+      key: (id) => s.keys.get(id),
+      keepOnDelete: s.faults.on('delete-keeps-resource'),
+    });
+    if (reply !== undefined) {
+      if (reply.kind === 'not-found') {
+        if (s.faults.on('unknown-id-400')) return this.#errorBody(ctx.res, 400, 'Bad request');
+        return this.#notFound(ctx.res);
+      }
+      if (reply.kind === 'empty') return this.#success(ctx, 204, undefined, undefined);
+      return this.#success(ctx, reply.status, reply.body, undefined);
+    }
+    if (op.success.kind === 'void') return this.#success(ctx, op.success.status, undefined, undefined);
+    const cached = s.samples.forOperation(op);
+    if (op.success.kind === 'text') {
+      return send(ctx.res, this.#okStatus(op), TEXT_TYPE, cached.text, undefined, this.#cacheControl(ctx));
+    }
+    return this.#success(ctx, op.success.status, cached.value, cached.text);
+  }
+
+  #okStatus(op: OperationInfo): number {
+    return op.method === 'GET' && this.#s.faults.on('undocumented-status') ? 203 : op.success.status;
+  }
+
+  #cacheControl(ctx: Ctx): string | null {
+    return ctx.principal !== undefined && ctx.principal.kind !== 'public' && this.#s.faults.on('no-cache-control') ? null : 'no-store';
+  }
+
+  #success(ctx: Ctx, status: number, value: unknown, text: string | undefined): void {
+    const s = this.#s;
+    const f = s.faults;
+    const { op } = ctx;
+    const cc = this.#cacheControl(ctx);
+    if (status === 204 || value === undefined) return send(ctx.res, status, JSON_TYPE, undefined, undefined, cc);
+    let out = text;
+    if (!f.none) {
+      const schema = op.success.schema ?? {};
+      let v: unknown = value;
+      if (f.on('drop-required-field')) v = s.mutations.dropRequired(v, schema);
+      if (f.on('wrong-field-type')) v = s.mutations.wrongFieldType(v);
+      if (f.on('extra-enum-value')) v = s.mutations.extraEnum(v, schema);
+      if (v !== value) out = JSON.stringify(v);
+    }
+    out ??= JSON.stringify(value);
+    send(ctx.res, this.#okStatus(op), f.on('wrong-content-type') ? TEXT_TYPE : JSON_TYPE, out, undefined, cc);
+  }
+
+  // ---- errors -------------------------------------------------------------------------------------------------
+
+  #routeNotFound(res: ServerResponse): void {
+    this.#error(res, 404, this.#s.faults.on('unknown-path-no-code') ? JSON.stringify({ error: 'Route not found' }) : ROUTE_NOT_FOUND);
+  }
+
+  #notFound(res: ServerResponse): void {
+    this.#error(res, 404, JSON.stringify(NOT_FOUND_BODY));
+  }
+
+  /** An `{"error": message}` body with the error faults applied (ERR-008, ERR-010, ERR-015). */
+  #errorBody(res: ServerResponse, status: number, message: string, headers?: Headers): void {
+    const f = this.#s.faults;
+    let body: Record<string, unknown> = { error: message };
+    if (!f.none) {
+      if (status === 403 && f.on('forbidden-body-object')) body = { error: { code: 'forbidden', message } };
+      if (status === 400 && f.on('stack-trace-in-error')) body = { ...body, stack: new Error(message).stack };
+    }
+    this.#error(res, status, JSON.stringify(body), headers);
+  }
+
+  #error(res: ServerResponse, status: number, body: string, headers?: Headers): void {
+    send(res, status, this.#s.faults.on('error-content-type-text') ? TEXT_TYPE : JSON_TYPE, body, headers);
+  }
+}
+
+const INVALID: unique symbol = Symbol('invalid');

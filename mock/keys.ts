@@ -1,0 +1,122 @@
+import { checkPrime, createPrivateKey, createPublicKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { Drbg } from './seed.js';
+
+/** Public RS256 key as served in the environment JWKS (JwksKey). */
+export interface PublicJwk {
+  readonly kid: string;
+  readonly alg: 'RS256';
+  readonly kty: 'RSA';
+  readonly use: 'sig';
+  readonly n: string;
+  readonly e: string;
+}
+
+/** An environment's signing key pair (JWT-010: "the signing key is unique per environment"). */
+export interface EnvironmentKey {
+  readonly environmentId: string;
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  readonly jwk: PublicJwk;
+  /** SPKI PEM of the public key (`GET /environments/{environmentId}/keys` serves it base64-encoded). */
+  readonly pem: string;
+}
+
+const E = 65537n;
+const SMALL_PRIMES: readonly number[] = (() => {
+  const out: number[] = [];
+  for (let n = 3; out.length < 1500; n += 2) {
+    let prime = true;
+    for (const p of out) {
+      if (p * p > n) break;
+      if (n % p === 0) {
+        prime = false;
+        break;
+      }
+    }
+    if (prime) out.push(n);
+  }
+  return out;
+})();
+
+function isPrime(c: bigint, checks: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    checkPrime(c, { checks }, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+/** Deterministic 1024-bit prime from a byte stream: sieve by small primes, then OpenSSL's primality test. */
+async function derivePrime(rng: Drbg): Promise<bigint> {
+  const bytes = rng.bytes(128);
+  bytes[0] = bytes[0]! | 0xc0; // two top bits: the product has exactly 2048 bits
+  bytes[127] = bytes[127]! | 1;
+  const base = BigInt(`0x${bytes.toString('hex')}`);
+  const residues = SMALL_PRIMES.map((p) => Number(base % BigInt(p)));
+  for (let off = 0; ; off += 2) {
+    let composite = false;
+    for (let i = 0; i < SMALL_PRIMES.length; i++) {
+      if ((residues[i]! + off) % SMALL_PRIMES[i]! === 0) {
+        composite = true;
+        break;
+      }
+    }
+    if (composite) continue;
+    const c = base + BigInt(off);
+    if ((c - 1n) % E === 0n) continue;
+    if ((await isPrime(c, 1)) && (await isPrime(c, 0))) return c;
+  }
+}
+
+function modInverse(a: bigint, m: bigint): bigint {
+  let [r0, r1] = [((a % m) + m) % m, m];
+  let [s0, s1] = [1n, 0n];
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1] = [r1, r0 - q * r1];
+    [s0, s1] = [s1, s0 - q * s1];
+  }
+  if (r0 !== 1n) throw new Error('not invertible');
+  return ((s0 % m) + m) % m;
+}
+
+function b64uInt(n: bigint): string {
+  let hex = n.toString(16);
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  return Buffer.from(hex, 'hex').toString('base64url');
+}
+
+/**
+ * Derives an environment's RSA-2048 key pair from `MOCK_SEED` (deterministic: same seed ⇒ same key ⇒ same JWKS
+ * and byte-identical RS256 signatures). Primality tests run on the libuv thread pool, so deriving both
+ * environments' keys takes ~0.1 s and does not block the event loop.
+ */
+export async function deriveEnvironmentKey(seed: string, environmentId: string, kid: string): Promise<EnvironmentKey> {
+  const rng = new Drbg(seed, `rsa:${environmentId}`);
+  const [p, q] = await Promise.all([derivePrime(rng), derivePrime(new Drbg(seed, `rsa2:${environmentId}`))]);
+  if (p === q) throw new Error('degenerate key');
+  const n = p * q;
+  const d = modInverse(E, (p - 1n) * (q - 1n));
+  const jwkPrivate = {
+    kty: 'RSA',
+    n: b64uInt(n),
+    e: b64uInt(E),
+    d: b64uInt(d),
+    p: b64uInt(p),
+    q: b64uInt(q),
+    dp: b64uInt(d % (p - 1n)),
+    dq: b64uInt(d % (q - 1n)),
+    qi: b64uInt(modInverse(q, p)),
+  };
+  const privateKey = createPrivateKey({ key: jwkPrivate, format: 'jwk' });
+  const publicKey = createPublicKey(privateKey);
+  const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  return {
+    environmentId,
+    kid,
+    privateKey,
+    publicKey,
+    jwk: { kid, alg: 'RS256', kty: 'RSA', use: 'sig', n: jwkPrivate.n, e: jwkPrivate.e },
+    pem,
+  };
+}

@@ -1,0 +1,228 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** A JSON Schema as found in the spec and in schemas/ (structure checked by ajv, not by TypeScript). */
+export type JsonSchema = Record<string, unknown>;
+
+/** `x-dynamic-auth`: which credential an operation takes (AUTH rules). */
+export type AuthClass = 'api-token' | 'user-jwt' | 'none';
+
+/** One declared parameter of an operation. */
+export interface ParamInfo {
+  readonly name: string;
+  readonly in: 'path' | 'query' | 'header';
+  readonly required: boolean;
+  readonly schema: JsonSchema;
+  readonly deepObject: boolean;
+}
+
+/** The request body of an operation. */
+export interface BodyInfo {
+  readonly contentType: 'application/json' | 'application/x-www-form-urlencoded';
+  readonly required: boolean;
+  readonly schema: JsonSchema;
+}
+
+/** The success response of an operation: JSON ops answer 200 JSON, void ops 204, text ops 200 text/plain. */
+export interface SuccessInfo {
+  readonly status: number;
+  readonly kind: 'json' | 'text' | 'void';
+  readonly schema: JsonSchema | undefined;
+}
+
+/** Everything the mock needs to know about one of the 412 operations. */
+export interface OperationInfo {
+  readonly operationId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly tags: readonly string[];
+  readonly auth: AuthClass;
+  readonly scopes: readonly string[];
+  readonly inferredScopes: readonly string[];
+  readonly policies: readonly string[];
+  readonly params: readonly ParamInfo[];
+  readonly body: BodyInfo | undefined;
+  readonly success: SuccessInfo;
+  readonly hasEnvironmentParam: boolean;
+}
+
+/** One window of a rate-limit policy. */
+export interface RateWindow {
+  readonly limit: number;
+  readonly seconds: number;
+}
+
+/** Dimensions a rate-limit policy is keyed by (ARCHITECTURE.md, "Rate limit"). */
+export type RateKey = 'ip' | 'environment' | 'wallet';
+
+/** A rate-limit policy of a docs profile; `windows: null` = documented but unenforced. */
+export interface RatePolicy {
+  readonly key: readonly RateKey[];
+  readonly windows: readonly RateWindow[] | null;
+}
+
+/** The parts of a docs profile (specs/profiles/docs-20XX.json) the mock uses. */
+export interface DocsProfile {
+  readonly id: string;
+  readonly token: { readonly prefix: string; readonly length: number; readonly pattern: string };
+  readonly tooManyRequests: { readonly body: Record<string, unknown> };
+  readonly retryAfter: { readonly required: boolean };
+  readonly rateLimits: Readonly<Record<string, RatePolicy>>;
+}
+
+/** A named fault of specs/faults.json. */
+export interface FaultSpec {
+  readonly id: string;
+  readonly rule: string;
+  readonly description: string;
+  readonly fast?: boolean;
+}
+
+/** The loaded data layer: spec document, operations, profiles, faults. */
+export interface SpecBundle {
+  readonly document: JsonSchema;
+  readonly operations: readonly OperationInfo[];
+  readonly profiles: ReadonlyMap<string, DocsProfile>;
+  readonly faults: readonly FaultSpec[];
+  /** The 14 documented API-token scopes (components.schemas.TokenScopes.enum). */
+  readonly tokenScopes: readonly string[];
+}
+
+const SPECS_DIR = fileURLToPath(new URL('../specs/', import.meta.url));
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const;
+
+function readJson(file: string): unknown {
+  return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function rec(v: unknown, what: string): Record<string, unknown> {
+  if (!isRecord(v)) throw new Error(`spec: ${what} is not an object`);
+  return v;
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+function parseOperation(method: string, path: string, raw: Record<string, unknown>): OperationInfo {
+  const where = `${method.toUpperCase()} ${path}`;
+  const auth = raw['x-dynamic-auth'];
+  if (auth !== 'api-token' && auth !== 'user-jwt' && auth !== 'none') throw new Error(`spec: ${where} has no valid x-dynamic-auth`);
+  const params: ParamInfo[] = [];
+  for (const p of Array.isArray(raw['parameters']) ? (raw['parameters'] as unknown[]) : []) {
+    const pr = rec(p, `${where} parameter`);
+    const loc = pr['in'];
+    if (loc !== 'path' && loc !== 'query' && loc !== 'header') throw new Error(`spec: ${where} has a parameter in ${String(loc)}`);
+    params.push({
+      name: String(pr['name']),
+      in: loc,
+      required: pr['required'] === true || loc === 'path',
+      schema: isRecord(pr['schema']) ? pr['schema'] : {},
+      deepObject: pr['style'] === 'deepObject',
+    });
+  }
+  let body: BodyInfo | undefined;
+  if (isRecord(raw['requestBody'])) {
+    const rb = raw['requestBody'];
+    const content = rec(rb['content'], `${where} requestBody.content`);
+    const contentType = 'application/json' in content ? 'application/json' : 'application/x-www-form-urlencoded';
+    if (!(contentType in content)) throw new Error(`spec: ${where} has an unsupported request content type`);
+    const media = rec(content[contentType], `${where} requestBody media`);
+    body = { contentType, required: rb['required'] === true, schema: isRecord(media['schema']) ? media['schema'] : {} };
+  }
+  const responses = rec(raw['responses'], `${where} responses`);
+  const okCode = Object.keys(responses).find((c) => c.startsWith('2'));
+  if (okCode === undefined) throw new Error(`spec: ${where} declares no 2xx response`);
+  const ok = rec(responses[okCode], `${where} ${okCode}`);
+  const content = isRecord(ok['content']) ? ok['content'] : {};
+  let success: SuccessInfo;
+  if (isRecord(content['application/json'])) {
+    const media = content['application/json'];
+    success = { status: Number(okCode), kind: 'json', schema: isRecord(media['schema']) ? media['schema'] : {} };
+  } else if (isRecord(content['text/plain'])) {
+    const media = content['text/plain'];
+    success = { status: Number(okCode), kind: 'text', schema: isRecord(media['schema']) ? media['schema'] : { type: 'string' } };
+  } else {
+    success = { status: Number(okCode), kind: 'void', schema: undefined };
+  }
+  return {
+    operationId: String(raw['operationId']),
+    method: method.toUpperCase(),
+    path,
+    tags: strings(raw['tags']),
+    auth,
+    scopes: strings(raw['x-dynamic-scopes']),
+    inferredScopes: strings(raw['x-dynamic-scopes-inferred']),
+    policies: strings(raw['x-dynamic-rate-limit']),
+    params,
+    body,
+    success,
+    hasEnvironmentParam: params.some((p) => p.in === 'path' && p.name === 'environmentId'),
+  };
+}
+
+function parseProfile(raw: unknown, file: string): DocsProfile {
+  const r = rec(raw, file);
+  const token = rec(r['token'], `${file} token`);
+  const tmr = rec(r['tooManyRequests'], `${file} tooManyRequests`);
+  const retry = rec(r['retryAfter'], `${file} retryAfter`);
+  const limits = rec(r['rateLimits'], `${file} rateLimits`);
+  const rateLimits: Record<string, RatePolicy> = {};
+  for (const [id, v] of Object.entries(limits)) {
+    const p = rec(v, `${file} rateLimits.${id}`);
+    const key = strings(p['key']).filter((k): k is RateKey => k === 'ip' || k === 'environment' || k === 'wallet');
+    let windows: RateWindow[] | null = null;
+    if (Array.isArray(p['windows'])) {
+      windows = (p['windows'] as unknown[]).map((w) => {
+        const wr = rec(w, `${file} rateLimits.${id} window`);
+        const limit = Number(wr['limit']);
+        const seconds = Number(wr['seconds']);
+        if (!Number.isInteger(limit) || limit < 0 || !(seconds > 0)) throw new Error(`spec: ${file} rateLimits.${id} has a bad window`);
+        return { limit, seconds };
+      });
+    }
+    rateLimits[id] = { key, windows };
+  }
+  return {
+    id: String(r['id']),
+    token: { prefix: String(token['prefix']), length: Number(token['length']), pattern: String(token['pattern']) },
+    tooManyRequests: { body: rec(tmr['body'], `${file} tooManyRequests.body`) },
+    retryAfter: { required: retry['required'] === true },
+    rateLimits,
+  };
+}
+
+/**
+ * Loads specs/ (the mock reads specs/ and schemas/ only): the derived OpenAPI document with its 412 operations,
+ * every docs profile and the fault catalogue. Throws with a readable message if the data is not as expected.
+ */
+export function loadSpec(specsDir: string = SPECS_DIR): SpecBundle {
+  const document = rec(readJson(`${specsDir}/dynamic-api.openapi.json`), 'dynamic-api.openapi.json');
+  const paths = rec(document['paths'], 'paths');
+  const operations: OperationInfo[] = [];
+  for (const [path, item] of Object.entries(paths)) {
+    const pi = rec(item, path);
+    for (const m of METHODS) {
+      const op = pi[m];
+      if (isRecord(op)) operations.push(parseOperation(m, path, op));
+    }
+  }
+  const profiles = new Map<string, DocsProfile>();
+  for (const f of readdirSync(`${specsDir}/profiles`).filter((n) => n.endsWith('.json')).sort()) {
+    const p = parseProfile(readJson(`${specsDir}/profiles/${f}`), f);
+    profiles.set(p.id, p);
+  }
+  const faultsRaw = rec(readJson(`${specsDir}/faults.json`), 'faults.json');
+  const faults: FaultSpec[] = (Array.isArray(faultsRaw['faults']) ? (faultsRaw['faults'] as unknown[]) : []).map((f) => {
+    const r = rec(f, 'faults.json entry');
+    return { id: String(r['id']), rule: String(r['rule']), description: String(r['description']), ...(r['fast'] === true ? { fast: true } : {}) };
+  });
+  const components = rec(document['components'], 'components');
+  const schemas = rec(components['schemas'], 'components.schemas');
+  const tokenScopes = strings(rec(schemas['TokenScopes'], 'TokenScopes')['enum']);
+  return { document, operations, profiles, faults, tokenScopes };
+}
