@@ -2,9 +2,9 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
-import { Authenticator, authorizationValues } from './auth.js';
+import { Authenticator, authorizationValues, preloadJose } from './auth.js';
 import type { AuthResult, Principal } from './auth.js';
-import { BODY_LIMIT, MAX_JSON_DEPTH, announcesBody, decodeUtf8, jsonDepth, readBody } from './body.js';
+import { BODY_LIMIT, MAX_JSON_DEPTH, announcesBody, decodeUtf8, jsonDepth, readBody, tooLargeToDrain } from './body.js';
 import { MockClock } from './clock.js';
 import { ControlApi } from './control.js';
 import { FaultSet, checkFaultCatalogue, firstUnknownFault } from './faults.js';
@@ -195,6 +195,7 @@ export async function createMockServer(options: MockOptions = {}): Promise<MockS
       resolve();
     });
   });
+  void state.keys.ready.then(preloadJose);
   const addr = server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : (options.port ?? DEFAULTS.port);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -431,7 +432,7 @@ class MockApp {
       return INVALID;
     }
     if (raw.kind === 'too-large') {
-      this.#errorBody(ctx.res, 413, 'Payload too large', { connection: 'close' });
+      this.#errorBody(ctx.res, 413, 'Payload too large', tooLargeToDrain(ctx.req) ? { connection: 'close' } : undefined);
       return INVALID;
     }
     if (raw.kind === 'empty') {

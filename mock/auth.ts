@@ -110,10 +110,15 @@ function fail(status: 400 | 401 | 403, error: string, challenge: string, credent
 
 type Jose = typeof JoseModule;
 let josePromise: Promise<Jose> | undefined;
-/** jose is loaded on first JWT verification (keeps startup fast). */
+/** jose is loaded on first JWT verification, or by {@link preloadJose} after startup (keeps startup fast). */
 function jose(): Promise<Jose> {
   josePromise ??= import('jose');
   return josePromise;
+}
+
+/** Starts loading jose in the background (called once the server listens). */
+export function preloadJose(): void {
+  jose().catch(() => undefined);
 }
 
 /**

@@ -25,7 +25,10 @@ export function announcesBody(req: IncomingMessage): boolean {
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<RawBody> {
   const cl = req.headers['content-length'];
-  if (cl !== undefined && Number(cl) > limit) return Promise.resolve({ kind: 'too-large' });
+  if (cl !== undefined && Number(cl) > limit) {
+    if (!tooLargeToDrain(req)) discardRest(req);
+    return Promise.resolve({ kind: 'too-large' });
+  }
   if (!announcesBody(req)) return Promise.resolve({ kind: 'empty' });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -44,9 +47,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<RawBody> 
       size += chunk.length;
       if (size > limit) {
         chunks.length = 0;
-        // Keep the stream flowing into the void so the client can finish sending and read the 413.
-        req.resume();
         finish({ kind: 'too-large' });
+        discardRest(req);
         return;
       }
       chunks.push(chunk);
@@ -58,6 +60,28 @@ export function readBody(req: IncomingMessage, limit: number): Promise<RawBody> 
     req.on('error', onError);
     req.on('aborted', onError);
   });
+}
+
+/** How much of an over-limit body is read and thrown away (so the client can read the 413) before hanging up. */
+export const DISCARD_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * Lets the rest of an over-limit body flow into the void, keeping the connection usable; past
+ * {@link DISCARD_LIMIT} bytes the connection is closed instead.
+ */
+export function discardRest(req: IncomingMessage): void {
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DISCARD_LIMIT) req.socket.destroy();
+  });
+  req.resume();
+}
+
+/** True if an announced Content-Length is too large to be worth draining (the 413 then closes the connection). */
+export function tooLargeToDrain(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return cl !== undefined && Number(cl) > DISCARD_LIMIT;
 }
 
 /** Maximum nesting depth of JSON bodies (ERR-011: deeper bodies are a 400, never a crash). */

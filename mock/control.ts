@@ -73,7 +73,7 @@ export class ControlApi {
     const users = s.seed.users.map((u) => ({ id: u.id, environmentId: u.environmentId, jwt: this.mint(u.environmentId, u.id) }));
     return {
       profile: s.profile.id,
-      seed: s.seed.seed,
+      seed: /^\d{1,15}$/.test(s.seed.seed) ? Number(s.seed.seed) : s.seed.seed,
       now: s.clock.nowSeconds(),
       environments: s.seed.environments.map((e) => ({ ...e })),
       tokens: s.seed.tokens.map((t) => ({ value: t.value, environmentId: t.environmentId, scopes: [...t.scopes], active: t.active, label: t.label })),

@@ -37,7 +37,7 @@ export function parseSettings(env: Env, knownProfiles: readonly string[]): MockO
     out.host = host;
   }
   if (seed !== undefined) {
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(seed)) throw new SettingError(`MOCK_SEED must be 1-64 characters of [A-Za-z0-9._-] (got "${seed}")`);
+    if (!/^\d{1,15}$/.test(seed)) throw new SettingError(`MOCK_SEED must be a non-negative integer (got "${seed}")`);
     out.seed = seed;
   }
   if (profile !== undefined) {
