@@ -13,12 +13,13 @@ import { Handlers } from './handlers.js';
 import type { Reply } from './handlers.js';
 import { KeyRing } from './keyring.js';
 import { BodyMutations } from './mutate.js';
-import type { Charge, LimitCheck } from './ratelimit.js';
+import type { Admission, Charge, LimitCheck, LimitWindow } from './ratelimit.js';
 import { RateLimiter } from './ratelimit.js';
 import { JSON_TYPE, TEXT_TYPE, send } from './respond.js';
 import type { Headers } from './respond.js';
 import { Router } from './router.js';
 import { Samples } from './samples.js';
+import { DEFAULTS, isLoopback } from './settings.js';
 import { SchemaRegistry } from './schemas.js';
 import { buildSeed } from './seed.js';
 import type { SeedData } from './seed.js';
@@ -64,8 +65,6 @@ export interface MockServer {
   close(): Promise<void>;
 }
 
-/** Default settings (ARCHITECTURE.md). */
-export const DEFAULTS = { port: 4010, host: '127.0.0.1', seed: '1', profile: 'docs-2026', startTime: 1767225600 } as const;
 
 const BASE = '/api/v0';
 const CONTROL = '/__mock';
@@ -79,6 +78,8 @@ interface PolicyPlan {
   readonly endpoint: boolean;
   readonly key: readonly ('ip' | 'environment' | 'wallet')[];
   readonly windows: readonly { readonly limit: number; readonly seconds: number }[];
+  /** The windows in milliseconds, as the limiter takes them (precomputed for the hot path). */
+  readonly limits: readonly LimitWindow[];
 }
 
 /** Per-request context carried through the pipeline. */
@@ -167,7 +168,7 @@ export class MockState {
       for (const id of op.policies) {
         const p = this.profile.rateLimits[id];
         if (!p || p.windows === null || p.windows.length === 0) continue;
-        list.push({ id, endpoint: !GLOBAL_POLICIES.has(id), key: p.key, windows: p.windows });
+        list.push({ id, endpoint: !GLOBAL_POLICIES.has(id), key: p.key, windows: p.windows, limits: p.windows.map((w) => ({ limit: w.limit, ms: w.seconds * 1000 })) });
       }
       plans = list;
       this.#plans.set(op.operationId, plans);
@@ -177,7 +178,7 @@ export class MockState {
 }
 
 function normalizeIp(ip: string): string {
-  return ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+  return ip.charCodeAt(0) === 58 /* : */ && ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
 }
 
 /** Creates and starts the mock on `options.host:options.port` (loopback only). */
@@ -212,10 +213,6 @@ export async function createMockServer(options: MockOptions = {}): Promise<MockS
   };
 }
 
-/** True for 127.0.0.0/8, ::1 and localhost. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
-}
 
 /** Answers requests node cannot parse (ERR-011, ERR-014): 431 for oversized headers, 400 otherwise; never 5xx. */
 function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
@@ -236,6 +233,8 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 class MockApp {
   readonly #s: MockState;
   readonly #control: ControlApi;
+  /** Serialisations of stored records (records are replaced, never mutated, so an object's JSON never changes). */
+  readonly #json = new WeakMap<object, string>();
 
   constructor(state: MockState) {
     this.#s = state;
@@ -280,7 +279,7 @@ class MockApp {
     };
     // 2. Rate limit (every request counts, also ones later rejected: RATE-012)
     if (!f.on('no-rate-limit')) {
-      const limited = await this.#rateLimit(ctx);
+      const limited = f.on('racy-counter') ? await this.#rateLimitRacy(ctx) : this.#rateLimit(ctx);
       if (limited) return;
     }
     // 3./4. Auth, then validation (fault validate-before-auth swaps them: AUTH-019)
@@ -303,7 +302,7 @@ class MockApp {
     const s = this.#s;
     const remote = normalizeIp(req.socket.remoteAddress ?? '');
     const xff = req.headers['x-forwarded-for'];
-    if (xff !== undefined && xff !== '') {
+    if (xff !== undefined && xff !== '' && (s.trustedProxy !== undefined || !s.faults.none)) {
       const list = (Array.isArray(xff) ? xff.join(',') : xff).split(',').map((x) => x.trim()).filter((x) => x !== '');
       if (s.faults.on('trust-xff') && list.length > 0) return list[0]!;
       if (s.trustedProxy !== undefined && remote === s.trustedProxy && list.length > 0) return list[list.length - 1]!;
@@ -311,44 +310,60 @@ class MockApp {
     return remote;
   }
 
-  /** Applies the operation's policies (RATE-001..RATE-014); answers 429 and returns true when over a limit. */
-  async #rateLimit(ctx: Ctx): Promise<boolean> {
+  /** The limiter checks of a request: one per applicable policy (RATE-008..RATE-011); faults change keys/windows. */
+  #checks(ctx: Ctx): LimitCheck[] {
     const s = this.#s;
     const f = s.faults;
     const plans = s.plans(ctx.op);
-    if (plans.length === 0) return false;
-    const ip = f.on('shared-ip-buckets') ? '*' : this.#clientIp(ctx.req);
     const checks: LimitCheck[] = [];
+    if (plans.length === 0) return checks;
+    const ip = f.on('shared-ip-buckets') ? '*' : this.#clientIp(ctx.req);
     for (const p of plans) {
-      let key = '';
+      let key = p.id;
       let missing = false;
       for (const dim of p.key) {
-        let v: string | undefined;
-        if (dim === 'ip') v = ip;
-        else if (dim === 'environment') v = f.on('shared-environment-buckets') ? '*' : ctx.params['environmentId'];
-        else v = ctx.params['walletId'];
+        const v = dim === 'ip' ? ip : dim === 'environment' ? (f.on('shared-environment-buckets') ? '*' : ctx.params['environmentId']) : ctx.params['walletId'];
         if (v === undefined) missing = true;
         key += `|${v ?? ''}`;
       }
       if (missing) continue;
-      let windows = p.windows;
-      if (!f.none) {
-        if (f.on('ignore-secondary-windows')) windows = windows.slice(0, 1);
-        if (f.on('long-window')) windows = windows.map((w) => ({ limit: w.limit, seconds: w.seconds * 2 }));
+      if (f.none) {
+        checks.push({ bucket: key, windows: p.limits });
+        continue;
       }
-      const bucket = (p.endpoint && f.on('shared-endpoint-buckets') ? 'endpoint' : p.id) + key;
-      checks.push({ bucket, windows: windows.map((w) => ({ limit: w.limit, ms: w.seconds * 1000 })) });
+      let windows = p.limits;
+      if (f.on('ignore-secondary-windows')) windows = windows.slice(0, 1);
+      if (f.on('long-window')) windows = windows.map((w) => ({ limit: w.limit, ms: w.ms * 2 }));
+      if (p.endpoint && f.on('shared-endpoint-buckets')) key = `endpoint${key.slice(p.id.length)}`;
+      checks.push({ bucket: key, windows });
     }
+    return checks;
+  }
+
+  #hitOptions(): { resetDelayMs?: number; extraAllowance?: number } {
+    const f = this.#s.faults;
+    return f.none ? {} : { resetDelayMs: f.on('late-window-reset') ? 1000 : 0, extraAllowance: f.on('off-by-one-limit') ? 1 : 0 };
+  }
+
+  /** Applies the operation's policies (RATE-001..RATE-014) with a synchronous check-and-increment (RATE-013). */
+  #rateLimit(ctx: Ctx): boolean {
+    const checks = this.#checks(ctx);
     if (checks.length === 0) return false;
-    const opts = f.none ? {} : { resetDelayMs: f.on('late-window-reset') ? 1000 : 0, extraAllowance: f.on('off-by-one-limit') ? 1 : 0 };
-    let verdict;
-    if (f.on('racy-counter')) {
-      verdict = s.limiter.check(checks, s.clock.nowMs(), opts);
-      await new Promise((r) => setImmediate(r));
-      if (verdict.allowed) verdict = { allowed: true as const, charges: s.limiter.commit(checks, s.clock.nowMs(), opts) };
-    } else {
-      verdict = s.limiter.hit(checks, s.clock.nowMs(), opts);
-    }
+    return this.#admit(ctx, this.#s.limiter.hit(checks, this.#s.clock.nowMs(), this.#hitOptions()));
+  }
+
+  /** Fault `racy-counter`: check, yield to the event loop, then increment (concurrent requests over-admit). */
+  async #rateLimitRacy(ctx: Ctx): Promise<boolean> {
+    const s = this.#s;
+    const checks = this.#checks(ctx);
+    if (checks.length === 0) return false;
+    let verdict = s.limiter.check(checks, s.clock.nowMs(), this.#hitOptions());
+    await new Promise((r) => setTimeout(r, 5));
+    if (verdict.allowed) verdict = { allowed: true, charges: s.limiter.commit(checks, s.clock.nowMs(), this.#hitOptions()) };
+    return this.#admit(ctx, verdict);
+  }
+
+  #admit(ctx: Ctx, verdict: Admission): boolean {
     if (verdict.allowed) {
       ctx.charges = verdict.charges;
       return false;
@@ -538,7 +553,12 @@ class MockApp {
       if (f.on('extra-enum-value')) v = s.mutations.extraEnum(v, schema);
       if (v !== value) out = JSON.stringify(v);
     }
-    out ??= JSON.stringify(value);
+    if (out === undefined) {
+      if (typeof value === 'object' && value !== null) {
+        out = this.#json.get(value);
+        if (out === undefined) this.#json.set(value, (out = JSON.stringify(value)));
+      } else out = JSON.stringify(value);
+    }
     send(ctx.res, this.#okStatus(op), f.on('wrong-content-type') ? TEXT_TYPE : JSON_TYPE, out, undefined, cc);
   }
 

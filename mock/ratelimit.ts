@@ -45,32 +45,36 @@ const EXPIRES = 0;
  * `start + window`. A request is admitted only if every window of every policy has room; then all of them are
  * charged at once, synchronously (no await between check and increment). Throttled requests are not charged.
  *
- * Memory is bounded: buckets live in one insertion-ordered map used as an LRU; a new key first evicts expired
- * buckets at the cold end and, past `maxKeys`, the least recently used bucket (that key starts cold again —
- * fail-open for the oldest idle key rather than unbounded growth).
+ * Memory is bounded by two generations of buckets (O(1) per request): new buckets go into the young generation,
+ * buckets used again are promoted to it, and when the young generation reaches `maxKeys / 2` the old one is dropped
+ * whole. Idle buckets therefore disappear after two generations of new keys; at most `maxKeys` are held. A key
+ * dropped while its window was still open starts cold again (fail-open for the least recently used keys rather than
+ * unbounded growth); `evictedLive` counts those.
  */
 export class RateLimiter {
-  readonly #buckets = new Map<string, number[]>();
-  readonly #maxKeys: number;
+  #young = new Map<string, number[]>();
+  #old = new Map<string, number[]>();
+  readonly #generation: number;
   #evictedLive = 0;
 
   constructor(options: RateLimiterOptions = {}) {
-    this.#maxKeys = Math.max(1, options.maxKeys ?? 100_000);
+    this.#generation = Math.max(1, Math.floor((options.maxKeys ?? 100_000) / 2));
   }
 
   /** Number of buckets currently held. */
   get size(): number {
-    return this.#buckets.size;
+    return this.#young.size + this.#old.size;
   }
 
-  /** Buckets dropped while their window was still open (capacity pressure). */
+  /** Buckets dropped while one of their windows was still open (capacity pressure). */
   get evictedLive(): number {
     return this.#evictedLive;
   }
 
   /** Forgets every bucket (`POST /__mock/reset`). */
   clear(): void {
-    this.#buckets.clear();
+    this.#young = new Map();
+    this.#old = new Map();
     this.#evictedLive = 0;
   }
 
@@ -87,15 +91,11 @@ export class RateLimiter {
     const extra = options.extraAllowance ?? 0;
     let retryAfterMs = -1;
     for (const c of checks) {
-      const state = this.#buckets.get(c.bucket);
-      if (state === undefined) {
-        for (const w of c.windows) if (w.limit + extra <= 0) retryAfterMs = Math.max(retryAfterMs, w.ms);
-        continue;
-      }
+      const state = this.#young.get(c.bucket) ?? this.#old.get(c.bucket);
       for (let i = 0; i < c.windows.length; i++) {
         const w = c.windows[i]!;
-        const start = state[1 + 2 * i];
-        const count = state[2 + 2 * i];
+        const start = state?.[1 + 2 * i];
+        const count = state?.[2 + 2 * i];
         const live = start !== undefined && count !== undefined && nowMs < start + w.ms + delay;
         const used = live ? count : 0;
         if (used + 1 > w.limit + extra) retryAfterMs = Math.max(retryAfterMs, live ? start + w.ms - nowMs : w.ms);
@@ -109,14 +109,7 @@ export class RateLimiter {
     const delay = options.resetDelayMs ?? 0;
     const charges: Charge[] = [];
     for (const c of checks) {
-      let state = this.#buckets.get(c.bucket);
-      if (state === undefined) {
-        state = this.#insert(c.bucket, nowMs);
-      } else {
-        // LRU: move to the warm end.
-        this.#buckets.delete(c.bucket);
-        this.#buckets.set(c.bucket, state);
-      }
+      const state = this.#bucket(c.bucket, nowMs);
       let expires = 0;
       for (let i = 0; i < c.windows.length; i++) {
         const w = c.windows[i]!;
@@ -145,24 +138,22 @@ export class RateLimiter {
     }
   }
 
-  #insert(key: string, nowMs: number): number[] {
-    // Drop a couple of expired buckets from the cold end (amortised O(1) cleanup of idle keys).
-    for (let k = 0; k < 2; k++) {
-      const first = this.#buckets.entries().next();
-      if (first.done === true) break;
-      const [oldKey, oldState] = first.value;
-      if ((oldState[EXPIRES] ?? 0) > nowMs) break;
-      this.#buckets.delete(oldKey);
-    }
-    while (this.#buckets.size >= this.#maxKeys) {
-      const oldest = this.#buckets.entries().next();
-      if (oldest.done === true) break;
-      const [oldKey, oldState] = oldest.value;
-      this.#buckets.delete(oldKey);
-      if ((oldState[EXPIRES] ?? 0) > nowMs) this.#evictedLive++;
-    }
-    const state: number[] = [0];
-    this.#buckets.set(key, state);
+  /** The bucket for `key` in the young generation (promoted or created), rotating generations when full. */
+  #bucket(key: string, nowMs: number): number[] {
+    let state = this.#young.get(key);
+    if (state !== undefined) return state;
+    state = this.#old.get(key);
+    if (state !== undefined) this.#old.delete(key);
+    else state = [0];
+    if (this.#young.size >= this.#generation) this.#rotate(nowMs);
+    this.#young.set(key, state);
     return state;
+  }
+
+  #rotate(nowMs: number): void {
+    // Buckets still in the old generation were not used during a whole generation: drop them.
+    for (const s of this.#old.values()) if ((s[EXPIRES] ?? 0) > nowMs) this.#evictedLive++;
+    this.#old = this.#young;
+    this.#young = new Map();
   }
 }

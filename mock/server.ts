@@ -1,19 +1,19 @@
 /**
  * Entry point of the embedded mock (`npm run mock`). The only module of mock/ that reads `process.env`
  * (MOCK_PORT, MOCK_HOST, MOCK_SEED, MOCK_PROFILE / DYNAMIC_DOCS_PROFILE, MOCK_FAULTS, MOCK_CONTROL,
- * MOCK_TRUSTED_PROXY, MOCK_START_TIME). Bad settings print one readable line naming the variable and exit 2.
+ * MOCK_TRUSTED_PROXY, MOCK_START_TIME). Bad settings print one readable line naming the variable and exit 2
+ * (checked before the heavy modules load, so a typo fails fast).
  */
-import { createMockServer } from './app.js';
 import { SettingError, parseSettings } from './settings.js';
-import { loadSpec } from './spec.js';
+import { profileIds } from './spec.js';
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const spec = loadSpec();
-  const options = parseSettings(process.env, [...spec.profiles.keys()]);
+  const options = parseSettings(process.env, profileIds());
+  const { createMockServer } = await import('./app.js');
   let mock;
   try {
-    mock = await createMockServer({ ...options, spec });
+    mock = await createMockServer(options);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {

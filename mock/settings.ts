@@ -1,7 +1,14 @@
 import { isIP } from 'node:net';
-import { DEFAULTS, isLoopback } from './app.js';
 import type { MockOptions } from './app.js';
 import { firstUnknownFault } from './faults.js';
+
+/** Default settings (ARCHITECTURE.md "Settings"). */
+export const DEFAULTS = { port: 4010, host: '127.0.0.1', seed: '1', profile: 'docs-2026', startTime: 1767225600 } as const;
+
+/** True for 127.0.0.0/8, ::1 and localhost: the mock only ever listens on loopback. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
 
 /** A setting error: names the variable, says what is expected (printed as one line by mock/server.ts). */
 export class SettingError extends Error {}

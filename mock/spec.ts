@@ -196,6 +196,14 @@ function parseProfile(raw: unknown, file: string): DocsProfile {
   };
 }
 
+/** Ids of the docs profiles in specs/profiles (file names without `.json`), without parsing the spec. */
+export function profileIds(specsDir: string = SPECS_DIR): string[] {
+  return readdirSync(`${specsDir}/profiles`)
+    .filter((n) => n.endsWith('.json'))
+    .map((n) => n.slice(0, -'.json'.length))
+    .sort();
+}
+
 /**
  * Loads specs/ (the mock reads specs/ and schemas/ only): the derived OpenAPI document with its 412 operations,
  * every docs profile and the fault catalogue. Throws with a readable message if the data is not as expected.
