@@ -1,0 +1,16 @@
+/**
+ * Query values of the wrong type for a typed parameter (ERR-002): non-numbers for number parameters, non-booleans
+ * for boolean ones, values outside the enum — invalid even under lenient parsing (see isInvalidQueryValue).
+ */
+import fc from 'fast-check';
+import { invalidQueryValues, isInvalidQueryValue, type QueryKind } from '../negative.js';
+
+export function invalidQueryValue(kind: QueryKind): fc.Arbitrary<string> {
+  return fc
+    .oneof(
+      fc.constantFrom(...invalidQueryValues(kind)),
+      fc.stringMatching(/^[A-Za-z!~*][A-Za-z0-9._~*!-]{0,15}$/),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }),
+    )
+    .filter((v) => isInvalidQueryValue(kind, v));
+}
