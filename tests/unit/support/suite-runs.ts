@@ -1,0 +1,131 @@
+/**
+ * Test support: start a private mock (over its own entry point, never imported) and run the real conformance suite
+ * in a child process with a fully specified environment, so neither the caller's shell nor a developer's .env can
+ * leak into (or out of) a run. Every suite variable is set explicitly (empty = unset; dotenv never overrides).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { ROOT } from '../../../src/config.js';
+import type { MockSeed } from '../../../src/credentials.js';
+
+/** Every variable the suite reads (src/config.ts); a run sets all of them. */
+export const SUITE_VARIABLES = [
+  'DYNAMIC_TARGET', 'DYNAMIC_API_URL', 'DYNAMIC_ENVIRONMENT_ID', 'DYNAMIC_API_TOKEN', 'DYNAMIC_PROJECT_ID', 'DYNAMIC_OTHER_ENVIRONMENT_ID',
+  'DYNAMIC_OTHER_ENVIRONMENT_TOKEN', 'DYNAMIC_LIMITED_TOKEN', 'DYNAMIC_INACTIVE_TOKEN', 'DYNAMIC_USER_JWT', 'DYNAMIC_OTHER_ENVIRONMENT_JWT',
+  'DYNAMIC_ALLOW_WRITES', 'DYNAMIC_RATE_LIMIT_BUDGET', 'DYNAMIC_REQUEST_BUDGET', 'DYNAMIC_DOCS_PROFILE', 'FC_SEED', 'FC_PATH', 'FC_RUNS',
+  'CONFORMANCE_OUTPUT_DIR', 'MOCK_PORT',
+] as const;
+
+/** The parent environment without any suite, mock or Playwright variable. */
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(DYNAMIC_|FC_|MOCK_|PLAYWRIGHT_|CONFORMANCE_|SECRET_SCAN_)/.test(k) && k !== 'FORCE_COLOR') env[k] = v;
+  return env;
+}
+
+export interface Mock {
+  port: number;
+  apiUrl: string;
+  seed(): Promise<MockSeed>;
+  control(path: string, body?: unknown): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the mock exited with code ${child.exitCode} before it was healthy`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`the mock at ${url} did not become healthy within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** Starts `mock/server.ts` on a port of this helper's range (4240–4249). */
+export async function startMock(port: number, settings: { faults?: string[]; seed?: number } = {}): Promise<Mock> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], {
+    cwd: ROOT,
+    env: { ...baseEnv(), MOCK_PORT: String(port), MOCK_CONTROL: 'on', MOCK_FAULTS: (settings.faults ?? []).join(','), ...(settings.seed === undefined ? {} : { MOCK_SEED: String(settings.seed) }) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    await waitHealthy(`${origin}/__mock/health`, child, 60_000);
+  } catch (error) {
+    child.kill('SIGTERM');
+    throw new Error(`${(error as Error).message}\n${stderr.slice(0, 2000)}`);
+  }
+  const control = async (path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`${origin}/__mock${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    if (!res.ok) throw new Error(`mock control ${path} answered ${res.status}`);
+    return res.json();
+  };
+  return {
+    port, apiUrl: `${origin}/api/v0`,
+    seed: async () => (await control('/seed')) as MockSeed,
+    control,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** True when nothing accepts connections on the loopback port. */
+export function portIsClosed(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+}
+
+export interface SuiteRun { code: number; outDir: string; stdout: string; stderr: string; ms: number }
+
+/**
+ * Runs `playwright test <args>` with exactly the given suite variables (the rest of SUITE_VARIABLES empty) and
+ * CONFORMANCE_OUTPUT_DIR = outDir (wiped first). stdout and stderr are kept in outDir/console/ so they are scanned
+ * like every other artifact.
+ */
+export function runSuite(outDir: string, args: string[], vars: Partial<Record<(typeof SUITE_VARIABLES)[number], string>>, extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<SuiteRun> {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(join(outDir, 'console'), { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...baseEnv(), PLAYWRIGHT_HTML_OPEN: 'never', ...extraEnv };
+  for (const name of SUITE_VARIABLES) env[name] = vars[name] ?? '';
+  env.CONFORMANCE_OUTPUT_DIR = outDir;
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      writeFileSync(join(outDir, 'console', 'stdout.txt'), stdout);
+      writeFileSync(join(outDir, 'console', 'stderr.txt'), stderr);
+      resolve({ code: code ?? -1, outDir, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+/** The last lines of a run's console, for assertion messages (never the canary: callers pass redacted runs only). */
+export function tail(run: SuiteRun, lines = 25): string {
+  return `exit ${run.code} after ${run.ms} ms\n${`${run.stdout}\n${run.stderr}`.trim().split('\n').slice(-lines).join('\n')}`;
+}
