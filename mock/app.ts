@@ -189,6 +189,9 @@ export async function createMockServer(options: MockOptions = {}): Promise<MockS
   const app = new MockApp(state);
   const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => app.handle(req, res));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(err, socket));
+  // Idle keep-alive connections are closed by the client, never by the server: a server-side idle timeout races
+  // with a client reusing the connection at the same moment ("other side closed" on a loaded machine).
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? DEFAULTS.port, host, () => {

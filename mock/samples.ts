@@ -43,6 +43,8 @@ export class Samples {
     } else {
       const validate = this.#registry.compile(schema);
       let value = this.#generate(schema, op.operationId, false);
+      // An untyped schema ({}) samples as null; an empty object is the more useful JSON answer.
+      if (value === null && Object.keys(schema).length === 0) value = {};
       let valid = validate(value);
       if (!valid) {
         value = this.#generate(schema, op.operationId, true);
