@@ -295,7 +295,14 @@ async function safetyGates(ctx: CheckContext): Promise<void> {
     const target = { config: { ...ctx.config, apiUrl: listener.url } };
     registry.registerDeletion(target, 'created token', { method: 'DELETE', path: '/environments/e/tokens/created', headers: [['authorization', bearer(token.secret)]] });
     registry.registerDeletion(target, 'stuck token', { method: 'DELETE', path: '/environments/e/tokens/stuck', headers: [['authorization', bearer(token.secret)]] });
-    const problems = await registry.runAll();
+    let problems: string[];
+    try {
+      problems = await registry.runAll();
+    } catch (error) {
+      problems = [];
+      ctx.fail('registered deletions', `clean-up stopped at a failing deletion instead of running the others: ${redact(error instanceof Error ? error.message : String(error))}`);
+      return;
+    }
     const deleted = listener.seen.find((s) => s.url === '/api/v0/environments/e/tokens/created');
     if (!deleted || deleted.method !== 'DELETE' || deleted.authorization !== `Bearer ${token.raw}`) ctx.fail('registered deletions', 'the registered DELETE was not sent with its credential');
     else if (problems.length !== 1 || !problems[0]!.includes("'stuck token'") || !problems[0]!.includes('500')) ctx.fail('registered deletions', `expected one reported problem for 'stuck token', got ${problems.length}`);
