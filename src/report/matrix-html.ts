@@ -37,8 +37,11 @@ function matrix(report: MatrixReport, rules: RuleReport[]): string {
 
 export function renderMatrixHtml(report: MatrixReport): string {
   const c = report.counts;
-  const sections = FAMILIES.map(([tag, title]) => {
-    const rules = report.rules.filter((r) => r.tags[0] === tag);
+  const known = new Set(FAMILIES.map(([tag]) => tag));
+  const families: [string, string][] = [...FAMILIES, ['@other', 'Other rules']];
+  const sections = families.map(([tag, title]) => {
+    // A rule whose first tag is not a known family still gets a section: nothing in report.json is left off the page.
+    const rules = report.rules.filter((r) => (tag === '@other' ? !known.has(r.tags[0] ?? '') : r.tags[0] === tag));
     if (!rules.length) return '';
     const failing = rules.filter((r) => r.status === 'fail' && !r.reportOnly).length;
     return `<section id="${esc(tag.slice(1))}"><h2>${esc(title)} <small>${esc(tag)} · ${rules.length} rules${failing ? ` · <span class="red">${failing} failing</span>` : ''}</small></h2>
