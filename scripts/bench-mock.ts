@@ -186,6 +186,7 @@ async function memory(): Promise<{ bounded: Record<string, number>; unbounded: R
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg();
   const bare = await start(['-e', BARE_SERVER], {}, /listening/);
   const mock = await start(['--import', 'tsx', 'mock/server.ts'], { MOCK_PORT: String(MOCK_PORT), MOCK_HOST: '127.0.0.1', MOCK_SEED: '1' }, /listening on/);
   const bareOrigin = `http://127.0.0.1:${BARE_PORT}`;
@@ -235,7 +236,7 @@ async function main(): Promise<void> {
       '',
       '## Throughput (loopback, client and servers share the machine)',
       '',
-      `${SECONDS} s per path and server in ${ROUNDS} alternating slices (bare, mock, bare, …; req/s = median of the slices), concurrency ${CONCURRENCY} (undici Pools, one connection each). Goal: mock ≥ 0.5× bare node:http. Load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' / ')}.`,
+      `${SECONDS} s per path and server in ${ROUNDS} alternating slices (bare, mock, bare, …; req/s = median of the slices), concurrency ${CONCURRENCY} (undici Pools, one connection each). Goal: mock ≥ 0.5× bare node:http. Load average at start: ${loadAtStart.map((x) => x.toFixed(1)).join(' / ')}.`,
       '',
       '| path | request | bare req/s | bare p99 ms | mock req/s | mock p50 ms | mock p99 ms | mock / bare | mock statuses |',
       '|---|---|---|---|---|---|---|---|---|',
