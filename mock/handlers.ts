@@ -76,6 +76,11 @@ function makeHandlers(allScopes: readonly string[]): ReadonlyMap<string, Handler
   };
   h.set('getJwksByEnvironmentId', jwks);
   h.set('getJwksJsonByEnvironmentId', jwks);
+  h.set('getEnvironmentsByProjectId', (i) => {
+    if (i.params['projectId'] !== i.store.projectId) return NOT_FOUND;
+    const byName = new Map(i.store.environments().map((e) => [e.seed.name, e.environment]));
+    return ok({ environments: { sandbox: byName.get('sandbox'), live: byName.get('live') } });
+  });
   // API tokens
   h.set('getTokens', (i, env) => (env ? ok({ tokens: [...env.tokens.values()].map((t) => i.store.tokenJson(t)) }) : NOT_FOUND));
   h.set('postToken', (i, env) => {

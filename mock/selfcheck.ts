@@ -41,7 +41,7 @@ async function main(): Promise<Summary> {
 function checkStateful(state: MockState, spec: SpecBundle, problems: string[]): number {
   const env = state.seed.environments[0]!;
   const user = state.seed.users.find((u) => u.environmentId === env.id)!;
-  const ids: Record<string, string> = { environmentId: env.id, userId: user.id };
+  const ids: Record<string, string> = { environmentId: env.id, userId: user.id, projectId: env.projectId };
   const order = [
     'createAllowlistByEnvironmentId',
     'createWebhook',
@@ -50,6 +50,7 @@ function checkStateful(state: MockState, spec: SpecBundle, problems: string[]): 
     'createUser',
     'postEntryByAllowlistId',
     'getEnvironmentById',
+    'getEnvironmentsByProjectId',
     'updateProjectSettings',
     'getEnvironmentSettings',
     'getKeysForEnvironment',

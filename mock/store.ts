@@ -109,6 +109,11 @@ export class Store {
     }
   }
 
+  /** Id of the seeded project (owner of both environments). */
+  get projectId(): string {
+    return this.#seed.projectId;
+  }
+
   /** The environment's state, or undefined for an id that is not seeded. */
   env(id: string): EnvironmentState | undefined {
     return this.#envs.get(id);

@@ -383,6 +383,15 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
     assert.deepEqual((await mock.call('GET', `/api/v0/sdk/${env}/settings`)).json(), settings);
   });
 
+  it('serves the seeded project\'s environment pair at GET /projects/{projectId}/environments', async () => {
+    const projectId = (seed.environments[0] as unknown as { projectId: string }).projectId;
+    const r = await mock.call('GET', `/api/v0/projects/${projectId}/environments`, { headers: auth(all) });
+    assert.equal(r.status, 200);
+    const envs = r.json()['environments'] as Record<string, { id: string }>;
+    assert.deepEqual([envs['sandbox']!.id, envs['live']!.id], [env, other]);
+    assert.equal((await mock.call('GET', `/api/v0/projects/${randomUUID()}/environments`, { headers: auth(all) })).status, 404);
+  });
+
   it('answers unknown environments per auth class: api-token 403, user-jwt 401, none 404', async () => {
     const unknown = randomUUID();
     assert.equal((await mock.call('GET', `/api/v0/environments/${unknown}`, { headers: auth(all) })).status, 403);
