@@ -9,7 +9,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFor } from '../../src/checks/index.js';
 import type { MockSeed } from '../../src/credentials.js';
@@ -17,8 +17,8 @@ import { filesUnder, scanPaths } from '../../src/leaks.js';
 import type { MatrixReport, RuleReport } from '../../src/report/matrix-reporter.js';
 import { runSuite, startMock, tail, type Mock, type SuiteRun } from './support/suite-runs.js';
 
-const OUT = '/tmp/helper-live-path';
-const MOCK_PORT = 4242;
+/** One folder per test process: concurrent `npm test` runs on one machine must not share output. */
+const OUT = `/tmp/helper-live-path-${process.pid}`;
 /**
  * Rules that need optional credentials (AUTH-012 user-jwt ops, AUTH-007, AUTH-008, JWT-005), one the catalogue skips
  * on live (AUTH-006), one sweep with the configured token (AUTH-005), the burst gate (RATE-015, rate-limit project) and
@@ -33,7 +33,7 @@ let seed: MockSeed;
 let live: { environmentId: string; projectId: string; token: string };
 
 before(async () => {
-  mock = await startMock(MOCK_PORT);
+  mock = await startMock(4242);
   seed = await mock.seed();
   const sandbox = seed.environments.find((e) => e.name === 'sandbox');
   const token = seed.tokens.find((t) => t.environmentId === sandbox?.id && t.label === 'all');
@@ -41,8 +41,12 @@ before(async () => {
   live = { environmentId: sandbox.id, projectId: sandbox.projectId, token: token.value };
 });
 
+/** Tests that completed; the output folder is removed only when all of them did (kept for inspection otherwise). */
+let passed = 0;
+const TESTS = 8;
 after(async () => {
   await mock?.stop();
+  if (passed === TESTS) rmSync(OUT, { recursive: true, force: true });
 });
 
 function liveVars(extra: Record<string, string> = {}): Record<string, string> {
@@ -71,6 +75,7 @@ test('the suite runs against the mock with live semantics and reports the live t
   assert.equal(report.target, 'live', tail(main));
   assert.ok(report.rules.length >= 6, `expected the SEC rules at least, got ${report.rules.map((r) => r.id).join(', ')}`);
   assert.match(main.stdout, /Conformance matrix: \d+ rules/);
+  passed += 1;
 });
 
 test('every test of the run is in the matrix, and nothing is a pass without outcomes', () => {
@@ -81,6 +86,7 @@ test('every test of the run is in the matrix, and nothing is a pass without outc
     if (r.status === 'pass') assert.ok(r.counts.pass > 0 && r.counts.fail === 0 && r.counts.inconclusive === 0, `${r.id} is a pass without passing outcomes`);
     if (r.status === 'skip') assert.ok(r.counts.pass === 0 && r.counts.fail === 0, `${r.id} skipped but has verdicts`);
   }
+  passed += 1;
 });
 
 test('checks whose credential is not configured are skipped with the reason naming the variable', () => {
@@ -98,6 +104,7 @@ test('checks whose credential is not configured are skipped with the reason nami
     assert.equal(auth006.status, 'skip', 'AUTH-006 is not asserted on live (catalogue: targets.live = skip)');
     assert.match(reasons('AUTH-006'), /not asserted on the live target/);
   }
+  passed += 1;
 });
 
 test('bursts are refused without DYNAMIC_RATE_LIMIT_BUDGET (skip with the reason, no probe)', () => {
@@ -105,12 +112,14 @@ test('bursts are refused without DYNAMIC_RATE_LIMIT_BUDGET (skip with the reason
   assert.ok(rate, 'RATE-015 ran in the rate-limit project');
   assert.equal(rate.status, 'skip');
   assert.match(rate.skipReasons.join(' | '), /DYNAMIC_RATE_LIMIT_BUDGET/);
+  passed += 1;
 });
 
 test('traces are off on the live target: no trace anywhere in the output, SEC-005 passes', () => {
   const traces = filesUnder([main.outDir]).files.filter((f) => /trace\.zip$|\.trace$|[/\\]trace[/\\]/.test(f) && !/playwright-report[/\\]trace[/\\]/.test(f));
   assert.deepEqual(traces, []);
   assert.equal(rule('SEC-005')?.status, 'pass');
+  passed += 1;
 });
 
 test('the seeded sandbox is verified (GET /projects/{projectId}/environments serves the seed) and the write gate holds', () => {
@@ -120,11 +129,13 @@ test('the seeded sandbox is verified (GET /projects/{projectId}/environments ser
   // With DYNAMIC_PROJECT_ID set, nothing of SEC-003 may be skipped: a skip here means the sandbox did not verify.
   assert.deepEqual(sec003.skipReasons, [], 'the seeded sandbox verifies');
   assert.equal(sec003.status, 'pass');
+  passed += 1;
 });
 
 test('the live token never appears in any artifact of the live-path run', () => {
   const { hits } = scanPaths([main.outDir], [live.token], main.outDir);
   assert.deepEqual(hits.map((h) => `${h.location} (${h.encoding})`), []);
+  passed += 1;
 });
 
 test('DYNAMIC_REQUEST_BUDGET stops a run and the matrix says why (the rule fails, it does not vanish)', async () => {
@@ -134,4 +145,5 @@ test('DYNAMIC_REQUEST_BUDGET stops a run and the matrix says why (the rule fails
   assert.ok(r, 'AUTH-005 is in the matrix although it recorded no outcome');
   assert.equal(r.status, 'fail');
   assert.match(r.failures.map((f) => f.reason).join(' '), /request budget of 25 exhausted \(DYNAMIC_REQUEST_BUDGET\)/);
+  passed += 1;
 });

@@ -8,7 +8,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -16,8 +16,8 @@ import type { MatrixReport } from '../../src/report/matrix-reporter.js';
 import { runSuite, startMock, tail, type Mock, type SuiteRun } from './support/suite-runs.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const OUT = '/tmp/helper-live-render';
-const MOCK_PORT = 4243;
+/** One folder per test process: concurrent `npm test` runs on one machine must not share output. */
+const OUT = `/tmp/helper-live-render-${process.pid}`;
 const GREP = '(AUTH-001|SEC-002|SEC-004) ';
 
 let mock: Mock | undefined;
@@ -27,8 +27,9 @@ let report: MatrixReport;
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the HTML reports are checked in Debian's headless Chromium — run \`apt-get install -y chromium\` (CI does it in .ci/run)`);
-  mock = await startMock(MOCK_PORT, { faults: ['accept-missing-token'] });
-  run = await runSuite(OUT, ['test', '--project=conformance', '-g', GREP], { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: mock.apiUrl, MOCK_PORT: String(MOCK_PORT), FC_SEED: '3', FC_RUNS: '10' });
+  mock = await startMock(4243, { faults: ['accept-missing-token'] });
+  const port = mock.port;
+  run = await runSuite(OUT, ['test', '--project=conformance', '--workers=1', '-g', GREP], { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: mock.apiUrl, MOCK_PORT: String(port), FC_SEED: '3', FC_RUNS: '10' });
   await mock.stop();
   mock = undefined;
   assert.equal(run.code, 1, `AUTH-001 fails on the faulted mock\n${tail(run)}`);
@@ -36,9 +37,11 @@ before(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
 });
 
+let passed = 0;
 after(async () => {
   await browser?.close();
   await mock?.stop();
+  if (passed === 2) rmSync(OUT, { recursive: true, force: true });
 });
 
 async function open(file: string): Promise<Page> {
@@ -51,7 +54,8 @@ async function open(file: string): Promise<Page> {
 test('the conformance matrix shows the counts of report.json at the top and the failing rule', async () => {
   const page = await open('conformance-report/index.html');
   assert.equal(await page.locator('h1').innerText(), 'Dynamic API conformance');
-  assert.match(await page.locator('#target').innerText(), /^mock \(http:\/\/127\.0\.0\.1:4243\/api\/v0\)$/);
+  assert.equal(await page.locator('#target').innerText(), `mock (${report.apiUrl})`);
+  assert.match(report.apiUrl, /^http:\/\/127\.0\.0\.1:424\d\/api\/v0$/);
   assert.equal(await page.locator('#profile').innerText(), report.profile);
   assert.equal(await page.locator('#seed').innerText(), '3');
   assert.equal(await page.locator('#count-pass b').innerText(), String(report.counts.rules.pass));
@@ -77,9 +81,10 @@ test('the conformance matrix shows the counts of report.json at the top and the 
   assert.equal(await link.getAttribute('href'), 'exchanges/AUTH-001.json');
   await link.click();
   const exchanges = JSON.parse(await page.locator('body').innerText()) as { request: { url: string }; response?: { status: number } }[];
-  assert.ok(exchanges.length > 0 && exchanges.every((e) => e.request.url.startsWith('http://127.0.0.1:4243/api/v0/')), 'the linked file holds the exchanges');
+  assert.ok(exchanges.length > 0 && exchanges.every((e) => e.request.url.startsWith(`${report.apiUrl}/`)), 'the linked file holds the exchanges');
   assert.ok(exchanges.some((e) => e.response !== undefined && e.response.status !== 401), 'the exchanges show the wrong answers');
   await page.close();
+  passed += 1;
 });
 
 test('the Playwright HTML report renders its embedded data: test titles and the failed count', async () => {
@@ -101,4 +106,5 @@ test('the Playwright HTML report renders its embedded data: test titles and the 
   assert.match(body, /no Authorization header: expected 401, got [2-5]\d\d/);
   for (const attachment of ['conformance-outcomes', 'exchanges (redacted)', 'replay (curl)']) assert.ok(body.includes(attachment), `the ${attachment} attachment is listed`);
   await page.close();
+  passed += 1;
 });

@@ -18,11 +18,11 @@ import { redact, registerSecret } from '../../src/redact.js';
 import { checkFor } from '../../src/checks/index.js';
 import { uuidFrom } from '../../src/requests.js';
 import type { MatrixReport } from '../../src/report/matrix-reporter.js';
-import { portIsClosed, runSuite, startMock, type Mock, type SuiteRun } from './support/suite-runs.js';
+import { closedPort, runSuite, startMock, type Mock, type SuiteRun } from './support/suite-runs.js';
 
-const OUT = '/tmp/helper-live-canary';
-const MOCK_PORT = 4240;
-const CLOSED_PORT = 4249;
+/** One folder per test process: concurrent `npm test` runs on one machine must not share output. */
+const OUT = `/tmp/helper-live-canary-${process.pid}`;
+let passed = 0;
 /**
  * Rules whose checks present credentials (valid, mutated, misplaced) or touch the redaction layer, a few seconds each:
  * AUTH-001 fails under accept-missing-token, ERR-009 under echo-credential-in-error (its exchanges carry the echoed
@@ -30,17 +30,19 @@ const CLOSED_PORT = 4249;
  * the id at the start of a title only (some titles mention other ids).
  */
 const GREP = '(AUTH-001|AUTH-016|TOKEN-008|JWT-004|ERR-009|SEC-001|SEC-003) ';
-const COMMON = ['test', '--project=conformance', '--workers=2', '-g', GREP];
+const COMMON = ['test', '--project=conformance', '--workers=1', '-g', GREP];
 
 let mock: Mock;
 
 before(async () => {
   rmSync(OUT, { recursive: true, force: true });
-  mock = await startMock(MOCK_PORT, { seed: randomInt(1, 2 ** 40) });
+  mock = await startMock(4240, { seed: randomInt(1, 2 ** 40) });
 });
 
 after(async () => {
   await mock?.stop();
+  // Kept for inspection when a test failed; removed when all four passed.
+  if (passed === 4) rmSync(OUT, { recursive: true, force: true });
 });
 
 /** Console output made safe to print: the canaries are registered with the redaction layer of this process. */
@@ -86,16 +88,18 @@ test('the scanner finds a canary hidden as base64 inside a zip inside base64 in 
   assert.ok(where.has('index.html:N → base64 → zip:data/a.json:N → base64:N'), 'the decoded value was found');
   assert.ok(where.has('partial.txt:N'), 'a 21-character fragment was found');
   rmSync(dir, { recursive: true, force: true });
+  passed += 1;
 });
 
 test('a passing run against the clean mock leaves no canary in any artifact', async () => {
   await mock.control('/reset', { faults: [] });
   const canaries = await mockCanaries();
-  const run = await runSuite(join(OUT, 'passing'), COMMON, { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: mock.apiUrl, MOCK_PORT: String(MOCK_PORT), FC_SEED: '7', FC_RUNS: '15' });
+  const run = await runSuite(join(OUT, 'passing'), COMMON, { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: mock.apiUrl, MOCK_PORT: String(mock.port), FC_SEED: '7', FC_RUNS: '15' });
   const report = matrix(run, canaries);
   assert.ok(report.rules.some((r) => r.status === 'pass'), `no rule passed\n${summary(run, canaries)}`);
   assert.equal(report.rules.find((r) => r.id === 'SEC-001')?.status, 'pass', 'SEC-001 (this run\'s redaction layer) passes');
   assertNoCanary(run.outDir, canaries);
+  passed += 1;
 });
 
 test('a failing run against a mock that echoes credentials leaves no canary, also after merging its blob report', async () => {
@@ -103,7 +107,7 @@ test('a failing run against a mock that echoes credentials leaves no canary, als
   await mock.control('/reset', { faults });
   const canaries = await mockCanaries();
   const outDir = join(OUT, 'failing');
-  const run = await runSuite(outDir, [...COMMON, '--reporter=list,junit,html,blob,./src/report/matrix-reporter.ts'], { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: mock.apiUrl, MOCK_PORT: String(MOCK_PORT), FC_SEED: '7', FC_RUNS: '15' }, {
+  const run = await runSuite(outDir, [...COMMON, '--reporter=list,junit,html,blob,./src/report/matrix-reporter.ts'], { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: mock.apiUrl, MOCK_PORT: String(mock.port), FC_SEED: '7', FC_RUNS: '15' }, {
     PLAYWRIGHT_JUNIT_OUTPUT_FILE: join(outDir, 'test-results', 'junit.xml'),
     PLAYWRIGHT_HTML_OUTPUT_DIR: join(outDir, 'playwright-report'),
     PLAYWRIGHT_BLOB_OUTPUT_DIR: join(outDir, 'blob-report'),
@@ -123,14 +127,15 @@ test('a failing run against a mock that echoes credentials leaves no canary, als
 
   // The nightly path: merge the blob into an HTML report, JUnit and matrix with the project configuration.
   const merged = join(outDir, 'merged');
-  const merge = await runSuite(merged, ['merge-reports', '--config', 'playwright.config.ts', join(outDir, 'blob-report')], { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: mock.apiUrl, MOCK_PORT: String(MOCK_PORT) });
+  const merge = await runSuite(merged, ['merge-reports', '--config', 'playwright.config.ts', join(outDir, 'blob-report')], { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: mock.apiUrl, MOCK_PORT: String(mock.port) });
   const mergedReport = matrix(merge, canaries);
   assert.deepEqual(mergedReport.rules.map((r) => `${r.id} ${r.status}`), report.rules.map((r) => `${r.id} ${r.status}`), 'the merged matrix equals the run\'s matrix');
   assertNoCanary(outDir, canaries);
+  passed += 1;
 });
 
 test('a transport-error run on the live code path (closed port) leaves no canary in any artifact', async () => {
-  assert.ok(await portIsClosed(CLOSED_PORT), `port ${CLOSED_PORT} must be closed for this test`);
+  const port = await closedPort(4249);
   const alnum = (n: number): string => randomBytes(n * 2).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, n);
   const jwt = (): string => `eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.${Buffer.from(JSON.stringify({ sub: alnum(16), environment_id: uuidFrom(alnum(8)) })).toString('base64url')}.${randomBytes(256).toString('base64url')}`;
   const vars = {
@@ -140,7 +145,7 @@ test('a transport-error run on the live code path (closed port) leaves no canary
   const canaries = Object.values(vars);
   const run = await runSuite(join(OUT, 'transport'), COMMON, {
     ...vars,
-    DYNAMIC_TARGET: 'live', DYNAMIC_API_URL: `http://127.0.0.1:${CLOSED_PORT}/api/v0`,
+    DYNAMIC_TARGET: 'live', DYNAMIC_API_URL: `http://127.0.0.1:${port}/api/v0`,
     DYNAMIC_ENVIRONMENT_ID: uuidFrom(`env ${alnum(8)}`), DYNAMIC_PROJECT_ID: uuidFrom(`project ${alnum(8)}`), DYNAMIC_OTHER_ENVIRONMENT_ID: uuidFrom(`other ${alnum(8)}`),
     DYNAMIC_ALLOW_WRITES: 'true', DYNAMIC_RATE_LIMIT_BUDGET: '5', DYNAMIC_REQUEST_BUDGET: '2000', FC_SEED: '7', FC_RUNS: '5',
   });
@@ -149,4 +154,5 @@ test('a transport-error run on the live code path (closed port) leaves no canary
   assert.equal(report.target, 'live');
   assert.ok(report.rules.some((r) => r.failures.some((f) => /ECONNREFUSED|transport|no response/i.test(f.reason))), `the failures are transport errors\n${summary(run, canaries)}`);
   assertNoCanary(run.outDir, canaries);
+  passed += 1;
 });

@@ -48,8 +48,35 @@ async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number):
   }
 }
 
-/** Starts `mock/server.ts` on a port of this helper's range (4240–4249). */
-export async function startMock(port: number, settings: { faults?: string[]; seed?: number } = {}): Promise<Mock> {
+/** The ports these tests may use (4240–4249): several test files — and several `npm test` runs — share the range. */
+export const PORTS = { from: 4240, to: 4249 } as const;
+
+/**
+ * Starts `mock/server.ts` on the first port of the range that is free, moving on when another run took it first.
+ * `preferred` is tried first.
+ */
+export async function startMock(preferred: number, settings: { faults?: string[]; seed?: number } = {}): Promise<Mock> {
+  const ports = [preferred, ...Array.from({ length: PORTS.to - PORTS.from + 1 }, (_, i) => PORTS.from + i).filter((p) => p !== preferred)];
+  const problems: string[] = [];
+  for (const port of ports) {
+    if (!(await portIsClosed(port))) continue;
+    try {
+      return await startMockOn(port, settings);
+    } catch (error) {
+      problems.push((error as Error).message.split('\n')[0]!);
+      if (!/cannot listen|EADDRINUSE/.test((error as Error).message)) throw error;
+    }
+  }
+  throw new Error(`no free port for a mock in ${PORTS.from}–${PORTS.to}: ${problems.join('; ')}`);
+}
+
+/** A port of the range that nothing listens on (for transport-error runs). */
+export async function closedPort(preferred: number): Promise<number> {
+  for (const port of [preferred, ...Array.from({ length: PORTS.to - PORTS.from + 1 }, (_, i) => PORTS.to - i)]) if (await portIsClosed(port)) return port;
+  throw new Error(`every port in ${PORTS.from}–${PORTS.to} is in use`);
+}
+
+async function startMockOn(port: number, settings: { faults?: string[]; seed?: number }): Promise<Mock> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], {
     cwd: ROOT,
     env: { ...baseEnv(), MOCK_PORT: String(port), MOCK_CONTROL: 'on', MOCK_FAULTS: (settings.faults ?? []).join(','), ...(settings.seed === undefined ? {} : { MOCK_SEED: String(settings.seed) }) },
