@@ -127,9 +127,11 @@ export function preloadJose(): void {
  */
 export class Authenticator {
   readonly #d: AuthDeps;
+  readonly #shape: RegExp;
 
   constructor(deps: AuthDeps) {
     this.#d = deps;
+    this.#shape = new RegExp(deps.profile.token.pattern);
   }
 
   /** Authenticates a request for `req.op` (sync for api-token and none ops; JWT verification is async). */
@@ -202,7 +204,7 @@ export class Authenticator {
       if (f.on('accept-jwt-as-api-token') && JWT_SHAPE.test(value)) return this.#jwtAsApiToken(req, value);
     }
     let token: TokenRecord | undefined;
-    const shapeOk = wellFormed && new RegExp(this.#d.profile.token.pattern).test(value);
+    const shapeOk = wellFormed && this.#shape.test(value);
     if (shapeOk) token = this.#d.store.findToken(value);
     if (token === undefined && !f.none) {
       if (f.on('case-insensitive-token')) token = this.#d.store.allTokens().find((t) => t.value.toLowerCase() === value.toLowerCase());
