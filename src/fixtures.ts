@@ -7,6 +7,7 @@
 import { test as base, type TestInfo } from '@playwright/test';
 import { createSuite, runCheck, type Suite } from './run.js';
 import { redact } from './redact.js';
+import { cleanupFor } from './safety.js';
 import type { Check, CheckResult } from './checks/types.js';
 
 export const OUTCOMES_ATTACHMENT = 'conformance-outcomes';
@@ -46,8 +47,13 @@ export const test = base.extend<{ conformance: Conformance }, { suite: Suite; ap
   suite: [
     async ({ apiUrlOverride }, use, workerInfo) => {
       const suite = await createSuite(workerInfo.workerIndex, apiUrlOverride);
-      await use(suite);
-      await suite.client.close();
+      try {
+        await use(suite);
+      } finally {
+        // SEC-003: resources that outlived their check are deleted at the end, even after failures.
+        for (const problem of await cleanupFor(suite).runAll()) console.error(problem);
+        await suite.client.close();
+      }
     },
     { scope: 'worker' },
   ],

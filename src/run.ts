@@ -81,7 +81,14 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     inconclusive: (subject, reason, response) => push({ rule: rule.id, subject, status: 'inconclusive', reason, ...(response ? { exchanges: seqs(response)! } : {}) }),
     log: (line) => log(redact(line)),
   };
-  await check.run(ctx);
+  try {
+    await check.run(ctx);
+  } catch (error) {
+    // A check that throws (budget exhausted, a property's counterexample…) must not carry a credential into Playwright's
+    // output, JUnit or the HTML report: rethrow with the message redacted.
+    const message = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+    throw new Error(redact(message));
+  }
   const exchanges = suite.client.takeExchanges();
   const wanted = new Set(outcomes.filter((o) => o.status !== 'pass').flatMap((o) => o.exchanges ?? []));
   return {
