@@ -140,6 +140,42 @@ export function errorBodyProblem(ctx: CheckContext, res: HttpResponse): string |
   return undefined;
 }
 
+/** How many operations (or paths) a per-operation rule samples on live; the mock covers every one. */
+export const LIVE_SAMPLE = 12;
+
+/** A deterministic, seed-rotated subset of `count` items (the same FC_SEED picks the same items). */
+export function seededSubset<T>(ctx: CheckContext, items: readonly T[], count: number, keyOf: (item: T) => string): T[] {
+  if (items.length <= count) return [...items];
+  const rank = (item: T): string => createHash('sha256').update(`${ctx.fc.seed}:${keyOf(item)}`).digest('hex');
+  return [...items].sort((x, y) => rank(x).localeCompare(rank(y))).slice(0, count);
+}
+
+/**
+ * Runs a per-operation check: `prepare` says why an operation cannot be tested (a skip) or returns what the test
+ * needs; on live only a seed-rotated sample of the testable operations is sent (request budget, rate limits), the
+ * rest are skipped with that reason; `run` records the outcome of each sent operation.
+ */
+export async function forEachOperation<T extends object>(
+  ctx: CheckContext,
+  operations: readonly Operation[],
+  prepare: (op: Operation) => T | string,
+  run: (op: Operation, prepared: T, index: number) => Promise<void>,
+  liveCount = LIVE_SAMPLE,
+): Promise<void> {
+  const ready: [Operation, T][] = [];
+  for (const op of operations) {
+    const prepared = prepare(op);
+    if (typeof prepared === 'string') ctx.skip(op.key, prepared);
+    else ready.push([op, prepared]);
+  }
+  const chosen = ctx.config.target === 'live' ? seededSubset(ctx, ready, liveCount, ([op]) => op.key) : ready;
+  if (chosen.length < ready.length) {
+    const sent = new Set(chosen.map(([op]) => op.key));
+    for (const [op] of ready) if (!sent.has(op.key)) ctx.skip(op.key, `live: not in this run's sample of ${chosen.length} of ${ready.length} testable operations (rotated by FC_SEED; the mock target covers all)`);
+  }
+  await mapLimit(chosen, concurrency(ctx), ([op, prepared], index) => run(op, prepared, index));
+}
+
 /** Path parameters with `format: uuid`. */
 export function uuidParams(op: Operation): Parameter[] {
   return op.parameters.filter((p) => p.in === 'path' && p.schema.format === 'uuid');
@@ -193,12 +229,13 @@ export const rejectsNonUuidPathIds: Check = {
     const auth = await validAuth(ctx);
     const reserved = literalSegments(ctx.spec);
     const arbId = invalidPathId(reserved);
-    await mapLimit(ctx.operations, concurrency(ctx), async (op) => {
-      if (uuidParams(op).length === 0) return ctx.skip(op.key, 'no UUID path parameter');
+    await forEachOperation(ctx, ctx.operations, (op) => {
+      if (uuidParams(op).length === 0) return 'no UUID path parameter';
       const params = replaceableIdParams(op);
-      if (params.length === 0) return ctx.skip(op.key, 'the only UUID path parameter is {environmentId}, which authentication reads first (the credential is bound to its environment), so a non-UUID value is an auth answer there (ES-02 order)');
+      if (params.length === 0) return 'the only UUID path parameter is {environmentId}, which authentication reads first (the credential is bound to its environment), so a non-UUID value is an auth answer there (ES-02 order)';
       const a = auth(op);
-      if (typeof a === 'string') return ctx.skip(op.key, a);
+      return typeof a === 'string' ? a : { a, params };
+    }, async (op, { a, params }) => {
       const arb = fc.tuple(fc.constantFrom(...params.map((p) => p.name)), fc.oneof(arbId, fc.constantFrom(...INVALID_UUIDS)));
       await propertyOutcome(ctx, op.key, arb, runsPerOp(ctx, 3), async ([name, value]) => {
         const res = await sendFor(ctx, op, { ...a, pathParams: { [name]: value } });
@@ -216,13 +253,14 @@ export const rejectsInvalidQueryValues: Check = {
   async run(ctx) {
     const auth = await validAuth(ctx);
     const lookup = schemaLookup(ctx);
-    await mapLimit(ctx.operations, concurrency(ctx), async (op) => {
+    await forEachOperation(ctx, ctx.operations, (op) => {
       const typed = typedQueryParams(op, lookup);
-      if (typed.length === 0) return ctx.skip(op.key, 'no typed query parameter (number, boolean or enum)');
+      if (typed.length === 0) return 'no typed query parameter (number, boolean or enum)';
       const risk = liveWriteRisk(ctx, op, 'an otherwise valid request with one bad query value');
-      if (risk) return ctx.skip(op.key, risk);
+      if (risk) return risk;
       const a = auth(op);
-      if (typeof a === 'string') return ctx.skip(op.key, a);
+      return typeof a === 'string' ? a : { a, typed };
+    }, async (op, { a, typed }) => {
       const arb = fc.constantFrom(...typed).chain(({ param, kind }) => invalidQueryValue(kind).map((value) => ({ name: param.name, kind: kind.kind, value })));
       await propertyOutcome(ctx, op.key, arb, runsPerOp(ctx, 4), async ({ name, kind, value }) => {
         const res = await sendFor(ctx, op, { ...a, query: { ...ctx.requests.query(op), [name]: value } });
@@ -252,13 +290,14 @@ export const rejectsSchemaViolatingBodies: Check = {
   async run(ctx) {
     const auth = await validAuth(ctx);
     const lookup = schemaLookup(ctx);
-    await mapLimit(ctx.operations, concurrency(ctx), async (op) => {
+    await forEachOperation(ctx, ctx.operations, (op) => {
       const prepared = negativeCasesFor(ctx, op, lookup);
-      if (typeof prepared === 'string') return ctx.skip(op.key, prepared);
+      if (typeof prepared === 'string') return prepared;
       const risk = liveWriteRisk(ctx, op, 'a body with one schema violation');
-      if (risk) return ctx.skip(op.key, risk);
+      if (risk) return risk;
       const a = auth(op);
-      if (typeof a === 'string') return ctx.skip(op.key, a);
+      return typeof a === 'string' ? a : { a, prepared };
+    }, async (op, { a, prepared }) => {
       const schema = op.requestBody!.schema;
       await propertyOutcome(ctx, op.key, invalidBody(prepared.cases, prepared.sample), runsPerOp(ctx, 4), async (c) => {
         fc.pre(!ctx.schemas.validate(schema, c.body).valid);
@@ -276,11 +315,12 @@ export const rejectsMalformedJson: Check = {
   rule: 'ERR-004',
   async run(ctx) {
     const auth = await validAuth(ctx);
-    await mapLimit(ctx.operations, concurrency(ctx), async (op) => {
-      if (!op.requestBody) return ctx.skip(op.key, 'no request body');
-      if (!isJsonOp(op)) return ctx.skip(op.key, `request body is ${op.requestBody.contentType}, not JSON`);
+    await forEachOperation(ctx, ctx.operations, (op) => {
+      if (!op.requestBody) return 'no request body';
+      if (!isJsonOp(op)) return `request body is ${op.requestBody.contentType}, not JSON`;
       const a = auth(op);
-      if (typeof a === 'string') return ctx.skip(op.key, a);
+      return typeof a === 'string' ? a : { a };
+    }, async (op, { a }) => {
       await propertyOutcome(ctx, op.key, malformedJson(ctx.requests.body(op)), runsPerOp(ctx, 3), async (text) => {
         const res = await sendRawBody(ctx, op, a, text);
         return expectError(ctx, res, [400], 'malformed JSON body');
@@ -296,15 +336,16 @@ export const unknownIdsAreNotFound: Check = {
   rule: 'ERR-005',
   async run(ctx) {
     const auth = await validAuth(ctx);
-    await mapLimit(ctx.operations, concurrency(ctx), async (op) => {
+    const known = new Set([ctx.credentials.userId, ctx.credentials.projectId, ctx.credentials.environmentId]);
+    await forEachOperation(ctx, ctx.operations, (op) => {
       const idParam = coreResourceId(op);
-      if (!idParam) return ctx.skip(op.key, 'not an item of a stateful core resource (tokens, users, webhooks, allowlists, origins): nothing to look up');
+      if (!idParam) return 'not an item of a stateful core resource (tokens, users, webhooks, allowlists, origins): nothing to look up';
       if (ctx.config.target === 'live' && op.method !== 'GET' && op.method !== 'DELETE' && !ctx.config.allowWrites) {
-        return ctx.skip(op.key, liveWriteRisk(ctx, op, 'a write to an unknown id') ?? 'write');
+        return liveWriteRisk(ctx, op, 'a write to an unknown id') ?? 'write';
       }
       const a = auth(op);
-      if (typeof a === 'string') return ctx.skip(op.key, a);
-      const known = new Set([ctx.credentials.userId, ctx.credentials.projectId, ctx.credentials.environmentId]);
+      return typeof a === 'string' ? a : { a, idParam };
+    }, async (op, { a, idParam }) => {
       await propertyOutcome(ctx, op.key, fc.uuid({ version: 4 }).filter((u) => !known.has(u)), runsPerOp(ctx, 3), async (id) => {
         const res = await sendFor(ctx, op, { ...a, pathParams: { [idParam]: id } });
         return expectError(ctx, res, [404], `unknown {${idParam}}`);
@@ -353,7 +394,13 @@ export const undeclaredMethodsAre405: Check = {
     const byPath = new Map<string, Operation[]>();
     for (const op of ctx.spec.operations) byPath.set(op.path, [...(byPath.get(op.path) ?? []), op]);
     const authorization = bearer(ctx.credentials.apiToken);
-    await mapLimit([...byPath.entries()], concurrency(ctx), async ([path, ops], index) => {
+    let paths = [...byPath.entries()];
+    if (ctx.config.target === 'live') {
+      const chosen = new Set(seededSubset(ctx, paths, LIVE_SAMPLE, ([path]) => path).map(([path]) => path));
+      for (const [path] of paths) if (!chosen.has(path)) ctx.skip(path, `live: not in this run's sample of ${chosen.size} of ${paths.length} paths (rotated by FC_SEED; the mock target covers all)`);
+      paths = paths.filter(([path]) => chosen.has(path));
+    }
+    await mapLimit(paths, concurrency(ctx), async ([path, ops], index) => {
       const declared = new Set(ops.map((o) => o.method));
       let undeclared = METHODS.filter((m) => !declared.has(m));
       if (ctx.config.target === 'live' && !ctx.config.allowWrites) undeclared = undeclared.filter((m) => m === 'GET');
@@ -455,10 +502,12 @@ async function sweepErrors(
   options: { extra?: (op: Operation) => Probe[]; perOp?: number } = {},
 ): Promise<void> {
   const tools = await sweepTools(ctx);
-  await mapLimit(ctx.operations, concurrency(ctx), async (op, index) => {
-    let probes = [...errorProbes(ctx, op, tools, kinds), ...(options.extra?.(op) ?? [])];
+  await forEachOperation(ctx, ctx.operations, (op) => {
+    const probes = [...errorProbes(ctx, op, tools, kinds), ...(options.extra?.(op) ?? [])];
+    return probes.length ? { probes } : `no probe can provoke an error here (${op.auth === 'none' ? 'no auth, ' : ''}no replaceable id, JSON body or typed query${ctx.config.target === 'live' ? ' that is safe to send on live' : ''})`;
+  }, async (op, { probes: all }, index) => {
     // A subset per operation, rotating with its index, so the sweep still covers every probe kind across the API.
-    if (options.perOp !== undefined && probes.length > options.perOp) probes = Array.from({ length: options.perOp }, (_, k) => probes[(index + k) % probes.length]!);
+    const probes = options.perOp !== undefined && all.length > options.perOp ? Array.from({ length: options.perOp }, (_, k) => all[(index + k) % all.length]!) : all;
     const errors: { label: string; res: HttpResponse }[] = [];
     for (const p of probes) {
       const res = await p.request();
@@ -560,7 +609,7 @@ export const errorsNeverEchoCredentials: Check = {
     const canary = canaries(ctx);
     const other = ctx.credentials.otherEnvironmentToken;
     const otherPieces = other ? Array.from({ length: other.reveal().length - 7 }, (_, i) => other.reveal().slice(i, i + 8)) : [];
-    await mapLimit(ctx.operations, concurrency(ctx), async (op) => {
+    await forEachOperation(ctx, ctx.operations, () => ({}), async (op) => {
       const secret = op.auth === 'user-jwt' ? canary.jwt : canary.token;
       const header: HeaderValue = bearer(secret);
       const sent: { label: string; res: HttpResponse; pieces: string[] }[] = [];
@@ -668,9 +717,10 @@ export const clientErrorsNeverServerErrors: Check = {
   rule: 'ERR-011',
   async run(ctx) {
     const auth = await validAuth(ctx);
-    await mapLimit(ctx.operations, concurrency(ctx), async (op, index) => {
+    await forEachOperation(ctx, ctx.operations, (op) => {
       const a = auth(op);
-      const cred = typeof a === 'string' ? {} : a;
+      return { cred: typeof a === 'string' ? {} : a };
+    }, async (op, { cred }, index) => {
       const problems: string[] = [];
       const failed: HttpResponse[] = [];
       let last: HttpResponse | undefined;
@@ -761,13 +811,14 @@ export const nonJsonContentTypesAre415: Check = {
   rule: 'ERR-013',
   async run(ctx) {
     const auth = await validAuth(ctx);
-    await mapLimit(ctx.operations, concurrency(ctx), async (op) => {
-      if (!op.requestBody) return ctx.skip(op.key, 'no request body');
-      if (!isJsonOp(op)) return ctx.skip(op.key, `request body is ${op.requestBody.contentType}, not JSON`);
+    await forEachOperation(ctx, ctx.operations, (op) => {
+      if (!op.requestBody) return 'no request body';
+      if (!isJsonOp(op)) return `request body is ${op.requestBody.contentType}, not JSON`;
       const risk = liveWriteRisk(ctx, op, 'a valid JSON body under another Content-Type');
-      if (risk) return ctx.skip(op.key, risk);
+      if (risk) return risk;
       const a = auth(op);
-      if (typeof a === 'string') return ctx.skip(op.key, a);
+      return typeof a === 'string' ? a : { a };
+    }, async (op, { a }) => {
       const body = JSON.stringify(ctx.requests.body(op));
       await propertyOutcome(ctx, op.key, fc.constantFrom(...NON_JSON_TYPES), runsPerOp(ctx, 2), async (type) => {
         const res = await sendRawBody(ctx, op, a, body, type === '(none)' ? null : type);
@@ -793,9 +844,10 @@ export const oversizedAuthorizationHeaders: Check = {
         const subject = `${op.key} (Authorization ${kb} KB)`;
         const value = `Bearer ${ctx.spec.profile.token.prefix}${'A'.repeat(kb * 1024)}`;
         const started = performance.now();
-        const res = await sendFor(ctx, op, { authorization: value });
+        const res = await sendFor(ctx, op, { authorization: value, on429: 'return' });
         const ms = Math.round(performance.now() - started);
-        if (ms > 10_000) ctx.fail(subject, `answered after ${ms} ms (a hang for a header the server should refuse at once)`, res);
+        if (res.status === 429) ctx.inconclusive(subject, 'rate limited (429) before the header could be judged', res);
+        else if (ms > 10_000) ctx.fail(subject, `answered after ${ms} ms (a hang for a header the server should refuse at once)`, res);
         else if (res.status === 0) ctx.fail(subject, `no HTTP answer within ${ms} ms (${res.exchange.error ?? 'connection closed'}); expected 431 or 400`, res);
         else if (kb >= 64 ? res.status !== 431 && res.status !== 400 : res.status < 400 || res.status >= 500) ctx.fail(subject, `expected ${kb >= 64 ? '431 or 400' : 'a 4xx'}, got ${res.status} (${ms} ms)`, res);
         else ctx.pass(subject, res);

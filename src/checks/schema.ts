@@ -10,7 +10,7 @@ import type { RequestOptions } from '../requests.js';
 import type { Operation } from '../spec.js';
 import { mapLimit } from '../run.js';
 import { concurrency, sendFor } from './common.js';
-import { coreResourceId, errorBodyProblem, isJsonMediaType, liveWriteRisk, replaceableIdParams, schemaLookup, validAuth, type AuthFor } from './errors.js';
+import { coreResourceId, errorBodyProblem, forEachOperation, isJsonMediaType, liveWriteRisk, replaceableIdParams, schemaLookup, validAuth, type AuthFor } from './errors.js';
 import { resolveSchema, type SchemaLookup } from '../negative.js';
 import type { Check, CheckContext } from './types.js';
 
@@ -80,6 +80,8 @@ class Provisioner {
   async create(resource: CoreResource): Promise<{ id: string; parentId: string | undefined; res: HttpResponse } | { error: string; res?: HttpResponse }> {
     const op = this.ctx.spec.byId.get(resource.create);
     if (!op) return { error: `the spec has no ${resource.create}` };
+    const risk = liveWriteRisk(this.ctx, op, `creating a ${resource.name} to address`);
+    if (risk) return { error: risk };
     let parentId: string | undefined;
     if (resource.parent) {
       const parent = await this.sharedId(resource.parent);
@@ -161,6 +163,9 @@ function validQuery(ctx: CheckContext, op: Operation, lookup: SchemaLookup): Rec
   return { ...query, ...deep };
 }
 
+/** Operations the valid-request sweep samples on live (GETs only; the mock target covers every operation). */
+const LIVE_SWEEP_SAMPLE = 24;
+
 /** Why an operation is not sent a valid request on this target, if it is not. */
 function sweepRisk(ctx: CheckContext, op: Operation): string | undefined {
   if (ctx.config.target === 'live' && op.method !== 'GET') {
@@ -179,17 +184,20 @@ async function validSweep(ctx: CheckContext, judge: (op: Operation, res: HttpRes
   const provisioner = new Provisioner(ctx, auth);
   const phases = [ctx.operations.filter((o) => o.method !== 'DELETE'), ctx.operations.filter((o) => o.method === 'DELETE')];
   for (const phase of phases) {
-    await mapLimit(phase, concurrency(ctx), async (op) => {
-      const risk = sweepRisk(ctx, op);
-      if (risk) return ctx.skip(op.key, risk);
+    await forEachOperation(ctx, phase, (op) => {
       const a = auth(op);
-      if (typeof a === 'string') return ctx.skip(op.key, a);
+      const resource = CORE_RESOURCES.find((r) => r.idParam === coreResourceId(op));
+      const needsWrite = resource && ctx.config.target === 'live' && !ctx.config.allowWrites
+        ? `live: addresses ${/^[aeiou]/.test(resource.name) ? 'an' : 'a'} ${resource.name}, which the suite would have to create first; set DYNAMIC_ALLOW_WRITES=true for a disposable sandbox`
+        : undefined;
+      return sweepRisk(ctx, op) ?? needsWrite ?? (typeof a === 'string' ? a : { a });
+    }, async (op, { a }) => {
       const pathParams = await provisioner.pathParamsFor(op);
       if (typeof pathParams === 'string') return ctx.skip(op.key, `no resource to address: ${pathParams}`);
       const query = validQuery(ctx, op, lookup);
       const res = await sendFor(ctx, op, { ...a, pathParams, ...(query ? { query } : {}) });
       await judge(op, res, a);
-    });
+    }, LIVE_SWEEP_SAMPLE);
   }
   await provisioner.cleanUp();
 }
