@@ -495,7 +495,7 @@ describe('mock rate limits (fixed windows on the mock clock)', () => {
   });
 });
 
-describe('mock settings and determinism', { concurrency: 4 }, () => {
+describe('mock settings and determinism', { concurrency: 8 }, () => {
   it('gives identical seeds, tokens, users, JWTs and samples for the same MOCK_SEED, different ones otherwise', async () => {
     const [a, b, c] = await Promise.all([startMock({ MOCK_SEED: '42' }), startMock({ MOCK_SEED: '42' }), startMock({ MOCK_SEED: '43' })]);
     try {
