@@ -68,6 +68,11 @@ export function requestCase(ctx: CheckContext, op: Operation, label: string, opt
  */
 export async function judgeOperations(ctx: CheckContext, operations: readonly Operation[], casesFor: (op: Operation, index: number) => AuthCase[] | string | undefined | Promise<AuthCase[] | string | undefined>, limit = concurrency(ctx)): Promise<void> {
   await mapLimit(operations, Math.min(limit, concurrency(ctx)), async (op, index) => {
+    const notSampled = liveSdkSkipReason(ctx, op);
+    if (notSampled) {
+      ctx.skip(op.key, notSampled);
+      return;
+    }
     const cases = await casesFor(op, index);
     if (cases === undefined) return;
     if (typeof cases === 'string') {
@@ -86,6 +91,46 @@ export async function judgeOperations(ctx: CheckContext, operations: readonly Op
     else if (limited.length) ctx.inconclusive(op.key, `rate limited (429 after the client's retries) on: ${limited.map((l) => l.c.label).join(', ')}`, limited[0]!.res);
     else ctx.pass(op.key, results[0]!.res);
   });
+}
+
+/**
+ * A small sample of operations spread across tags, rotated by the run's seed (the same seed picks the same sample, so
+ * FC_SEED/FC_PATH replay hits the same operations). On live only read operations are sampled.
+ */
+export function sampleOperations(ctx: CheckContext, operations: readonly Operation[], count: number): Operation[] {
+  const candidates = ctx.config.target === 'live' ? operations.filter((op) => op.method === 'GET') : [...operations];
+  const byTag = new Map<string, Operation[]>();
+  for (const op of candidates) byTag.set(op.tag, [...(byTag.get(op.tag) ?? []), op]);
+  const tags = [...byTag.keys()].sort();
+  if (!tags.length) return [];
+  const seed = Math.abs(ctx.fc.seed);
+  const stride = Math.max(1, Math.floor(tags.length / count));
+  const out: Operation[] = [];
+  for (let i = 0; out.length < Math.min(count, candidates.length) && i < count * 4; i += 1) {
+    const group = byTag.get(tags[(seed + i * stride) % tags.length]!)!;
+    const op = group[(seed + i) % group.length]!;
+    if (!out.includes(op)) out.push(op);
+  }
+  return out;
+}
+
+/** How many user-jwt (SDK) operations a check covers on live: the SDK per-IP limit is 500 requests per 5 minutes. */
+export const LIVE_SDK_OPERATIONS = 8;
+const liveSdkSamples = new WeakMap<CheckContext['spec'], Set<string>>();
+
+/**
+ * On live, user-jwt operations are covered through a seed-rotated sample of LIVE_SDK_OPERATIONS read operations
+ * (sequential requests at Dynamic's documented SDK limit of 60 / 10 s, 250 / min, 500 / 5 min per IP would otherwise
+ * take far longer than a test); the reason for every other one, or undefined when the operation is covered.
+ */
+export function liveSdkSkipReason(ctx: CheckContext, op: Operation): string | undefined {
+  if (ctx.config.target !== 'live' || op.auth !== 'user-jwt') return undefined;
+  let sample = liveSdkSamples.get(ctx.spec);
+  if (!sample) {
+    sample = new Set(sampleOperations(ctx, ctx.spec.operations.filter((o) => o.auth === 'user-jwt'), LIVE_SDK_OPERATIONS).map((o) => o.key));
+    liveSdkSamples.set(ctx.spec, sample);
+  }
+  return sample.has(op.key) ? undefined : `live: user-jwt operations are covered through a sample of ${LIVE_SDK_OPERATIONS} read operations (the SDK per-IP limit is 500 requests / 5 min); this one is not in this seed's sample`;
 }
 
 /** On the mock every variant is sent; on live one per operation, rotating, to keep the request count low. */
@@ -308,6 +353,14 @@ export function rawRequest(ctx: CheckContext, op: Operation, authorization: Head
   if (body !== undefined) lines.push(`Content-Length: ${body.length}`);
   const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8');
   return body === undefined ? head : Buffer.concat([head, body]);
+}
+
+/**
+ * Why raw requests cannot be sent to this target (HttpClient.sendRaw opens a plain TCP connection: no TLS), or
+ * undefined. A raw case against an https target would "pass" on a closed connection, so it is skipped instead.
+ */
+export function rawUnsupportedReason(ctx: CheckContext): string | undefined {
+  return new URL(ctx.config.apiUrl).protocol === 'https:' ? 'raw requests (bytes undici refuses) need HttpClient.sendRaw, which speaks plain TCP only; the target is https' : undefined;
 }
 
 /** Sends raw bytes; on the mock a 429 (all raw requests share 127.0.0.1) advances the mock clock and retries. */
@@ -563,7 +616,9 @@ export const rejectsDuplicateAuthorization: Check = {
       const error = challengeParam(c.challenge, 'error');
       return error === 'invalid_request' ? undefined : `the challenge names error=${error === undefined ? '(none)' : `"${error}"`}, expected "invalid_request"`;
     };
+    const unsupported = rawUnsupportedReason(ctx);
     await judgeOperations(ctx, ctx.operations, (op) => {
+      if (unsupported) return unsupported;
       let valid: HeaderValue;
       let invalid: string;
       if (op.auth === 'api-token') {
@@ -620,15 +675,33 @@ export const bearerWhitespaceGrammar: Check = {
 
 const NOT_A_UUID = 'not-a-uuid';
 
-/** Request changes that make the input of `op` invalid (non-UUID ids, malformed JSON body), or undefined if none apply. */
+/** A value that violates a parameter's schema (enum, number, boolean), or undefined when any string is valid. */
+function invalidValue(schema: Record<string, unknown>): string | undefined {
+  if (Array.isArray(schema.enum) || (typeof schema.$ref === 'string' && /Enum\.schema\.json$/.test(schema.$ref))) return 'not-a-documented-value';
+  if (schema.type === 'number' || schema.type === 'integer') return 'not-a-number';
+  if (schema.type === 'boolean') return 'not-a-boolean';
+  return undefined;
+}
+
+/**
+ * Request changes that make the input of `op` invalid — non-UUID ids, path or query values outside their enum/type,
+ * a malformed JSON body — or undefined if the operation takes no input that can be invalid.
+ */
 function invalidInput(op: Operation): { label: string; options: RequestOptions } | undefined {
   const ids = op.parameters.filter((p) => p.in === 'path' && p.schema.format === 'uuid');
+  const typedPath = op.parameters.filter((p) => p.in === 'path' && p.schema.format !== 'uuid' && invalidValue(p.schema) !== undefined);
+  const typedQuery = op.parameters.filter((p) => p.in === 'query' && invalidValue(p.schema) !== undefined);
   const json = op.requestBody !== undefined && op.requestBody.contentType.includes('json');
   const parts: string[] = [];
   const options: RequestOptions = {};
-  if (ids.length) {
-    options.pathParams = Object.fromEntries(ids.map((p) => [p.name, NOT_A_UUID]));
-    parts.push(`non-UUID ${ids.map((p) => p.name).join(', ')}`);
+  if (ids.length || typedPath.length) {
+    options.pathParams = Object.fromEntries([...ids.map((p): [string, string] => [p.name, NOT_A_UUID]), ...typedPath.map((p): [string, string] => [p.name, invalidValue(p.schema) ?? ''])]);
+    if (ids.length) parts.push(`non-UUID ${ids.map((p) => p.name).join(', ')}`);
+    if (typedPath.length) parts.push(`invalid ${typedPath.map((p) => p.name).join(', ')}`);
+  }
+  if (typedQuery.length) {
+    options.query = Object.fromEntries(typedQuery.map((p): [string, string] => [p.name, invalidValue(p.schema) ?? '']));
+    parts.push(`invalid query ${typedQuery.map((p) => p.name).join(', ')}`);
   }
   if (json) {
     options.rawBody = '{"malformed": ';
@@ -645,7 +718,7 @@ export const authBeforeValidation: Check = {
     const tokens = unknownTokens(ctx, ctx.operations.length);
     return judgeOperations(ctx, ctx.operations, (op, i) => {
       const bad = invalidInput(op);
-      if (!bad) return 'the operation has no UUID path parameter and no JSON body to make invalid';
+      if (!bad) return 'the operation takes no input that can be invalid (no UUID or typed parameter, no JSON body)';
       const rejected = rejectedCredential(op, tokens[i] ?? '');
       return [
         requestCase(ctx, op, `no credentials + ${bad.label}`, bad.options, expectRejected(ctx)),

@@ -25,7 +25,7 @@ import { unicodeLookalike, fullwidth, HOMOGLYPHS } from '../arbitraries/unicodeL
 import { tokenEdit } from '../arbitraries/edit.js';
 import {
   type AuthCase, type Credential, RAW_CONCURRENCY, authWith, expectAccepted, expectRejected, judgeOperations, rawRequest,
-  sendRawRequest, statusText, tokenShape, unknownTokens, variantsFor,
+  rawUnsupportedReason, sampleOperations, sendRawRequest, statusText, tokenShape, unknownTokens, variantsFor,
 } from './auth.js';
 import { concurrency, sendFor } from './common.js';
 import type { Check, CheckContext } from './types.js';
@@ -39,25 +39,9 @@ export const PROPERTY_OPERATIONS = 8;
 /** How many of them one run probes on the mock (a window rotating with the generated start index); one on live. */
 export const OPERATIONS_PER_RUN = 4;
 
-/**
- * A small sample of operations spread across tags, rotated by the run's seed (the same seed picks the same sample, so
- * FC_SEED/FC_PATH replay hits the same operations). On live only read operations are sampled.
- */
+/** A seed-rotated sample of operations spread across tags (see sampleOperations in ./auth.ts). */
 export function propertyOperations(ctx: CheckContext, operations: readonly Operation[], count = PROPERTY_OPERATIONS): Operation[] {
-  const candidates = ctx.config.target === 'live' ? operations.filter((op) => op.method === 'GET') : [...operations];
-  const byTag = new Map<string, Operation[]>();
-  for (const op of candidates) byTag.set(op.tag, [...(byTag.get(op.tag) ?? []), op]);
-  const tags = [...byTag.keys()].sort();
-  if (!tags.length) return [];
-  const seed = Math.abs(ctx.fc.seed);
-  const stride = Math.max(1, Math.floor(tags.length / count));
-  const out: Operation[] = [];
-  for (let i = 0; out.length < Math.min(count, candidates.length) && i < count * 4; i += 1) {
-    const group = byTag.get(tags[(seed + i * stride) % tags.length]!)!;
-    const op = group[(seed + i) % group.length]!;
-    if (!out.includes(op)) out.push(op);
-  }
-  return out;
+  return sampleOperations(ctx, operations, count);
 }
 
 /**
@@ -344,7 +328,8 @@ export const rejectsUnicodeLookalikes: Check = {
     const generated = fc.sample(unicodeLookalike(shape), { seed: ctx.fc.seed, numRuns: ops.length * 2 });
     const judge = expectRejected(ctx, [400, 401]);
     ctx.log(`TOKEN-009: ${ops.length} operation(s), generated lookalikes from seed ${ctx.fc.seed}`);
-    await judgeOperations(ctx, ops, (op, i) => [...variantsFor(ctx, lookalikeEdits(shape.prefix), i), generated[2 * i]!, generated[2 * i + 1]!].map((edit): AuthCase => ({
+    const unsupported = rawUnsupportedReason(ctx);
+    await judgeOperations(ctx, ops, (op, i) => unsupported ?? [...variantsFor(ctx, lookalikeEdits(shape.prefix), i), generated[2 * i]!, generated[2 * i + 1]!].map((edit): AuthCase => ({
       label: edit.label,
       send: () => sendRawRequest(ctx, rawRequest(ctx, op, [authWith(token, (raw) => `Bearer ${edit.apply(raw)}`)]), `${op.key} ${edit.label}`),
       judge,
@@ -379,7 +364,8 @@ export const controlCharactersNeverInject: Check = {
       if (res.status === 0 || res.status === 400) return undefined;
       return expectRejected(ctx, [400, 401])(res);
     };
-    await judgeOperations(ctx, ops, (op, i) => variantsFor(ctx, cases, i).map(([label, render]): AuthCase => ({
+    const unsupported = rawUnsupportedReason(ctx);
+    await judgeOperations(ctx, ops, (op, i) => unsupported ?? variantsFor(ctx, cases, i).map(([label, render]): AuthCase => ({
       label,
       send: () => sendRawRequest(ctx, rawRequest(ctx, op, [authWith(token, render)]), `${op.key} ${label}`),
       judge,
