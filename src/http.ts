@@ -103,7 +103,7 @@ export class HttpClient {
         keepAliveTimeout: 10_000,
         headersTimeout: 30_000,
         bodyTimeout: 30_000,
-        ...(localAddress ? { connect: { localAddress } } : {}),
+        ...(localAddress ? { localAddress } : {}),
       });
       this.pools.set(key, pool);
     }

@@ -14,7 +14,7 @@ export interface Overlay {
   authRule: { source: string; text: string };
   authCorrections: { source: string; evidence: Record<string, string>; operations: { method: string; path: string; operationId: string; tag: string }[] };
   uuidPathParams: { documented: string[]; documentedSource: string; inferred: string[]; inferredBasis: string; pattern: string };
-  scopes: { documented: { method: string; path: string; scopes: string[]; source: string }[]; inferred: { pathPrefix: string; read: string; write: string }[]; inferredBasis: string };
+  scopes: { documented: { method: string; path: string; scopes: string[]; source: string }[]; inferred: { path?: string; pathPrefix?: string; read: string; write: string }[]; inferredBasis: string };
   rateLimitPolicies: { policy: string; methods?: string[]; paths?: string[]; pathPrefix?: string; surface?: 'admin' | 'sdk'; source: string }[];
   errorResponses: Record<string, { model: string; description: string; authOnly?: boolean }>;
 }
@@ -63,19 +63,27 @@ function matchesPolicy(rule: Overlay['rateLimitPolicies'][number], method: strin
 function scopesFor(method: string, path: string, overlay: Overlay): { documented?: string[]; inferred?: string[] } {
   const documented = overlay.scopes.documented.find((s) => s.method === method && s.path === path);
   if (documented) return { documented: documented.scopes };
-  const inferred = overlay.scopes.inferred
-    .filter((s) => path === s.pathPrefix || path.startsWith(`${s.pathPrefix}/`))
-    .sort((a, b) => b.pathPrefix.length - a.pathPrefix.length)[0];
+  const inferred =
+    overlay.scopes.inferred.find((s) => s.path === path) ??
+    overlay.scopes.inferred
+      .filter((s) => s.pathPrefix !== undefined && (path === s.pathPrefix || path.startsWith(`${s.pathPrefix}/`)))
+      .sort((a, b) => (b.pathPrefix ?? '').length - (a.pathPrefix ?? '').length)[0];
   if (!inferred) return {};
   return { inferred: [method === 'GET' ? inferred.read : inferred.write] };
 }
 
 /** One OpenAPI operation object, with the x-dynamic-* extensions every later layer reads. */
-function buildOperation(op: ClientOperation, overlay: Overlay): Record<string, unknown> {
+function isObjectSchema(schema: JsonSchema, models: Map<string, JsonSchema>): boolean {
+  const ref = typeof schema.$ref === 'string' ? schema.$ref.split('/').pop() : undefined;
+  const resolved = ref ? models.get(ref) : schema;
+  return resolved?.type === 'object';
+}
+
+function buildOperation(op: ClientOperation, overlay: Overlay, models: Map<string, JsonSchema>): Record<string, unknown> {
   const { auth, source } = authOf(op, overlay);
   const parameters = [
     ...op.pathParams.map((p) => ({ name: p.name, in: 'path', required: true, schema: paramSchema(p, 'path', overlay) })),
-    ...op.queryParams.map((p) => ({ name: p.name, in: 'query', required: p.required, schema: paramSchema(p, 'query', overlay), ...(p.schema.$ref || p.schema.type === 'object' ? { style: 'deepObject', explode: true } : {}) })),
+    ...op.queryParams.map((p) => ({ name: p.name, in: 'query', required: p.required, schema: paramSchema(p, 'query', overlay), ...(isObjectSchema(p.schema, models) ? { style: 'deepObject', explode: true } : {}) })),
     ...op.headerParams.map((p) => ({ name: p.name, in: 'header', required: p.required, schema: p.schema })),
   ];
   let requestBody: Record<string, unknown> | undefined;
@@ -167,7 +175,7 @@ export function assemble(ops: ClientOperation[], models: Map<string, JsonSchema>
     let operationId = op.operationId;
     if (seenIds.has(operationId)) operationId = `${operationId}${op.method.charAt(0)}${op.method.slice(1).toLowerCase()}`;
     seenIds.add(operationId);
-    const item = buildOperation({ ...op, operationId }, overlay);
+    const item = buildOperation({ ...op, operationId }, overlay, models);
     built.push(item);
     (paths[op.path] ??= {})[op.method.toLowerCase()] = item;
   }
