@@ -75,10 +75,16 @@ export class RequestFactory {
     return structuredClone(this.bodies.get(op.key));
   }
 
-  /** Required query parameters with sample values. */
+  /** Required query parameters with sample values; deepObject parameters as name[key]=value from a schema sample. */
   query(op: Operation): Record<string, string> {
     const out: Record<string, string> = {};
     for (const p of op.parameters.filter((x) => x.in === 'query' && x.required)) {
+      if (p.style === 'deepObject') {
+        const raw = ((this.doc.paths?.[op.path] as Record<string, OpenAPIV3_1.OperationObject> | undefined)?.[op.method.toLowerCase()]?.parameters as OpenAPIV3_1.ParameterObject[] | undefined)?.find((x) => x.name === p.name)?.schema;
+        const sample = raw ? (OpenAPISampler.sample(raw as never, { skipNonRequired: false, quiet: true }, this.doc) as Record<string, unknown>) : {};
+        for (const [key, value] of Object.entries(sample ?? {})) if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[`${p.name}[${key}]`] = `${value}`;
+        continue;
+      }
       const e = firstEnum(p.schema, this.doc);
       out[p.name] = e !== undefined ? String(e) : p.schema.type === 'number' || p.schema.type === 'integer' ? '1' : p.schema.type === 'boolean' ? 'true' : p.schema.format === 'date-time' ? '2026-01-01T00:00:00Z' : 'sample';
     }

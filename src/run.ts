@@ -9,6 +9,7 @@ import { schemas, type SchemaRegistry } from './schemas.js';
 import { loadSpec, type LoadedSpec } from './spec.js';
 import { fcSettings, type FcSettings } from './fc.js';
 import { redact } from './redact.js';
+import { burstRefused, writesRefused } from './safety.js';
 import type { Check, CheckContext, CheckResult, Outcome } from './checks/types.js';
 
 export interface Suite {
@@ -27,7 +28,7 @@ export interface Suite {
 /** Creates the suite for one worker; the mock's credentials come only from its control API. */
 export async function createSuite(workerIndex = 0, apiUrlOverride?: string): Promise<Suite> {
   const loaded = loadConfig();
-  const config = apiUrlOverride ? { ...loaded, apiUrl: apiUrlOverride } : loaded;
+  let config = apiUrlOverride ? { ...loaded, apiUrl: apiUrlOverride } : loaded;
   const spec = loadSpec(config.docsProfile);
   const registry = schemas();
   const mock = config.target === 'mock' ? new MockControl(config.apiUrl) : undefined;
@@ -41,6 +42,15 @@ export async function createSuite(workerIndex = 0, apiUrlOverride?: string): Pro
     rateLimited: mock ? { kind: 'advance-mock-clock', controlUrl: mock.url } : { kind: 'wait', maxWaitSeconds: 60, maxRetries: 2 },
     allowCredentialInUrl: config.target === 'mock',
   });
+  // SEC-003: on live, the opt-ins only take effect on an environment verified to be a sandbox; every check that tests
+  // config.allowWrites / config.rateLimitBudget is gated by this one verification.
+  if (config.target === 'live' && (config.allowWrites || config.rateLimitBudget !== undefined)) {
+    const target = { config, credentials, client };
+    const writes = config.allowWrites ? await writesRefused(target) : undefined;
+    const burst = config.rateLimitBudget !== undefined ? await burstRefused(target) : undefined;
+    for (const refusal of [writes, burst]) if (refusal) console.warn(`safety gate: ${refusal}`);
+    if (writes || burst) config = { ...config, allowWrites: config.allowWrites && !writes, rateLimitBudget: burst ? undefined : config.rateLimitBudget };
+  }
   const knownIds: Record<string, string> = {};
   if (credentials.userId) knownIds.userId = credentials.userId;
   if (credentials.projectId) knownIds.projectId = credentials.projectId;
@@ -50,11 +60,12 @@ export async function createSuite(workerIndex = 0, apiUrlOverride?: string): Pro
 /** Loopback source addresses for the mock target: worker w uses 127.(10+w).x.y, rotating. */
 function addressRotation(suite: Suite): () => string | undefined {
   if (suite.config.target !== 'mock' || !/^http:\/\/127\.0\.0\.1[:/]/.test(suite.config.apiUrl)) return () => undefined;
+  // A new address every 8 requests, 250 addresses per worker: per-IP limits rarely bind, and connections are reused.
   let n = 0;
   const second = 10 + (suite.workerIndex % 200);
   return () => {
-    n = (n + 1) % 64_000;
-    return `127.${second}.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
+    n = (n + 1) % (250 * 8);
+    return `127.${second}.0.${Math.floor(n / 8) + 2}`;
   };
 }
 

@@ -17,6 +17,8 @@ export interface Parameter {
   in: 'path' | 'query' | 'header';
   required: boolean;
   schema: JsonSchema;
+  /** 'deepObject' for object-valued query parameters (sent as name[key]=value). */
+  style?: string | undefined;
 }
 
 /** One operation of the spec with the x-dynamic-* facts the checks need. */
@@ -94,7 +96,7 @@ function operationsOf(doc: OpenAPIV3_1.Document): Operation[] {
     for (const [method, raw] of Object.entries(item ?? {})) {
       const op = raw as OpenAPIV3_1.OperationObject & Record<string, unknown>;
       const parameters = ((op.parameters ?? []) as OpenAPIV3_1.ParameterObject[]).map((p) => ({
-        name: p.name, in: p.in as Parameter['in'], required: p.required === true, schema: toRegistrySchema(p.schema),
+        name: p.name, in: p.in as Parameter['in'], required: p.required === true, schema: toRegistrySchema(p.schema), style: p.style,
       }));
       const body = op.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
       const bodyEntry = body ? Object.entries(body.content)[0] : undefined;
