@@ -51,6 +51,20 @@ export interface HttpResponse {
   exchange: Exchange;
 }
 
+/** An exchange recorded raw and redacted only when someone reads it (failures, reports): redaction is not on the hot path. */
+class Recorded {
+  private cached: Exchange | undefined;
+  constructor(readonly seq: number, private readonly build: () => Exchange) {}
+  get value(): Exchange {
+    this.cached ??= this.build();
+    return this.cached;
+  }
+}
+
+function response(status: number, headers: Record<string, string | string[] | undefined>, text: string, json: unknown, recorded: Recorded): HttpResponse {
+  return { status, headers, text, json, get exchange() { return recorded.value; } };
+}
+
 export class BudgetExceededError extends Error {
   override name = 'BudgetExceededError';
 }
@@ -79,7 +93,7 @@ export class HttpClient {
   private sent = 0;
   private seq = 0;
   /** Exchanges of the current recording window (cleared by takeExchanges). */
-  private recorded: Exchange[] = [];
+  private recorded: Recorded[] = [];
   private readonly keep: number;
 
   constructor(private readonly options: HttpClientOptions, keep = 200) {
@@ -150,36 +164,40 @@ export class HttpClient {
       throw new Error(`refusing to send a credential-shaped value in a URL (${redact(path)})`);
     }
     const headers: string[] = [];
-    const shown: [string, string][] = [];
-    const curlHeaders: string[] = [];
     let hasContentType = false;
     for (const [name, value] of req.headers ?? []) {
       if (name.toLowerCase() === 'content-type') hasContentType = true;
-      if (typeof value === 'string') {
-        headers.push(name, value);
-        shown.push([name, redact(value)]);
-        curlHeaders.push(`-H ${shellQuote(`${name}: ${redact(value)}`)}`);
-      } else {
-        headers.push(name, value.render(value.secret.reveal()));
-        shown.push([name, value.render(value.secret.fingerprint)]);
-        curlHeaders.push(`-H "${name}: ${value.render(`$${value.secret.envName}`).replace(/"/g, '\\"')}"`);
-      }
+      headers.push(name, typeof value === 'string' ? value : value.render(value.secret.reveal()));
     }
     let body: string | Buffer | undefined = req.rawBody;
+    const extraHeaders: [string, string][] = [];
     if (body === undefined && req.body !== undefined) {
       body = JSON.stringify(req.body);
       if (!hasContentType) {
         headers.push('content-type', 'application/json');
-        shown.push(['content-type', 'application/json']);
-        curlHeaders.push(`-H 'content-type: application/json'`);
+        extraHeaders.push(['content-type', 'application/json']);
       }
     }
     this.sent += 1;
     const seq = (this.seq += 1);
     const started = performance.now();
-    const shownBody = body === undefined ? undefined : redact(typeof body === 'string' ? body.slice(0, 4000) : `<${body.length} bytes>`);
     const url = `${this.origin}${path}`;
-    const curl = `curl -sS -X ${req.method} ${shellQuote(redact(url))} ${curlHeaders.join(' ')}${shownBody !== undefined && typeof body === 'string' && body.length <= 4000 ? ` --data-raw ${shellQuote(shownBody)}` : ''}`.trim();
+    const requestView = (): Exchange['request'] & { curl: string } => {
+      const shown: [string, string][] = [];
+      const curlHeaders: string[] = [];
+      for (const [name, value] of [...(req.headers ?? []), ...extraHeaders]) {
+        if (typeof value === 'string') {
+          shown.push([name, redact(value)]);
+          curlHeaders.push(`-H ${shellQuote(`${name}: ${redact(value)}`)}`);
+        } else {
+          shown.push([name, value.render(value.secret.fingerprint)]);
+          curlHeaders.push(`-H "${name}: ${value.render(`$${value.secret.envName}`).replace(/"/g, '\\"')}"`);
+        }
+      }
+      const shownBody = body === undefined ? undefined : redact(typeof body === 'string' ? body.slice(0, 4000) : `<${body.length} bytes>`);
+      const curl = `curl -sS -X ${req.method} ${shellQuote(redact(url))} ${curlHeaders.join(' ')}${shownBody !== undefined && typeof body === 'string' && body.length <= 4000 ? ` --data-raw ${shellQuote(shownBody)}` : ''}`.trim();
+      return { method: req.method, url: redact(url), headers: shown, body: shownBody, curl };
+    };
     try {
       const res = await this.pool(req.localAddress).request({ method: req.method, path, headers, body: body ?? null });
       const text = await res.body.text();
@@ -191,17 +209,20 @@ export class HttpClient {
         json = undefined;
       }
       const responseHeaders = res.headers as Record<string, string | string[]>;
-      const exchange: Exchange = {
-        seq, request: { method: req.method, url: redact(url), headers: shown, body: shownBody },
-        response: { status: res.statusCode, headers: redactHeaders(responseHeaders), body: redact(text.slice(0, 4000)) }, ms, curl,
-      };
-      this.record(exchange);
-      return { status: res.statusCode, headers: responseHeaders, text, json, exchange };
+      const status = res.statusCode;
+      const recorded = this.record(new Recorded(seq, () => {
+        const { curl, ...request } = requestView();
+        return { seq, request, response: { status, headers: redactHeaders(responseHeaders), body: redact(text.slice(0, 4000)) }, ms, curl };
+      }));
+      return response(status, responseHeaders, text, json, recorded);
     } catch (error) {
       const ms = performance.now() - started;
-      const exchange: Exchange = { seq, request: { method: req.method, url: redact(url), headers: shown, body: shownBody }, error: redact(String((error as Error).message ?? error)), ms, curl };
-      this.record(exchange);
-      return { status: 0, headers: {}, text: '', json: undefined, exchange };
+      const message = String((error as Error).message ?? error);
+      const recorded = this.record(new Recorded(seq, () => {
+        const { curl, ...request } = requestView();
+        return { seq, request, error: redact(message), ms, curl };
+      }));
+      return response(0, {}, '', undefined, recorded);
     }
   }
 
@@ -238,23 +259,24 @@ export class HttpClient {
     } catch {
       json = undefined;
     }
-    const exchange: Exchange = {
+    const ms = performance.now() - started;
+    const recorded = this.record(new Recorded(seq, () => ({
       seq, request: { method: 'RAW', url: redact(`${this.origin} ${label}`), headers: [], body: redact(head.toString('latin1').slice(0, 2000)) },
       ...(status ? { response: { status, headers: redactHeaders(headers), body: redact(text.slice(0, 4000)) } } : { error: 'connection closed without an HTTP response' }),
-      ms: performance.now() - started, curl: `# raw request (${label}); replay with FC_SEED/FC_PATH`,
-    };
-    this.record(exchange);
-    return { status, headers, text, json, exchange };
+      ms, curl: `# raw request (${label}); replay with FC_SEED/FC_PATH`,
+    })));
+    return response(status, headers, text, json, recorded);
   }
 
-  private record(exchange: Exchange): void {
-    this.recorded.push(exchange);
+  private record(recorded: Recorded): Recorded {
+    this.recorded.push(recorded);
     if (this.recorded.length > this.keep) this.recorded.splice(0, this.recorded.length - this.keep);
+    return recorded;
   }
 
-  /** Returns and clears the recorded exchanges. */
-  takeExchanges(): Exchange[] {
-    const out = this.recorded;
+  /** Returns (redacted) and clears the recorded exchanges; with `wanted`, only those sequence numbers are kept. */
+  takeExchanges(wanted?: ReadonlySet<number>): Exchange[] {
+    const out = this.recorded.filter((r) => !wanted || wanted.has(r.seq)).map((r) => r.value);
     this.recorded = [];
     return out;
   }

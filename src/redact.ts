@@ -78,7 +78,15 @@ export function redact(text: string): string {
   if (registered.size) {
     const sorted = [...registered.keys()].sort((a, b) => b.length - a.length);
     for (const value of sorted) if (out.includes(value)) out = out.split(value).join(registered.get(value));
-    for (const [piece, fp] of windows) if (out.includes(piece)) out = out.split(piece).join(`[part of ${fp}]`);
+    if (windows.size) {
+      // Scan the text's own 12-character windows (O(text length)) rather than every registered window.
+      const hits = new Map<string, string>();
+      for (let i = 0; i + WINDOW <= out.length; i += 1) {
+        const fp = windows.get(out.slice(i, i + WINDOW));
+        if (fp) hits.set(out.slice(i, i + WINDOW), fp);
+      }
+      for (const [piece, fp] of hits) out = out.split(piece).join(`[part of ${fp}]`);
+    }
   }
   return out.replace(JWT_SHAPE, (m) => fingerprint(m)).replace(DYN_TOKEN, (m) => fingerprint(m));
 }

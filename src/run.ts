@@ -76,7 +76,7 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
   const outcomes: Outcome[] = [];
   const started = performance.now();
   const sentBefore = suite.client.requestsSent;
-  suite.client.takeExchanges();
+  suite.client.takeExchanges(new Set());
   const seqs = (r?: HttpResponse | HttpResponse[]): number[] | undefined => (r === undefined ? undefined : (Array.isArray(r) ? r : [r]).map((x) => x.exchange.seq));
   const push = (o: Outcome): void => {
     outcomes.push(o.reason === undefined ? o : { ...o, reason: redact(o.reason) });
@@ -100,11 +100,10 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     const message = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
     throw new Error(redact(message));
   }
-  const exchanges = suite.client.takeExchanges();
-  const wanted = new Set(outcomes.filter((o) => o.status !== 'pass').flatMap((o) => o.exchanges ?? []));
+  const wanted = new Set(outcomes.filter((o) => o.status !== 'pass').flatMap((o) => o.exchanges ?? []).slice(0, 50));
   return {
     rule, outcomes,
-    exchanges: exchanges.filter((e) => wanted.has(e.seq)).slice(0, 50),
+    exchanges: suite.client.takeExchanges(wanted),
     requests: suite.client.requestsSent - sentBefore,
     ms: performance.now() - started,
   };
