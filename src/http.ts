@@ -96,7 +96,7 @@ export class HttpClient {
   private recorded: Recorded[] = [];
   private readonly keep: number;
 
-  constructor(private readonly options: HttpClientOptions, keep = 200) {
+  constructor(private readonly options: HttpClientOptions, keep = 2000) {
     const url = new URL(options.baseUrl);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
@@ -151,7 +151,11 @@ export class HttpClient {
         await new Promise((resolve) => setTimeout(resolve, (seconds + 1) * 1000));
       } else {
         if (attempt >= 5) return res;
-        await fetch(`${policy.controlUrl}/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceSeconds: seconds }) });
+        try {
+          await fetch(`${policy.controlUrl}/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceSeconds: seconds }) });
+        } catch {
+          return res;
+        }
       }
     }
   }

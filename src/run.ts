@@ -100,10 +100,10 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     const message = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
     throw new Error(redact(message));
   }
-  const wanted = new Set(outcomes.filter((o) => o.status !== 'pass').flatMap((o) => o.exchanges ?? []).slice(0, 50));
+  const wanted = new Set(outcomes.filter((o) => o.status !== 'pass').flatMap((o) => o.exchanges ?? []));
   return {
     rule, outcomes,
-    exchanges: suite.client.takeExchanges(wanted),
+    exchanges: suite.client.takeExchanges(wanted).slice(0, 50),
     requests: suite.client.requestsSent - sentBefore,
     ms: performance.now() - started,
   };

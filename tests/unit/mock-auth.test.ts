@@ -188,7 +188,8 @@ describe('mock auth', () => {
     const json = { 'content-type': 'application/json' };
     forbidden(await mock.call('POST', users(), { headers: { authorization: `Bearer ${tok('read-only')}`, ...json }, body: '{}' }), 'read-only, inferred users.write');
     forbidden(await mock.call('POST', `/api/v0/environments/${env}/waas/authenticate`, { headers: { authorization: `Bearer ${tok('read-only')}`, ...json }, body: '{}' }), 'documented waas.authenticate');
-    assert.equal((await get(`/api/v0/environments/${env}`, `Bearer ${tok('none')}`)).status, 200, 'operations without scopes accept any token of the environment');
+    assert.equal((await get(`/api/v0/environments/${env}/keys`, `Bearer ${tok('none')}`)).status, 200, 'operations without scopes accept any token of the environment');
+    forbidden(await get(`/api/v0/environments/${env}`, `Bearer ${tok('none')}`), 'no scopes, inferred settings.read on the environment itself');
     assert.equal((await get('/api/v0/user/tokens', `Bearer ${tok('none', other)}`)).status, 200, 'operations without {environmentId} accept any active token');
     rejected(await get('/api/v0/user/tokens', `Bearer ${tok('inactive')}`), 'inactive without environment');
   });
