@@ -9,6 +9,7 @@
  *   npm run mutants -- --only a,b   the named faults
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function parseArgs(): { fast: boolean; only: string[] | undefined; port: number } {
+function parseArgs(): { fast: boolean; only: string[] | undefined } {
   const args = process.argv.slice(2);
   const fast = args.includes('--fast');
   const i = args.indexOf('--only');
@@ -34,7 +35,19 @@ function parseArgs(): { fast: boolean; only: string[] | undefined; port: number 
   const known = new Set(['--fast', '--only', ...(i >= 0 ? [args[i + 1]] : [])]);
   const unknown = args.filter((a) => !known.has(a));
   if (unknown.length) fail(`unknown argument(s): ${unknown.join(' ')} (use --fast or --only <ids>)`);
-  return { fast, only, port: 4300 };
+  return { fast, only };
+}
+
+/** A free loopback port, so concurrent runs (a developer's and CI's) never collide. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
@@ -89,7 +102,8 @@ function failedRules(outDir: string): RuleResult[] {
 }
 
 async function main(): Promise<void> {
-  const { fast, only, port } = parseArgs();
+  const { fast, only } = parseArgs();
+  const port = await freePort();
   const all = (JSON.parse(readFileSync(join(ROOT, 'specs', 'faults.json'), 'utf8')) as { faults: Fault[] }).faults;
   const unknown = (only ?? []).filter((id) => !all.some((f) => f.id === id));
   if (unknown.length) fail(`unknown fault id(s): ${unknown.join(', ')}`);
