@@ -11,10 +11,12 @@ import { headerValue, type HttpResponse } from './http.js';
 
 /** A hard cap on the requests one live probe may send (DYNAMIC_RATE_LIMIT_BUDGET). */
 export class RateBudget {
-  #used = 0;
+  #used: number;
 
-  constructor(readonly limit: number) {
+  /** @param used requests already spent (a budget restored after a worker restart). */
+  constructor(readonly limit: number, used = 0) {
     if (!(limit >= 0)) throw new Error(`a rate-limit budget must be ≥ 0 (got ${limit})`);
+    this.#used = Math.max(0, used);
   }
 
   get used(): number {

@@ -11,12 +11,16 @@
  * On the live target only the budgeted, sandbox-only, serial probe of the nonce endpoint runs (src/rate-budget.ts),
  * behind the gate of src/safety.ts; everything else is skipped with its reason.
  */
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { bearer, headerValue, type HeaderValue, type HttpClient, type HttpRequest, type HttpResponse } from '../http.js';
 import type { RequestOptions } from '../requests.js';
 import type { Operation, RatePolicy, RateWindow } from '../spec.js';
 import { mapLimit } from '../run.js';
+import { redact } from '../redact.js';
 import { burstRefused, requireBurst } from '../safety.js';
 import { RateLimitModel, type ModelPolicy, type ModelRequest, type Verdict } from '../ratelimit-model.js';
 import { describeCommand, rateCommands, type RateCommand } from '../arbitraries/rateCommands.js';
@@ -339,11 +343,142 @@ async function probePolicy(ctx: CheckContext, target: Target, all: readonly Targ
   return probe;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Per-run store: Playwright replaces a worker after a failed test; what the probes saw must survive that (the mock
+// probes are 15,000 requests; the live probe must not cool down and burst again). One run = one runner process, so
+// the key includes the workers' parent pid. Only statuses, four headers and 429 bodies (redacted) are written.
+// ---------------------------------------------------------------------------------------------------------------
+
+interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
+const STORED_HEADERS = ['retry-after', 'cache-control', 'date', 'content-type'];
+const STORE_DIR = join(tmpdir(), 'dynamic-conformance-rate');
+
+/** The run: the runner process (the workers' parent) and, on Linux, its start time (pids are reused). */
+function runId(): string {
+  let started = '';
+  try {
+    started = readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19] ?? '';
+  } catch {
+    started = '';
+  }
+  return `${process.ppid}@${started}`;
+}
+
+function storePath(kind: string, key: string): string {
+  return join(STORE_DIR, `${kind}-${createHash('sha256').update(`${runId()} ${key}`).digest('hex').slice(0, 20)}.json`);
+}
+
+function loadRun<T>(kind: string, key: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(storePath(kind, key), 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function saveRun(kind: string, key: string, value: unknown): void {
+  try {
+    mkdirSync(STORE_DIR, { recursive: true });
+    for (const f of readdirSync(STORE_DIR)) {
+      const file = join(STORE_DIR, f);
+      if (Date.now() - statSync(file).mtimeMs > 6 * 3600_000) unlinkSync(file);
+    }
+    writeFileSync(storePath(kind, key), JSON.stringify(value));
+  } catch {
+    // A store that cannot be written only costs a repeated probe after a worker restart.
+  }
+}
+
+function stored(res: HttpResponse): StoredResponse {
+  const keep = !admitted(res);
+  const headers: Record<string, string> = {};
+  if (keep) {
+    for (const h of STORED_HEADERS) {
+      const v = headerValue(res.headers[h]);
+      if (v !== undefined) headers[h] = redact(v);
+    }
+  }
+  return { status: res.status, headers, text: keep ? redact(res.text.slice(0, 2000)) : '' };
+}
+
+function restored(s: StoredResponse): HttpResponse {
+  let json: unknown;
+  try {
+    json = s.text ? JSON.parse(s.text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: s.status, headers: s.headers, text: s.text, json, exchange: { seq: -1, request: { method: '', url: '(recorded by an earlier worker of this run)', headers: [] }, ms: 0, curl: '' } };
+}
+
+interface StoredProbe {
+  id: string;
+  skipped?: string;
+  lead?: { id: string; count: number };
+  n: number;
+  offset: number;
+  edge: number;
+  refusingSeconds: number;
+  expectedRetryAfter?: number;
+  fill: StoredResponse[];
+  over: StoredResponse[];
+  spoofed: StoredResponse[];
+  otherAddress?: StoredResponse;
+  otherEnvironment?: StoredResponse | string;
+  neighbours: { id: string; res: StoredResponse }[];
+  timeline: { at: number; res: StoredResponse }[];
+}
+
+function storeProbe(p: Probe): StoredProbe {
+  return {
+    id: p.target.id,
+    ...(p.skipped !== undefined ? { skipped: p.skipped } : {}),
+    ...(p.lead ? { lead: { id: p.lead.target.id, count: p.lead.count } } : {}),
+    n: p.n, offset: p.offset, edge: p.edge, refusingSeconds: p.refusingSeconds,
+    ...(p.expectedRetryAfter !== undefined ? { expectedRetryAfter: p.expectedRetryAfter } : {}),
+    fill: p.fill.map(stored), over: p.over.map(stored), spoofed: p.spoofed.map(stored),
+    ...(p.otherAddress ? { otherAddress: stored(p.otherAddress) } : {}),
+    ...(p.otherEnvironment !== undefined ? { otherEnvironment: typeof p.otherEnvironment === 'string' ? p.otherEnvironment : stored(p.otherEnvironment) } : {}),
+    neighbours: p.neighbours.map((x) => ({ id: x.target.id, res: stored(x.res) })),
+    timeline: p.timeline.map((x) => ({ at: x.at, res: stored(x.res) })),
+  };
+}
+
+function restoreProbe(s: StoredProbe, targets: readonly Target[]): Probe | undefined {
+  const byId = (id: string): Target | undefined => targets.find((t) => t.id === id);
+  const target = byId(s.id);
+  if (!target) return undefined;
+  const lead = s.lead ? byId(s.lead.id) : undefined;
+  const over = s.over.map(restored);
+  const spoofed = s.spoofed.map(restored);
+  const timeline = s.timeline.map((x) => ({ at: x.at, res: restored(x.res) }));
+  const probe: Probe = {
+    ...emptyProbe(target),
+    lead: lead && s.lead ? { target: lead, count: s.lead.count } : undefined,
+    n: s.n, offset: s.offset, edge: s.edge, refusingSeconds: s.refusingSeconds, expectedRetryAfter: s.expectedRetryAfter,
+    fill: s.fill.map(restored), over, first429: over.find(limited), spoofed,
+    otherAddress: s.otherAddress ? restored(s.otherAddress) : undefined,
+    otherEnvironment: s.otherEnvironment === undefined || typeof s.otherEnvironment === 'string' ? s.otherEnvironment : restored(s.otherEnvironment),
+    neighbours: s.neighbours.flatMap((x) => {
+      const t = byId(x.id);
+      return t ? [{ target: t, res: restored(x.res) }] : [];
+    }),
+    timeline,
+  };
+  probe.all429 = [...over, ...spoofed, ...timeline.map((x) => x.res)].filter(limited);
+  return s.skipped !== undefined ? { ...probe, skipped: s.skipped } : probe;
+}
+
 const probeCache = new WeakMap<HttpClient, Map<string, Promise<Probe[]>>>();
 
 /**
- * The probes of every enforced policy, run once per worker, mock and fault set (RATE-001 usually pays for them;
- * a rule run alone with -g runs them itself).
+ * The probes of every enforced policy, run once per run, mock and fault set (RATE-001 usually pays for them; a rule
+ * run alone with -g runs them itself; a worker that replaced a failed one reads them from the per-run store).
  */
 async function policyProbes(ctx: CheckContext): Promise<Probe[]> {
   const seed = await ctx.mock!.seed();
@@ -355,6 +490,11 @@ async function policyProbes(ctx: CheckContext): Promise<Probe[]> {
     const addr = addresses(ctx);
     const { targets } = policyTargets(ctx);
     pending = (async () => {
+      const saved = loadRun<StoredProbe[]>('probes', key)?.map((x) => restoreProbe(x, targets));
+      if (saved && saved.length === targets.length && saved.every((x) => x !== undefined)) {
+        ctx.log(`probes of ${saved.length} policies read from this run's store (recorded by an earlier worker)`);
+        return saved;
+      }
       const out: Probe[] = [];
       for (const t of targets) {
         if (!addr && !t.ipKeyed) {
@@ -366,6 +506,7 @@ async function policyProbes(ctx: CheckContext): Promise<Probe[]> {
         out.push(await probePolicy(ctx, t, targets, addr ?? (() => '127.0.0.1')));
         ctx.log(`probe ${t.label} via ${t.op.key}: ${ctx.client.requestsSent - sentBefore} requests, ${Math.round(performance.now() - started)} ms`);
       }
+      saveRun('probes', key, out.map(storeProbe));
       return out;
     })();
     cache.set(key, pending);
@@ -388,8 +529,15 @@ async function judgeProbes(ctx: CheckContext, judge: (probe: Probe) => void, onl
   }
 }
 
-/** Probes that never saw this policy's 429 cannot judge the 429's properties. */
-function without429(ctx: CheckContext, probe: Probe): boolean {
+/**
+ * Probes that never saw a 429 cannot judge the 429's properties; with `exact`, a probe whose fill was refused early
+ * (another policy or a lower limit bound first) cannot judge this policy's window, edge or bucket key either.
+ */
+function without429(ctx: CheckContext, probe: Probe, exact = false): boolean {
+  if (exact && probe.fill.some((r) => !admitted(r))) {
+    ctx.inconclusive(probe.target.label, `the window was not filled as documented (first ${probe.n}: ${histogram(probe.fill)}), so this policy's own 429 was not isolated; see RATE-001`, probe.fill.find((r) => !admitted(r)));
+    return true;
+  }
   if (probe.first429) return false;
   ctx.inconclusive(probe.target.label, `no 429 was provoked (request N+1 = ${probe.n + 1} and ${probe.over.length - 1} more answered ${histogram(probe.over)}); see RATE-001`, probe.over.at(-1));
   return true;
@@ -475,7 +623,7 @@ export const retryAfterAccurate: Check = {
   rule: 'RATE-004',
   run: (ctx) =>
     judgeProbes(ctx, (probe) => {
-      if (without429(ctx, probe)) return;
+      if (without429(ctx, probe, true)) return;
       const raw = retryAfterHeader(probe.first429!);
       const ra = parseRetryAfter(raw)?.seconds;
       if (ra === undefined) return ctx.inconclusive(probe.target.label, `no usable Retry-After on the 429 (${raw === undefined ? 'absent' : `'${raw.slice(0, 40)}'`}); see RATE-003`, probe.first429);
@@ -516,7 +664,7 @@ export const windowLength: Check = {
   rule: 'RATE-006',
   run: (ctx) =>
     judgeProbes(ctx, (probe) => {
-      if (without429(ctx, probe)) return;
+      if (without429(ctx, probe, true)) return;
       const before = probe.timeline.find((s) => s.at === probe.edge - 1);
       const at = probe.timeline.find((s) => s.at === probe.edge);
       const w = `the window started at the first request (t=0) and is documented as ${probe.refusingSeconds} s`;
@@ -603,7 +751,7 @@ export const perAddressBuckets: Check = {
       ctx,
       (probe) => {
         if (!addresses(ctx)) return ctx.skip(probe.target.label, NO_ADDRESSES);
-        if (without429(ctx, probe)) return;
+        if (without429(ctx, probe, true)) return;
         const other = probe.otherAddress;
         if (other && admitted(other)) return ctx.pass(probe.target.label, other);
         ctx.fail(probe.target.label, `with 127.50.0.2 exhausted, a first request from 127.50.0.3 was answered ${statusOf(other)}: the address is not part of the bucket key`, other);
@@ -617,7 +765,7 @@ export const perEnvironmentBuckets: Check = {
   rule: 'RATE-009',
   run: (ctx) =>
     judgeProbes(ctx, (probe) => {
-      if (without429(ctx, probe)) return;
+      if (without429(ctx, probe, true)) return;
       const other = probe.otherEnvironment;
       if (other === undefined || typeof other === 'string') return ctx.skip(probe.target.label, other ?? 'no request to another environment');
       if (admitted(other)) return ctx.pass(probe.target.label, other);
@@ -666,7 +814,7 @@ export const perEndpointBuckets: Check = {
           continue;
         }
         const seen = probe.neighbours.find((x) => x.target.id === b.id);
-        if (!probe.first429 || !seen) {
+        if (!probe.first429 || !seen || probe.fill.some((r) => !admitted(r))) {
           ctx.inconclusive(subject, `${a.id} was not exhausted as documented (first ${probe.n}: ${histogram(probe.fill)}; then ${histogram(probe.over)}); see RATE-001`, probe.over.at(-1));
           continue;
         }
@@ -711,7 +859,7 @@ export const spoofedForwardedFor: Check = {
     await judgeProbes(
       ctx,
       (probe) => {
-        if (!without429(ctx, probe)) {
+        if (!without429(ctx, probe, true)) {
           const subject = `${probe.target.label}: after the 429`;
           const through = probe.spoofed.filter((r) => !limited(r));
           if (through.length === 0) ctx.pass(subject, probe.spoofed[0]);
@@ -970,7 +1118,35 @@ function probeIo(ctx: CheckContext, op: Operation, ip: string | undefined): Prob
   };
 }
 
-/** Phase 1 of the live probe, once per worker: gate, cool-down, burst, spoofed request. */
+interface StoredLive {
+  plan: Omit<ProbePlan, 'budget'>;
+  budgetLimit: number;
+  budgetUsed: number;
+  result: Omit<ProbeResult, 'burst' | 'limited' | 'spoofed' | 'recovery'> & { burst: StoredResponse[]; limited?: StoredResponse; spoofed?: StoredResponse; recovery?: StoredResponse };
+}
+
+function liveKey(ctx: CheckContext): string {
+  return `${ctx.config.apiUrl} ${ctx.credentials.environmentId} ${ctx.spec.profile.id}`;
+}
+
+/** Saves the live probe so a worker that replaces a failed one continues it instead of probing again. */
+function saveLive(ctx: CheckContext, plan: ProbePlan, r: ProbeResult): void {
+  const { burst, limited: l, spoofed, recovery, ...rest } = r;
+  saveRun('live', liveKey(ctx), {
+    plan: r.plan, budgetLimit: plan.budget.limit, budgetUsed: plan.budget.used,
+    result: { ...rest, burst: burst.map(stored), ...(l ? { limited: stored(l) } : {}), ...(spoofed ? { spoofed: stored(spoofed) } : {}), ...(recovery ? { recovery: stored(recovery) } : {}) },
+  } satisfies StoredLive);
+}
+
+function restoreLive(s: StoredLive): { plan: ProbePlan; result: ProbeResult } {
+  const { burst, limited: l, spoofed, recovery, ...rest } = s.result;
+  return {
+    plan: { ...s.plan, budget: new RateBudget(s.budgetLimit, s.budgetUsed) },
+    result: { ...rest, burst: burst.map(restored), limited: l ? restored(l) : undefined, spoofed: spoofed ? restored(spoofed) : undefined, recovery: recovery ? restored(recovery) : undefined },
+  };
+}
+
+/** Phase 1 of the live probe, once per run: gate, cool-down, burst, spoofed request. */
 function liveState(ctx: CheckContext): Promise<LiveState> {
   let state = liveStates.get(ctx.client);
   if (!state) {
@@ -984,10 +1160,17 @@ function liveState(ctx: CheckContext): Promise<LiveState> {
       const op = representative(ctx, LIVE_POLICY);
       if (!op) return { refusal: `no operation carries ${LIVE_POLICY}`, ...none };
       const window = [...policy.windows].sort((a, b) => a.limit - b.limit)[0]!;
-      const plan: ProbePlan = { policy: LIVE_POLICY, limit: window.limit, windowSeconds: window.seconds, budget: new RateBudget(await requireBurst(ctx)), coolDownSeconds: window.seconds, maxWaitSeconds: LIVE_MAX_WAIT_SECONDS, retryMarginSeconds: 1 };
       const io = probeIo(ctx, op, undefined);
+      const saved = loadRun<StoredLive>('live', liveKey(ctx));
+      if (saved) {
+        ctx.log(`live rate probe: continuing the probe of an earlier worker of this run (${saved.budgetUsed} of ${saved.budgetLimit} requests spent)`);
+        return { refusal: undefined, io, label, ...restoreLive(saved) };
+      }
+      const plan: ProbePlan = { policy: LIVE_POLICY, limit: window.limit, windowSeconds: window.seconds, budget: new RateBudget(await requireBurst(ctx)), coolDownSeconds: window.seconds, maxWaitSeconds: LIVE_MAX_WAIT_SECONDS, retryMarginSeconds: 1 };
       ctx.log(`live rate probe: ${LIVE_POLICY} via ${op.key}, budget ${plan.budget.limit} requests, cool-down ${plan.coolDownSeconds} s`);
-      return { refusal: undefined, plan, io, result: await probeBurst(io, plan), label };
+      const result = await probeBurst(io, plan);
+      saveLive(ctx, plan, result);
+      return { refusal: undefined, plan, io, result, label };
     })();
     liveStates.set(ctx.client, state);
   }
@@ -1026,8 +1209,9 @@ async function judgeLive(ctx: CheckContext): Promise<void> {
     }
     case 'RATE-004': {
       if (!r.limited) return no429();
-      await probeRecovery(state.io, state.plan, r);
+      await recover(ctx, state);
       if (!r.recovery) return ctx.inconclusive(label, `no recovery request was sent${r.stopped.length ? ` (${r.stopped.join('; ')})` : ''}`, r.limited);
+      if (r.retryAfter === undefined) return ctx.inconclusive(label, `no usable Retry-After on the 429 (see RATE-003): the window (${state.plan.windowSeconds} s + ${state.plan.retryMarginSeconds} s) was waited instead and the request was answered ${statusOf(r.recovery)}`, r.recovery);
       if (admitted(r.recovery)) return ctx.pass(label, r.recovery);
       return ctx.fail(label, `after waiting ${Math.round(r.waitedBeforeRecovery ?? 0)} s (Retry-After ${r.retryAfter ?? 'absent'} + ${state.plan.retryMarginSeconds} s) the request was still answered ${statusOf(r.recovery)}`, [r.limited, r.recovery]);
     }
@@ -1042,13 +1226,20 @@ async function judgeLive(ctx: CheckContext): Promise<void> {
       return limited(r.spoofed) ? ctx.pass(label, r.spoofed) : ctx.fail(label, `right after the 429, a request with a fresh X-Forwarded-For was answered ${statusOf(r.spoofed)}: the header reset the per-IP limit`, [r.limited, r.spoofed]);
     }
     case 'RATE-015': {
-      await probeRecovery(state.io, state.plan, r);
+      await recover(ctx, state);
       etiquette(ctx, label, r, state.plan);
       return;
     }
     default:
       return ctx.skip(label, 'asserted on the mock only');
   }
+}
+
+/** Phase 2 of the live probe (once): wait Retry-After, one request; saved for a replacing worker. */
+async function recover(ctx: CheckContext, state: LiveState): Promise<void> {
+  if (!state.io || !state.plan || !state.result || state.result.recovery) return;
+  await probeRecovery(state.io, state.plan, state.result);
+  saveLive(ctx, state.plan, state.result);
 }
 
 /** RATE-015's assertions on one probe: budget, serial, Retry-After honoured. */
