@@ -7,6 +7,7 @@
  *   npm run mutants                 all faults
  *   npm run mutants -- --fast       the faults marked fast (npm test runs these)
  *   npm run mutants -- --only a,b   the named faults
+ *   npm run mutants -- --per-rule   every fault, but only its own rule's test (faster; cannot see unrelated-only kills)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -27,15 +28,16 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function parseArgs(): { fast: boolean; only: string[] | undefined } {
+function parseArgs(): { fast: boolean; perRule: boolean; only: string[] | undefined } {
   const args = process.argv.slice(2);
   const fast = args.includes('--fast');
+  const perRule = fast || args.includes('--per-rule');
   const i = args.indexOf('--only');
   const only = i >= 0 ? (args[i + 1] ?? fail('--only needs a comma-separated list of fault ids')).split(',').filter(Boolean) : undefined;
-  const known = new Set(['--fast', '--only', ...(i >= 0 ? [args[i + 1]] : [])]);
+  const known = new Set(['--fast', '--per-rule', '--only', ...(i >= 0 ? [args[i + 1]] : [])]);
   const unknown = args.filter((a) => !known.has(a));
-  if (unknown.length) fail(`unknown argument(s): ${unknown.join(' ')} (use --fast or --only <ids>)`);
-  return { fast, only };
+  if (unknown.length) fail(`unknown argument(s): ${unknown.join(' ')} (use --fast, --per-rule or --only <ids>)`);
+  return { fast, perRule, only };
 }
 
 /** A free loopback port, so concurrent runs (a developer's and CI's) never collide. */
@@ -102,7 +104,7 @@ function failedRules(outDir: string): RuleResult[] {
 }
 
 async function main(): Promise<void> {
-  const { fast, only } = parseArgs();
+  const { fast, perRule, only } = parseArgs();
   const port = await freePort();
   const all = (JSON.parse(readFileSync(join(ROOT, 'specs', 'faults.json'), 'utf8')) as { faults: Fault[] }).faults;
   const unknown = (only ?? []).filter((id) => !all.some((f) => f.id === id));
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
   // The full set runs each fault's whole family (so a kill by unrelated rules shows); --fast runs only the rules under
   // test, which keeps npm test short while still proving each fast fault is caught by its own rule.
   const ruleGrep = (ids: string[]): string => ids.map((id) => `${id} `).join('|');
-  const grep = fast ? ruleGrep([...new Set(faults.map((f) => f.rule))]) : families.map((f) => FAMILY_TAG[f]!).join('|');
+  const grep = perRule ? ruleGrep([...new Set(faults.map((f) => f.rule))]) : families.map((f) => FAMILY_TAG[f]!).join('|');
 
   // 1. The clean mock must keep every rule of the families under test.
   process.stdout.write(`mutants: clean run (${grep})…\n`);
@@ -134,7 +136,7 @@ async function main(): Promise<void> {
     let row: Row;
     try {
       mock = await startMock(port, [fault.id]);
-      await runSuite(port, fast ? ruleGrep([fault.rule]) : FAMILY_TAG[family], dir);
+      await runSuite(port, perRule ? ruleGrep([fault.rule]) : FAMILY_TAG[family], dir);
       await stop(mock);
       const by = failedRules(dir).map((r) => r.id).filter((id) => !cleanFailures.includes(id));
       const killed = by.includes(fault.rule);
@@ -151,6 +153,7 @@ async function main(): Promise<void> {
     generatedAt: new Date().toISOString(),
     seconds: (Date.now() - started) / 1000,
     selection: only ? 'only' : fast ? 'fast' : 'all',
+    scope: perRule ? 'own rule only' : 'whole family',
     clean: { failures: cleanFailures },
     score: { faults: rows.length, killed, survived: rows.filter((r) => r.verdict === 'survived').length, unrelatedOnly: rows.filter((r) => r.verdict === 'unrelated-only').length, errors: rows.filter((r) => r.verdict === 'error').length },
     rows,
