@@ -10,8 +10,7 @@ import type { RequestOptions } from '../requests.js';
 import type { Operation } from '../spec.js';
 import { mapLimit } from '../run.js';
 import { concurrency, sendFor } from './common.js';
-import { coreResourceId, errorBodyProblem, forEachOperation, isJsonMediaType, liveWriteRisk, replaceableIdParams, schemaLookup, validAuth, type AuthFor } from './errors.js';
-import { resolveSchema, type SchemaLookup } from '../negative.js';
+import { coreResourceId, errorBodyProblem, forEachOperation, isJsonMediaType, liveWriteRisk, replaceableIdParams, validAuth, type AuthFor } from './errors.js';
 import type { Check, CheckContext } from './types.js';
 
 // ---- stateful core resources ---------------------------------------------------------------------------------------
@@ -135,34 +134,6 @@ class Provisioner {
 
 // ---- the valid-request sweep ---------------------------------------------------------------------------------------
 
-/**
- * Required deepObject query parameters (`filter[field]=…`), which the request factory fills as a plain string: one
- * entry per required property, with its first enum value or a value of its type.
- */
-function deepObjectQuery(op: Operation, lookup: SchemaLookup): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of op.parameters.filter((x) => x.in === 'query' && x.required)) {
-    const s = resolveSchema(p.schema, lookup);
-    if (s.type !== 'object' || !s.properties) continue;
-    const props = s.properties as Record<string, Record<string, unknown>>;
-    for (const name of (s.required as string[] | undefined) ?? Object.keys(props)) {
-      const ps = resolveSchema(props[name] ?? {}, lookup);
-      const e = Array.isArray(ps.enum) ? (ps.enum as unknown[])[0] : undefined;
-      out[`${p.name}[${name}]`] = typeof e === 'string' || typeof e === 'number' || typeof e === 'boolean' ? String(e) : ps.type === 'number' || ps.type === 'integer' ? '1' : ps.type === 'boolean' ? 'true' : 'sample';
-    }
-  }
-  return out;
-}
-
-/** The factory's query for an operation, with required deepObject parameters spelled out. */
-function validQuery(ctx: CheckContext, op: Operation, lookup: SchemaLookup): Record<string, string> | undefined {
-  const deep = deepObjectQuery(op, lookup);
-  if (Object.keys(deep).length === 0) return undefined;
-  const query = ctx.requests.query(op);
-  for (const key of Object.keys(deep)) delete query[key.slice(0, key.indexOf('['))];
-  return { ...query, ...deep };
-}
-
 /** Operations the valid-request sweep samples on live (GETs only; the mock target covers every operation). */
 const LIVE_SWEEP_SAMPLE = 24;
 
@@ -180,7 +151,6 @@ function sweepRisk(ctx: CheckContext, op: Operation): string | undefined {
  */
 async function validSweep(ctx: CheckContext, judge: (op: Operation, res: HttpResponse, auth: Pick<RequestOptions, 'authorization'>) => Promise<void> | void): Promise<void> {
   const auth = await validAuth(ctx);
-  const lookup = schemaLookup(ctx);
   const provisioner = new Provisioner(ctx, auth);
   const phases = [ctx.operations.filter((o) => o.method !== 'DELETE'), ctx.operations.filter((o) => o.method === 'DELETE')];
   for (const phase of phases) {
@@ -194,8 +164,7 @@ async function validSweep(ctx: CheckContext, judge: (op: Operation, res: HttpRes
     }, async (op, { a }) => {
       const pathParams = await provisioner.pathParamsFor(op);
       if (typeof pathParams === 'string') return ctx.skip(op.key, `no resource to address: ${pathParams}`);
-      const query = validQuery(ctx, op, lookup);
-      const res = await sendFor(ctx, op, { ...a, pathParams, ...(query ? { query } : {}) });
+      const res = await sendFor(ctx, op, { ...a, pathParams });
       await judge(op, res, a);
     }, LIVE_SWEEP_SAMPLE);
   }
