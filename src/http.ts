@@ -5,7 +5,8 @@
  * the run budget and handles 429s by policy (live: honour Retry-After; mock: advance the mock clock).
  */
 import { Pool } from 'undici';
-import { connect } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { redact, type Secret } from './redact.js';
 
 /** A header whose value is built from a credential at send time; reports show only the fingerprint. */
@@ -78,6 +79,22 @@ export interface HttpClientOptions {
   connections?: number;
   /** True only against the embedded mock, whose credentials are dummies. */
   allowCredentialInUrl: boolean;
+  /** Extra trusted CA certificates (PEM) for https targets; the system's CAs otherwise. */
+  ca?: string | undefined;
+}
+
+/**
+ * Transport errors a retry cannot cure: nothing listens, the name does not resolve, the certificate is not trusted.
+ * Resets and timeouts (the connection was there) are retried; these fail at once.
+ */
+const PERMANENT_TRANSPORT_ERROR = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|CERT|certificate|self[- ]signed|ERR_TLS|ERR_SSL/i;
+
+/** After this many transport errors in a row the target is treated as down: no more retries, each request fails once. */
+const TRANSPORT_BREAKER = 5;
+
+/** Thrown when a raw request cannot even open its connection: no answer to judge, so the check must not pass. */
+export class TransportError extends Error {
+  override name = 'TransportError';
 }
 
 const SECRET_IN_URL = /(dyn[_-]?[A-Za-z0-9]{16,})|(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.)/i;
@@ -92,6 +109,8 @@ export class HttpClient {
   private readonly basePath: string;
   private sent = 0;
   private seq = 0;
+  /** Transport errors in a row (reset by any answer); at TRANSPORT_BREAKER retries stop. */
+  private transportFailures = 0;
   /** Exchanges of the current recording window (cleared by takeExchanges). */
   private recorded: Recorded[] = [];
   private readonly keep: number;
@@ -118,6 +137,7 @@ export class HttpClient {
         headersTimeout: 30_000,
         bodyTimeout: 30_000,
         ...(localAddress ? { localAddress } : {}),
+        ...(this.options.ca !== undefined ? { connect: { ca: this.options.ca } } : {}),
       });
       this.pools.set(key, pool);
     }
@@ -137,11 +157,19 @@ export class HttpClient {
     for (let attempt = 0; ; attempt += 1) {
       const res = await this.sendOnce(req);
       const policy = this.options.rateLimited;
-      // Live: a transport error (reset, timeout) is retried twice with a short backoff; the mock answers or it is a finding.
-      if (res.status === 0 && policy.kind === 'wait' && attempt < 2) {
-        await new Promise((resolve) => setTimeout(resolve, 500 * (attempt + 1)));
-        continue;
+      // Live: a transient transport error (reset, timeout) is retried twice with a short backoff — not a refused
+      // connection, an unknown host or an untrusted certificate, and not once the target looks down; the mock
+      // answers or it is a finding.
+      if (res.status === 0) {
+        this.transportFailures += 1;
+        const transient = !PERMANENT_TRANSPORT_ERROR.test(res.exchange.error ?? '') && this.transportFailures < TRANSPORT_BREAKER;
+        if (transient && policy.kind === 'wait' && attempt < 2) {
+          await new Promise((resolve) => setTimeout(resolve, 500 * (attempt + 1)));
+          continue;
+        }
+        return res;
       }
+      this.transportFailures = 0;
       if (res.status !== 429 || req.on429 === 'return') return res;
       const retryAfter = Number(headerValue(res.headers['retry-after']) ?? '1');
       const seconds = Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.ceil(retryAfter) : 1;
@@ -221,7 +249,8 @@ export class HttpClient {
       return response(status, responseHeaders, text, json, recorded);
     } catch (error) {
       const ms = performance.now() - started;
-      const message = String((error as Error).message ?? error);
+      const code = (error as { code?: unknown }).code;
+      const message = `${typeof code === 'string' ? `${code}: ` : ''}${String((error as Error).message ?? error)}`;
       const recorded = this.record(new Recorded(seq, () => {
         const { curl, ...request } = requestView();
         return { seq, request, error: redact(message), ms, curl };
@@ -231,8 +260,9 @@ export class HttpClient {
   }
 
   /**
-   * Sends raw bytes over a fresh TCP connection (for bytes fetch/undici refuse: non-Latin-1 characters, CR/LF/NUL,
-   * duplicate header lines) and parses the status line and headers of the answer.
+   * Sends raw bytes over a fresh connection — TCP, or TLS for an https target — (for bytes fetch/undici refuse:
+   * non-Latin-1 characters, CR/LF/NUL, duplicate header lines) and parses the status line and headers of the answer.
+   * A connection the server closes without answering is status 0; one that cannot be opened throws TransportError.
    */
   async sendRaw(head: Buffer, label: string): Promise<HttpResponse> {
     if (this.sent >= this.options.requestBudget) throw new BudgetExceededError(`request budget of ${this.options.requestBudget} exhausted (DYNAMIC_REQUEST_BUDGET)`);
@@ -240,13 +270,28 @@ export class HttpClient {
     const seq = (this.seq += 1);
     const url = new URL(this.origin);
     const started = performance.now();
-    const raw = await new Promise<string>((resolve) => {
+    const raw = await new Promise<string>((resolve, reject) => {
       const chunks: Buffer[] = [];
-      const socket = connect({ host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) }, () => socket.end(head));
+      let opened = false;
+      const onOpen = (): void => {
+        opened = true;
+        socket.end(head);
+      };
+      const https = url.protocol === 'https:';
+      const port = Number(url.port || (https ? 443 : 80));
+      const socket: Socket = https
+        ? tlsConnect({ host: url.hostname, port, ...(isIP(url.hostname) ? {} : { servername: url.hostname }), ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}) }, onOpen)
+        : connect({ host: url.hostname, port }, onOpen);
       socket.setTimeout(10_000, () => socket.destroy());
       socket.on('data', (c: Buffer) => chunks.push(c));
-      socket.on('error', () => resolve(Buffer.concat(chunks).toString('latin1')));
-      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      socket.on('error', (error: Error & { code?: string }) => {
+        if (!opened) reject(new TransportError(`raw request (${redact(label)}): could not connect to ${redact(this.origin)}: ${error.code ?? error.message}`));
+        else resolve(Buffer.concat(chunks).toString('latin1'));
+      });
+      socket.on('close', () => {
+        if (!opened) reject(new TransportError(`raw request (${redact(label)}): the connection to ${redact(this.origin)} closed before it opened`));
+        else resolve(Buffer.concat(chunks).toString('latin1'));
+      });
     });
     const [headPart = '', ...rest] = raw.split('\r\n\r\n');
     const lines = headPart.split('\r\n');

@@ -355,14 +355,6 @@ export function rawRequest(ctx: CheckContext, op: Operation, authorization: Head
   return body === undefined ? head : Buffer.concat([head, body]);
 }
 
-/**
- * Why raw requests cannot be sent to this target (HttpClient.sendRaw opens a plain TCP connection: no TLS), or
- * undefined. A raw case against an https target would "pass" on a closed connection, so it is skipped instead.
- */
-export function rawUnsupportedReason(ctx: CheckContext): string | undefined {
-  return new URL(ctx.config.apiUrl).protocol === 'https:' ? 'raw requests (bytes undici refuses) need HttpClient.sendRaw, which speaks plain TCP only; the target is https' : undefined;
-}
-
 /** Sends raw bytes; on the mock a 429 (all raw requests share 127.0.0.1) advances the mock clock and retries. */
 export async function sendRawRequest(ctx: CheckContext, bytes: Buffer, label: string): Promise<HttpResponse> {
   for (let attempt = 0; ; attempt += 1) {
@@ -616,9 +608,7 @@ export const rejectsDuplicateAuthorization: Check = {
       const error = challengeParam(c.challenge, 'error');
       return error === 'invalid_request' ? undefined : `the challenge names error=${error === undefined ? '(none)' : `"${error}"`}, expected "invalid_request"`;
     };
-    const unsupported = rawUnsupportedReason(ctx);
     await judgeOperations(ctx, ctx.operations, (op) => {
-      if (unsupported) return unsupported;
       let valid: HeaderValue;
       let invalid: string;
       if (op.auth === 'api-token') {

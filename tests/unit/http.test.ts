@@ -2,8 +2,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { BudgetExceededError, HttpClient, bearer } from '../../src/http.js';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { BudgetExceededError, HttpClient, TransportError, bearer } from '../../src/http.js';
 import { Secret } from '../../src/redact.js';
 
 let server: Server;
@@ -93,5 +95,63 @@ test('a transport error is an exchange with status 0 and a redacted message', as
   assert.equal(res.status, 0);
   assert.ok(res.exchange.error);
   assert.ok(!JSON.stringify(res.exchange).includes(token.reveal()));
+  await c.close();
+});
+
+test('live policy: a refused connection is not retried (nothing listens; a retry cannot help)', async () => {
+  const c = new HttpClient({ baseUrl: 'http://127.0.0.1:9/api/v0', requestBudget: 10, rateLimited: { kind: 'wait', maxWaitSeconds: 2, maxRetries: 1 }, allowCredentialInUrl: false });
+  const res = await c.send({ method: 'GET', path: '/x' });
+  assert.equal(res.status, 0);
+  assert.match(res.exchange.error ?? '', /ECONNREFUSED/);
+  assert.equal(c.requestsSent, 1, 'one attempt');
+  await c.close();
+});
+
+test('live policy: a reset is retried twice, and after 5 transport errors in a row the target counts as down (no retries)', async () => {
+  let accepted = 0;
+  const resetting = createTcpServer((socket) => {
+    accepted += 1;
+    socket.resetAndDestroy();
+  });
+  await new Promise<void>((r) => resetting.listen(0, '127.0.0.1', r));
+  const c = new HttpClient({ baseUrl: `http://127.0.0.1:${(resetting.address() as AddressInfo).port}/api/v0`, requestBudget: 50, rateLimited: { kind: 'wait', maxWaitSeconds: 2, maxRetries: 1 }, allowCredentialInUrl: false });
+  const first = await c.send({ method: 'GET', path: '/x' });
+  assert.equal(first.status, 0);
+  assert.equal(c.requestsSent, 3, 'the first request: one attempt and two retries');
+  await c.send({ method: 'GET', path: '/x' });
+  assert.equal(c.requestsSent, 5, 'the second: the 4th and 5th failure in a row, the breaker opens');
+  await c.send({ method: 'GET', path: '/x' });
+  assert.equal(c.requestsSent, 6, 'the third: one attempt, no retry');
+  assert.equal(accepted, 6);
+  await c.close();
+  await new Promise<void>((r) => resetting.close(() => r()));
+});
+
+test('sendRaw speaks TLS to an https target and parses the answer', async () => {
+  const dir = new URL('./fixtures/tls/', import.meta.url);
+  const cert = readFileSync(new URL('localhost.cert.pem', dir), 'utf8');
+  let received = '';
+  const tls = createTlsServer({ key: readFileSync(new URL('localhost.key.pem', dir)), cert }, (socket) => {
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.includes('\r\n\r\n')) socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\n\r\n{"error":"Unauthorized"}');
+    });
+  });
+  await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+  const c = new HttpClient({ baseUrl: `https://127.0.0.1:${(tls.address() as AddressInfo).port}/api/v0`, requestBudget: 10, rateLimited: { kind: 'none' }, allowCredentialInUrl: false, ca: cert });
+  const res = await c.sendRaw(Buffer.from('GET /api/v0/x HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer a\u0000b\r\n\r\n', 'latin1'), 'NUL in a token');
+  assert.equal(res.status, 401);
+  assert.deepEqual(res.json, { error: 'Unauthorized' });
+  assert.match(received, /^GET \/api\/v0\/x HTTP\/1\.1\r\n/, 'the server read the request in the clear, after the handshake');
+  const untrusted = new HttpClient({ baseUrl: `https://127.0.0.1:${(tls.address() as AddressInfo).port}/api/v0`, requestBudget: 10, rateLimited: { kind: 'none' }, allowCredentialInUrl: false });
+  await assert.rejects(untrusted.sendRaw(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 'untrusted'), TransportError, 'an untrusted certificate is no answer');
+  await c.close();
+  await untrusted.close();
+  await new Promise<void>((r) => tls.close(() => r()));
+});
+
+test('sendRaw to a closed port throws TransportError (a check must not read "no connection" as "rejected")', async () => {
+  const c = new HttpClient({ baseUrl: 'http://127.0.0.1:9/api/v0', requestBudget: 10, rateLimited: { kind: 'none' }, allowCredentialInUrl: false });
+  await assert.rejects(c.sendRaw(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 'probe'), (error: Error) => error instanceof TransportError && /could not connect.*ECONNREFUSED/.test(error.message));
   await c.close();
 });
