@@ -194,8 +194,12 @@ export const successBodiesMatchSchemas: Check = {
       const isJson = op.success.contentType === 'application/json';
       const value = isJson ? res.json : res.text;
       if (isJson && res.json === undefined) return ctx.fail(op.key, `${res.status} body is not JSON (${res.text.length} bytes)`, res);
-      if (!op.success.schema) return ctx.pass(op.key, res);
-      const v = ctx.schemas.validate(op.success.schema, value);
+      const schema = op.success.schema;
+      if (!schema || (typeof schema === 'object' && Object.keys(schema).length === 0)) {
+        // Five operations: the published clients type the body as `any`/`object`, so the spec has nothing to hold it to.
+        return ctx.skip(op.key, `no body schema documented (the published clients type it as any): only its being ${isJson ? 'JSON' : 'present'} was checked`);
+      }
+      const v = ctx.schemas.validate(schema, value);
       if (v.valid) ctx.pass(op.key, res);
       else ctx.fail(op.key, `${res.status} body does not match the success schema: ${v.errors.join('; ')}`, res);
     });
