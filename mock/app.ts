@@ -401,15 +401,25 @@ class MockApp {
       query: ctx.query,
     });
     if (result instanceof Promise) result = await result;
+    const f = s.faults;
+    if (f.on('long-token-crash') && ctx.authorization.some((value) => value.length > 8192)) {
+      send(ctx.res, 500, JSON_TYPE, JSON.stringify({ error: 'Internal server error' }));
+      return false;
+    }
     if (result.ok) {
       ctx.principal = result.principal;
       return true;
     }
     this.#refundIfFree(ctx, result.status);
-    const f = s.faults;
     let message = result.error;
     if (result.status === 401 && result.credentialPresented && f.on('echo-credential-in-error')) message = `${message}: ${ctx.authorization.join(', ')}`;
     const headers: Headers = {};
+    if (result.status === 401 && f.on('reflect-request-headers')) {
+      for (let i = 0; i + 1 < ctx.req.rawHeaders.length; i += 2) {
+        const name = ctx.req.rawHeaders[i]!.toLowerCase();
+        if (name.startsWith('x-') && name !== 'x-forwarded-for') headers[name] = ctx.req.rawHeaders[i + 1]!;
+      }
+    }
     if (!(result.status === 401 && f.on('no-www-authenticate'))) headers['www-authenticate'] = result.challenge;
     this.#errorBody(ctx.res, result.status, message, headers);
     return false;

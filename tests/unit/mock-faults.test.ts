@@ -119,6 +119,12 @@ const ROWS: Record<string, Row> = {
     },
   },
   'nfkc-normalize-token': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(latin1(`ｄｙｎ＿${w.all.slice(4)}`))) },
+  'reflect-request-headers': {
+    normal: 'none',
+    faulted: '1',
+    // What a CRLF smuggled into Authorization turns into: a header line of its own.
+    probe: async (w) => String((await w.mock.call('GET', users(w), { headers: { ...bearer(`dyn_${'Q'.repeat(56)}`), 'x-injected': '1' } })).headers['x-injected'] ?? 'none'),
+  },
   // JWT
   'accept-alg-none': {
     normal: '401',
@@ -222,6 +228,7 @@ const ROWS: Record<string, Row> = {
     probe: (w) => status(w, 'POST', `/api/v0/environments/${w.env}/tokens`, { ...bearer(w.all), ...JSON_CT }, JSON.stringify({ note: 'x'.repeat(1_200_000) })),
   },
   'ignore-content-type': { normal: '415', faulted: '200', probe: (w) => status(w, 'POST', `/api/v0/environments/${w.env}/tokens`, { ...bearer(w.all), 'content-type': 'text/plain' }, '{"note":"x"}') },
+  'long-token-crash': { normal: '401', faulted: '500', probe: (w) => status(w, 'GET', users(w), bearer(`dyn_${'A'.repeat(10 * 1024)}`)) },
   'error-content-type-text': { normal: 'application/json; charset=utf-8', faulted: 'text/plain; charset=utf-8', probe: async (w) => String((await w.mock.call('GET', users(w))).headers['content-type']) },
   // SCHEMA
   'drop-required-field': { normal: 'has id', faulted: 'no id', probe: async (w) => ('id' in (await w.mock.call('GET', `/api/v0/environments/${w.env}`, { headers: bearer(w.all) })).json() ? 'has id' : 'no id') },

@@ -84,6 +84,13 @@ test('every fault names an existing rule and validates against schemas/meta/faul
   }
 });
 
+test('every rule the mock implements has a fault that breaks it; the rest are suite properties proved by unit tests', () => {
+  const faulted = new Set(spec.faults.map((f) => f.rule));
+  const unfaulted = spec.rules.filter((r) => !faulted.has(r.id));
+  for (const rule of unfaulted) assert.match(rule.mock, /^n\/a \(/, `${rule.id} has mock behaviour (${rule.mock}) but no fault in specs/faults.json, so its check was never shown able to fail`);
+  assert.deepEqual(unfaulted.map((r) => r.id), ['RATE-015', 'SEC-001', 'SEC-002', 'SEC-003', 'SEC-004', 'SEC-005', 'SEC-006', 'TOKEN-001']);
+});
+
 test('both docs profiles load, validate, and exactly one is the default (docs-2026)', () => {
   const profiles = spec.profiles;
   assert.deepEqual(profiles.map((p) => p.id), ['docs-2025', 'docs-2026']);
