@@ -411,6 +411,10 @@ class MockApp {
       return true;
     }
     this.#refundIfFree(ctx, result.status);
+    // 401 <-> 403 swaps: authentication and authorisation failures answered with each other's code.
+    let status = result.status;
+    if (status === 403 && f.on('forbidden-as-401')) status = 401;
+    else if (status === 401 && !result.credentialPresented && f.on('unauthenticated-as-403')) status = 403;
     let message = result.error;
     if (result.status === 401 && result.credentialPresented && f.on('echo-credential-in-error')) message = `${message}: ${ctx.authorization.join(', ')}`;
     const headers: Headers = {};
@@ -421,7 +425,7 @@ class MockApp {
       }
     }
     if (!(result.status === 401 && f.on('no-www-authenticate'))) headers['www-authenticate'] = result.challenge;
-    this.#errorBody(ctx.res, result.status, message, headers);
+    this.#errorBody(ctx.res, status, message, headers);
     return false;
   }
 

@@ -3,12 +3,14 @@ import type { FaultSpec } from './spec.js';
 /** Every fault id of specs/faults.json that the mock implements (each breaks exactly one rule on purpose). */
 export const FAULT_IDS = [
   'accept-missing-token',
+  'unauthenticated-as-403',
   'accept-empty-bearer',
   'accept-any-scheme',
   'scheme-case-sensitive',
   'accept-unknown-token',
   'accept-inactive-token',
   'ignore-token-environment',
+  'forbidden-as-401',
   'ignore-documented-scopes',
   'ignore-inferred-scopes',
   'accept-jwt-as-api-token',

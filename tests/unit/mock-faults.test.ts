@@ -66,12 +66,14 @@ function rawGet(w: World, path: string, headerLines: string[]): Promise<string> 
 const ROWS: Record<string, Row> = {
   // AUTH
   'accept-missing-token': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w)) },
+  'unauthenticated-as-403': { normal: '401', faulted: '403', probe: (w) => status(w, 'GET', users(w)) },
   'accept-empty-bearer': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), { authorization: 'Bearer' }) },
   'accept-any-scheme': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), { authorization: `Token ${w.all}` }) },
   'scheme-case-sensitive': { normal: '200', faulted: '401', probe: (w) => status(w, 'GET', users(w), { authorization: `bearer ${w.all}` }) },
   'accept-unknown-token': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(`dyn_${'Q'.repeat(56)}`)) },
   'accept-inactive-token': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(w.tok('inactive'))) },
   'ignore-token-environment': { normal: '403', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(w.tok('all', w.other))) },
+  'forbidden-as-401': { normal: '403', faulted: '401', probe: (w) => status(w, 'GET', users(w), bearer(w.tok('all', w.other))) },
   'ignore-documented-scopes': {
     normal: '403',
     faulted: /^(200|400)$/,
