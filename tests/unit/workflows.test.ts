@@ -86,6 +86,7 @@ test('nightly.yml: the report job merges the blobs into one HTML report and one 
 
 test('every upload in a live job comes after a secret scan; nothing uploads test-results wholesale from live jobs', () => {
   for (const [id, job] of Object.entries(nightly.jobs)) {
+    if (!/secrets\./.test(JSON.stringify(job))) continue;
     const scan = indexOf(job, (s) => /secrets:scan/.test(s.run ?? ''));
     job.steps.forEach((s, i) => {
       if (!/^actions\/upload-artifact@/.test(s.uses ?? '')) return;
@@ -117,4 +118,13 @@ jobs:
   assert.match(live.problems.join('\n'), /no environment/);
   assert.match(live.problems.join('\n'), /uploads artifacts \(step 2\) without a secret scan before it/);
   assert.deepEqual(mock, { subject: 'bad.yml › mock', live: false, problems: [] });
+});
+
+test('nightly.yml: a mutants job runs the full mutation harness on the mock, with no secrets and no environment', () => {
+  const job = nightly.jobs['mutants'];
+  assert.ok(job, 'nightly.yml has a mutants job');
+  assert.match(runs(job), /^npm run mutants$/m, 'every fault, not --fast or --per-rule');
+  assert.doesNotMatch(JSON.stringify(job), /secrets\.|DYNAMIC_TARGET/);
+  assert.equal(job.environment, undefined);
+  assert.match(job.if ?? '', /!github\.event\.repository\.fork/);
 });
