@@ -1,27 +1,19 @@
 /**
  * Builds the per-worker suite (config, spec, schemas, credentials, client) and runs one check into a CheckResult.
  */
-import { loadConfig, type SuiteConfig } from './config.js';
+import { loadConfig } from './config.js';
 import { MockControl, liveCredentials, mockCredentials, type Credentials, type MockSeed } from './credentials.js';
 import { HttpClient, type HttpResponse } from './http.js';
 import { RequestFactory } from './requests.js';
-import { schemas, type SchemaRegistry } from './schemas.js';
-import { loadSpec, type LoadedSpec } from './spec.js';
-import { fcSettings, type FcSettings } from './fc.js';
+import { schemas } from './schemas.js';
+import { loadSpec } from './spec.js';
+import { fcSettings } from './fc.js';
 import { redact } from './redact.js';
 import { burstRefused, writesRefused } from './safety.js';
-import type { Check, CheckContext, CheckResult, Outcome } from './checks/types.js';
+import type { Check, CheckContext, CheckResult, Outcome, SuiteServices } from './checks/types.js';
 
-export interface Suite {
-  config: SuiteConfig;
-  spec: LoadedSpec;
-  schemas: SchemaRegistry;
-  credentials: Credentials;
-  client: HttpClient;
-  requests: RequestFactory;
-  mock: MockControl | undefined;
+export interface Suite extends SuiteServices {
   seed: MockSeed | undefined;
-  fc: FcSettings;
   workerIndex: number;
 }
 

@@ -25,8 +25,8 @@ export interface Outcome {
   exchanges?: number[];
 }
 
-export interface CheckContext {
-  rule: Rule;
+/** What one worker's suite holds and every check reads: built once per worker by createSuite (src/run.ts). */
+export interface SuiteServices {
   config: SuiteConfig;
   spec: LoadedSpec;
   schemas: SchemaRegistry;
@@ -36,6 +36,10 @@ export interface CheckContext {
   /** The mock's control API; undefined on the live target. */
   mock: MockControl | undefined;
   fc: FcSettings;
+}
+
+export interface CheckContext extends SuiteServices {
+  rule: Rule;
   /** Operations this rule applies to (by its appliesTo.auth), in spec order. */
   operations: Operation[];
   /** A loopback source address for the next batch (mock target; rotates so per-IP limits never interfere). */
