@@ -520,7 +520,7 @@ class MockApp {
   #dispatch(ctx: Ctx, body: unknown): void | Promise<void> {
     const s = this.#s;
     const { op } = ctx;
-    const needsKeys = op.operationId === 'getKeysForEnvironment' || op.operationId.startsWith('getJwks');
+    const needsKeys = op.operationId === 'getKeysForEnvironment' || op.operationId.startsWith('getJwks') || op.operationId === 'signInWithEmailVerification';
     if (needsKeys && !s.keys.isReady) return s.keys.ready.then(() => this.#dispatch(ctx, body));
     if (s.faults.on('jwks-json-missing') && op.operationId === 'getJwksJsonByEnvironmentId') return this.#notFound(ctx.res);
     const reply: Reply | undefined = s.handlers.run({
@@ -537,6 +537,7 @@ class MockApp {
         return this.#notFound(ctx.res);
       }
       if (reply.kind === 'empty') return this.#success(ctx, 204, undefined, undefined);
+      if (reply.kind === 'error') return this.#error(ctx.res, reply.status, JSON.stringify(reply.body));
       return this.#success(ctx, reply.status, reply.body, undefined);
     }
     if (op.success.kind === 'void') return this.#success(ctx, op.success.status, undefined, undefined);

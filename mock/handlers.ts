@@ -1,3 +1,4 @@
+import { defaultClaims, defaultHeader, signJwt } from './jwt.js';
 import type { EnvironmentKey } from './keys.js';
 import type { Json, EnvironmentState, Store } from './store.js';
 import type { OperationInfo } from './spec.js';
@@ -6,6 +7,8 @@ import type { OperationInfo } from './spec.js';
 export type Reply =
   | { readonly kind: 'json'; readonly status: number; readonly body: unknown }
   | { readonly kind: 'empty'; readonly status: 204 }
+  /** A documented error answer of the handler itself (e.g. 422 UnprocessableEntity of a wrong OTP). */
+  | { readonly kind: 'error'; readonly status: number; readonly body: unknown }
   | { readonly kind: 'not-found' };
 
 /** Inputs of a handler (after routing, rate limiting, auth and validation). */
@@ -219,6 +222,32 @@ function makeHandlers(allScopes: readonly string[]): ReadonlyMap<string, Handler
     const id = i.params['allowlistEntryId'] ?? '';
     const env = i.store.entryOwner(id);
     return env ? del(env.allowlistEntries, id, i.keepOnDelete) : NOT_FOUND;
+  });
+  // Test accounts and the email OTP sign-in (nightly-operations.md §6): a fresh user JWT from the API token alone
+  h.set('getTestAccount', (i, env) => {
+    const account = env ? i.store.testAccounts.get(env.seed.id) : undefined;
+    return account ? ok({ ...account }) : NOT_FOUND;
+  });
+  h.set('createTestAccount', (i, env) => (env ? ok({ ...i.store.testAccounts.create(env.seed.id) }) : NOT_FOUND));
+  h.set('deleteTestAccount', (i, env) => (env && i.store.testAccounts.delete(env.seed.id, i.keepOnDelete) ? NO_CONTENT : NOT_FOUND));
+  h.set('createEmailVerification', (i, env) => {
+    if (!env) return NOT_FOUND;
+    const email = str(obj(i.body)['email'], '');
+    return ok({ verificationUUID: i.store.testAccounts.createVerification(env.seed.id, email), email });
+  });
+  h.set('signInWithEmailVerification', (i, env) => {
+    const key = env ? i.key(env.seed.id) : undefined;
+    if (!env || !key) return NOT_FOUND;
+    const b = obj(i.body);
+    const outcome = i.store.testAccounts.signIn(env.seed.id, str(b['verificationUUID'], ''), str(b['verificationToken'], ''));
+    if ('error' in outcome) return { kind: 'error', status: 422, body: { error: outcome.error, code: outcome.code } };
+    const user = i.store.signInUser(env.seed.id, outcome.email);
+    if (!user) return NOT_FOUND;
+    const userId = String(user['id']);
+    const ids = { sid: i.store.newId(), credentialId: i.store.newId() };
+    const claims: Record<string, unknown> = { ...defaultClaims(key, userId, i.store.nowSeconds(), ids), email: outcome.email };
+    const jwt = signJwt(key, defaultHeader(key), claims);
+    return ok({ user, jwt, minifiedJwt: jwt, expiresAt: claims['exp'] });
   });
   // Origins
   h.set('getOrigins', (_i, env) => (env ? ok({ origins: [...env.origins.values()] }) : NOT_FOUND));

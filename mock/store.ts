@@ -3,6 +3,7 @@ import type { MockClock } from './clock.js';
 import type { Samples } from './samples.js';
 import type { SchemaRegistry } from './schemas.js';
 import { Drbg } from './seed.js';
+import { TestAccounts } from './test-accounts.js';
 import type { SeedData, SeedEnvironment, TokenLabel } from './seed.js';
 
 /** A JSON object record of the store. */
@@ -52,6 +53,8 @@ export class Store {
   #rng!: Drbg;
   #envs = new Map<string, EnvironmentState>();
   #tokensByHash = new Map<string, TokenRecord>();
+  /** Test accounts and pending email verifications (sandbox OTP sign-in, issue #13). */
+  readonly testAccounts: TestAccounts;
 
   constructor(seed: SeedData, deps: { clock: MockClock; samples: Samples; registry: SchemaRegistry; tokenLength: number }) {
     this.#seed = seed;
@@ -59,6 +62,7 @@ export class Store {
     this.#samples = deps.samples;
     this.#registry = deps.registry;
     this.#tokenLength = deps.tokenLength;
+    this.testAccounts = new TestAccounts(seed.seed, seed.environments.map((e) => e.id));
     this.reset();
   }
 
@@ -67,6 +71,7 @@ export class Store {
     this.#rng = new Drbg(this.#seed.seed, 'created');
     this.#envs = new Map();
     this.#tokensByHash = new Map();
+    this.testAccounts.reset();
     const now = this.#nowIso();
     for (const env of this.#seed.environments) {
       const settings = this.#samples.forModel('ProjectSettings') as Json;
@@ -187,6 +192,29 @@ export class Store {
   /** A fresh id from the seeded stream. */
   newId(): string {
     return this.#rng.uuid();
+  }
+
+  /** Current mock time in epoch seconds. */
+  nowSeconds(): number {
+    return this.#clock.nowSeconds();
+  }
+
+  /**
+   * The user signing in with `email` (found among the environment's users, or created) as the SdkUser model of a
+   * VerifyResponse; the admin API sees the same user (`getUser`).
+   */
+  signInUser(environmentId: string, email: string): Json | undefined {
+    const env = this.#envs.get(environmentId);
+    if (!env) return undefined;
+    let user = [...env.users.values()].find((u) => typeof u['email'] === 'string' && u['email'].toLowerCase() === email.toLowerCase());
+    if (!user) {
+      const id = this.newId();
+      const now = this.#nowIso();
+      user = this.mergeValid({ id, projectEnvironmentId: environmentId, newUser: true, createdAt: now, updatedAt: now }, { email }, 'User');
+      env.users.set(id, user);
+    }
+    const base = { ...(this.#samples.forModel('SdkUser', true) as Json), id: user['id'], projectEnvironmentId: environmentId };
+    return this.mergeValid(base, { email, newUser: user['newUser'] === true }, 'SdkUser');
   }
 
   /** Current mock time as an ISO date-time string. */
