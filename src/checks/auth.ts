@@ -6,16 +6,16 @@
  * families (per-operation cases, raw requests, the challenge parser, a fresh user JWT) live here too.
  */
 import fc from 'fast-check';
-import type { HeaderValue, HttpResponse, SecretHeader } from '../http.js';
-import { bearer, headerValue } from '../http.js';
-import type { Secret } from '../redact.js';
-import type { RequestOptions } from '../requests.js';
-import type { Operation } from '../spec.js';
-import { mapLimit } from '../run.js';
+import type { HeaderValue, HttpResponse, SecretHeader } from '../http/client.js';
+import { bearer, headerValue } from '../http/client.js';
+import type { Secret } from '../secrets/redact.js';
+import type { RequestOptions } from '../http/requests.js';
+import type { Operation } from '../engine/spec.js';
+import { mapLimit } from '../engine/runner.js';
 import { wellFormedToken } from '../arbitraries/wellFormedToken.js';
 import { bearerSchemeCase } from '../arbitraries/bearerSchemeCase.js';
-import { concurrency, errorSchemaFor, sendFor } from './common.js';
-import type { Check, CheckContext } from './types.js';
+import { concurrency, errorSchemaFor, sendFor } from './support/send.js';
+import type { Check, CheckContext } from '../engine/types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shared building blocks (also used by src/checks/token.ts and src/checks/jwt.ts)
@@ -169,7 +169,7 @@ const mintCache = new Map<string, Promise<string>>();
 /**
  * A JWT signed by the mock (`POST /__mock/jwt`), cached per mock and purpose. These are dummy credentials of the
  * embedded mock, kept as plain strings on purpose: every JWT-shaped text is replaced by its fingerprint in every
- * output (src/redact.ts JWT pattern), while registering each as a Secret would add ~800 redaction windows that
+ * output (src/secrets/redact.ts JWT pattern), while registering each as a Secret would add ~800 redaction windows that
  * every later redact() call scans (measured: 97 µs per call with 2 JWTs registered, 573 µs with 14).
  */
 export function mintMockJwt(ctx: CheckContext, purpose: string, environmentId: string, options: { userId?: string; claims?: Record<string, unknown>; header?: Record<string, unknown> } = {}): Promise<string> {

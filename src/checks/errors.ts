@@ -1,26 +1,26 @@
 /**
  * Error-code rules (specs/rules/errors.json): what the API answers to bad input, unknown ids, unknown paths and
  * methods, oversized or mistyped requests, and what an error answer may (not) contain. Negative inputs are
- * generated from the spec and its schemas (src/negative.ts, src/arbitraries/) with fast-check; every request that
+ * generated from the spec and its schemas (src/generators/negative.ts, src/arbitraries/) with fast-check; every request that
  * is meant to fail validation carries VALID credentials, so the 4xx comes from validation and not from auth
  * (ES-02 evaluation order: rate limit, auth, validation, handler).
  */
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { bearer, headerValue, type HeaderValue, type HttpRequest, type HttpResponse } from '../http.js';
-import { Secret } from '../redact.js';
-import type { RequestOptions } from '../requests.js';
-import { fillPath, SCHEMA_BASE, type JsonSchema, type LoadedSpec, type Operation, type Parameter } from '../spec.js';
-import { mapLimit } from '../run.js';
-import { INVALID_UUIDS, lookupFrom, negativeBodies, queryKind, type NegativeCase, type QueryKind, type SchemaLookup } from '../negative.js';
+import { bearer, headerValue, type HeaderValue, type HttpRequest, type HttpResponse } from '../http/client.js';
+import { Secret } from '../secrets/redact.js';
+import type { RequestOptions } from '../http/requests.js';
+import { fillPath, SCHEMA_BASE, type JsonSchema, type LoadedSpec, type Operation, type Parameter } from '../engine/spec.js';
+import { mapLimit } from '../engine/runner.js';
+import { INVALID_UUIDS, lookupFrom, negativeBodies, queryKind, type NegativeCase, type QueryKind, type SchemaLookup } from '../generators/negative.js';
 import { invalidPathId } from '../arbitraries/invalidPathId.js';
 import { invalidQueryValue } from '../arbitraries/invalidQueryValue.js';
 import { invalidBody } from '../arbitraries/invalidBody.js';
 import { malformedJson } from '../arbitraries/malformedJson.js';
 import { templateMatcher, unknownPath } from '../arbitraries/unknownPath.js';
 import { hostileBody } from '../arbitraries/hostileBody.js';
-import { concurrency, errorSchemaFor, sendFor, sendRequest } from './common.js';
-import type { Check, CheckContext } from './types.js';
+import { concurrency, errorSchemaFor, sendFor, sendRequest } from './support/send.js';
+import type { Check, CheckContext } from '../engine/types.js';
 
 // ---- shared building blocks (also used by src/checks/schema.ts) -------------------------------------------------
 

@@ -5,13 +5,13 @@
  * valid credentials (API token for api-token operations, a JWT minted on the mock for user-jwt ones); operations
  * that address a stateful resource get one created for them first, DELETEs run last.
  */
-import { headerValue, type HttpResponse } from '../http.js';
-import type { RequestOptions } from '../requests.js';
-import type { Operation } from '../spec.js';
-import { mapLimit } from '../run.js';
-import { concurrency, sendFor } from './common.js';
+import { headerValue, type HttpResponse } from '../http/client.js';
+import type { RequestOptions } from '../http/requests.js';
+import type { Operation } from '../engine/spec.js';
+import { mapLimit } from '../engine/runner.js';
+import { concurrency, sendFor } from './support/send.js';
 import { coreResourceId, errorBodyProblem, forEachOperation, isJsonMediaType, liveWriteRisk, replaceableIdParams, validAuth, type AuthFor } from './errors.js';
-import type { Check, CheckContext } from './types.js';
+import type { Check, CheckContext } from '../engine/types.js';
 
 // ---- stateful core resources ---------------------------------------------------------------------------------------
 

@@ -8,11 +8,11 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import type { HttpResponse } from '../http.js';
-import { bearer } from '../http.js';
-import type { Operation } from '../spec.js';
-import { mapLimit } from '../run.js';
-import { classifyToken, isWellFormedToken } from '../token-classifier.js';
+import type { HttpResponse } from '../http/client.js';
+import { bearer } from '../http/client.js';
+import type { Operation } from '../engine/spec.js';
+import { mapLimit } from '../engine/runner.js';
+import { classifyToken, isWellFormedToken } from '../generators/token-classifier.js';
 import type { TokenEdit } from '../arbitraries/edit.js';
 import { tokenPrefixVariant } from '../arbitraries/tokenPrefixVariant.js';
 import { tokenLengthVariant } from '../arbitraries/tokenLengthVariant.js';
@@ -27,8 +27,8 @@ import {
   type AuthCase, type Credential, RAW_CONCURRENCY, authWith, expectAccepted, expectRejected, judgeOperations, rawRequest,
   sampleOperations, sendRawRequest, statusText, tokenShape, unknownTokens, variantsFor,
 } from './auth.js';
-import { concurrency, sendFor } from './common.js';
-import type { Check, CheckContext } from './types.js';
+import { concurrency, sendFor } from './support/send.js';
+import type { Check, CheckContext } from '../engine/types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Property machinery (also used by src/checks/jwt.ts)
@@ -142,7 +142,7 @@ async function editProperty(ctx: CheckContext, name: string, arbitrary: fc.Arbit
 
 /**
  * TOKEN-001 (API reference "dyn_ followed by 56 alphanumeric characters"; TokenWithRaw): the classifier
- * (src/token-classifier.ts) agrees with the profile's schema on the suite's fixtures — the configured token, its
+ * (src/generators/token-classifier.ts) agrees with the profile's schema on the suite's fixtures — the configured token, its
  * length ±1, a bad character, a Unicode variant, prefix variants — and on samples of every token arbitrary, which it
  * classifies as each arbitrary promises.
  */

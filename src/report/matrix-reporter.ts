@@ -7,10 +7,10 @@
 import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
-import { ConfigError, loadConfig, ROOT, type SuiteConfig } from '../config.js';
-import { loadSpec, type Rule } from '../spec.js';
-import { redact } from '../redact.js';
-import type { Outcome, OutcomeStatus } from '../checks/types.js';
+import { ConfigError, loadConfig, ROOT, type SuiteConfig } from '../engine/config.js';
+import { loadSpec, type Rule } from '../engine/spec.js';
+import { redact } from '../secrets/redact.js';
+import type { Outcome, OutcomeStatus } from '../engine/types.js';
 import { renderMatrixHtml } from './matrix-html.js';
 
 export interface RuleReport {

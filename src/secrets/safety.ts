@@ -6,9 +6,9 @@
  * On the mock target (disposable data, dummy credentials) the gates open without a request.
  * Every refusal is a one-line message naming the variable to change; checks turn it into a skip with that reason.
  */
-import type { SuiteConfig } from './config.js';
-import type { Credentials } from './credentials.js';
-import { bearer, HttpClient, type HttpRequest, type HttpResponse } from './http.js';
+import type { SuiteConfig } from '../engine/config.js';
+import type { Credentials } from '../engine/credentials.js';
+import { bearer, HttpClient, type HttpRequest, type HttpResponse } from '../http/client.js';
 import { redact } from './redact.js';
 
 /** What the gates need: a Suite or a CheckContext both fit. */

@@ -1,5 +1,5 @@
 /**
- * Rate-limit rules (specs/rules/rate-limit.json).
+ * Rate-limit rules (specs/rules/rate.json).
  *
  * On the mock every number is exact: checks reset the rate-limit project's own mock, move its clock instead of
  * waiting, choose source addresses explicitly (127.50.x.y) and send every rate request with `on429: 'return'`.
@@ -8,24 +8,24 @@
  * that probe saw, so the big policies (10,000/min per environment, 3,000 and 1,500/min admin) are filled once, not
  * once per rule. Policies without numbers are skipped with the profile's reason.
  *
- * On the live target only the budgeted, sandbox-only, serial probe of the nonce endpoint runs (src/rate-budget.ts),
- * behind the gate of src/safety.ts; everything else is skipped with its reason.
+ * On the live target only the budgeted, sandbox-only, serial probe of the nonce endpoint runs (src/checks/rate/budget.ts),
+ * behind the gate of src/secrets/safety.ts; everything else is skipped with its reason.
  */
 import { createHash, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { bearer, headerValue, type HeaderValue, type HttpClient, type HttpRequest, type HttpResponse } from '../http.js';
-import type { RequestOptions } from '../requests.js';
-import type { Operation, RatePolicy, RateWindow } from '../spec.js';
-import { mapLimit } from '../run.js';
-import { redact } from '../redact.js';
-import { burstRefused, requireBurst } from '../safety.js';
-import { RateLimitModel, type ModelPolicy, type ModelRequest, type Verdict } from '../ratelimit-model.js';
-import { describeCommand, rateCommands, type RateCommand } from '../arbitraries/rateCommands.js';
-import { RateBudget, judgeThreshold, parseRetryAfter, probeBurst, probeRecovery, type ProbeIo, type ProbePlan, type ProbeResult } from '../rate-budget.js';
-import type { Check, CheckContext } from './types.js';
+import { bearer, headerValue, type HeaderValue, type HttpClient, type HttpRequest, type HttpResponse } from '../../http/client.js';
+import type { RequestOptions } from '../../http/requests.js';
+import type { Operation, RatePolicy, RateWindow } from '../../engine/spec.js';
+import { mapLimit } from '../../engine/runner.js';
+import { redact } from '../../secrets/redact.js';
+import { burstRefused, requireBurst } from '../../secrets/safety.js';
+import { RateLimitModel, type ModelPolicy, type ModelRequest, type Verdict } from './model.js';
+import { describeCommand, rateCommands, type RateCommand } from '../../arbitraries/rateCommands.js';
+import { RateBudget, judgeThreshold, parseRetryAfter, probeBurst, probeRecovery, type ProbeIo, type ProbePlan, type ProbeResult } from './budget.js';
+import type { Check, CheckContext } from '../../engine/types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Policies and their representative operations
@@ -985,7 +985,7 @@ interface Endpoint {
 /**
  * RATE-014 (docs rate-limit pages): over generated sequences of (burst from address x to endpoint y, clock moves —
  * also to one second before / at / after a window edge), every status and Retry-After of the mock equals the
- * reference model's (src/ratelimit-model.ts). Bursts are sent one request after another so the order is defined.
+ * reference model's (src/checks/rate/model.ts). Bursts are sent one request after another so the order is defined.
  */
 export const agreesWithModel: Check = {
   rule: 'RATE-014',

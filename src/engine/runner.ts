@@ -3,14 +3,14 @@
  */
 import { loadConfig } from './config.js';
 import { MockControl, liveCredentials, mockCredentials, type Credentials, type MockSeed } from './credentials.js';
-import { HttpClient, type HttpResponse } from './http.js';
-import { RequestFactory } from './requests.js';
+import { HttpClient, type HttpResponse } from '../http/client.js';
+import { RequestFactory } from '../http/requests.js';
 import { schemas } from './schemas.js';
 import { loadSpec } from './spec.js';
 import { fcSettings } from './fc.js';
-import { redact } from './redact.js';
-import { burstRefused, writesRefused } from './safety.js';
-import type { Check, CheckContext, CheckResult, Outcome, SuiteServices } from './checks/types.js';
+import { redact } from '../secrets/redact.js';
+import { burstRefused, writesRefused } from '../secrets/safety.js';
+import type { Check, CheckContext, CheckResult, Outcome, SuiteServices } from './types.js';
 
 export interface Suite extends SuiteServices {
   seed: MockSeed | undefined;

@@ -4,7 +4,7 @@
  * so checks that need it are skipped with that reason (never passed, never failed).
  */
 import type { SuiteConfig } from './config.js';
-import { Secret } from './redact.js';
+import { Secret } from '../secrets/redact.js';
 
 export interface MockSeed {
   profile: string;

@@ -2,11 +2,11 @@
  * Small building blocks the checks share: sending one request per operation concurrently and judging the status
  * and the documented error body of each answer.
  */
-import type { HttpRequest, HttpResponse } from '../http.js';
-import type { RequestOptions } from '../requests.js';
-import type { Operation } from '../spec.js';
-import { mapLimit } from '../run.js';
-import type { CheckContext } from './types.js';
+import type { HttpRequest, HttpResponse } from '../../http/client.js';
+import type { RequestOptions } from '../../http/requests.js';
+import type { Operation } from '../../engine/spec.js';
+import { mapLimit } from '../../engine/runner.js';
+import type { CheckContext } from '../../engine/types.js';
 
 /** Concurrency of per-operation sweeps (the mock handles far more; live runs are sequential). */
 export function concurrency(ctx: CheckContext): number {
