@@ -18,6 +18,21 @@ export interface SafetyTarget {
   client: HttpClient;
 }
 
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * The live write guard (SEC-003): on live without DYNAMIC_ALLOW_WRITES, the reason a request with a method other than
+ * GET/HEAD must not be sent (`what` says what it carries: a lenient API could execute it); undefined = may be sent.
+ */
+export function liveWriteRisk(
+  config: Pick<SuiteConfig, 'target' | 'allowWrites'>,
+  op: { method: string },
+  what = 'this request',
+): string | undefined {
+  if (config.target !== 'live' || READ_METHODS.has(op.method) || config.allowWrites) return undefined;
+  return `${op.method} on live: ${what} could change live data; set DYNAMIC_ALLOW_WRITES=true for a disposable sandbox`;
+}
+
 /** A gate refused; the message names the variable to change. */
 export class SafetyError extends Error {
   override name = 'SafetyError';

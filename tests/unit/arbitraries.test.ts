@@ -22,7 +22,7 @@ import { bearerSchemeCase } from '../../src/arbitraries/bearerSchemeCase.js';
 import { jwtMutation } from '../../src/arbitraries/jwtMutation.js';
 import type { TokenEdit } from '../../src/arbitraries/edit.js';
 import { applyJwtMutation, prepareForgeMaterial, type JwtMutation } from '../../src/generators/jwt-tools.js';
-import { parseChallenges } from '../../src/checks/auth.js';
+import { parseChallenges } from '../../src/checks/support/challenge.js';
 
 const SEED = Number(process.env.FC_SEED ?? 4242);
 const shape = loadSpec('docs-2026').profile.token;
