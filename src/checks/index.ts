@@ -8,7 +8,7 @@ import { TOKEN_CHECKS } from './token.js';
 import { JWT_CHECKS } from './jwt.js';
 import { ERR_CHECKS } from './errors.js';
 import { SCHEMA_CHECKS } from './schema.js';
-import { RATE_CHECKS } from './rate/checks.js';
+import { RATE_CHECKS } from './rate/index.js';
 import { SEC_CHECKS } from './secrets.js';
 
 export const CHECKS: readonly Check[] = [...AUTH_CHECKS, ...TOKEN_CHECKS, ...JWT_CHECKS, ...ERR_CHECKS, ...SCHEMA_CHECKS, ...RATE_CHECKS, ...SEC_CHECKS];

@@ -85,7 +85,7 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     log: (line) => log(redact(line)),
   };
   try {
-    await check.run(ctx);
+    await (suite.config.target === 'live' && check.live ? check.live(ctx) : check.run(ctx));
   } catch (error) {
     // A check that throws (budget exhausted, a property's counterexample…) must not carry a credential into Playwright's
     // output, JUnit or the HTML report: rethrow with the message redacted.

@@ -55,7 +55,10 @@ export interface CheckContext extends SuiteServices {
 /** One conformance rule's check (P1: one small named function per rule, registered in one table). */
 export interface Check {
   rule: string;
+  /** The check's body (on live too, unless `live` is declared). */
   run(ctx: CheckContext): Promise<void>;
+  /** The body on the live target, when it differs from `run` (declared per check; the runner picks it). */
+  live?: (ctx: CheckContext) => Promise<void>;
 }
 
 /** What the runner hands back to the Playwright test. */
