@@ -131,7 +131,7 @@ export interface LiveRun {
   /** ` (why the probe stopped)` or ''. */
   stopped: string;
   /** Records "no 429 was received" (inconclusive). */
-  no429(): void;
+  no429: () => void;
 }
 
 /**

@@ -69,6 +69,13 @@ export function runsPerOp(ctx: CheckContext, base: number): number {
   return Math.max(1, Math.round((base * ctx.fc.runs) / 100));
 }
 
+/** An error a property threw, as text. */
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  if (error === null || error === undefined) return 'no details';
+  return typeof error === 'string' ? error : (JSON.stringify(error) ?? 'no details');
+}
+
 function describeValue(value: unknown): string {
   const text = Buffer.isBuffer(value)
     ? `<${value.length} bytes>`
@@ -203,7 +210,7 @@ export async function runProperty<T>(ctx: CheckContext, spec: PropertySpec<T>): 
   }
   const where = out.counterexample
     ? `counterexample ${fc.stringify(out.counterexample[0])} (shrunk ${out.numShrinks} time(s); seed ${out.seed}, path ${out.path ?? '?'}); replay: ${out.replay}`
-    : `${out.interrupted ? 'interrupted by the time limit' : 'the property threw'}: ${String(out.error ?? 'no details')}`;
+    : `${out.interrupted ? 'interrupted by the time limit' : 'the property threw'}: ${errorText(out.error)}`;
   const failedOp = lastFailure?.op ?? ops[0]!;
   ctx.fail(subject(failedOp), `${spec.name}: ${lastFailure?.why ?? 'no answer judged'}; ${where}`, lastFailure?.responses);
   const stopped = `${spec.name}: the property stopped at the counterexample on ${failedOp.key}`;
