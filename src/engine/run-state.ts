@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Pool } from 'undici';
 import { minimumWallTimeMs, PacingSchedule, RequestPolicies, type BucketDemand, type PaceWindow } from '../http/pacer.js';
-import type { DocsProfile, Operation } from '../spec.js';
+import type { DocsProfile, Operation } from './spec.js';
 
 /** How a user JWT reached the run: given (DYNAMIC_USER_JWT…), obtained through the sandbox test account, or not at all. */
 export interface JwtProvenance {

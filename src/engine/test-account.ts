@@ -9,8 +9,8 @@
  * project's sandbox. Every answer that is not the documented success is a one-line reason (never a secret), so the
  * checks that need the JWT are skipped with it.
  */
-import { bearer, type HttpRequest, type HttpResponse } from '../http.js';
-import { Secret } from '../redact.js';
+import { bearer, type HttpRequest, type HttpResponse } from '../http/client.js';
+import { Secret } from '../secrets/redact.js';
 
 /** What the flow needs from the HTTP client (HttpClient fits). */
 export interface Sender {

@@ -10,7 +10,7 @@
  * A request goes into the earliest gap that fits all its buckets — not behind everything already queued: a request
  * waiting for the OTP policy (3/min) must not hold back the other /sdk requests that share the per-IP bucket.
  */
-import type { DocsProfile, Operation } from '../spec.js';
+import type { DocsProfile, Operation } from '../engine/spec.js';
 
 /** One window of a policy in milliseconds (limit requests per `ms`). */
 export interface PaceWindow {

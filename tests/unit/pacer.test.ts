@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { capOf, minimumSpanMs, PacingSchedule, RequestPolicies, type BucketDemand, type PaceWindow } from '../../src/http/pacer.js';
 import { formatPlan, planRun, retryAfterMs, RunPacing } from '../../src/engine/run-state.js';
-import { loadSpec } from '../../src/spec.js';
+import { loadSpec } from '../../src/engine/spec.js';
 
 const SDK_IP: PaceWindow[] = [{ limit: 60, ms: 10_000 }, { limit: 250, ms: 60_000 }, { limit: 500, ms: 300_000 }];
 const demand = (windows: PaceWindow[], bucket = 'sdk-ip|ip=suite'): BucketDemand[] => [{ bucket, policy: bucket.split('|')[0]!, windows }];
