@@ -35,7 +35,12 @@ export default defineConfig<object, { apiUrlOverride: string | undefined }>({
   forbidOnly: config.ci,
   retries: 0,
   workers: 2,
-  timeout: 120_000,
+  // Live: a rule's requests wait for the pacer's slots (the /sdk per-IP limit is 500 per 5 minutes), so a test may
+  // take minutes; the run as a whole is bounded by DYNAMIC_TIME_BUDGET_MINUTES (and DYNAMIC_REQUEST_BUDGET).
+  timeout: config.target === 'live' ? 30 * 60_000 : 120_000,
+  // The live run's shared state (one pacer for all workers, the run-wide budget, the user JWT): src/engine/global-setup.ts.
+  globalSetup: './src/engine/global-setup.ts',
+  ...(config.timeBudgetMinutes !== undefined ? { globalTimeout: config.timeBudgetMinutes * 60_000 } : {}),
   outputDir: join(config.outputDir, 'test-results'),
   reporter: [
     ['list'],

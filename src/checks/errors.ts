@@ -196,7 +196,7 @@ export const undeclaredMethodsAre405: Check = {
     let paths = [...byPath.entries()];
     if (ctx.config.target === 'live') {
       const chosen = new Set(liveSample(ctx, paths, LIVE_SAMPLE, ([path]) => path).map(([path]) => path));
-      for (const [path] of paths) if (!chosen.has(path)) ctx.skip(path, `live: not in this run's sample of ${chosen.size} of ${paths.length} paths (rotated by FC_SEED; the mock target covers all)`);
+      for (const [path] of paths) if (!chosen.has(path)) ctx.skip(path, `live: not in this run's sample of ${chosen.size} of ${paths.length} paths (rotation ${ctx.config.rotation}: DYNAMIC_RUN_NUMBER or the UTC day; the mock target covers all)`);
       paths = paths.filter(([path]) => chosen.has(path));
     }
     await mapLimit(paths, concurrency(ctx), async ([path, ops], index) => {

@@ -41,7 +41,14 @@ export interface SuiteConfig {
   live: LiveCredentialsConfig | undefined;
   allowWrites: boolean;
   rateLimitBudget: number | undefined;
+  /** Live: one budget for the whole run, shared by all workers through the run's pacer; mock: per worker. */
   requestBudget: number;
+  /** DYNAMIC_TIME_BUDGET_MINUTES: Playwright's globalTimeout; undefined = no time budget. */
+  timeBudgetMinutes: number | undefined;
+  /** The live sample's rotation number (DYNAMIC_RUN_NUMBER, else the UTC day number). */
+  rotation: number;
+  /** Where the run's shared state (pacer, JWTs) listens: set by globalSetup for the workers (DYNAMIC_RUN_STATE_URL). */
+  runState: string | undefined;
   ci: boolean;
   /** Where test-results/, playwright-report/ and conformance-report/ go (CONFORMANCE_OUTPUT_DIR, default: the project root). */
   outputDir: string;
@@ -132,9 +139,21 @@ export function parseConfig(env: NodeJS.ProcessEnv): SuiteConfig {
     allowWrites: flag(env, 'DYNAMIC_ALLOW_WRITES'),
     rateLimitBudget: budgetRaw === undefined ? undefined : int(env, 'DYNAMIC_RATE_LIMIT_BUDGET', 0, 1, 1000),
     requestBudget: int(env, 'DYNAMIC_REQUEST_BUDGET', target === 'live' ? 5_000 : 10_000_000, 1, 100_000_000),
+    timeBudgetMinutes: optional(env, 'DYNAMIC_TIME_BUDGET_MINUTES') === undefined ? undefined : int(env, 'DYNAMIC_TIME_BUDGET_MINUTES', 0, 1, 24 * 60),
+    rotation: int(env, 'DYNAMIC_RUN_NUMBER', Math.floor(Date.now() / 86_400_000), 0, 2_147_483_647),
+    runState: runStateLocator(optional(env, 'DYNAMIC_RUN_STATE_URL')),
     ci,
     outputDir: optional(env, 'CONFORMANCE_OUTPUT_DIR') ?? ROOT,
   };
+}
+
+/** DYNAMIC_RUN_STATE_URL is the suite's own hand-over to its workers: loopback only, `http://127.0.0.1:<port>#<key>`. */
+function runStateLocator(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^http:\/\/127\.0\.0\.1:\d{1,5}#[A-Za-z0-9_-]{16,}$/.test(raw)) {
+    throw new ConfigError('DYNAMIC_RUN_STATE_URL is set by the suite for its workers; leave it unset (it must look like http://127.0.0.1:<port>#<key>)');
+  }
+  return raw;
 }
 
 let cached: SuiteConfig | undefined;
@@ -144,7 +163,15 @@ export function loadConfig(): SuiteConfig {
   if (cached) return cached;
   loadDotenv({ path: join(ROOT, '.env'), quiet: true });
   cached = parseConfig(process.env);
-  // Workers must replay the same property seed as the runner printed.
+  // Workers must replay the same property seed as the runner printed, and sample the same rotation (a run that
+  // crosses midnight UTC keeps the day it started on).
   process.env.FC_SEED = String(cached.fc.seed);
+  process.env.DYNAMIC_RUN_NUMBER = String(cached.rotation);
   return cached;
+}
+
+/** globalSetup hands the run's shared state to the workers (they inherit the runner's environment). */
+export function exportRunStateLocator(locator: string): void {
+  process.env.DYNAMIC_RUN_STATE_URL = locator;
+  if (cached) cached = { ...cached, runState: locator };
 }

@@ -9,6 +9,7 @@ import { createSuite, runCheck, type Suite } from './runner.js';
 import { redact } from '../secrets/redact.js';
 import { cleanupFor } from '../secrets/safety.js';
 import type { Check, CheckResult } from './types.js';
+import { samplingRecordOf } from './sampler.js';
 
 export const OUTCOMES_ATTACHMENT = 'conformance-outcomes';
 
@@ -34,8 +35,14 @@ async function report(testInfo: TestInfo, suite: Suite, result: CheckResult, mod
   );
   await testInfo.attach(OUTCOMES_ATTACHMENT, {
     contentType: 'application/json',
-    body: redact(JSON.stringify({ rule: rule.id, mode, target: suite.config.target, profile: suite.spec.profile.id, seed: suite.fc.seed, requests: result.requests, ms: Math.round(result.ms), outcomes: result.outcomes }, null, 1)),
+    body: redact(JSON.stringify({
+      rule: rule.id, mode, target: suite.config.target, profile: suite.spec.profile.id, seed: suite.fc.seed, requests: result.requests,
+      ms: Math.round(result.ms), unplanned429: result.unplanned429, sampling: samplingRecordOf(rule.id), outcomes: result.outcomes,
+    }, null, 1)),
   });
+  if (result.unplanned429) {
+    testInfo.annotations.push({ type: 'unplanned 429', description: `${result.unplanned429} request(s) of this rule got a 429 the pacer should have prevented (honoured: Retry-After)` });
+  }
   if (result.exchanges.length) {
     await testInfo.attach('exchanges (redacted)', { contentType: 'application/json', body: redact(JSON.stringify(result.exchanges, null, 1)) });
     await testInfo.attach('replay (curl)', { contentType: 'text/plain', body: redact(`# credentials are read from your shell variables, never written here\n${result.exchanges.map((e) => e.curl).join('\n')}\n`) });
@@ -53,6 +60,7 @@ export const test = base.extend<{ conformance: Conformance }, { suite: Suite; ap
         // SEC-003: resources that outlived their check are deleted at the end, even after failures.
         for (const problem of await cleanupFor(suite).runAll()) console.error(problem);
         await suite.client.close();
+        await suite.pacer?.close();
       }
     },
     { scope: 'worker' },

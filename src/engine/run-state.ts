@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Pool } from 'undici';
-import { minimumWallTimeMs, PacingSchedule, RequestPolicies, type BucketDemand, type PaceWindow } from '../http/pacer.js';
+import { minimumWallTimeMs, PacingSchedule, RequestPolicies, type BucketDemand, type Pacer, type PaceWindow } from '../http/pacer.js';
 import type { DocsProfile, Operation } from './spec.js';
 
 /** How a user JWT reached the run: given (DYNAMIC_USER_JWT…), obtained through the sandbox test account, or not at all. */
@@ -226,6 +226,16 @@ export function planRun(
   return { budget, margin, policies: lines, minimumMs: Math.max(0, ...lines.map((p) => p.minimumMs)), basis };
 }
 
+/** The plan from the previous run's actual figures, scaled to this run's budget (the mix is what repeats). */
+export function planFromPrevious(lines: readonly PolicyFigures[], previousRequests: number, budget: number, margin: number): RunPlan {
+  const scale = budget / previousRequests;
+  const counts = new Map<string, BucketCount>(lines.map((l) => [l.bucket, {
+    policy: l.policy, count: Math.round(l.requests * scale), windows: l.windows.map((w) => ({ limit: w.limit, ms: w.seconds * 1000 })),
+  }]));
+  const figuresNow = figures(counts);
+  return { budget, margin, policies: figuresNow, minimumMs: Math.max(0, ...figuresNow.map((p) => p.minimumMs)), basis: `estimate: the previous run's mix (${previousRequests} requests) scaled to the budget` };
+}
+
 /** Formats the plan for the console (one line per policy bucket). */
 export function formatPlan(plan: RunPlan): string {
   const lines = plan.policies.map((p) => `  ${p.bucket.padEnd(58)} ${String(p.requests).padStart(6)} requests  ` +
@@ -322,13 +332,6 @@ export class RunStateService {
 }
 
 // ---- the client (workers) -------------------------------------------------------------------------------------
-
-/** What the HTTP client needs from a pacer: wait for a slot (or learn the budget is spent), report the answer. */
-export interface Pacer {
-  /** Resolves when the request may be sent; resolves to a refusal (the run's budget is spent) instead. */
-  acquire(method: string, path: string, probe: boolean): Promise<string | undefined>;
-  settle(method: string, path: string, status: number, retryAfter: string | undefined, probe: boolean): Promise<void>;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

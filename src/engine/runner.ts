@@ -8,12 +8,15 @@ import { RequestFactory } from '../http/requests.js';
 import { schemas } from './schemas.js';
 import { loadSpec } from './spec.js';
 import { fcSettings } from './fc.js';
-import { redact } from '../secrets/redact.js';
+import { redact, Secret } from '../secrets/redact.js';
+import { RemotePacer, type RunJwts } from './run-state.js';
 import { burstRefused, writesRefused } from '../secrets/safety.js';
 import type { Check, CheckContext, CheckResult, Outcome, SuiteServices } from './types.js';
 
 export interface Suite extends SuiteServices {
   seed: MockSeed | undefined;
+  /** Live: this worker's line to the run's pacer (closed at worker teardown). */
+  pacer: RemotePacer | undefined;
   workerIndex: number;
 }
 
@@ -28,11 +31,16 @@ export async function createSuite(workerIndex = 0, apiUrlOverride?: string): Pro
   let seed: MockSeed | undefined;
   if (mock) ({ credentials, seed } = await mockCredentials(mock));
   else credentials = liveCredentials(config);
+  // Live: every worker paces through the run's one scheduler and uses the JWTs obtained once for the run.
+  const pacer = config.target === 'live' && config.runState ? RemotePacer.fromLocator(config.runState) : undefined;
+  if (pacer) credentials = withRunJwts(credentials, await pacer.jwts());
   const client = new HttpClient({
     baseUrl: config.apiUrl,
     requestBudget: config.requestBudget,
     rateLimited: mock ? { kind: 'advance-mock-clock', controlUrl: mock.url } : { kind: 'wait', maxWaitSeconds: 60, maxRetries: 2 },
     allowCredentialInUrl: config.target === 'mock',
+    pacer,
+    singleSource: config.target === 'live',
   });
   // SEC-003: on live, the opt-ins only take effect on an environment verified to be a sandbox; every check that tests
   // config.allowWrites / config.rateLimitBudget is gated by this one verification.
@@ -46,7 +54,28 @@ export async function createSuite(workerIndex = 0, apiUrlOverride?: string): Pro
   const knownIds: Record<string, string> = {};
   if (credentials.userId) knownIds.userId = credentials.userId;
   if (credentials.projectId) knownIds.projectId = credentials.projectId;
-  return { config, spec, schemas: registry, credentials, client, requests: new RequestFactory(spec.document, credentials.environmentId, knownIds), mock, seed, fc: fcSettings(config), workerIndex };
+  return { config, spec, schemas: registry, credentials, client, requests: new RequestFactory(spec.document, credentials.environmentId, knownIds), mock, seed, fc: fcSettings(config), workerIndex, pacer };
+}
+
+/**
+ * The run's JWTs in the credentials: one obtained through the sandbox test account fills an unset DYNAMIC_USER_JWT
+ * (DYNAMIC_OTHER_ENVIRONMENT_JWT); one that is unavailable gives the reason checks are skipped with.
+ */
+function withRunJwts(credentials: Credentials, jwts: Partial<RunJwts>): Credentials {
+  const out: Credentials = { ...credentials, missing: { ...credentials.missing } };
+  if (!out.userJwt && jwts.user) {
+    if (jwts.user.value) {
+      out.userJwt = new Secret(jwts.user.value, 'DYNAMIC_USER_JWT');
+      delete out.missing.userJwt;
+    } else out.missing.userJwt = jwts.user.detail;
+  }
+  if (!out.otherEnvironmentJwt && jwts.other) {
+    if (jwts.other.value) {
+      out.otherEnvironmentJwt = new Secret(jwts.other.value, 'DYNAMIC_OTHER_ENVIRONMENT_JWT');
+      delete out.missing.otherEnvironmentJwt;
+    } else out.missing.otherEnvironmentJwt = jwts.other.detail;
+  }
+  return out;
 }
 
 /** Loopback source addresses for the mock target: worker w uses 127.(10+w).x.y, rotating. */
@@ -68,6 +97,7 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
   const outcomes: Outcome[] = [];
   const started = performance.now();
   const sentBefore = suite.client.requestsSent;
+  const unplannedBefore = suite.client.unplanned429;
   suite.client.takeExchanges(new Set());
   const seqs = (r?: HttpResponse | HttpResponse[]): number[] | undefined => (r === undefined ? undefined : (Array.isArray(r) ? r : [r]).map((x) => x.exchange.seq));
   const push = (o: Outcome): void => {
@@ -96,6 +126,7 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
   return {
     rule, outcomes,
     exchanges: suite.client.takeExchanges(wanted).slice(0, 50),
+    unplanned429: suite.client.unplanned429 - unplannedBefore,
     requests: suite.client.requestsSent - sentBefore,
     ms: performance.now() - started,
   };

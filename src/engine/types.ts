@@ -68,4 +68,6 @@ export interface CheckResult {
   exchanges: Exchange[];
   requests: number;
   ms: number;
+  /** 429s on requests that were not the budgeted rate-limit probe's (a paced live run: 0). */
+  unplanned429: number;
 }

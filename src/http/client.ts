@@ -8,6 +8,7 @@ import { Pool } from 'undici';
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { redact, type Secret } from '../secrets/redact.js';
+import type { Pacer } from './pacer.js';
 
 /** A header whose value is built from a credential at send time; reports show only the fingerprint. */
 export interface SecretHeader { secret: Secret; render: (raw: string) => string }
@@ -33,6 +34,11 @@ export interface HttpRequest {
   on429?: 'return' | 'retry' | undefined;
   /** Set only by the check of AUTH-011; honoured only when the client allows it (mock target). */
   credentialInUrl?: boolean | undefined;
+  /**
+   * A request of the budgeted live rate-limit probe (DYNAMIC_RATE_LIMIT_BUDGET): the pacer enters it in its schedule
+   * but does not hold it back, and its 429s are planned. Every other live request is paced; its 429s are unplanned.
+   */
+  rateProbe?: boolean | undefined;
 }
 
 export interface Exchange {
@@ -81,6 +87,10 @@ export interface HttpClientOptions {
   allowCredentialInUrl: boolean;
   /** Extra trusted CA certificates (PEM) for https targets; the system's CAs otherwise. */
   ca?: string | undefined;
+  /** Live: the run's one pacer (src/engine/run-state.ts); every request waits for its send slot. */
+  pacer?: Pacer | undefined;
+  /** Live: every request from one source address, as a CI runner sends (requests' localAddress is ignored). */
+  singleSource?: boolean | undefined;
 }
 
 /**
@@ -105,6 +115,7 @@ function shellQuote(s: string): string {
 
 export class HttpClient {
   private readonly pools = new Map<string, Pool>();
+  private unplanned = 0;
   private readonly origin: string;
   private readonly basePath: string;
   private sent = 0;
@@ -126,7 +137,26 @@ export class HttpClient {
     return this.sent;
   }
 
-  private pool(localAddress: string | undefined): Pool {
+  /** 429s this client received on requests that were not a budgeted rate-limit probe (paced live runs: should be 0). */
+  get unplanned429(): number {
+    return this.unplanned;
+  }
+
+  /** Waits for the pacer's send slot (live); the run's budget refusal becomes a BudgetExceededError. */
+  private async pace(method: string, path: string, probe: boolean): Promise<void> {
+    const refusal = await this.options.pacer?.acquire(method, path, probe);
+    if (refusal !== undefined) throw new BudgetExceededError(refusal);
+  }
+
+  /** Tells the pacer about a 429 (it holds the request's buckets closed until Retry-After) and counts it. */
+  private async settle(method: string, path: string, status: number, retryAfter: string | undefined, probe: boolean): Promise<void> {
+    if (status !== 429) return;
+    if (!probe && this.options.pacer) this.unplanned += 1;
+    await this.options.pacer?.settle(method, path, status, retryAfter, probe);
+  }
+
+  private pool(requested: string | undefined): Pool {
+    const localAddress = this.options.singleSource ? undefined : requested;
     const key = localAddress ?? '';
     let pool = this.pools.get(key);
     if (!pool) {
@@ -195,6 +225,7 @@ export class HttpClient {
     if (SECRET_IN_URL.test(path) && !(req.credentialInUrl === true && this.options.allowCredentialInUrl)) {
       throw new Error(`refusing to send a credential-shaped value in a URL (${redact(path)})`);
     }
+    await this.pace(req.method, req.path, req.rateProbe === true);
     const headers: string[] = [];
     let hasContentType = false;
     for (const [name, value] of req.headers ?? []) {
@@ -242,6 +273,7 @@ export class HttpClient {
       }
       const responseHeaders = res.headers as Record<string, string | string[]>;
       const status = res.statusCode;
+      await this.settle(req.method, req.path, status, headerValue(responseHeaders['retry-after']), req.rateProbe === true);
       const recorded = this.record(new Recorded(seq, () => {
         const { curl, ...request } = requestView();
         return { seq, request, response: { status, headers: redactHeaders(responseHeaders), body: redact(text.slice(0, 4000)) }, ms, curl };
@@ -266,6 +298,10 @@ export class HttpClient {
    */
   async sendRaw(head: Buffer, label: string): Promise<HttpResponse> {
     if (this.sent >= this.options.requestBudget) throw new BudgetExceededError(`request budget of ${this.options.requestBudget} exhausted (DYNAMIC_REQUEST_BUDGET)`);
+    const [rawMethod = 'GET', rawTarget = '/'] = head.toString('latin1', 0, Math.min(head.length, 4096)).split('\r\n')[0]!.split(' ');
+    const rawPath = rawTarget.split('?')[0]!;
+    const belowBase = rawPath.startsWith(this.basePath) ? rawPath.slice(this.basePath.length) : rawPath;
+    await this.pace(rawMethod, belowBase, false);
     this.sent += 1;
     const seq = (this.seq += 1);
     const url = new URL(this.origin);

@@ -12,6 +12,13 @@
  */
 import type { DocsProfile, Operation } from '../engine/spec.js';
 
+/** What the HTTP client needs from a pacer: wait for a slot (or learn the budget is spent), report a 429. */
+export interface Pacer {
+  /** Resolves when the request may be sent; resolves to a refusal (the run's budget is spent) instead. */
+  acquire(method: string, path: string, probe: boolean): Promise<string | undefined>;
+  settle(method: string, path: string, status: number, retryAfter: string | undefined, probe: boolean): Promise<void>;
+}
+
 /** One window of a policy in milliseconds (limit requests per `ms`). */
 export interface PaceWindow {
   limit: number;
@@ -256,11 +263,19 @@ function decodeURIComponentSafe(s: string): string {
  */
 export function minimumSpanMs(count: number, windows: readonly PaceWindow[], margin = 1): number {
   if (count <= 1 || windows.length === 0) return 0;
-  const schedule = new PacingSchedule({ margin });
-  const demand: BucketDemand[] = [{ bucket: 'b', policy: 'p', windows: [...windows] }];
-  let last = 0;
-  for (let i = 0; i < count; i++) last = schedule.reserve(demand, 0);
-  return last;
+  // All due at once, one bucket: the schedule is first come first served, so send i goes at
+  // max(send i-1, send (i - cap) + window) over the windows — O(count × windows).
+  const caps = windows.map((w) => capOf(w, margin));
+  const times = new Array<number>(count);
+  for (let i = 0; i < count; i++) {
+    let t = i === 0 ? 0 : times[i - 1]!;
+    windows.forEach((w, j) => {
+      const earlier = i - caps[j]!;
+      if (earlier >= 0) t = Math.max(t, times[earlier]! + w.ms);
+    });
+    times[i] = t;
+  }
+  return times[count - 1]!;
 }
 
 /** Requests per bucket → the minimum wall time the limits allow for all of them (the slowest bucket decides). */

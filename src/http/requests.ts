@@ -35,6 +35,8 @@ export interface RequestOptions {
   rawBody?: string | Buffer | undefined;
   localAddress?: string | undefined;
   on429?: 'return' | 'retry' | undefined;
+  /** A request of the budgeted live rate-limit probe (not held back by the pacer; its 429s are planned). */
+  rateProbe?: boolean | undefined;
 }
 
 export class RequestFactory {
@@ -109,6 +111,7 @@ export class RequestFactory {
       rawBody: options.rawBody ?? (isForm && body !== undefined ? new URLSearchParams(body as Record<string, string>).toString() : undefined),
       localAddress: options.localAddress,
       on429: options.on429,
+      rateProbe: options.rateProbe,
     };
   }
 }

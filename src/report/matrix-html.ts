@@ -12,6 +12,7 @@ const FAMILIES: [string, string][] = [
 const SYMBOL = { pass: '✓', fail: '✗', skip: '–', inconclusive: '?' } as const;
 
 function badge(rule: RuleReport): string {
+  if (rule.notRun) return `<span class="badge skip notrun">${esc(rule.notRun.startsWith('interrupted') ? 'interrupted' : 'not run')}</span>`;
   const label = rule.reportOnly ? 'fail (report-only)' : rule.status;
   return `<span class="badge ${rule.reportOnly ? 'deviation' : rule.status}">${esc(label)}</span>`;
 }
@@ -33,6 +34,40 @@ function matrix(report: MatrixReport, rules: RuleReport[]): string {
     return s ? `<td class="cell ${s}" title="${esc(`${id} ${s}`)}">${SYMBOL[s]}</td>` : '<td class="cell none"></td>';
   }).join('')}</tr>`).join('');
   return `<details><summary>Operations × rules (${rows.length} operations)</summary><table class="matrix"><thead><tr><th>operation</th>${head}</tr></thead><tbody>${body}</tbody></table></details>`;
+}
+
+const seconds = (ms: number | undefined): string => `${((ms ?? 0) / 1000).toFixed(0)} s`;
+
+/** The live run's pacing (plan against actual, 429s, where the JWT came from), coverage rotation and what did not run. */
+function runPanel(report: MatrixReport): string {
+  const p = report.pacing;
+  const parts: string[] = [];
+  if (p.enabled) {
+    const rows = (p.policies ?? []).map((f) => {
+      const planned = p.plan?.policies.find((x) => x.bucket === f.bucket)?.requests;
+      return `<tr><td><code>${esc(f.bucket)}</code></td><td>${esc(f.windows.map((w) => `${w.limit}/${w.seconds}s`).join(' + '))}</td><td class="num">${planned ?? '–'}</td><td class="num">${f.requests}</td><td class="num">${seconds(f.minimumMs)}</td></tr>`;
+    }).join('');
+    parts.push(`<h2>Pacing <small>plan against actual</small></h2>
+<dl class="meta"><dt>request budget</dt><dd>${esc(p.plan?.budget ?? '?')} (DYNAMIC_REQUEST_BUDGET; the pacer uses ${Math.round((p.plan?.margin ?? 0.9) * 100)} % of each limit)</dd>
+<dt>requests</dt><dd>${esc(p.requests ?? 0)} sent${p.refused ? `, ${esc(p.refused)} refused by the budget` : ''}</dd>
+<dt>wall time</dt><dd id="pacing-wall">${seconds(p.wallMs)} — the minimum the limits allow for these requests: ${seconds(p.minimumMs)}${p.ratioToMinimum !== undefined ? ` (ratio ${esc(p.ratioToMinimum)}; goal ≤ 1.25)` : ''}; planned minimum ${seconds(p.plan?.minimumMs)} (${esc(p.plan?.basis ?? '')}); waited for slots ${seconds(p.waitedMs)}</dd>
+<dt>429s</dt><dd id="unplanned-429"><span class="${p.unplanned429 ? 'red' : ''}">unplanned 429s: ${esc(p.unplanned429)}</span> · planned (rate-limit probe): ${esc(p.planned429 ?? 0)}</dd>
+${p.jwt ? `<dt>user JWT</dt><dd id="jwt-source">${esc(jwtLabel(p.jwt.user.source))} — ${esc(p.jwt.user.detail)}</dd><dt>other-environment JWT</dt><dd>${esc(jwtLabel(p.jwt.other.source))} — ${esc(p.jwt.other.detail)}</dd>` : ''}</dl>
+${rows ? `<details><summary>Requests per policy bucket</summary><table class="rules"><thead><tr><th>bucket</th><th>limits</th><th>planned</th><th>sent</th><th>minimum</th></tr></thead><tbody>${rows}</tbody></table></details>` : ''}
+${p.unplanned?.length ? `<details open><summary class="red">Unplanned 429s</summary><ul>${p.unplanned.slice(0, 50).map((u) => `<li><code>${esc(u.method)} ${esc(u.path)}</code> (${esc(u.policies.join(', '))}) Retry-After ${esc(u.retryAfter ?? '–')}</li>`).join('')}</ul></details>` : ''}`);
+  } else if (p.unplanned429) parts.push(`<p id="unplanned-429" class="red">unplanned 429s: ${esc(p.unplanned429)}</p>`);
+  const c = report.coverage;
+  if (c.rotation !== undefined) {
+    parts.push(`<p id="coverage">Coverage: ${esc(c.pairsCovered)} (operation, rule) pairs covered this run (rotation ${esc(c.rotation)}: DYNAMIC_RUN_NUMBER or the UTC day); a full rotation takes ${esc(c.nightsForFullRotation)} night(s) at this budget.</p>`);
+  }
+  if (report.notRun.length) {
+    parts.push(`<section id="not-run"><h2>Not run <small>${report.notRun.length} rules</small></h2><ul>${report.notRun.map((n) => `<li><a href="#${esc(n.rule)}">${esc(n.rule)}</a> ${esc(n.reason)}</li>`).join('')}</ul></section>`);
+  }
+  return parts.join('\n');
+}
+
+function jwtLabel(source: string): string {
+  return source === 'test-account' ? 'obtained from the sandbox test account' : source;
 }
 
 export function renderMatrixHtml(report: MatrixReport): string {
@@ -66,6 +101,7 @@ table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border-bottom:1px
 <div class="counts"><div class="count pass" id="count-pass"><b>${c.rules.pass}</b>rules pass</div><div class="count fail" id="count-fail"><b>${c.rules.fail}</b>rules fail</div>
 <div class="count deviation"><b>${c.rules.deviation}</b>report-only deviations</div><div class="count"><b>${c.rules.inconclusive}</b>inconclusive</div><div class="count"><b>${c.rules.skip}</b>skipped</div>
 <div class="count"><b>${c.outcomes.pass + c.outcomes.fail + c.outcomes.skip + c.outcomes.inconclusive}</b>operation outcomes</div></div>
+${runPanel(report)}
 ${sections}
 <p class="src">Generated by the Dynamic API conformance suite. Credentials are redacted by value; replay a property failure with FC_SEED=${esc(report.fcSeed)} and the FC_PATH printed by the failing test.</p>
 </body></html>

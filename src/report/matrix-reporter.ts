@@ -6,22 +6,32 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
+import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import { ConfigError, loadConfig, ROOT, type SuiteConfig } from '../engine/config.js';
 import { loadSpec } from '../engine/spec.js';
 import { redact } from '../secrets/redact.js';
 import type { Outcome, OutcomeStatus } from '../engine/types.js';
 import { renderMatrixHtml } from './matrix-html.js';
+import { runStateSnapshot } from '../engine/run-state.js';
+import type { SamplingRecord } from '../engine/sampler.js';
+import type { CoverageReport, NotRunEntry, PacingReport } from './matrix-types.js';
 import type { MatrixReport, RuleReport } from './matrix-types.js';
 
 export type { MatrixReport, RuleReport } from './matrix-types.js';
 
 const EMPTY = (): Record<OutcomeStatus, number> => ({ pass: 0, fail: 0, skip: 0, inconclusive: 0 });
 
-interface Collected { rule: string; mode: string | undefined; outcomes: Outcome[]; requests: number; test: string; testStatus: string; exchanges: unknown[]; target: string | undefined; profile: string | undefined; seed: number | undefined }
+interface Collected {
+  rule: string; mode: string | undefined; outcomes: Outcome[]; requests: number; test: string; testStatus: string; exchanges: unknown[];
+  target: string | undefined; profile: string | undefined; seed: number | undefined;
+  unplanned429?: number | undefined; sampling?: SamplingRecord | undefined; notRun?: string | undefined;
+}
 
 /** What the fixture attaches as `conformance-outcomes`. */
-interface OutcomesAttachment { rule: string; mode: string; target?: string; profile?: string; seed?: number; requests?: number; outcomes: Outcome[] }
+interface OutcomesAttachment {
+  rule: string; mode: string; target?: string; profile?: string; seed?: number; requests?: number; outcomes: Outcome[];
+  unplanned429?: number; sampling?: SamplingRecord;
+}
 
 type Attachment = TestResult['attachments'][number];
 
@@ -62,14 +72,40 @@ export default class MatrixReporter implements Reporter {
   private readonly collected = new Map<string, Collected>();
   private started = new Date();
   private readonly outDir: string;
+  /** Every test of the run (tests stopped by the time budget never reach onTestEnd). */
+  private suite: Suite | undefined;
 
   constructor(options: { outputFolder?: string } = {}) {
     const folder = options.outputFolder ?? join(safeConfig()?.outputDir ?? ROOT, 'conformance-report');
     this.outDir = isAbsolute(folder) ? folder : join(ROOT, folder);
   }
 
-  onBegin(): void {
+  onBegin(_config: FullConfig, suite: Suite): void {
     this.started = new Date();
+    this.suite = suite;
+  }
+
+  /** Rule tests that never reached onTestEnd: not run (or cut off) by the time budget or an interrupted run. */
+  private notRun(result: FullResult): NotRunEntry[] {
+    const out: NotRunEntry[] = [];
+    const budget = safeConfig()?.timeBudgetMinutes;
+    const why = result.status === 'timedout'
+      ? `time budget${budget !== undefined ? `: DYNAMIC_TIME_BUDGET_MINUTES=${budget}` : ''}`
+      : result.status === 'interrupted' ? 'the run was interrupted' : `the run ended (${result.status}) before it`;
+    for (const test of this.suite?.allTests() ?? []) {
+      if (this.collected.has(test.id)) continue;
+      const rule = RULE_TITLE.exec(test.title)?.[1];
+      if (!rule) continue;
+      const started = test.results.length > 0;
+      const reason = started ? `interrupted (${why}): the check did not finish, nothing of it is recorded` : `not run (${why})`;
+      const title = test.titlePath().slice(1).join(' › ');
+      out.push({ rule, test: title, reason });
+      this.collected.set(test.id, {
+        rule, mode: undefined, outcomes: [{ rule, subject: '(test)', status: 'skip', reason }], requests: 0, test: title,
+        testStatus: started ? 'interrupted' : 'not run', exchanges: [], target: undefined, profile: undefined, seed: undefined, notRun: reason,
+      });
+    }
+    return out;
   }
 
   onTestEnd(test: TestCase, result: TestResult): void {
@@ -81,6 +117,7 @@ export default class MatrixReporter implements Reporter {
       this.collected.set(test.id, {
         rule: data.rule, mode: data.mode, outcomes: data.outcomes, requests: data.requests ?? 0, test: title, testStatus: result.status,
         exchanges: ex ? (JSON.parse(ex) as unknown[]) : [], target: data.target, profile: data.profile, seed: data.seed,
+        unplanned429: data.unplanned429, sampling: data.sampling,
       });
       return;
     }
@@ -99,6 +136,7 @@ export default class MatrixReporter implements Reporter {
 
   onEnd(result: FullResult): void {
     const config = safeConfig();
+    const notRun = this.notRun(result);
     const collected = [...this.collected.values()];
     const first = <K extends 'target' | 'profile' | 'seed'>(key: K): Collected[K] => collected.find((c) => c[key] !== undefined)?.[key];
     const target = first('target') ?? config?.target ?? 'unknown';
@@ -145,20 +183,25 @@ export default class MatrixReporter implements Reporter {
         id: rule.id, title: rule.title, level: rule.level, tags: rule.tags, source: rule.source, mode, status, reportOnly, counts,
         test: runs[0]!.test, testStatus: runs.map((r) => r.testStatus).join(', '), requests: runs.reduce((n, r) => n + r.requests, 0),
         failures: failures.slice(0, 200), skipReasons: [...skipReasons].slice(0, 20),
+        ...(runs.some((r) => r.notRun) ? { notRun: runs.find((r) => r.notRun)!.notRun } : {}),
       });
     }
+    const durationMs = Math.round(typeof result.duration === 'number' ? result.duration : Date.now() - this.started.getTime());
+    const pacing = pacingReport(target, collected, durationMs);
+    const coverage = coverageReport(target, collected, config?.rotation);
     const startedAt = result.startTime instanceof Date && !Number.isNaN(result.startTime.getTime()) ? result.startTime : this.started;
     const report: MatrixReport = {
       tool: 'dynamic-api-conformance', schemaVersion: 1,
       target, apiUrl: redact(config && config.target === target ? config.apiUrl : 'unknown (merged report)'), profile: spec.profile.id, specHash: spec.specHash, fcSeed: seed,
       startedAt: startedAt.toISOString(), durationMs: Math.round(typeof result.duration === 'number' ? result.duration : Date.now() - startedAt.getTime()), runStatus: result.status,
       counts: { rules: ruleCounts, outcomes: outcomeCounts, requests },
-      rules,
+      rules, pacing, coverage, notRun,
       operations: spec.operations.filter((op) => perOperation.has(op.key)).map((op) => ({ key: op.key, operationId: op.operationId, auth: op.auth, tag: op.tag, results: perOperation.get(op.key)! })),
     };
     writeFileSync(join(this.outDir, 'report.json'), `${redact(JSON.stringify(report, null, 1))}\n`);
     writeFileSync(join(this.outDir, 'index.html'), redact(renderMatrixHtml(report)));
     process.stdout.write(`\nConformance matrix: ${rules.length} rules — ${ruleCounts.pass} pass, ${ruleCounts.fail} fail, ${ruleCounts.deviation} report-only deviations, ${ruleCounts.inconclusive} inconclusive, ${ruleCounts.skip} skipped; ${requests} requests; profile ${spec.profile.id}; seed ${seed}\n  → ${join(this.outDir, 'index.html')}\n`);
+    process.stdout.write(redact(`${pacingSummary(pacing, coverage, notRun)}\n`));
   }
 
   printsToStdio(): boolean {
@@ -170,4 +213,60 @@ const ORDER: OutcomeStatus[] = ['pass', 'skip', 'inconclusive', 'fail'];
 function worst(a: OutcomeStatus | undefined, b: OutcomeStatus): OutcomeStatus {
   if (!a) return b;
   return ORDER.indexOf(a) >= ORDER.indexOf(b) ? a : b;
+}
+
+/** Plan against actual: the run's pacer (same process) on live; else why there is none. */
+function pacingReport(target: string, collected: readonly Collected[], wallMs: number): PacingReport {
+  const fromTests = collected.reduce((n, c) => n + (c.unplanned429 ?? 0), 0);
+  const snap = runStateSnapshot();
+  if (!snap) {
+    return {
+      enabled: false,
+      reason: target === 'live' ? 'no pacer figures in this process (a merged report: see each shard\'s console)' : "mock target: not paced (429s advance the mock's clock; source addresses rotate)",
+      unplanned429: target === 'live' ? fromTests : 0,
+    };
+  }
+  return {
+    ...snap,
+    unplanned429: Math.max(snap.unplanned429, fromTests),
+    wallMs,
+    ratioToMinimum: snap.minimumMs > 0 ? Math.round((wallMs / snap.minimumMs) * 100) / 100 : undefined,
+  };
+}
+
+/** Pairs with a verdict per rule, and the nights the live rotation needs (the slowest rule). */
+function coverageReport(target: string, collected: readonly Collected[], rotation: number | undefined): CoverageReport {
+  const byRule = new Map<string, { covered: Set<string>; sampling: SamplingRecord | undefined }>();
+  for (const c of collected) {
+    const entry = byRule.get(c.rule) ?? { covered: new Set<string>(), sampling: undefined };
+    for (const o of c.outcomes) if (o.subject.includes(' /') && o.status !== 'skip') entry.covered.add(o.subject);
+    entry.sampling ??= c.sampling;
+    byRule.set(c.rule, entry);
+  }
+  const rules = [...byRule.entries()].map(([rule, e]) => ({
+    rule, covered: e.covered.size, testable: e.sampling?.testable, sampled: e.sampling?.sampled, nights: target === 'live' ? (e.sampling?.nights ?? 1) : 1,
+  }));
+  const live = target === 'live';
+  return {
+    rotation: live ? rotation : undefined,
+    pairsCovered: rules.reduce((n, r) => n + r.covered, 0),
+    nightsForFullRotation: Math.max(1, ...rules.map((r) => r.nights)),
+    rules,
+    ...(live ? { pairs: Object.fromEntries([...byRule.entries()].filter(([, e]) => e.covered.size).map(([rule, e]) => [rule, [...e.covered].sort()])) } : {}),
+  };
+}
+
+/** The console lines after the matrix summary: pacing plan against actual, 429s, JWT, coverage, what did not run. */
+function pacingSummary(p: PacingReport, c: CoverageReport, notRun: readonly NotRunEntry[]): string {
+  const lines: string[] = [];
+  if (p.enabled) {
+    const s = (ms: number | undefined): string => `${((ms ?? 0) / 1000).toFixed(0)} s`;
+    lines.push(`Pacing: ${p.requests ?? 0} requests (budget ${p.plan?.budget ?? '?'}; planned ≈ ${p.plan?.policies.find((x) => x.policy === 'sdk-ip')?.requests ?? 0} /sdk), `
+      + `wall time ${s(p.wallMs)} vs the minimum the limits allow ${s(p.minimumMs)} (planned ${s(p.plan?.minimumMs)})`
+      + `${p.ratioToMinimum !== undefined ? `, ratio ${p.ratioToMinimum}` : ''}; waited ${s(p.waitedMs)}; unplanned 429s: ${p.unplanned429}; planned 429s (probe): ${p.planned429 ?? 0}`);
+    if (p.jwt) lines.push(`  user JWT: ${p.jwt.user.source} (${p.jwt.user.detail}); other-environment JWT: ${p.jwt.other.source} (${p.jwt.other.detail})`);
+  } else if (p.unplanned429) lines.push(`Pacing: unplanned 429s: ${p.unplanned429}`);
+  if (c.rotation !== undefined) lines.push(`Coverage: ${c.pairsCovered} (operation, rule) pairs this run (rotation ${c.rotation}); a full rotation takes ${c.nightsForFullRotation} night(s) at this budget`);
+  if (notRun.length) lines.push(`Not run: ${notRun.length} rule(s) — ${notRun.slice(0, 10).map((n) => `${n.rule} ${n.reason}`).join('; ')}${notRun.length > 10 ? '; …' : ''}`);
+  return lines.join('\n');
 }

@@ -5,6 +5,7 @@
 import type { FullResult } from '@playwright/test/reporter';
 import type { Rule } from '../engine/spec.js';
 import type { OutcomeStatus } from '../engine/types.js';
+import type { PacingSnapshot } from '../engine/run-state.js';
 
 export interface RuleReport {
   id: string;
@@ -23,6 +24,46 @@ export interface RuleReport {
   requests: number;
   failures: { subject: string; reason: string; exchanges: string | undefined }[];
   skipReasons: string[];
+  /** Set when the rule's test never finished: 'not run (time budget)', 'interrupted (time budget)', … */
+  notRun?: string | undefined;
+}
+
+/** A rule whose test did not run to its end, and why (the time budget, an interrupted run). */
+export interface NotRunEntry { rule: string; test: string; reason: string }
+
+/** Which (operation, rule) pairs the run covered, and how long the live rotation takes (issue #13). */
+export interface CoverageReport {
+  /** The sample's rotation number (DYNAMIC_RUN_NUMBER, else the UTC day). */
+  rotation: number | undefined;
+  /** (operation, rule) pairs with a verdict (pass, fail, inconclusive) in this run. */
+  pairsCovered: number;
+  /** Runs a full rotation takes at this budget: the slowest rule (1 on the mock, which covers every pair). */
+  nightsForFullRotation: number;
+  rules: { rule: string; covered: number; testable: number | undefined; sampled: number | undefined; nights: number }[];
+  /** Live only: rule → the operations it covered this run (on the mock every pair is covered; see `operations`). */
+  pairs?: Record<string, string[]> | undefined;
+}
+
+/** report.json `pacing`: the live pacer's plan against what the run actually did (src/engine/run-state.ts). */
+export interface PacingReport {
+  enabled: boolean;
+  /** Why the run was not paced (mock target, merged report). */
+  reason?: string | undefined;
+  plan?: PacingSnapshot['plan'];
+  requests?: number;
+  refused?: number;
+  policies?: PacingSnapshot['policies'];
+  /** The minimum wall time the documented limits allow for the requests actually sent (ms). */
+  minimumMs?: number;
+  /** The run's wall time (ms) and its ratio to that minimum (the goal: ≤ 1.25). */
+  wallMs?: number;
+  ratioToMinimum?: number | undefined;
+  waitedMs?: number;
+  planned429?: number;
+  /** 429s on ordinary requests: the pacer should have prevented them (honoured with Retry-After). */
+  unplanned429: number;
+  unplanned?: PacingSnapshot['unplanned'];
+  jwt?: PacingSnapshot['jwt'];
 }
 
 export interface MatrixReport {
@@ -38,5 +79,8 @@ export interface MatrixReport {
   runStatus: FullResult['status'];
   counts: { rules: Record<OutcomeStatus | 'deviation', number>; outcomes: Record<OutcomeStatus, number>; requests: number };
   rules: RuleReport[];
+  pacing: PacingReport;
+  coverage: CoverageReport;
+  notRun: NotRunEntry[];
   operations: { key: string; operationId: string; auth: string; tag: string; results: Record<string, OutcomeStatus> }[];
 }

@@ -41,7 +41,8 @@ export function rateRequest(ctx: CheckContext, op: Operation, s: Send = {}): Htt
     if (!jwt) return { skip: `no user JWT: ${(other ? c.missing.otherEnvironmentJwt : c.missing.userJwt) ?? 'not available'}` };
     authorization = bearer(jwt);
   }
-  const options: RequestOptions = { authorization, headers: s.headers, localAddress: s.ip, on429: 'return' };
+  // On live the only rate requests are the budgeted probe's (DYNAMIC_RATE_LIMIT_BUDGET): the pacer lets them through.
+  const options: RequestOptions = { authorization, headers: s.headers, localAddress: s.ip, on429: 'return', rateProbe: ctx.config.target === 'live' };
   if (s.body !== undefined) options.body = s.body;
   if (other && c.otherEnvironmentId) options.pathParams = { environmentId: c.otherEnvironmentId };
   return ctx.requests.build(op, options);

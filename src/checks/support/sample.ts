@@ -2,8 +2,8 @@
  * Which operations a check covers: every one on the mock; on live THE one live sampler (a seed-rotated subset, so
  * FC_SEED/FC_PATH replay hits the same operations), and the tag-spread sample properties run over.
  */
-import { createHash } from 'node:crypto';
 import type { Operation } from '../../engine/spec.js';
+import { rotatingSample } from '../../engine/sampler.js';
 import type { CheckContext } from '../../engine/types.js';
 import { mapLimit } from '../../engine/runner.js';
 import { concurrency } from './send.js';
@@ -11,11 +11,13 @@ import { concurrency } from './send.js';
 /** How many operations (or paths) a per-operation rule samples on live; the mock covers every one. */
 export const LIVE_SAMPLE = 12;
 
-/** THE live sampler: a deterministic, seed-rotated subset of `count` items (the same FC_SEED picks the same items). */
-export function liveSample<T>(ctx: CheckContext, items: readonly T[], count: number, keyOf: (item: T) => string): T[] {
-  if (items.length <= count) return [...items];
-  const rank = (item: T): string => createHash('sha256').update(`${ctx.fc.seed}:${keyOf(item)}`).digest('hex');
-  return [...items].sort((x, y) => rank(x).localeCompare(rank(y))).slice(0, count);
+/**
+ * THE live sampler: `count` of `items`, rotating with the run (src/engine/sampler.ts: window number
+ * DYNAMIC_RUN_NUMBER — or the UTC day — of the rule's fixed permutation), so successive nights cover every
+ * (operation, rule) pair. `rule` defaults to the check's rule; the same rotation number picks the same items.
+ */
+export function liveSample<T>(ctx: CheckContext, items: readonly T[], count: number, keyOf: (item: T) => string, rule = ctx.rule.id): T[] {
+  return rotatingSample(rule, items, count, keyOf, ctx.config.rotation);
 }
 
 /**
@@ -53,12 +55,12 @@ export function liveSdkSkipReason(ctx: CheckContext, op: Operation): string | un
   let sample = liveSdkSamples.get(ctx.spec);
   if (!sample) {
     const reads = ctx.spec.operations.filter((o) => o.auth === 'user-jwt' && o.method === 'GET');
-    sample = new Set(liveSample(ctx, reads, LIVE_SDK_OPERATIONS, (o) => o.key).map((o) => o.key));
+    sample = new Set(liveSample(ctx, reads, LIVE_SDK_OPERATIONS, (o) => o.key, 'live user-jwt sample').map((o) => o.key));
     liveSdkSamples.set(ctx.spec, sample);
   }
   if (sample.has(op.key)) return undefined;
   return `live: user-jwt operations are covered through a sample of ${LIVE_SDK_OPERATIONS} read operations (the SDK `
-    + 'per-IP limit is 500 requests / 5 min); this one is not in this seed\'s sample';
+    + `per-IP limit is 500 requests / 5 min); this one is not in run ${ctx.config.rotation}'s sample (DYNAMIC_RUN_NUMBER rotates it)`;
 }
 
 /** On the mock every variant is sent; on live one per operation, rotating, to keep the request count low. */
@@ -89,7 +91,7 @@ export async function forEachOperation<T extends object>(
   if (chosen.length < ready.length) {
     const sent = new Set(chosen.map(([op]) => op.key));
     const reason = `live: not in this run's sample of ${chosen.length} of ${ready.length} testable operations `
-      + '(rotated by FC_SEED; the mock target covers all)';
+      + `(rotation ${ctx.config.rotation}: DYNAMIC_RUN_NUMBER or the UTC day; the mock target covers all)`;
     for (const [op] of ready) if (!sent.has(op.key)) ctx.skip(op.key, reason);
   }
   await mapLimit(chosen, concurrency(ctx), ([op, prepared], index) => run(op, prepared, index));
