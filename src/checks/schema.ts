@@ -5,7 +5,7 @@
  * valid credentials (API token for api-token operations, a JWT minted on the mock for user-jwt ones); operations
  * that address a stateful resource get one created for them first, DELETEs run last.
  */
-import { headerValue, type HttpResponse } from '../http/client.js';
+import { bearer, headerValue, type HttpResponse } from '../http/client.js';
 import type { RequestOptions } from '../http/requests.js';
 import type { Operation } from '../engine/spec.js';
 import { mapLimit } from '../engine/runner.js';
@@ -168,11 +168,34 @@ async function validSweep(ctx: CheckContext, judge: (op: Operation, res: HttpRes
     }, async (op, { a }) => {
       const pathParams = await provisioner.pathParamsFor(op);
       if (typeof pathParams === 'string') return ctx.skip(op.key, `no resource to address: ${pathParams}`);
-      const res = await sendFor(ctx, op, { ...a, pathParams });
+      const body = op.operationId === 'signInWithEmailVerification' ? await signInBody(ctx) : undefined;
+      if (typeof body === 'string') return ctx.skip(op.key, `no verification to sign in with: ${body}`);
+      const res = await sendFor(ctx, op, { ...a, pathParams, ...(body ? { body } : {}) });
       await judge(op, res, a);
     }, LIVE_SWEEP_SAMPLE);
   }
   await provisioner.cleanUp();
+}
+
+/**
+ * A valid sign-in needs a verification first (stateful, like the core resources): the sandbox test account's email
+ * verification and its static code (nightly-operations.md §6). Only reached where POSTs are sent (the mock; live
+ * sends GETs only in this sweep). The body, or why there is none.
+ */
+async function signInBody(ctx: CheckContext): Promise<{ verificationUUID: string; verificationToken: string } | string> {
+  const accountOp = ctx.spec.byId.get('getTestAccount');
+  const createOp = ctx.spec.byId.get('createTestAccount');
+  const verifyOp = ctx.spec.byId.get('createEmailVerification');
+  if (!accountOp || !createOp || !verifyOp) return 'the spec has no test-account operations';
+  const authorization = bearer(ctx.credentials.apiToken);
+  let account = await sendFor(ctx, accountOp, { authorization });
+  if (account.status === 404) account = await sendFor(ctx, createOp, { authorization });
+  const { code, email } = (account.json ?? {}) as { code?: unknown; email?: unknown };
+  if (account.status !== 200 || typeof code !== 'string' || typeof email !== 'string') return `the test account answered ${account.status}`;
+  const created = await sendFor(ctx, verifyOp, { body: { email } });
+  const verificationUUID = (created.json as { verificationUUID?: unknown } | undefined)?.verificationUUID;
+  if (typeof verificationUUID !== 'string') return `emailVerifications/create answered ${created.status}`;
+  return { verificationUUID, verificationToken: code };
 }
 
 /** The reason an answer to the suite's valid request is not a 2xx, for a skip (or undefined for a 2xx). */
