@@ -59,7 +59,7 @@ function unavailable(detail: string): RunJwts['user'] {
 
 /** The line the console prints for a JWT's provenance (never the value). */
 export function describeJwt(label: string, j: JwtProvenance): string {
-  return `${label}: ${j.source === 'given' ? 'given' : j.source === 'test-account' ? 'obtained from the sandbox test account' : 'unavailable'} — ${j.detail}`;
+  return `${label}: ${j.source} — ${j.detail}`;
 }
 
 export default async function globalSetup(): Promise<() => Promise<void>> {

@@ -125,6 +125,9 @@ export class RunPacing {
   private readonly unplanned: Received429[] = [];
   plan: RunPlan | undefined;
   jwts: RunJwts | undefined;
+  /** Rule tests of this run that send requests (the reporter counts them at onBegin); undefined = not known yet. */
+  expectedRules: number | undefined;
+  private readonly startedRules = new Set<string>();
 
   constructor(
     operations: readonly Pick<Operation, 'method' | 'path' | 'policies'>[],
@@ -158,6 +161,18 @@ export class RunPacing {
       this.counts.set(d.bucket, c);
     }
     return { waitMs: at - now };
+  }
+
+  /**
+   * A rule starts: its share of what is left of the run's budget — what is left divided by the rules not started yet
+   * (rules that send less leave their share to the later ones), so the budget covers every rule of the run instead of
+   * running out on the first ones.
+   */
+  startRule(rule: string): number {
+    this.startedRules.add(rule);
+    const left = Math.max(0, this.budget - this.sent);
+    const remaining = Math.max(1, (this.expectedRules ?? this.startedRules.size) - this.startedRules.size + 1);
+    return Math.floor(left / remaining);
   }
 
   /** Enters an answer: a 429 closes its buckets for every worker until Retry-After (+1 s) and is counted. */
@@ -253,8 +268,14 @@ const SNAPSHOT = Symbol.for('dynamic-conformance.run-state');
 
 /** The run state of this process (the runner), if globalSetup started one; the reporter reads it at the end. */
 export function runStateSnapshot(): PacingSnapshot | undefined {
-  const holder = (globalThis as Record<symbol, unknown>)[SNAPSHOT] as { snapshot(): PacingSnapshot } | undefined;
+  const holder = (globalThis as Record<symbol, unknown>)[SNAPSHOT] as RunPacing | undefined;
   return holder?.snapshot();
+}
+
+/** The reporter tells the run state how many rule tests will send requests (the budget is shared among them). */
+export function noteExpectedRules(count: number): void {
+  const holder = (globalThis as Record<symbol, unknown>)[SNAPSHOT] as RunPacing | undefined;
+  if (holder) holder.expectedRules = count;
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -312,6 +333,10 @@ export class RunStateService {
         this.pacing.outcome(String(b.method), String(b.path), Number(b.status), typeof b.retryAfter === 'string' ? b.retryAfter : undefined, b.probe === true);
         return reply(res, 200, {});
       }
+      if (route === 'POST /rule') {
+        const b = await readJson(req);
+        return reply(res, 200, { allowance: this.pacing.startRule(String(b.rule)) });
+      }
       if (route === 'GET /jwts') return reply(res, 200, this.pacing.jwts ?? {});
       if (route === 'GET /snapshot') return reply(res, 200, this.pacing.snapshot());
       return reply(res, 404, { error: 'no such route' });
@@ -349,6 +374,10 @@ export class LocalPacer implements Pacer {
   settle(method: string, path: string, status: number, retryAfter: string | undefined, probe: boolean): Promise<void> {
     this.pacing.outcome(method, path, status, retryAfter, probe);
     return Promise.resolve();
+  }
+
+  startRule(rule: string): Promise<number> {
+    return Promise.resolve(this.pacing.startRule(rule));
   }
 }
 
@@ -388,6 +417,11 @@ export class RemotePacer implements Pacer {
   async settle(method: string, path: string, status: number, retryAfter: string | undefined, probe: boolean): Promise<void> {
     if (status !== 429) return;
     await this.call('POST', '/outcome', { method, path, status, retryAfter, probe });
+  }
+
+  /** A rule starts: its share of the run's remaining request budget. */
+  async startRule(rule: string): Promise<number> {
+    return (await this.call<{ allowance: number }>('POST', '/rule', { rule })).allowance;
   }
 
   /** The run's JWTs (obtained once by globalSetup). */

@@ -3,7 +3,7 @@
  */
 import { loadConfig } from './config.js';
 import { MockControl, liveCredentials, mockCredentials, type Credentials, type MockSeed } from './credentials.js';
-import { HttpClient, type HttpResponse } from '../http/client.js';
+import { BudgetExceededError, HttpClient, type HttpResponse } from '../http/client.js';
 import { RequestFactory } from '../http/requests.js';
 import { schemas } from './schemas.js';
 import { loadSpec } from './spec.js';
@@ -114,13 +114,24 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     inconclusive: (subject, reason, response) => push({ rule: rule.id, subject, status: 'inconclusive', reason, ...(response ? { exchanges: seqs(response)! } : {}) }),
     log: (line) => log(redact(line)),
   };
+  // Live: the rule gets its share of what is left of the run's request budget.
+  if (suite.pacer) suite.client.setAllowance(await suite.pacer.startRule(rule.id));
   try {
     await (suite.config.target === 'live' && check.live ? check.live(ctx) : check.run(ctx));
   } catch (error) {
-    // A check that throws (budget exhausted, a property's counterexample…) must not carry a credential into Playwright's
-    // output, JUnit or the HTML report: rethrow with the message redacted.
-    const message = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
-    throw new Error(redact(message));
+    // The request budget bounds the run: a rule whose share is spent keeps what it asserted; what it did not reach is
+    // listed as not covered this run (the rotation covers it on another night) — never a pass, never a failure.
+    if (error instanceof BudgetExceededError) {
+      const covered = new Set(outcomes.map((o) => o.subject));
+      push({ rule: rule.id, subject: '(request budget)', status: 'skip', reason: `${error.message}: the rest of this rule's sample is not covered this run (${covered.size} subject(s) judged)` });
+    } else {
+      // A check that throws (a property's counterexample…) must not carry a credential into Playwright's
+      // output, JUnit or the HTML report: rethrow with the message redacted.
+      const message = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+      throw new Error(redact(message));
+    }
+  } finally {
+    suite.client.setAllowance(undefined);
   }
   const wanted = new Set(outcomes.filter((o) => o.status !== 'pass').flatMap((o) => o.exchanges ?? []));
   return {

@@ -116,6 +116,8 @@ function shellQuote(s: string): string {
 export class HttpClient {
   private readonly pools = new Map<string, Pool>();
   private unplanned = 0;
+  /** Live: what is left of the current rule's share of the run's request budget (undefined = no share set). */
+  private allowance: { left: number; of: number; budget: number } | undefined;
   private readonly origin: string;
   private readonly basePath: string;
   private sent = 0;
@@ -142,8 +144,19 @@ export class HttpClient {
     return this.unplanned;
   }
 
+  /** Live: the current rule's share of the run's request budget (undefined clears it). */
+  setAllowance(share: number | undefined): void {
+    this.allowance = share === undefined ? undefined : { left: share, of: share, budget: this.options.requestBudget };
+  }
+
   /** Waits for the pacer's send slot (live); the run's budget refusal becomes a BudgetExceededError. */
   private async pace(method: string, path: string, probe: boolean): Promise<void> {
+    if (this.allowance) {
+      if (this.allowance.left <= 0) {
+        throw new BudgetExceededError(`this rule's share of the request budget is spent (${this.allowance.of} of DYNAMIC_REQUEST_BUDGET=${this.allowance.budget}, shared by the run's rules)`);
+      }
+      this.allowance.left -= 1;
+    }
     const refusal = await this.options.pacer?.acquire(method, path, probe);
     if (refusal !== undefined) throw new BudgetExceededError(refusal);
   }

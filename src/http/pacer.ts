@@ -17,6 +17,8 @@ export interface Pacer {
   /** Resolves when the request may be sent; resolves to a refusal (the run's budget is spent) instead. */
   acquire(method: string, path: string, probe: boolean): Promise<string | undefined>;
   settle(method: string, path: string, status: number, retryAfter: string | undefined, probe: boolean): Promise<void>;
+  /** A rule starts: its share of the run's remaining request budget. */
+  startRule(rule: string): Promise<number>;
 }
 
 /** One window of a policy in milliseconds (limit requests per `ms`). */

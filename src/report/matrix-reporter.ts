@@ -12,7 +12,7 @@ import { loadSpec } from '../engine/spec.js';
 import { redact } from '../secrets/redact.js';
 import type { Outcome, OutcomeStatus } from '../engine/types.js';
 import { renderMatrixHtml } from './matrix-html.js';
-import { runStateSnapshot } from '../engine/run-state.js';
+import { noteExpectedRules, runStateSnapshot } from '../engine/run-state.js';
 import type { SamplingRecord } from '../engine/sampler.js';
 import type { CoverageReport, NotRunEntry, PacingReport } from './matrix-types.js';
 import type { MatrixReport, RuleReport } from './matrix-types.js';
@@ -83,6 +83,13 @@ export default class MatrixReporter implements Reporter {
   onBegin(_config: FullConfig, suite: Suite): void {
     this.started = new Date();
     this.suite = suite;
+    // Live: the run's request budget is shared among the rule tests that send requests (not those skipped on live).
+    const config = safeConfig();
+    if (config?.target === 'live') {
+      const rules = loadSpec(config.docsProfile).rulesById;
+      const ids = new Set(suite.allTests().map((t) => RULE_TITLE.exec(t.title)?.[1]).filter((id): id is string => id !== undefined && rules.get(id)?.targets.live !== 'skip'));
+      noteExpectedRules(ids.size);
+    }
   }
 
   /** Rule tests that never reached onTestEnd: not run (or cut off) by the time budget or an interrupted run. */

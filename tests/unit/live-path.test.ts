@@ -92,13 +92,12 @@ test('every test of the run is in the matrix, and nothing is a pass without outc
 test('checks whose credential is not configured are skipped with the reason naming the variable', () => {
   for (const r of report.rules) if (r.counts.skip > 0) assert.ok(r.skipReasons.length > 0 && r.skipReasons.every((s) => s.trim().length > 10), `${r.id} has skips without reasons`);
   const reasons = (id: string): string => rule(id)?.skipReasons.join(' | ') ?? '';
-  if (checkFor('AUTH-012')) {
-    assert.ok(rule('AUTH-012')!.counts.skip > 0, 'AUTH-012 skips the user-jwt operations');
-    assert.match(reasons('AUTH-012'), /DYNAMIC_USER_JWT/);
-  }
+  // The sandbox verifies (DYNAMIC_PROJECT_ID), so the run signs in through the test account for its user JWT.
+  assert.equal(report.pacing.jwt?.user.source, 'test-account', 'the user JWT is obtained through the sandbox test account');
+  assert.doesNotMatch(reasons('AUTH-012'), /DYNAMIC_USER_JWT/, 'AUTH-012 has a user JWT for the user-jwt operations');
   if (checkFor('AUTH-007')) assert.match(reasons('AUTH-007'), /DYNAMIC_OTHER_ENVIRONMENT_(TOKEN|ID)/);
   if (checkFor('AUTH-008')) assert.match(reasons('AUTH-008'), /DYNAMIC_LIMITED_TOKEN/);
-  if (checkFor('JWT-005')) assert.match(reasons('JWT-005'), /DYNAMIC_USER_JWT/);
+  if (checkFor('JWT-005')) assert.doesNotMatch(reasons('JWT-005'), /DYNAMIC_USER_JWT is not set/);
   const auth006 = rule('AUTH-006');
   if (auth006) {
     assert.equal(auth006.status, 'skip', 'AUTH-006 is not asserted on live (catalogue: targets.live = skip)');
@@ -138,12 +137,14 @@ test('the live token never appears in any artifact of the live-path run', () => 
   passed += 1;
 });
 
-test('DYNAMIC_REQUEST_BUDGET stops a run and the matrix says why (the rule fails, it does not vanish)', async () => {
+test('DYNAMIC_REQUEST_BUDGET bounds the run and the matrix says why (a spent share is a skip with the reason, never a pass or a failure)', async () => {
   const run = await runSuite(join(OUT, 'budget'), ['test', '--project=conformance', '-g', '(AUTH-005) '], liveVars({ DYNAMIC_REQUEST_BUDGET: '25' }));
-  assert.equal(run.code, 1, tail(run));
-  const r = matrixOf(run).rules.find((x) => x.id === 'AUTH-005');
-  assert.ok(r, 'AUTH-005 is in the matrix although it recorded no outcome');
-  assert.equal(r.status, 'fail');
-  assert.match(r.failures.map((f) => f.reason).join(' '), /request budget of 25 exhausted \(DYNAMIC_REQUEST_BUDGET\)/);
+  assert.equal(run.code, 0, tail(run));
+  const m = matrixOf(run);
+  const r = m.rules.find((x) => x.id === 'AUTH-005');
+  assert.ok(r, 'AUTH-005 is in the matrix');
+  assert.notEqual(r.status, 'fail');
+  assert.match(r.skipReasons.join(' '), /share of the request budget is spent \(\d+ of DYNAMIC_REQUEST_BUDGET=25/);
+  assert.ok((m.pacing.requests ?? 0) <= 25, `the run-wide budget holds: ${m.pacing.requests}`);
   passed += 1;
 });

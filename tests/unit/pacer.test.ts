@@ -163,6 +163,16 @@ describe('RunPacing', () => {
     assert.ok(snap.policies.find((f) => f.policy === 'nonce')?.requests === 10);
   });
 
+  it('shares what is left of the budget among the rules not started yet', () => {
+    const pacing = new RunPacing(spec.operations, spec.profile, 100, 0.9, () => 0);
+    pacing.expectedRules = 4;
+    assert.equal(pacing.startRule('AUTH-001'), 25);
+    for (let i = 0; i < 10; i++) pacing.reserve('GET', `/environments/${env}`);
+    assert.equal(pacing.startRule('AUTH-002'), 30, 'a rule that used less leaves its share to the later ones');
+    assert.equal(pacing.startRule('AUTH-003'), 45);
+    assert.equal(pacing.startRule('AUTH-004'), 90);
+  });
+
   it('a probe request is recorded, never held back', () => {
     const pacing = new RunPacing(spec.operations, spec.profile, 100, 0.9, () => 0);
     for (let i = 0; i < 20; i++) assert.deepEqual(pacing.reserve('GET', `/sdk/${env}/nonce`, true), { waitMs: 0 });

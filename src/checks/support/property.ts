@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import type { HttpResponse } from '../../http/client.js';
+import { BudgetExceededError, type HttpResponse } from '../../http/client.js';
 import type { Operation } from '../../engine/spec.js';
 import type { CheckContext } from '../../engine/types.js';
 import { mapLimit } from '../../engine/runner.js';
@@ -208,6 +208,8 @@ export async function runProperty<T>(ctx: CheckContext, spec: PropertySpec<T>): 
     else for (const op of ops) ctx.pass(subject(op), lastPass.get(op.key));
     return;
   }
+  // The request budget ran out inside the property: not a counterexample (the runner lists the rule as budget-bound).
+  if (!lastFailure && out.error instanceof BudgetExceededError) throw out.error;
   const where = out.counterexample
     ? `counterexample ${fc.stringify(out.counterexample[0])} (shrunk ${out.numShrinks} time(s); seed ${out.seed}, path ${out.path ?? '?'}); replay: ${out.replay}`
     : `${out.interrupted ? 'interrupted by the time limit' : 'the property threw'}: ${errorText(out.error)}`;
