@@ -19,7 +19,7 @@ const OUT = `/tmp/helper-live-simulator-${process.pid}`;
 /** Rules over api-token, user-jwt and public operations, a JWT rule, the schema sweep and the suite's hygiene. */
 const GREP = '(AUTH-001|AUTH-005|AUTH-007|AUTH-012|JWT-001|JWT-003|SCHEMA-001|SEC-001) ';
 
-interface Seen { method: string; path: string; status: number }
+interface Seen { method: string; path: string; status: number; bearerJwt: boolean }
 
 /** A loopback front that forwards to the simulator and records every request (path and status). */
 async function recordingFront(target: string): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
@@ -27,7 +27,7 @@ async function recordingFront(target: string): Promise<{ url: string; seen: Seen
   const seen: Seen[] = [];
   const server: Server = createServer((req, res) => {
     const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      seen.push({ method: req.method ?? '', path: req.url ?? '', status: up.statusCode ?? 0 });
+      seen.push({ method: req.method ?? '', path: req.url ?? '', status: up.statusCode ?? 0, bearerJwt: /^Bearer eyJ/.test(req.headers.authorization ?? '') });
       res.writeHead(up.statusCode ?? 502, up.rawHeaders);
       up.pipe(res);
     });
@@ -65,12 +65,12 @@ after(async () => {
 test('a paced live run against the simulator: no 429, a JWT from the test account, no /__mock/, complete reports', { timeout: 150_000 }, async () => {
   const sandbox = seed.environments.find((e) => e.name === 'sandbox')!;
   const other = seed.environments.find((e) => e.name === 'live')!;
-  const project = (await simulator.control('GET', '/seed')) as { environments: { projectId?: string }[] };
+  const projectId = ((await simulator.control('GET', '/seed')) as { environments: { projectId?: string }[] }).environments[0]!.projectId!;
   const run = await runSuite(OUT, ['test', '-g', GREP], {
     DYNAMIC_TARGET: 'live',
     DYNAMIC_API_URL: `${front.url}/api/v0`,
     DYNAMIC_ENVIRONMENT_ID: sandbox.id,
-    DYNAMIC_PROJECT_ID: project.environments[0]!.projectId!,
+    DYNAMIC_PROJECT_ID: projectId,
     DYNAMIC_API_TOKEN: tokenOf(seed, sandbox.id, 'all'),
     DYNAMIC_OTHER_ENVIRONMENT_ID: other.id,
     DYNAMIC_OTHER_ENVIRONMENT_TOKEN: tokenOf(seed, other.id, 'all'),
@@ -94,7 +94,7 @@ test('a paced live run against the simulator: no 429, a JWT from the test accoun
   // The JWT came from the test account flow and the /sdk user-JWT operations answered 2xx with it.
   const signin = front.seen.filter((s) => s.path.endsWith('/emailVerifications/signin'));
   assert.ok(signin.some((s) => s.status === 200), 'signed in through emailVerifications/signin');
-  const sdkUserOps = front.seen.filter((s) => s.path.startsWith(`/api/v0/sdk/${sandbox.id}/users`) && s.status >= 200 && s.status < 300);
+  const sdkUserOps = front.seen.filter((s) => s.path.startsWith(`/api/v0/sdk/${sandbox.id}/`) && s.bearerJwt && s.status >= 200 && s.status < 300);
   assert.ok(sdkUserOps.length > 0, `a user-jwt operation answered 2xx with the obtained JWT:\n${output}`);
 
   // Both reports are complete and carry the pacing figures.
