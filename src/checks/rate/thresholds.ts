@@ -33,7 +33,8 @@ export const exactThreshold: Check = {
       if (over && limited(over)) ctx.pass(target.label, over);
       else {
         const at = probe.first429 ? `the first 429 came at request ${n + probe.over.length}` : `no 429 up to request ${n + probe.over.length}`;
-        ctx.fail(target.label, `request ${n + 1} was answered ${statusOf(over)} instead of 429 (${at}); the documented limit is ${n} per ${target.binding.seconds}s`, probe.over);
+        const reason = `request ${n + 1} was answered ${statusOf(over)} instead of 429 (${at}); the documented limit is ${n} per ${target.binding.seconds}s`;
+        ctx.fail(target.label, { reason, expected: `429 at request ${n + 1}`, received: statusOf(over) }, probe.over);
       }
     }),
 };
