@@ -21,7 +21,7 @@ export class WorkerState {
 
   /** The worker's value of `slot`, made on first use. */
   get<T>(slot: WorkerSlot<T>): T {
-    if (!this.#values.has(slot as WorkerSlot<unknown>)) this.#values.set(slot as WorkerSlot<unknown>, slot.create());
-    return this.#values.get(slot as WorkerSlot<unknown>) as T;
+    if (!this.#values.has(slot)) this.#values.set(slot, slot.create());
+    return this.#values.get(slot) as T;
   }
 }

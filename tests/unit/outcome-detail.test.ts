@@ -23,7 +23,7 @@ function answer(status: number, json?: unknown): HttpResponse {
   return {
     status, headers: {}, text, json,
     exchange: { seq: 1, request: { method: 'GET', url: '/x', headers: [] }, ms: 1, curl: '' },
-  } as HttpResponse;
+  };
 }
 
 test('the status judge gives expected and received next to the sentence', () => {
