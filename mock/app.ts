@@ -6,6 +6,7 @@ import { Authenticator, authorizationValues, preloadJose } from './auth.js';
 import type { AuthResult, Principal } from './auth.js';
 import { BODY_LIMIT, MAX_JSON_DEPTH, announcesBody, decodeUtf8, jsonDepth, readBody, tooLargeToDrain } from './body.js';
 import { MockClock } from './clock.js';
+import { Ownership } from './ownership.js';
 import { ControlApi } from './control.js';
 import { FaultSet, checkFaultCatalogue, firstUnknownFault } from './faults.js';
 import type { FaultId } from './faults.js';
@@ -110,6 +111,7 @@ export class MockState {
   readonly samples: Samples;
   readonly router: Router;
   readonly handlers: Handlers;
+  readonly ownership: Ownership;
   readonly auth: Authenticator;
   readonly params: ParamValidation;
   readonly mutations: BodyMutations;
@@ -131,13 +133,14 @@ export class MockState {
     this.registry = options.registry ?? new SchemaRegistry();
     const seed = options.seed ?? DEFAULTS.seed;
     this.clock = new MockClock(options.startTime ?? DEFAULTS.startTime);
-    this.seed = buildSeed(seed, profile.token.length, this.spec.tokenScopes);
+    this.seed = buildSeed(seed, profile.token.length, this.spec.tokenScopes, this.spec.objects);
     this.samples = new Samples(this.spec.document, this.registry, seed);
     this.store = new Store(this.seed, { clock: this.clock, samples: this.samples, registry: this.registry, tokenLength: profile.token.length });
     this.limiter = new RateLimiter(options.maxRateLimitKeys !== undefined ? { maxKeys: options.maxRateLimitKeys } : {});
     this.keys = new KeyRing(this.seed);
     this.router = new Router(this.spec.operations);
     this.handlers = new Handlers(this.spec.tokenScopes);
+    this.ownership = new Ownership(this.spec.objects, this.seed, this.store);
     this.params = new ParamValidation(this.registry, this.spec.document);
     this.mutations = new BodyMutations(this.spec.document);
     this.trustedProxy = options.trustedProxy !== undefined ? normalizeIp(options.trustedProxy) : undefined;
@@ -520,6 +523,9 @@ class MockApp {
   #dispatch(ctx: Ctx, body: unknown): void | Promise<void> {
     const s = this.#s;
     const { op } = ctx;
+    // 5a. Object-level authorization (OBJ-001..OBJ-004): another owner's object is refused before any handler runs,
+    // so the refusal has no side effect and carries nothing of the object.
+    if (!s.ownership.allows(op, ctx.params, body, ctx.principal, s.faults)) return this.#errorBody(ctx.res, 403, 'Forbidden');
     const needsKeys = op.operationId === 'getKeysForEnvironment' || op.operationId.startsWith('getJwks');
     if (needsKeys && !s.keys.isReady) return s.keys.ready.then(() => this.#dispatch(ctx, body));
     if (s.faults.on('jwks-json-missing') && op.operationId === 'getJwksJsonByEnvironmentId') return this.#notFound(ctx.res);
