@@ -43,7 +43,7 @@ export class Ownership {
       const f = kinds.get(o.family);
       if (!f || f.stored || f.family === 'user') continue;
       let byId = this.#seeded.get(o.family);
-      if (!byId) this.#seeded.set(o.family, (byId = new Map()));
+      if (!byId) this.#seeded.set(o.family, (byId = new Map<string, Owner>()));
       byId.set(o.id, { kind: f.owner, organizationId: o.organizationId, environmentId: o.environmentId, userId: o.userId });
     }
   }

@@ -202,7 +202,7 @@ async function createInOtherEnvironment(ctx: CheckContext, side: Side, family: s
 
 /** Bodies that would visibly change a stored object if the write were served (rename, new entry). */
 function changingBody(ctx: CheckContext, op: Operation): RequestOptions {
-  if (op.operationId === 'updateAllowlistById') return { body: { ...((ctx.requests.body(op) ?? {}) as object), name: marker() } };
+  if (op.operationId === 'updateAllowlistById') return { body: { ...((ctx.requests.body(op) ?? {})), name: marker() } };
   if (op.operationId === 'postEntryByAllowlistId') return { body: { alias: marker() } };
   return {};
 }
