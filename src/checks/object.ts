@@ -18,7 +18,7 @@ import { CleanupRegistry, writesRefused } from '../safety.js';
 import type { Secret } from '../redact.js';
 import type { Check, CheckContext } from './types.js';
 import {
-  discoverIds, distinctiveValues, idOnlyOperations, mockEnvironments, mockObjects, objectRefs, perOperation, refusalVerdict,
+  discoverForeign, distinctiveValues, idOnlyOperations, mockEnvironments, mockObjects, objectRefs, perOperation, refusalVerdict,
   unownedReason, userObjectOperations, withObject, type Discovered, type ObjectFamily, type ObjectRef, type OperationVerdict,
   type Side,
 } from './support/objects.js';
@@ -56,18 +56,26 @@ function asDiscovered(objects: { family: string; id: string }[], families: reado
   return out;
 }
 
-/** The other environment's side and the ids of its objects, or why the cross-environment rules cannot run. */
-async function otherEnvironmentObjects(ctx: CheckContext, families: ObjectFamily[]): Promise<{ side: Side; ids: Discovered } | { reason: string }> {
+/** The other environment's credential, or why the cross-environment rules cannot run. */
+function otherEnvironmentSide(ctx: CheckContext): Side | { reason: string } {
   const { otherEnvironmentToken, otherEnvironmentId } = ctx.credentials;
   if (!otherEnvironmentToken || !otherEnvironmentId) {
     return { reason: `no second environment: ${ctx.credentials.missing.otherEnvironmentToken ?? ctx.credentials.missing.otherEnvironmentId ?? 'not available'}` };
   }
-  const side: Side = { label: "the other environment's token", authorization: bearer(otherEnvironmentToken), environmentId: otherEnvironmentId };
+  return { label: "the other environment's token", authorization: bearer(otherEnvironmentToken), environmentId: otherEnvironmentId };
+}
+
+/** The other environment's side and the ids of its objects, or why the cross-environment rules cannot run. */
+async function otherEnvironmentObjects(ctx: CheckContext, families: ObjectFamily[]): Promise<{ side: Side; ids: Discovered } | { reason: string }> {
+  const side = otherEnvironmentSide(ctx);
+  if ('reason' in side) return side;
+  const { otherEnvironmentId } = ctx.credentials;
   if (ctx.mock) {
     const objects = (await mockObjects(ctx)).filter((o) => o.environmentId === otherEnvironmentId);
     return { side, ids: asDiscovered(objects, families, 'the mock seed has no object of this family in the other environment') };
   }
-  return { side, ids: await discoverIds(ctx, side, families) };
+  const main: Side = { label: 'the main token', authorization: bearer(ctx.credentials.apiToken), environmentId: ctx.credentials.environmentId };
+  return { side, ids: await discoverForeign(ctx, side, main, families) };
 }
 
 function idFor(ids: Discovered, ref: ObjectRef): { id: string } | { reason: string } {
@@ -231,15 +239,16 @@ export const refusesOtherEnvironmentWrites: Check = {
   rule: 'OBJ-002',
   async run(ctx) {
     const ops = environmentOperations(ctx.spec, false);
-    const other = await otherEnvironmentObjects(ctx, familiesOf(ops));
+    const side = otherEnvironmentSide(ctx);
+    // The write gate first: a refused run sends no discovery request either.
+    const gate = 'reason' in side ? side.reason : await liveWritesRefused(ctx, side);
+    const other = gate ? { reason: gate } : ctx.mock ? await otherEnvironmentObjects(ctx, familiesOf(ops)) : { side: side as Side, ids: new Map() as Discovered };
     const main = bearer(ctx.credentials.apiToken);
     const cleanup = new CleanupRegistry();
-    const gate = 'reason' in other ? other.reason : await liveWritesRefused(ctx, other.side);
     try {
       await perOperation(ctx, ops, async (op) => {
         const ref = primaryRef(op)!;
         if ('reason' in other) return { status: 'skip', reason: other.reason };
-        if (gate) return { status: 'skip', reason: gate };
         const what = `this environment's token ${op.method} on the other environment's ${ref.family.family}`;
         if (ref.family.stored) {
           const created = await createInOtherEnvironment(ctx, other.side, ref.family.family, cleanup);
@@ -295,9 +304,7 @@ export const refusesOtherOrganization: Check = {
     } else if (!side) {
       ids = `no token of another organization: ${ctx.credentials.missing.otherOrganizationToken ?? 'DYNAMIC_OTHER_ORGANIZATION_TOKEN is not set'}`;
     } else {
-      const own = await discoverIds(ctx, { label: 'the main token', authorization: main, environmentId: ctx.credentials.environmentId }, families);
-      const exclude = new Set([...own.values()].flatMap((v) => ('ids' in v ? v.ids : [])));
-      ids = await discoverIds(ctx, side, families, exclude);
+      ids = await discoverForeign(ctx, side, { label: 'the main token', authorization: main, environmentId: ctx.credentials.environmentId }, families);
     }
     await perOperation(ctx, ops, async (op) => {
       const ref = primaryRef(op)!;
@@ -341,7 +348,10 @@ export const refusesOtherUserObjects: Check = {
     let ids: Discovered | string;
     if ('reason' in users) ids = users.reason;
     else if (ctx.mock) ids = asDiscovered((await mockObjects(ctx)).filter((o) => o.userId !== undefined && o.userId === users.otherUserId), families, 'the mock seed has no object of this family for the other user');
-    else ids = await discoverIds(ctx, { label: "the other user's JWT", authorization: bearer(users.other), environmentId: ctx.credentials.environmentId }, families);
+    else {
+      const environmentId = ctx.credentials.environmentId;
+      ids = await discoverForeign(ctx, { label: "the other user's JWT", authorization: bearer(users.other), environmentId }, { label: "the main user's JWT", authorization: bearer(users.main), environmentId }, families);
+    }
     await perOperation(ctx, ops, async (op) => {
       if (typeof ids === 'string' || 'reason' in users) return { status: 'skip', reason: typeof ids === 'string' ? ids : 'no users' };
       const ref = objectRefs(op).find((r) => r.family.owner === 'user')!;

@@ -166,7 +166,7 @@ export async function discoverIds(ctx: CheckContext, side: Side, families: reado
     for (const [param, from] of Object.entries(d.with ?? {})) {
       const got = out.get(from);
       if (got && 'ids' in got && got.ids[0]) pathParams[param] = got.ids[0];
-      else missing = `needs a ${from} id first (${got && 'reason' in got ? got.reason : 'none discovered'})`;
+      else missing = `needs an id of a ${from} first (${got && 'reason' in got ? got.reason : 'none discovered'})`;
     }
     if (missing) {
       out.set(family.family, { reason: missing });
@@ -181,6 +181,17 @@ export async function discoverIds(ctx: CheckContext, side: Side, families: reado
     out.set(family.family, ids.length ? { ids } : { reason: `${op.key} with ${side.label} lists no ${family.family} (create one to cover these operations)` });
   }
   return out;
+}
+
+/**
+ * Ids of the other side's objects that the main side does not list itself (live discovery): both sides' list
+ * operations are read and ids the main credential also lists (shared or its own objects) are dropped, so an id the
+ * main credential may legitimately reach never becomes a false alarm.
+ */
+export async function discoverForeign(ctx: CheckContext, other: Side, main: Side, families: readonly ObjectFamily[]): Promise<Discovered> {
+  const own = await discoverIds(ctx, main, families);
+  const exclude = new Set([...own.values()].flatMap((v) => ('ids' in v ? v.ids : [])));
+  return discoverIds(ctx, other, families, exclude);
 }
 
 /** A request for `op` naming object `id` where the operation names its first owned object. */
