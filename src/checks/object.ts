@@ -11,20 +11,18 @@
  * on both sides, and only to objects the check created in the other environment (deleted at the end).
  */
 import { randomBytes } from 'node:crypto';
-import { bearer, type HeaderValue, type HttpResponse } from '../http.js';
-import type { RequestOptions } from '../requests.js';
-import type { LoadedSpec, Operation } from '../spec.js';
-import { CleanupRegistry, writesRefused } from '../safety.js';
-import type { Secret } from '../redact.js';
-import type { Check, CheckContext } from './types.js';
+import { bearer, type HeaderValue, type HttpResponse } from '../http/client.js';
+import type { RequestOptions } from '../http/requests.js';
+import type { LoadedSpec, Operation } from '../engine/spec.js';
+import { CleanupRegistry, writesRefused } from '../secrets/safety.js';
+import type { Check, CheckContext } from '../engine/types.js';
+import { bearerOf, FAR_FUTURE_EXP, mintMockJwt, type Credential } from './support/credentials.js';
+import { sendFor } from './support/send.js';
 import {
   discoverForeign, distinctiveValues, idOnlyOperations, mockEnvironments, mockObjects, objectRefs, perOperation, refusalVerdict,
   unownedReason, userObjectOperations, withObject, type Discovered, type ObjectFamily, type ObjectRef, type OperationVerdict,
   type Side,
 } from './support/objects.js';
-
-/** Far-future expiry for minted mock JWTs (mock clock moves on 429s never expire them mid-run). */
-const FAR_FUTURE_EXP = 4_102_444_800;
 
 /** The first owned object an operation names (the object a cross-owner request substitutes). */
 function primaryRef(op: Operation): ObjectRef | undefined {
@@ -90,14 +88,10 @@ function ownerReadOf(ctx: CheckContext, op: Operation): Operation | undefined {
   return ctx.spec.byKey.get(`GET ${op.path}`);
 }
 
-async function send(ctx: CheckContext, op: Operation, options: RequestOptions): Promise<HttpResponse> {
-  return ctx.client.send(ctx.requests.build(op, { localAddress: ctx.sourceAddress(), ...options }));
-}
-
 /** What a refusal must not contain: the values of the owner's own read of the object (the id itself excluded). */
 async function ownerLeaks(ctx: CheckContext, op: Operation | undefined, ref: ObjectRef, id: string, owner: HeaderValue): Promise<{ leaks: string[]; snapshot: string | undefined }> {
   if (!op) return { leaks: [], snapshot: undefined };
-  const res = await send(ctx, op, withObject(ctx, op, ref, id, { authorization: owner }));
+  const res = await sendFor(ctx, op, withObject(ctx, op, ref, id, { authorization: owner }));
   if (res.status !== 200) return { leaks: [], snapshot: `${res.status}` };
   return { leaks: distinctiveValues(res.json, new Set([id])), snapshot: `200 ${res.text}` };
 }
@@ -105,7 +99,7 @@ async function ownerLeaks(ctx: CheckContext, op: Operation | undefined, ref: Obj
 /** A request for another owner's object must be refused; the owner's read is used to spot leaked values. */
 async function refusedRead(ctx: CheckContext, op: Operation, ref: ObjectRef, id: string, main: HeaderValue, owner: HeaderValue | undefined, what: string): Promise<OperationVerdict> {
   const { leaks } = owner ? await ownerLeaks(ctx, op, ref, id, owner) : { leaks: [] };
-  const res = await send(ctx, op, withObject(ctx, op, ref, id, { authorization: main }));
+  const res = await sendFor(ctx, op, withObject(ctx, op, ref, id, { authorization: main }));
   return refusalVerdict(ctx, res, leaks, what);
 }
 
@@ -150,7 +144,7 @@ function marker(): string {
 async function json(ctx: CheckContext, opId: string, options: RequestOptions): Promise<HttpResponse> {
   const op = ctx.spec.byId.get(opId);
   if (!op) throw new Error(`${opId} is not in the spec`);
-  return send(ctx, op, options);
+  return sendFor(ctx, op, options);
 }
 
 /**
@@ -254,7 +248,7 @@ export const refusesOtherEnvironmentWrites: Check = {
           const created = await createInOtherEnvironment(ctx, other.side, ref.family.family, cleanup);
           if (typeof created === 'string') return { status: 'skip', reason: created };
           const before = await created.snapshot();
-          const res = await send(ctx, op, withObject(ctx, op, ref, created.id, { authorization: main, ...changingBody(ctx, op) }));
+          const res = await sendFor(ctx, op, withObject(ctx, op, ref, created.id, { authorization: main, ...changingBody(ctx, op) }));
           const verdict = refusalVerdict(ctx, res, created.leaks, what);
           const after = await created.snapshot();
           if (after === before) return verdict;
@@ -267,7 +261,7 @@ export const refusesOtherEnvironmentWrites: Check = {
         if ('reason' in id) return { status: 'skip', reason: id.reason };
         const read = ownerReadOf(ctx, op);
         const before = await ownerLeaks(ctx, read, ref, id.id, other.side.authorization);
-        const res = await send(ctx, op, withObject(ctx, op, ref, id.id, { authorization: main }));
+        const res = await sendFor(ctx, op, withObject(ctx, op, ref, id.id, { authorization: main }));
         const verdict = refusalVerdict(ctx, res, before.leaks, what);
         if (verdict.status !== 'pass' || !read) return verdict;
         const after = await ownerLeaks(ctx, read, ref, id.id, other.side.authorization);
@@ -320,12 +314,12 @@ export const refusesOtherOrganization: Check = {
 
 // ---- OBJ-004 ------------------------------------------------------------------------------------------------------
 
-async function mockUserJwt(ctx: CheckContext, userId: string): Promise<Secret> {
-  return ctx.mock!.mintJwt(ctx.credentials.environmentId, { userId, claims: { exp: FAR_FUTURE_EXP } });
+function mockUserJwt(ctx: CheckContext, userId: string): Promise<string> {
+  return mintMockJwt(ctx, `OBJ-004 user ${userId}`, ctx.credentials.environmentId, { userId, claims: { exp: FAR_FUTURE_EXP } });
 }
 
 /** The main user's and another user's JWT of the environment under test, or why they are not available. */
-async function twoUsers(ctx: CheckContext): Promise<{ main: Secret; other: Secret; otherUserId: string | undefined } | { reason: string }> {
+async function twoUsers(ctx: CheckContext): Promise<{ main: Credential; other: Credential; otherUserId: string | undefined } | { reason: string }> {
   const { userJwt, otherUserJwt, userId, otherUserId } = ctx.credentials;
   if (ctx.mock && userId && otherUserId) return { main: await mockUserJwt(ctx, userId), other: await mockUserJwt(ctx, otherUserId), otherUserId };
   if (!userJwt) return { reason: `no user JWT: ${ctx.credentials.missing.userJwt ?? 'DYNAMIC_USER_JWT is not set'}` };
@@ -350,7 +344,7 @@ export const refusesOtherUserObjects: Check = {
     else if (ctx.mock) ids = asDiscovered((await mockObjects(ctx)).filter((o) => o.userId !== undefined && o.userId === users.otherUserId), families, 'the mock seed has no object of this family for the other user');
     else {
       const environmentId = ctx.credentials.environmentId;
-      ids = await discoverForeign(ctx, { label: "the other user's JWT", authorization: bearer(users.other), environmentId }, { label: "the main user's JWT", authorization: bearer(users.main), environmentId }, families);
+      ids = await discoverForeign(ctx, { label: "the other user's JWT", authorization: bearerOf(users.other), environmentId }, { label: "the main user's JWT", authorization: bearerOf(users.main), environmentId }, families);
     }
     await perOperation(ctx, ops, async (op) => {
       if (typeof ids === 'string' || 'reason' in users) return { status: 'skip', reason: typeof ids === 'string' ? ids : 'no users' };
@@ -358,8 +352,8 @@ export const refusesOtherUserObjects: Check = {
       if (ctx.config.target !== 'mock' && op.method !== 'GET') return { status: 'skip', reason: 'live: never writes to another user\'s objects (the suite cannot create them for the test)' };
       const id = idFor(ids, ref);
       if ('reason' in id) return { status: 'skip', reason: id.reason };
-      const owner = op.method === 'GET' ? bearer(users.other) : undefined;
-      return refusedRead(ctx, op, ref, id.id, bearer(users.main), owner, `a user's JWT ${op.method} on another user's ${ref.family.family}`);
+      const owner = op.method === 'GET' ? bearerOf(users.other) : undefined;
+      return refusedRead(ctx, op, ref, id.id, bearerOf(users.main), owner, `a user's JWT ${op.method} on another user's ${ref.family.family}`);
     });
   },
 };

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { objectCoverage } from '../../src/checks/object.js';
 import { idOnlyOperations, idsAt, objectCatalogue, objectRefs, unownedReason, userObjectOperations } from '../../src/checks/support/objects.js';
-import { SchemaRegistry } from '../../src/schemas.js';
-import { loadSpec, SCHEMA_BASE } from '../../src/spec.js';
+import { SchemaRegistry } from '../../src/engine/schemas.js';
+import { loadSpec, SCHEMA_BASE } from '../../src/engine/spec.js';
 
 const spec = loadSpec('docs-2026');
 const catalogue = objectCatalogue();

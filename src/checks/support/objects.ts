@@ -6,12 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../config.js';
-import type { HeaderValue, HttpResponse } from '../../http.js';
-import type { RequestOptions } from '../../requests.js';
-import type { LoadedSpec, Operation } from '../../spec.js';
-import { mapLimit } from '../../run.js';
-import type { CheckContext } from '../types.js';
+import { ROOT } from '../../engine/config.js';
+import type { HeaderValue, HttpResponse } from '../../http/client.js';
+import type { RequestOptions } from '../../http/requests.js';
+import type { LoadedSpec, Operation } from '../../engine/spec.js';
+import { mapLimit } from '../../engine/runner.js';
+import type { CheckContext } from '../../engine/types.js';
+import { sendFor } from './send.js';
+import { judgeStatus } from './status.js';
 
 /** Who owns the objects of a family. */
 export type OwnerKind = 'environment' | 'organization' | 'user';
@@ -172,7 +174,7 @@ export async function discoverIds(ctx: CheckContext, side: Side, families: reado
       out.set(family.family, { reason: missing });
       continue;
     }
-    const res = await ctx.client.send(ctx.requests.build(op, { authorization: side.authorization, pathParams, localAddress: ctx.sourceAddress() }));
+    const res = await sendFor(ctx, op, { authorization: side.authorization, pathParams });
     if (res.status !== 200) {
       out.set(family.family, { reason: `${op.key} with ${side.label} answered ${res.status || res.exchange.error || 'no response'}` });
       continue;
@@ -223,16 +225,8 @@ export const REFUSAL_STATUSES = [403, 404];
  * documented error body of that status (profile errors), and none of the object's values in the body.
  */
 export function refusalProblem(ctx: CheckContext, res: HttpResponse, leaks: readonly string[] = []): string | undefined {
-  if (res.status === 0) return `no answer (${res.exchange.error ?? 'transport error'})`;
-  if (!REFUSAL_STATUSES.includes(res.status)) {
-    const served = res.status >= 200 && res.status < 300 ? ' — another owner\'s object was served' : '';
-    return `expected 403 (or 404), got ${res.status}${served}`;
-  }
-  const schema = ctx.spec.profile.errors[String(res.status)]?.schema;
-  if (schema) {
-    const v = ctx.schemas.validate(schema, res.json);
-    if (!v.valid) return `status ${res.status} is right but the body does not match ${schema.split('/').pop() ?? schema}: ${v.errors.join('; ')}`;
-  }
+  const mismatch = judgeStatus(ctx, res, REFUSAL_STATUSES);
+  if (mismatch) return res.status >= 200 && res.status < 300 ? `${mismatch.reason} — another owner's object was served` : mismatch.reason;
   const leaked = leaks.filter((s) => res.text.includes(s));
   if (leaked.length) return `the refusal carries ${leaked.length} value(s) of the other owner's object`;
   return undefined;
