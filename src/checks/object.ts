@@ -112,6 +112,7 @@ async function refusedRead(ctx: CheckContext, op: Operation, ref: ObjectRef, id:
  */
 export const refusesOtherEnvironmentReads: Check = {
   rule: 'OBJ-001',
+  needs: { credentials: ['otherEnvironmentToken', 'otherEnvironmentId'] },
   async run(ctx) {
     const ops = environmentOperations(ctx.spec, true);
     const other = await otherEnvironmentObjects(ctx, familiesOf(ops));
@@ -231,6 +232,10 @@ async function liveWritesRefused(ctx: CheckContext, side: Side): Promise<string 
  */
 export const refusesOtherEnvironmentWrites: Check = {
   rule: 'OBJ-002',
+  needs: {
+    credentials: ['otherEnvironmentToken', 'otherEnvironmentId'],
+    writes: { why: "creates allowlists, entries and origins in the other environment and sends this environment's writes and deletes to them" },
+  },
   async run(ctx) {
     const ops = environmentOperations(ctx.spec, false);
     const side = otherEnvironmentSide(ctx);
@@ -284,6 +289,7 @@ export const refusesOtherEnvironmentWrites: Check = {
  */
 export const refusesOtherOrganization: Check = {
   rule: 'OBJ-003',
+  needs: { credentials: ['otherOrganizationToken'] },
   async run(ctx) {
     const ops = organizationOperations(ctx.spec);
     const families = familiesOf(ops);
@@ -335,6 +341,7 @@ async function twoUsers(ctx: CheckContext): Promise<{ main: Credential; other: C
  */
 export const refusesOtherUserObjects: Check = {
   rule: 'OBJ-004',
+  needs: { credentials: ['userJwt', 'otherUserJwt'] },
   async run(ctx) {
     const ops = userObjectOperations(ctx.spec);
     const families = familiesOf(ops).filter((f) => f.owner === 'user');
