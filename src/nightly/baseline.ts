@@ -176,13 +176,9 @@ export function baselineFromReport(report: ReportLike, today: string, expiresInD
       ? rule.outcomes.filter((o) => o.status === 'pass').length === 0
       : !report.operations.some((op) => op.results[rule.id] === 'pass');
     const ops = failing.filter((s) => / \//.test(s));
-    const entry: Deviation = {
-      rule: rule.id,
-      reason: (rule.failures[0]?.reason ?? 'failing').slice(0, 300),
-      owner: 'unassigned',
-      expires: addDays(today, expiresInDays),
-    };
-    if (!everySubject && ops.length === failing.length) entry.operations = ops.map(exactGlob);
+    const reason = (rule.failures[0]?.reason ?? 'failing').slice(0, 300);
+    const operations = !everySubject && ops.length === failing.length ? { operations: ops.map(exactGlob) } : {};
+    const entry: Deviation = { rule: rule.id, ...operations, reason, owner: 'unassigned', expires: addDays(today, expiresInDays) };
     deviations.push(entry);
   }
   return { deviations };
