@@ -7,8 +7,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { ROOT } from '../src/config.js';
-import { SchemaRegistry } from '../src/schemas.js';
+import { ROOT } from '../src/engine/config.js';
+import { SchemaRegistry } from '../src/engine/schemas.js';
 import { baselineFromReport, parseBaseline } from '../src/nightly/baseline.js';
 import { NightlyInputError, parsePrevious, previousReportFile } from '../src/nightly/inputs.js';
 

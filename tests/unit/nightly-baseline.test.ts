@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { schemas } from '../../src/schemas.js';
+import { schemas } from '../../src/engine/schemas.js';
 import {
   applyBaseline, baselineFromReport, BaselineError, BASELINE_SCHEMA_ID, describeEntry, expiredEntries, exactGlob, matchDeviation, parseBaseline,
 } from '../../src/nightly/baseline.js';

@@ -5,8 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { schemas } from '../../src/schemas.js';
-import { SCHEMA_BASE } from '../../src/spec.js';
+import { schemas } from '../../src/engine/schemas.js';
+import { SCHEMA_BASE } from '../../src/engine/spec.js';
 import {
   buildDrift, documentsStatus, DriftCollector, driftKey, driftKeys, rememberDrift, undocumentedHeaders, undocumentedProperties, type ResolveRef,
 } from '../../src/nightly/drift.js';

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { schemas } from '../../src/schemas.js';
+import { schemas } from '../../src/engine/schemas.js';
 import { coverage, daysBetween, LEDGER_SCHEMA_ID, LedgerError, parseLedger, samplingOrder, updateLedger } from '../../src/nightly/ledger.js';
 import { reportOf, roundTrip } from './support/reports.js';
 

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { validate as validateCtrf } from 'ctrf';
-import { schemas } from '../../src/schemas.js';
+import { schemas } from '../../src/engine/schemas.js';
 import { parseBaseline } from '../../src/nightly/baseline.js';
 import { indexPrevious } from '../../src/nightly/change.js';
 import { toCtrf } from '../../src/nightly/ctrf.js';

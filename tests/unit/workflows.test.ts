@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ROOT } from '../../src/config.js';
+import { ROOT } from '../../src/engine/config.js';
 import { auditWorkflow, workflowTriggers } from '../../src/checks/secrets.js';
 import { TRACKING_MARKER } from '../../src/nightly/step-summary.js';
 
