@@ -11,6 +11,7 @@ import { fcSettings } from './fc.js';
 import { redact } from '../secrets/redact.js';
 import { burstRefused, writesRefused } from '../secrets/safety.js';
 import type { Check, CheckContext, CheckResult, Outcome, SuiteServices } from './types.js';
+import { DriftCollector } from '../nightly/drift.js';
 
 export interface Suite extends SuiteServices {
   seed: MockSeed | undefined;
@@ -73,8 +74,9 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
   const push = (o: Outcome): void => {
     outcomes.push(o.reason === undefined ? o : { ...o, reason: redact(o.reason) });
   };
+  const drift = new DriftCollector();
   const ctx: CheckContext = {
-    rule, config: suite.config, spec: suite.spec, schemas: suite.schemas, credentials: suite.credentials,
+    rule, drift, config: suite.config, spec: suite.spec, schemas: suite.schemas, credentials: suite.credentials,
     client: suite.client, requests: suite.requests, mock: suite.mock, fc: suite.fc,
     operations: suite.spec.operations.filter((op) => !rule.appliesTo.auth || rule.appliesTo.auth.includes(op.auth)),
     sourceAddress: addressRotation(suite),
@@ -98,6 +100,7 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     exchanges: suite.client.takeExchanges(wanted).slice(0, 50),
     requests: suite.client.requestsSent - sentBefore,
     ms: performance.now() - started,
+    drift: drift.toJSON(),
   };
 }
 

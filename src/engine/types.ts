@@ -10,6 +10,7 @@ import type { RequestFactory } from '../http/requests.js';
 import type { SchemaRegistry } from './schemas.js';
 import type { LoadedSpec, Operation, Rule } from './spec.js';
 import type { FcSettings } from './fc.js';
+import type { DriftCollector, DriftObservation } from '../nightly/drift.js';
 
 export type OutcomeStatus = 'pass' | 'fail' | 'skip' | 'inconclusive';
 
@@ -50,6 +51,8 @@ export interface CheckContext extends SuiteServices {
   inconclusive(subject: string, reason: string, response?: HttpResponse): void;
   /** Logs a line to the test's output (redacted). */
   log(line: string): void;
+  /** Drift seen in the responses this check validates (undocumented properties, headers, statuses; names only). */
+  drift: DriftCollector;
 }
 
 /** One conformance rule's check (P1: one small named function per rule, registered in one table). */
@@ -68,4 +71,6 @@ export interface CheckResult {
   exchanges: Exchange[];
   requests: number;
   ms: number;
+  /** What the check's responses showed that the spec does not document. */
+  drift: DriftObservation[];
 }

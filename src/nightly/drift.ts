@@ -155,6 +155,30 @@ export class DriftCollector {
   }
 }
 
+/** One validated response, as much of it as drift needs (names and paths; values are only walked, never kept). */
+export interface ValidatedResponse {
+  status: number;
+  headers: Record<string, unknown>;
+  body: unknown;
+  /** The success schema the body was validated against (undefined: none documented). */
+  schema: JsonSchema | undefined;
+  documentedStatuses: readonly (number | string)[];
+}
+
+/**
+ * Records a validated response's drift: called where a check has just validated a response (SCHEMA-001 bodies,
+ * SCHEMA-003 statuses), so the body is walked once and only for responses the suite already holds.
+ */
+export function observeResponse(collector: DriftCollector, operation: string, res: ValidatedResponse, resolve: ResolveRef): void {
+  const is2xx = res.status >= 200 && res.status < 300;
+  collector.observe(operation, {
+    status: res.status,
+    headers: undocumentedHeaders(Object.keys(res.headers)),
+    properties: is2xx ? undocumentedProperties(res.schema, res.body, resolve) : [],
+    statusDocumented: res.status === 0 || documentsStatus(res.status, res.documentedStatuses),
+  });
+}
+
 /** The key a drift item is remembered by (ledger, previous report): `<operation> <kind> <name>`. */
 export const driftKey = (operation: string, kind: 'property' | 'header' | 'status', name: string): string => `${operation} ${kind} ${name}`;
 
