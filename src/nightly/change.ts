@@ -8,7 +8,7 @@ import type { Change, FailOn, NightlyStatus, ReportLike, RuleEntry, SubjectOutco
 /** How many runs of history a report keeps per rule and per outcome. */
 export const HISTORY = 10;
 /** A status flipping between passing and failing this many times within the last FLAKY_WINDOW verified runs is flaky. */
-export const FLAKY_FLIPS = 2;
+export const FLAKY_FLIPS = 3;
 export const FLAKY_WINDOW = 5;
 
 const LETTER: Record<NightlyStatus, string> = { pass: 'P', fail: 'F', known: 'K', skip: 'S', inconclusive: 'I' };

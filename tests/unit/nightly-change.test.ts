@@ -21,9 +21,12 @@ test('classify: every class from the status and the history before this run', ()
     [['pass', 'P'], 'still-passing'],
     [['pass', undefined], 'newly-covered'],
     [['pass', 'SSI'], 'newly-covered'],
-    [['pass', 'PF'], 'flaky'],
+    [['pass', 'PF'], 'fixed'],
+    [['fail', 'FP'], 'new'],
+    [['pass', 'FPF'], 'flaky'],
+    [['fail', 'PFP'], 'flaky'],
+    [['fail', 'PSFSP'], 'flaky'],
     [['pass', 'FP'], 'still-passing'],
-    [['fail', 'FP'], 'flaky'],
     [['pass', 'P', true], 'flaky'],
     [['skip', 'P'], 'not-covered'],
     [['inconclusive', 'F'], 'not-covered'],
@@ -37,7 +40,8 @@ test('the history is bounded and skips do not break alternation detection', () =
   let recent: string | undefined;
   for (let i = 0; i < 25; i += 1) recent = nextRecent(recent, i % 2 ? 'pass' : 'skip');
   assert.equal(recent!.length, HISTORY);
-  assert.ok(alternates('PSFSP'));
+  assert.ok(alternates('PFSPF'));
+  assert.ok(!alternates('PFP'), 'fixed then broken again is new, not flaky');
   assert.ok(!alternates('PPPPF'));
   assert.ok(!alternates('FFFPP'));
 });
@@ -81,12 +85,14 @@ test('a rule already failing that fails on one more operation: still-failing, wi
 
 test('alternating over the kept runs is flaky; a failure then a pass on retry within the run is flaky', () => {
   let previous;
-  for (const status of ['pass', 'fail', 'pass'] as const) {
+  const seen: (string | undefined)[] = [];
+  for (const status of ['pass', 'fail', 'pass', 'fail'] as const) {
     const r = reportOf({ 'AUTH-001': { 'GET /a': status } });
     applyChanges(r, previous);
     previous = indexPrevious(roundTrip(r));
-    if (status === 'pass' && r.rules[0]!.recent === 'PFP') assert.equal(r.rules[0]!.change, 'flaky');
+    seen.push(r.rules[0]!.change);
   }
+  assert.deepEqual(seen, [undefined, 'new', 'fixed', 'flaky']);
   const retried = reportOf({ 'AUTH-001': { 'GET /a': 'pass' } });
   retried.rules[0]!.retriedFlaky = true;
   applyChanges(retried, indexPrevious(roundTrip(reportOf({ 'AUTH-001': { 'GET /a': 'pass' } }))));

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 
 export const DRIFT_PROPERTY = 'driftCanaryField';
 export const DRIFT_HEADER = 'x-drift-canary';
-export const DRIFT_VALUE = 'drift-canary-value-7f3a9c';
+export const DRIFT_VALUE = 'Zq8vW3nRt5Lp0xKyB7';
 export const DRIFT_STATUS = 203;
 
 export interface DriftFront {
