@@ -23,7 +23,8 @@ export interface RuleReport {
   test: string | undefined;
   testStatus: string | undefined;
   requests: number;
-  failures: { subject: string; reason: string; exchanges: string | undefined; deviation?: number; change?: Change }[];
+  /** Each failure: the sentence, and (where a check judged a status) what was expected and what was received. */
+  failures: { subject: string; reason: string; expected?: string; received?: string; exchanges: string | undefined; deviation?: number; change?: Change }[];
   skipReasons: string[];
   /** Every subject's outcome (the worst per subject), with `change` and `recent` when there is history. */
   outcomes: SubjectOutcome[];
