@@ -4,11 +4,20 @@
  */
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
-import { ConfigError, loadConfig, type SuiteConfig } from './src/engine/config.js';
+import { ConfigError, loadConfig, ROOT, type SuiteConfig } from './src/engine/config.js';
+import { SchemaRegistry } from './src/engine/schemas.js';
+import { loadSpec } from './src/engine/spec.js';
+import { suiteNightlyInputs } from './src/nightly/suite-inputs.js';
 
 let config: SuiteConfig;
 try {
   config = loadConfig();
+  // The known-deviations file, the previous report and the ledger are checked once, before any test starts (the
+  // runner process; workers read them again). schemas/meta only: this process's one ajv instance.
+  if (process.env.TEST_WORKER_INDEX === undefined && (config.nightly.baselineFile || config.nightly.previousFile || config.nightly.ledgerFile)) {
+    const registry = new SchemaRegistry(join(ROOT, 'schemas', 'meta'));
+    suiteNightlyInputs(config, (id, v) => registry.validate(id, v), new Set(loadSpec(config.docsProfile).rulesById.keys()));
+  }
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`configuration error: ${error.message}\n`);

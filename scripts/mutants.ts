@@ -89,7 +89,11 @@ function runSuite(port: number, grep: string | undefined, outDir: string): Promi
   return new Promise((resolve) => {
     const child = spawn('npx', args, {
       cwd: ROOT,
-      env: { ...process.env, DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: `http://127.0.0.1:${port}/api/v0`, CONFORMANCE_OUTPUT_DIR: outDir, FC_RUNS: process.env.FC_RUNS ?? '60' },
+      env: {
+        ...process.env, DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: `http://127.0.0.1:${port}/api/v0`, CONFORMANCE_OUTPUT_DIR: outDir, FC_RUNS: process.env.FC_RUNS ?? '60',
+        // Every failure counts, whatever a developer's shell says: no baseline, no previous run, no step summary.
+        CONFORMANCE_BASELINE: 'off', CONFORMANCE_PREVIOUS: '', CONFORMANCE_LEDGER: '', CONFORMANCE_FAIL_ON: 'any', CONFORMANCE_FAIL_ON_DRIFT: 'false', GITHUB_STEP_SUMMARY: '',
+      },
       stdio: ['ignore', 'ignore', 'ignore'],
     });
     child.on('exit', (code) => resolve(code ?? 1));

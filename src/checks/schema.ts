@@ -16,6 +16,7 @@ import { validAuth, type AuthFor } from './support/credentials.js';
 import { coreResourceId, replaceableIdParams } from './support/operations.js';
 import { forEachOperation } from './support/sample.js';
 import { errorBodyProblem, isJsonMediaType } from './support/status.js';
+import { observeResponse } from '../nightly/drift.js';
 
 // ---- stateful core resources ---------------------------------------------------------------------------------------
 
@@ -227,6 +228,8 @@ export const successBodiesMatchSchemas: Check = {
         return ctx.skip(op.key, `no body schema documented (the published clients type it as any): only its being ${isJson ? 'JSON' : 'present'} was checked`);
       }
       const v = ctx.schemas.validate(schema, value);
+      // Drift (recorded, never asserted): what this validated answer carries that the spec does not document.
+      observeResponse(ctx.drift, op.key, { status: res.status, headers: res.headers, body: value, schema, documentedStatuses: op.documentedStatuses }, (ref, base) => ctx.schemas.resolveRef(ref, base));
       if (v.valid) ctx.pass(op.key, res);
       else ctx.fail(op.key, `${res.status} body does not match the success schema: ${v.errors.join('; ')}`, res);
     });
@@ -263,6 +266,8 @@ export const statusesAreDocumented: Check = {
       const ids = replaceableIdParams(op);
       if (ids.length) seen.push({ what: 'non-UUID path id', res: await sendFor(ctx, op, { ...auth, pathParams: { [ids[0]!.name]: 'not-a-uuid' } }) });
       const documented = new Set(op.documentedStatuses);
+      // Drift: undocumented statuses and header names of every answer seen here (bodies are SCHEMA-001's).
+      for (const { res: r } of seen) observeResponse(ctx.drift, op.key, { status: r.status, headers: r.headers, body: undefined, schema: undefined, documentedStatuses: op.documentedStatuses }, () => undefined);
       const bad = seen.filter(({ res: r }) => r.status !== 0 && !documented.has(r.status));
       if (bad.length) ctx.fail(op.key, `undocumented status ${bad.map((b) => `${b.res.status} (${b.what})`).join(', ')}; documented: ${op.documentedStatuses.join(', ')}`, bad.map((b) => b.res));
       else if (seen.every((s) => s.res.status === 0)) ctx.inconclusive(op.key, `no response: ${res.exchange.error ?? 'transport error'}`, res);

@@ -4,8 +4,10 @@
  * variable (SEC-003, SEC-004 depend on it).
  */
 import { config as loadDotenv } from 'dotenv';
-import { join, dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultLedgerFile, previousReportFile, type NightlySettings } from '../nightly/inputs.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -58,6 +60,18 @@ export interface SuiteConfig {
   ci: boolean;
   /** Where test-results/, playwright-report/ and conformance-report/ go (CONFORMANCE_OUTPUT_DIR, default: the project root). */
   outputDir: string;
+  /** Known deviations, previous run, ledger, what fails the run (README "Running it nightly"). */
+  nightly: NightlyConfig;
+}
+
+/** The nightly settings plus where the CI surfaces go. */
+export interface NightlyConfig extends NightlySettings {
+  /** The run's date (UTC, YYYY-MM-DD): deviation expiry and ledger dates; CONFORMANCE_TODAY overrides it (tests). */
+  today: string;
+  /** $GITHUB_STEP_SUMMARY: the Markdown summary is appended there when set. */
+  stepSummaryFile: string | undefined;
+  /** The CI run's URL (GitHub Actions), shown as where the artifacts are. */
+  runUrl: string | undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -145,6 +159,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): SuiteConfig {
     };
   }
   const budgetRaw = optional(env, 'DYNAMIC_RATE_LIMIT_BUDGET');
+  const nightly = parseNightly(env);
   return {
     target, apiUrl, startMock: target === 'mock' && !given, mockPort, docsProfile,
     fc: { seed, path: fcPath, runs, seedFromEnv },
@@ -157,6 +172,50 @@ export function parseConfig(env: NodeJS.ProcessEnv): SuiteConfig {
     runState: runStateLocator(optional(env, 'DYNAMIC_RUN_STATE_URL')),
     ci,
     outputDir: optional(env, 'CONFORMANCE_OUTPUT_DIR') ?? ROOT,
+    nightly,
+  };
+}
+
+/** The default known-deviations file, read when present and CONFORMANCE_BASELINE is not set. */
+export const DEFAULT_BASELINE = join(ROOT, 'conformance.baseline.json');
+
+/** CONFORMANCE_BASELINE / _PREVIOUS / _LEDGER / _FAIL_ON / _FAIL_ON_DRIFT / _STALE_DAYS / _TODAY, GITHUB_STEP_SUMMARY. */
+export function parseNightly(env: NodeJS.ProcessEnv): NightlyConfig {
+  const baselineRaw = optional(env, 'CONFORMANCE_BASELINE');
+  let baselineFile: string | undefined;
+  if (baselineRaw === undefined) baselineFile = existsSync(DEFAULT_BASELINE) ? DEFAULT_BASELINE : undefined;
+  else if (!/^(off|none|false)$/i.test(baselineRaw)) {
+    baselineFile = resolve(baselineRaw);
+    if (!existsSync(baselineFile)) throw new ConfigError(`CONFORMANCE_BASELINE: no such file ${baselineRaw} (unset it, or 'off' for none)`);
+  }
+  const previousRaw = optional(env, 'CONFORMANCE_PREVIOUS');
+  let previousFile: string | undefined;
+  if (previousRaw !== undefined) {
+    previousFile = previousReportFile(resolve(previousRaw));
+    if (!existsSync(previousFile)) throw new ConfigError(`CONFORMANCE_PREVIOUS: no report.json at ${previousRaw} (a previous run's report.json or its conformance-report folder)`);
+  }
+  const ledgerRaw = optional(env, 'CONFORMANCE_LEDGER');
+  let ledgerFile = defaultLedgerFile(previousFile);
+  if (ledgerRaw !== undefined) {
+    ledgerFile = resolve(ledgerRaw);
+    if (!existsSync(ledgerFile)) throw new ConfigError(`CONFORMANCE_LEDGER: no such file ${ledgerRaw}`);
+  }
+  const failOnRaw = optional(env, 'CONFORMANCE_FAIL_ON')?.toLowerCase();
+  if (failOnRaw !== undefined && failOnRaw !== 'new' && failOnRaw !== 'any') throw new ConfigError(`CONFORMANCE_FAIL_ON must be 'new' or 'any', got '${env.CONFORMANCE_FAIL_ON ?? ''}'`);
+  const today = optional(env, 'CONFORMANCE_TODAY') ?? new Date().toISOString().slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(today) || Number.isNaN(Date.parse(`${today}T00:00:00Z`))) throw new ConfigError(`CONFORMANCE_TODAY must be a date like 2026-12-01, got '${today}'`);
+  const server = optional(env, 'GITHUB_SERVER_URL');
+  const repository = optional(env, 'GITHUB_REPOSITORY');
+  const runId = optional(env, 'GITHUB_RUN_ID');
+  return {
+    baselineFile, previousFile, ledgerFile,
+    // A plain local run fails on every failure, as before; with a previous run, only on new ones (the nightly default).
+    failOn: failOnRaw ?? (previousFile ? 'new' : 'any'),
+    failOnDrift: flag(env, 'CONFORMANCE_FAIL_ON_DRIFT'),
+    staleAfterDays: int(env, 'CONFORMANCE_STALE_DAYS', 14, 1, 3650),
+    today,
+    stepSummaryFile: optional(env, 'GITHUB_STEP_SUMMARY'),
+    runUrl: server && repository && runId && /^https:\/\//.test(server) ? `${server}/${repository}/actions/runs/${runId}` : undefined,
   };
 }
 
@@ -176,10 +235,11 @@ export function loadConfig(): SuiteConfig {
   if (cached) return cached;
   loadDotenv({ path: join(ROOT, '.env'), quiet: true });
   cached = parseConfig(process.env);
-  // Workers must replay the same property seed as the runner printed, and sample the same rotation (a run that
-  // crosses midnight UTC keeps the day it started on).
+  // Workers must replay the same property seed as the runner printed, sample the same rotation (a run that crosses
+  // midnight UTC keeps the day it started on) and judge baseline expiry on the same date.
   process.env.FC_SEED = String(cached.fc.seed);
   process.env.DYNAMIC_RUN_NUMBER = String(cached.rotation);
+  process.env.CONFORMANCE_TODAY = cached.nightly.today;
   return cached;
 }
 

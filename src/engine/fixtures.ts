@@ -10,8 +10,12 @@ import { redact } from '../secrets/redact.js';
 import { cleanupFor } from '../secrets/safety.js';
 import type { Check, CheckResult, Outcome } from './types.js';
 import { samplingRecordOf } from './sampler.js';
+import { describeEntry } from '../nightly/baseline.js';
+import { ruleVerdict } from '../nightly/annotate.js';
+import { suiteNightlyInputs } from '../nightly/suite-inputs.js';
 
 export const OUTCOMES_ATTACHMENT = 'conformance-outcomes';
+export const DRIFT_ATTACHMENT = 'conformance-drift';
 
 export interface Conformance {
   /** Runs the check of one rule against the target and reports it. */
@@ -49,6 +53,9 @@ async function report(testInfo: TestInfo, suite: Suite, result: CheckResult, mod
   });
   if (result.unplanned429) {
     testInfo.annotations.push({ type: 'unplanned 429', description: `${result.unplanned429} request(s) of this rule got a 429 the pacer should have prevented (honoured: Retry-After)` });
+  }
+  if (result.drift.length) {
+    await testInfo.attach(DRIFT_ATTACHMENT, { contentType: 'application/json', body: redact(JSON.stringify(result.drift)) });
   }
   if (result.exchanges.length) {
     await testInfo.attach('exchanges (redacted)', { contentType: 'application/json', body: redact(JSON.stringify(result.exchanges, null, 1)) });
@@ -90,8 +97,19 @@ export const test = base.extend<{ conformance: Conformance }, { suite: Suite; ap
         await report(testInfo, suite, result, mode);
         const failed = result.outcomes.filter((o) => o.status === 'fail');
         if (result.outcomes.length === 0) throw new Error(`${rule.id}: the check produced no outcome — a check that asserts nothing is a defect`);
-        if (failed.length && mode === 'enforce') throw new Error(redact(summary(result)));
-        if (failed.length) testInfo.annotations.push({ type: 'deviation (report-only)', description: redact(summary(result)) });
+        // Known deviations, CONFORMANCE_FAIL_ON and expired entries decide here, where the test runs, so the exit code
+        // of every run — one process or a shard — follows them (README "Running it nightly").
+        const nightly = suiteNightlyInputs(suite.config, (id, v) => suite.schemas.validate(id, v), new Set(suite.spec.rulesById.keys()));
+        const verdict = ruleVerdict(rule.id, mode, result.outcomes, nightly, suite.config.nightly.today);
+        if (verdict.known.size && nightly.baseline) {
+          const entries = [...new Set(verdict.known.values())].map((i) => `${describeEntry(nightly.baseline!, i)}: ${nightly.baseline!.deviations[i]!.reason}`);
+          testInfo.annotations.push({ type: 'known deviation', description: redact(`${verdict.known.size} failure(s) match ${entries.join('; ')}`) });
+        }
+        if (verdict.expired.length) throw new Error(redact(`${verdict.expired.join('\n')}${failed.length ? `\n${summary(result)}` : ''}`));
+        if (verdict.fails) throw new Error(redact(summary(result)));
+        if (verdict.failing.length && mode === 'enforce') {
+          testInfo.annotations.push({ type: 'still failing (not new)', description: redact(`CONFORMANCE_FAIL_ON=new: ${verdict.failing.length} failure(s) already failing at the previous run — ${summary(result)}`) });
+        } else if (verdict.failing.length) testInfo.annotations.push({ type: 'deviation (report-only)', description: redact(summary(result)) });
         if (result.outcomes.every((o) => o.status === 'skip')) testInfo.skip(true, redact(`${rule.id}: ${[...new Set(result.outcomes.map((o) => o.reason))].join('; ')}`));
         return result;
       },

@@ -13,6 +13,7 @@ import { RemotePacer, type RunJwts } from './run-state.js';
 import { burstRefused, writesRefused } from '../secrets/safety.js';
 import type { Check, CheckContext, CheckResult, Detailed, Needs, Outcome, SuiteServices } from './types.js';
 import { WorkerState } from './worker-state.js';
+import { DriftCollector } from '../nightly/drift.js';
 
 export interface Suite extends SuiteServices {
   seed: MockSeed | undefined;
@@ -135,8 +136,9 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     if (o.received !== undefined) redacted.received = redact(o.received);
     outcomes.push(redacted);
   };
+  const drift = new DriftCollector();
   const ctx: CheckContext = {
-    rule, config: suite.config, spec: suite.spec, schemas: suite.schemas, credentials: suite.credentials,
+    rule, drift, config: suite.config, spec: suite.spec, schemas: suite.schemas, credentials: suite.credentials,
     client: suite.client, requests: suite.requests, mock: suite.mock, fc: suite.fc, worker: suite.worker,
     operations: suite.spec.operations.filter((op) => !rule.appliesTo.auth || rule.appliesTo.auth.includes(op.auth)),
     sourceAddress: addressRotation(suite),
@@ -177,6 +179,7 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     unplanned429: suite.client.unplanned429 - unplannedBefore,
     requests: suite.client.requestsSent - sentBefore,
     ms: performance.now() - started,
+    drift: drift.toJSON(),
   };
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { ROOT } from './config.js';
-import type { JsonSchema } from './spec.js';
+import { SCHEMA_BASE, type JsonSchema } from './spec.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
@@ -54,6 +54,18 @@ export class SchemaRegistry {
       this.compiledAdhoc.set(key, validate);
     }
     return validate;
+  }
+
+  /** A registered schema by a $ref resolved against the referring schema's $id (drift walks schemas this way). */
+  resolveRef(ref: string, base: string | undefined): { schema: JsonSchema; id: string } | undefined {
+    let id: string;
+    try {
+      id = new URL(ref, base ?? SCHEMA_BASE).toString();
+    } catch {
+      return undefined;
+    }
+    const schema = this.ajv.getSchema(id)?.schema;
+    return schema && typeof schema === 'object' ? { schema: schema, id } : undefined;
   }
 
   validate(schemaOrId: JsonSchema | string, value: unknown): Validation {

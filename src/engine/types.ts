@@ -11,6 +11,7 @@ import type { SchemaRegistry } from './schemas.js';
 import type { LoadedSpec, Operation, Rule } from './spec.js';
 import type { FcSettings } from './fc.js';
 import type { WorkerState } from './worker-state.js';
+import type { DriftCollector, DriftObservation } from '../nightly/drift.js';
 
 export type OutcomeStatus = 'pass' | 'fail' | 'skip' | 'inconclusive';
 
@@ -65,6 +66,8 @@ export interface CheckContext extends SuiteServices {
   inconclusive(subject: string, reason: string, response?: HttpResponse): void;
   /** Logs a line to the test's output (redacted). */
   log(line: string): void;
+  /** Drift seen in the responses this check validates (undocumented properties, headers, statuses; names only). */
+  drift: DriftCollector;
 }
 
 /** A credential a check cannot do without (a field of Credentials; absent ones carry their reason in `missing`). */
@@ -109,4 +112,6 @@ export interface CheckResult {
   ms: number;
   /** 429s on requests that were not the budgeted rate-limit probe's (a paced live run: 0). */
   unplanned429: number;
+  /** What the check's responses showed that the spec does not document. */
+  drift: DriftObservation[];
 }

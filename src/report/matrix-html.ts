@@ -2,6 +2,7 @@
  * Renders the conformance matrix as one static HTML page (no script needed to read it).
  */
 import type { MatrixReport, RuleReport } from './matrix-types.js';
+import { baselineSection, changesSection, coverageSection, driftSection, NIGHTLY_CSS } from '../nightly/matrix-sections.js';
 
 const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -9,12 +10,13 @@ const FAMILIES: [string, string][] = [
   ['@auth', 'Authentication'], ['@token', 'Token format'], ['@jwt', 'User JWT'], ['@errors', 'Error codes'],
   ['@schema', 'Response schemas'], ['@rate', 'Rate limits'], ['@secrets', 'Secret safety'],
 ];
-const SYMBOL = { pass: '✓', fail: '✗', skip: '–', inconclusive: '?' } as const;
+const SYMBOL = { pass: '✓', fail: '✗', skip: '–', inconclusive: '?', known: 'k' } as const;
 
 function badge(rule: RuleReport): string {
   if (rule.notRun) return `<span class="badge skip notrun">${esc(rule.notRun.startsWith('interrupted') ? 'interrupted' : 'not run')}</span>`;
   const label = rule.reportOnly ? 'fail (report-only)' : rule.status;
-  return `<span class="badge ${rule.reportOnly ? 'deviation' : rule.status}">${esc(label)}</span>`;
+  const change = rule.change && rule.change !== 'still-passing' ? ` <span class="badge change-${esc(rule.change)}">${esc(rule.change)}</span>` : '';
+  return `<span class="badge ${rule.reportOnly ? 'deviation' : rule.status}">${esc(label)}</span>${change}`;
 }
 
 /** ' expected <b>401</b>, received <b>200</b>:' when the failure carries them. */
@@ -28,7 +30,8 @@ function expectedReceived(f: RuleReport['failures'][number]): string {
 function ruleRow(rule: RuleReport): string {
   const failures = rule.failures.slice(0, 12).map((f) => {
     const link = f.exchanges ? ` <a href="${esc(f.exchanges)}">exchanges</a>` : '';
-    return `<li><code>${esc(f.subject)}</code>${expectedReceived(f)} ${esc(f.reason)}${link}</li>`;
+    const known = f.deviation !== undefined ? ` <a href="#baseline">known deviation [${f.deviation}]</a>` : '';
+    return `<li${f.deviation !== undefined ? ' class="known"' : ''}><code>${esc(f.subject)}</code>${f.change === 'new' ? ' <b>new</b>' : ''}${known}${expectedReceived(f)} ${esc(f.reason)}${link}</li>`;
   }).join('');
   const more = rule.failures.length > 12 ? `<li>… ${rule.failures.length - 12} more in report.json</li>` : '';
   const skips = rule.skipReasons.length ? `<div class="skip-reasons">skipped: ${rule.skipReasons.map(esc).join('; ')}</div>` : '';
@@ -42,7 +45,9 @@ function matrix(report: MatrixReport, rules: RuleReport[]): string {
   const head = ids.map((id) => `<th class="rot"><a href="#${esc(id)}">${esc(id)}</a></th>`).join('');
   const body = rows.map((op) => `<tr><td class="op"><code>${esc(op.key)}</code> <span class="auth">${esc(op.auth)}</span></td>${ids.map((id) => {
     const s = op.results[id];
-    return s ? `<td class="cell ${s}" title="${esc(`${id} ${s}`)}">${SYMBOL[s]}</td>` : '<td class="cell none"></td>';
+    const change = op.changes?.[id];
+    const cls = `${s ?? ''}${change === 'new' ? ' new' : ''}`;
+    return s ? `<td class="cell ${cls}" title="${esc(`${id} ${s}${change ? ` (${change})` : ''}`)}">${SYMBOL[s]}</td>` : '<td class="cell none"></td>';
   }).join('')}</tr>`).join('');
   return `<details><summary>Operations × rules (${rows.length} operations)</summary><table class="matrix"><thead><tr><th>operation</th>${head}</tr></thead><tbody>${body}</tbody></table></details>`;
 }
@@ -67,9 +72,9 @@ ${p.jwt ? `<dt>user JWT</dt><dd id="jwt-source">${esc(jwtLabel(p.jwt.user.source
 ${rows ? `<details><summary>Requests per policy bucket</summary><table class="rules"><thead><tr><th>bucket</th><th>limits</th><th>planned</th><th>sent</th><th>minimum</th></tr></thead><tbody>${rows}</tbody></table></details>` : ''}
 ${p.unplanned?.length ? `<details open><summary class="red">Unplanned 429s</summary><ul>${p.unplanned.slice(0, 50).map((u) => `<li><code>${esc(u.method)} ${esc(u.path)}</code> (${esc(u.policies.join(', '))}) Retry-After ${esc(u.retryAfter ?? '–')}</li>`).join('')}</ul></details>` : ''}`);
   } else if (p.unplanned429) parts.push(`<p id="unplanned-429" class="red">unplanned 429s: ${esc(p.unplanned429)}</p>`);
-  const c = report.coverage;
+  const c = report.rotation;
   if (c.rotation !== undefined) {
-    parts.push(`<p id="coverage">Coverage: ${esc(c.pairsCovered)} (operation, rule) pairs covered this run (rotation ${esc(c.rotation)}: DYNAMIC_RUN_NUMBER or the UTC day); a full rotation takes ${esc(c.nightsForFullRotation)} night(s) at this budget.</p>`);
+    parts.push(`<p id="rotation">Live rotation: ${esc(c.pairsCovered)} (operation, rule) pairs covered this run (rotation ${esc(c.rotation)}: DYNAMIC_RUN_NUMBER or the UTC day); a full rotation takes ${esc(c.nightsForFullRotation)} night(s) at this budget.</p>`);
   }
   if (report.notRun.length) {
     parts.push(`<section id="not-run"><h2>Not run <small>${report.notRun.length} rules</small></h2><ul>${report.notRun.map((n) => `<li><a href="#${esc(n.rule)}">${esc(n.rule)}</a> ${esc(n.reason)}</li>`).join('')}</ul></section>`);
@@ -90,7 +95,8 @@ export function renderMatrixHtml(report: MatrixReport): string {
     const rules = report.rules.filter((r) => (tag === '@other' ? !known.has(r.tags[0] ?? '') : r.tags[0] === tag));
     if (!rules.length) return '';
     const failing = rules.filter((r) => r.status === 'fail' && !r.reportOnly).length;
-    return `<section id="${esc(tag.slice(1))}"><h2>${esc(title)} <small>${esc(tag)} · ${rules.length} rules${failing ? ` · <span class="red">${failing} failing</span>` : ''}</small></h2>
+    const knownRules = rules.filter((r) => r.status === 'known').length;
+    return `<section id="${esc(tag.slice(1))}"><h2>${esc(title)} <small>${esc(tag)} · ${rules.length} rules${failing ? ` · <span class="red">${failing} failing</span>` : ''}${knownRules ? ` · ${knownRules} known` : ''}</small></h2>
 <table class="rules"><thead><tr><th>rule</th><th>promise</th><th>mode</th><th>status</th><th>pass</th><th>fail</th><th>skip</th><th>?</th></tr></thead><tbody>${rules.map(ruleRow).join('')}</tbody></table>${matrix(report, rules)}</section>`;
   }).join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dynamic API conformance — ${esc(report.target)}</title>
@@ -104,16 +110,22 @@ table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border-bottom:1px
 .badge{padding:.1rem .45rem;border-radius:4px;font-size:.85em;white-space:nowrap}.badge.pass{background:#d8f5dd}.badge.fail{background:#ffd9de}.badge.skip{background:#eee}.badge.inconclusive{background:#fff3c4}.badge.deviation{background:#ffe6c7}
 .matrix td.cell{text-align:center;width:1.4em;padding:0}.cell.pass{background:#e6f7e9}.cell.fail{background:#ffd9de}.cell.skip{background:#f2f2f2}.cell.inconclusive{background:#fff3c4}
 .matrix th.rot{font-size:.75em;writing-mode:vertical-rl}.op{white-space:nowrap;font-size:.85em}.auth{color:#888;font-size:.8em}
+.badge.change-new{background:#b00020;color:#fff}.badge.change-fixed{background:#146c2e;color:#fff}.badge.change-flaky{background:#a15c00;color:#fff}.failures li.known{color:#5b4dbf}
+${NIGHTLY_CSS}
 </style></head><body>
 <h1>Dynamic API conformance</h1>
 <dl class="meta"><dt>target</dt><dd id="target">${esc(report.target)} (${esc(report.apiUrl)})</dd><dt>docs profile</dt><dd id="profile">${esc(report.profile)}</dd>
 <dt>spec hash</dt><dd>${esc(report.specHash)}</dd><dt>fast-check seed</dt><dd id="seed">${esc(report.fcSeed)}</dd>
 <dt>started</dt><dd>${esc(report.startedAt)}</dd><dt>run time</dt><dd>${(report.durationMs / 1000).toFixed(1)} s · ${esc(c.requests)} requests · run ${esc(report.runStatus)}</dd></dl>
 <div class="counts"><div class="count pass" id="count-pass"><b>${c.rules.pass}</b>rules pass</div><div class="count fail" id="count-fail"><b>${c.rules.fail}</b>rules fail</div>
-<div class="count deviation"><b>${c.rules.deviation}</b>report-only deviations</div><div class="count"><b>${c.rules.inconclusive}</b>inconclusive</div><div class="count"><b>${c.rules.skip}</b>skipped</div>
+<div class="count known" id="count-known"><b>${c.rules.known ?? 0}</b>known deviations</div><div class="count deviation"><b>${c.rules.deviation}</b>report-only deviations</div><div class="count"><b>${c.rules.inconclusive}</b>inconclusive</div><div class="count"><b>${c.rules.skip}</b>skipped</div>
 <div class="count"><b>${c.outcomes.pass + c.outcomes.fail + c.outcomes.skip + c.outcomes.inconclusive}</b>operation outcomes</div></div>
 ${runPanel(report)}
+${changesSection(report)}
+${baselineSection(report)}
 ${sections}
+${driftSection(report)}
+${coverageSection(report)}
 <p class="src">Generated by the Dynamic API conformance suite. Credentials are redacted by value; replay a property failure with FC_SEED=${esc(report.fcSeed)} and the FC_PATH printed by the failing test.</p>
 </body></html>
 `;

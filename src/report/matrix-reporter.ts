@@ -11,6 +11,10 @@ import { ConfigError, loadConfig, ROOT, type SuiteConfig } from '../engine/confi
 import { loadSpec } from '../engine/spec.js';
 import { redact } from '../secrets/redact.js';
 import type { Outcome, OutcomeStatus } from '../engine/types.js';
+import { SchemaRegistry } from '../engine/schemas.js';
+import type { DriftObservation } from '../nightly/drift.js';
+import { finishNightly } from '../nightly/finish.js';
+import { suiteNightlyInputs } from '../nightly/suite-inputs.js';
 import { renderMatrixHtml } from './matrix-html.js';
 import { noteExpectedRules, runStateSnapshot } from '../engine/run-state.js';
 import type { SamplingRecord } from '../engine/sampler.js';
@@ -23,13 +27,13 @@ const EMPTY = (): Record<OutcomeStatus, number> => ({ pass: 0, fail: 0, skip: 0,
 
 interface Collected {
   rule: string; mode: string | undefined; outcomes: Outcome[]; requests: number; test: string; testStatus: string; exchanges: unknown[];
-  target: string | undefined; profile: string | undefined; seed: number | undefined;
+  target: string | undefined; profile: string | undefined; seed: number | undefined; ms: number; drift: DriftObservation[]; retriedFlaky: boolean;
   unplanned429?: number | undefined; sampling?: SamplingRecord | undefined; notRun?: string | undefined;
 }
 
 /** What the fixture attaches as `conformance-outcomes`. */
 interface OutcomesAttachment {
-  rule: string; mode: string; target?: string; profile?: string; seed?: number; requests?: number; outcomes: Outcome[];
+  rule: string; mode: string; target?: string; profile?: string; seed?: number; requests?: number; ms?: number; outcomes: Outcome[];
   unplanned429?: number; sampling?: SamplingRecord;
 }
 
@@ -70,6 +74,8 @@ function safeConfig(): SuiteConfig | undefined {
 export default class MatrixReporter implements Reporter {
   /** The last result per test (a retried test counts once). */
   private readonly collected = new Map<string, Collected>();
+  /** Tests with a failed attempt in this run (a later passing retry makes them flaky). */
+  private readonly failedAttempt = new Set<string>();
   private started = new Date();
   private readonly outDir: string;
   /** Every test of the run (tests stopped by the time budget never reach onTestEnd). */
@@ -109,7 +115,7 @@ export default class MatrixReporter implements Reporter {
       out.push({ rule, test: title, reason });
       this.collected.set(test.id, {
         rule, mode: undefined, outcomes: [{ rule, subject: '(test)', status: 'skip', reason }], requests: 0, test: title,
-        testStatus: started ? 'interrupted' : 'not run', exchanges: [], target: undefined, profile: undefined, seed: undefined, notRun: reason,
+        testStatus: started ? 'interrupted' : 'not run', exchanges: [], target: undefined, profile: undefined, seed: undefined, notRun: reason, ms: 0, drift: [], retriedFlaky: false,
       });
     }
     return out;
@@ -117,14 +123,18 @@ export default class MatrixReporter implements Reporter {
 
   onTestEnd(test: TestCase, result: TestResult): void {
     const title = test.titlePath().slice(1).join(' › ');
+    const retriedFlaky = result.status === 'passed' && this.failedAttempt.has(test.id);
+    if (result.status === 'failed' || result.status === 'timedOut') this.failedAttempt.add(test.id);
     const raw = attachmentText(result.attachments.find((a) => a.name === 'conformance-outcomes'));
     if (raw) {
       const data = JSON.parse(raw) as OutcomesAttachment;
       const ex = attachmentText(result.attachments.find((a) => a.name === 'exchanges (redacted)'));
+      const drift = attachmentText(result.attachments.find((a) => a.name === 'conformance-drift'));
       this.collected.set(test.id, {
         rule: data.rule, mode: data.mode, outcomes: data.outcomes, requests: data.requests ?? 0, test: title, testStatus: result.status,
         exchanges: ex ? (JSON.parse(ex) as unknown[]) : [], target: data.target, profile: data.profile, seed: data.seed,
         unplanned429: data.unplanned429, sampling: data.sampling,
+        ms: data.ms ?? result.duration, drift: drift ? (JSON.parse(drift) as DriftObservation[]) : [], retriedFlaky,
       });
       return;
     }
@@ -138,10 +148,11 @@ export default class MatrixReporter implements Reporter {
     const outcome: Outcome = skipped
       ? { rule, subject: '(test)', status: 'skip', reason: redact(annotation ?? 'the test was skipped before the check ran') }
       : { rule, subject: '(test)', status: 'fail', reason: `the test ${result.status} before the check recorded any outcome${message ? `: ${message}` : ''}` };
-    this.collected.set(test.id, { rule, mode: undefined, outcomes: [outcome], requests: 0, test: title, testStatus: result.status, exchanges: [], target: undefined, profile: undefined, seed: undefined });
+    this.collected.set(test.id, { rule, mode: undefined, outcomes: [outcome], requests: 0, test: title, testStatus: result.status, exchanges: [], target: undefined, profile: undefined, seed: undefined, ms: result.duration, drift: [], retriedFlaky });
   }
 
-  onEnd(result: FullResult): void {
+  /** Writes the matrix; returns status `failed` when the nightly verdict fails a run Playwright passed (drift opt-in). */
+  onEnd(result: FullResult): Promise<{ status?: FullResult['status'] } | undefined> {
     const config = safeConfig();
     const notRun = this.notRun(result);
     const collected = [...this.collected.values()];
@@ -154,13 +165,18 @@ export default class MatrixReporter implements Reporter {
     const rules: RuleReport[] = [];
     const perOperation = new Map<string, Record<string, OutcomeStatus>>();
     const outcomeCounts = EMPTY();
-    const ruleCounts: MatrixReport['counts']['rules'] = { ...EMPTY(), deviation: 0 };
+    const ruleCounts: MatrixReport['counts']['rules'] = { ...EMPTY(), deviation: 0, known: 0 };
+    const applicable = new Map<string, string[]>();
     let requests = 0;
     for (const rule of spec.rules) {
       const runs = collected.filter((c) => c.rule === rule.id);
       if (!runs.length) continue;
       const counts = EMPTY();
       const failures: RuleReport['failures'] = [];
+      const bySubject = new Map<string, OutcomeStatus>();
+      if (!rule.appliesTo.scope || rule.appliesTo.scope === 'operation') {
+        applicable.set(rule.id, spec.operations.filter((op) => !rule.appliesTo.auth || rule.appliesTo.auth.includes(op.auth)).map((op) => op.key));
+      }
       const skipReasons = new Set<string>();
       let exchangesFile: string | undefined;
       const exchanges = runs.flatMap((r) => r.exchanges);
@@ -173,6 +189,7 @@ export default class MatrixReporter implements Reporter {
         for (const o of run.outcomes) {
           counts[o.status] += 1;
           outcomeCounts[o.status] += 1;
+          bySubject.set(o.subject, worst(bySubject.get(o.subject), o.status));
           if (o.subject.includes(' /')) {
             const row = perOperation.get(o.subject) ?? {};
             row[rule.id] = worst(row[rule.id], o.status);
@@ -198,25 +215,49 @@ export default class MatrixReporter implements Reporter {
         test: runs[0]!.test, testStatus: runs.map((r) => r.testStatus).join(', '), requests: runs.reduce((n, r) => n + r.requests, 0),
         failures: failures.slice(0, 200), skipReasons: [...skipReasons].slice(0, 20),
         ...(runs.some((r) => r.notRun) ? { notRun: runs.find((r) => r.notRun)!.notRun } : {}),
+        outcomes: [...bySubject].map(([subject, s]) => ({ subject, status: s })),
+        durationMs: Math.round(runs.reduce((n, r) => n + r.ms, 0)),
+        ...(runs.some((r) => r.retriedFlaky) ? { retriedFlaky: true } : {}),
       });
     }
     const durationMs = Math.round(typeof result.duration === 'number' ? result.duration : Date.now() - this.started.getTime());
     const pacing = pacingReport(target, collected, durationMs);
-    const coverage = coverageReport(target, collected, config?.rotation);
+    const rotation = coverageReport(target, collected, config?.rotation);
     const startedAt = result.startTime instanceof Date && !Number.isNaN(result.startTime.getTime()) ? result.startTime : this.started;
     const report: MatrixReport = {
       tool: 'dynamic-api-conformance', schemaVersion: 1,
       target, apiUrl: redact(config && config.target === target ? config.apiUrl : 'unknown (merged report)'), profile: spec.profile.id, specHash: spec.specHash, fcSeed: seed,
       startedAt: startedAt.toISOString(), durationMs: Math.round(typeof result.duration === 'number' ? result.duration : Date.now() - startedAt.getTime()), runStatus: result.status,
       counts: { rules: ruleCounts, outcomes: outcomeCounts, requests },
-      rules, pacing, coverage, notRun,
+      rules, pacing, rotation, notRun,
       operations: spec.operations.filter((op) => perOperation.has(op.key)).map((op) => ({ key: op.key, operationId: op.operationId, auth: op.auth, tag: op.tag, results: perOperation.get(op.key)! })),
     };
+    // Known deviations, what changed, drift, the ledger, CTRF and the step summary (src/nightly/), before report.json.
+    const nightlyLines = this.nightly(report, config, collected, applicable);
     writeFileSync(join(this.outDir, 'report.json'), `${redact(JSON.stringify(report, null, 1))}\n`);
     writeFileSync(join(this.outDir, 'index.html'), redact(renderMatrixHtml(report)));
-    process.stdout.write(`\nConformance matrix: ${rules.length} rules — ${ruleCounts.pass} pass, ${ruleCounts.fail} fail, ${ruleCounts.deviation} report-only deviations, ${ruleCounts.inconclusive} inconclusive, ${ruleCounts.skip} skipped; ${requests} requests; profile ${spec.profile.id}; seed ${seed}\n  → ${join(this.outDir, 'index.html')}\n`);
-    process.stdout.write(redact(`${pacingSummary(pacing, coverage, notRun)}\n`));
+    process.stdout.write(`\n${nightlyLines.lines.join('\n')}\n`);
+    process.stdout.write(`\nConformance matrix: ${rules.length} rules — ${report.counts.rules.pass} pass, ${report.counts.rules.fail} fail, ${report.counts.rules.known} known deviations, ${report.counts.rules.deviation} report-only deviations, ${report.counts.rules.inconclusive} inconclusive, ${report.counts.rules.skip} skipped; ${requests} requests; profile ${spec.profile.id}; seed ${seed}\n  → ${join(this.outDir, 'index.html')}\n`);
+    process.stdout.write(redact(`${pacingSummary(pacing, rotation, notRun)}\n`));
+    return Promise.resolve(this.verdictFailed && result.status === 'passed' ? { status: 'failed' as const } : undefined);
   }
+
+  /** The nightly layers; the verdict can only make a passing run fail (Playwright's own failures stand). */
+  private nightly(report: MatrixReport, config: SuiteConfig | undefined, collected: Collected[], applicable: Map<string, string[]>): { lines: string[]; failed: boolean } {
+    const settings = config ?? safeConfig();
+    if (!settings) return { lines: ['nightly: no configuration (merged report without it): known deviations and changes not applied'], failed: false };
+    let registry: SchemaRegistry | undefined;
+    const validate = (id: string, v: unknown) => (registry ??= new SchemaRegistry(join(ROOT, 'schemas', 'meta'))).validate(id, v);
+    const inputs = suiteNightlyInputs(settings, validate, new Set(report.rules.map((r) => r.id)));
+    const { verdict, console: lines } = finishNightly(report, inputs, {
+      outDir: this.outDir, today: settings.nightly.today, drift: collected.flatMap((c) => c.drift), applicable, redact,
+      stepSummaryFile: settings.nightly.stepSummaryFile, runUrl: settings.nightly.runUrl,
+    });
+    this.verdictFailed = verdict.failed;
+    return { lines, failed: verdict.failed };
+  }
+
+  private verdictFailed = false;
 
   printsToStdio(): boolean {
     return true;

@@ -6,6 +6,7 @@ import type { FullResult } from '@playwright/test/reporter';
 import type { Rule } from '../engine/spec.js';
 import type { OutcomeStatus } from '../engine/types.js';
 import type { PacingSnapshot } from '../engine/run-state.js';
+import type { BaselineSummary, Change, CoverageSummary, DriftReport, NightlyStatus, SubjectOutcome, Verdict } from '../nightly/types.js';
 
 export interface RuleReport {
   id: string;
@@ -15,7 +16,8 @@ export interface RuleReport {
   source: string;
   /** enforce | report | skip on this target. */
   mode: string;
-  status: OutcomeStatus;
+  /** `known`: it failed, and every failure is a known deviation (CONFORMANCE_BASELINE). */
+  status: NightlyStatus;
   /** True when failures are reported but do not fail the run (mode report). */
   reportOnly: boolean;
   counts: Record<OutcomeStatus, number>;
@@ -23,10 +25,20 @@ export interface RuleReport {
   testStatus: string | undefined;
   requests: number;
   /** Each failure: the sentence, and (where a check judged a status) what was expected and what was received. */
-  failures: { subject: string; reason: string; expected?: string; received?: string; exchanges: string | undefined }[];
+  failures: { subject: string; reason: string; expected?: string; received?: string; exchanges: string | undefined; deviation?: number; change?: Change }[];
   skipReasons: string[];
   /** Set when the rule's test never finished: 'not run (time budget)', 'interrupted (time budget)', … */
   notRun?: string | undefined;
+  /** Every subject's outcome (the worst per subject), with `change` and `recent` when there is history. */
+  outcomes: SubjectOutcome[];
+  /** Wall time of the rule's check. */
+  durationMs: number;
+  /** What changed since the previous run (CONFORMANCE_PREVIOUS). */
+  change?: Change;
+  /** The last statuses, oldest first (P pass, F fail, K known, S skip, I inconclusive). */
+  recent?: string;
+  /** Failed, then passed on a retry in this run. */
+  retriedFlaky?: boolean;
 }
 
 /** A rule whose test did not run to its end, and why (the time budget, an interrupted run). */
@@ -78,10 +90,20 @@ export interface MatrixReport {
   startedAt: string;
   durationMs: number;
   runStatus: FullResult['status'];
-  counts: { rules: Record<OutcomeStatus | 'deviation', number>; outcomes: Record<OutcomeStatus, number>; requests: number };
+  counts: { rules: Record<OutcomeStatus | 'deviation' | 'known', number>; outcomes: Record<OutcomeStatus, number>; requests: number };
   rules: RuleReport[];
   pacing: PacingReport;
-  coverage: CoverageReport;
+  /** The live rotation: which (operation, rule) pairs this run covered and how many nights a full rotation takes. */
+  rotation: CoverageReport;
   notRun: NotRunEntry[];
-  operations: { key: string; operationId: string; auth: string; tag: string; results: Record<string, OutcomeStatus> }[];
+  /** `results`: rule → status (`known` for a known deviation); `changes`: rule → change, with a previous run. */
+  operations: { key: string; operationId: string; auth: string; tag: string; results: Record<string, NightlyStatus>; changes?: Record<string, Change> }[];
+  /** Undocumented properties, headers and statuses seen per operation (names only), new vs known. */
+  drift?: DriftReport;
+  /** The known-deviations file and every entry's state (active, expired, stale, not-run). */
+  baseline?: BaselineSummary;
+  /** Coverage across runs, from the ledger. */
+  coverage?: CoverageSummary;
+  /** Whether the run fails under CONFORMANCE_FAIL_ON (and CONFORMANCE_FAIL_ON_DRIFT), and why. */
+  verdict?: Verdict;
 }

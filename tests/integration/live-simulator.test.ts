@@ -102,15 +102,15 @@ test('a paced live run against the simulator: no 429, a JWT from the test accoun
     runStatus: string;
     rules: { id: string; status: string; skipReasons: string[] }[];
     pacing: { unplanned429: number; plan: { budget: number; minimumMs: number }; requests: number; minimumMs: number; jwt: { user: { source: string } } };
-    coverage: { pairsCovered: number; nightsForFullRotation: number; rotation: number };
+    rotation: { pairsCovered: number; nightsForFullRotation: number; rotation: number };
     notRun: unknown[];
   };
   assert.equal(report.pacing.unplanned429, 0);
   assert.equal(report.pacing.jwt.user.source, 'test-account');
   assert.equal(report.pacing.plan.budget, 400);
   assert.ok(report.pacing.requests > 0 && report.pacing.requests <= 400, `requests within the run-wide budget: ${report.pacing.requests}`);
-  assert.equal(report.coverage.rotation, 7);
-  assert.ok(report.coverage.pairsCovered > 0 && report.coverage.nightsForFullRotation >= 1);
+  assert.equal(report.rotation.rotation, 7);
+  assert.ok(report.rotation.pairsCovered > 0 && report.rotation.nightsForFullRotation >= 1);
   const ids = ['AUTH-001', 'AUTH-005', 'AUTH-007', 'AUTH-012', 'JWT-001', 'JWT-003', 'SCHEMA-001', 'SEC-001'];
   assert.deepEqual(report.rules.map((r) => r.id).filter((id) => ids.includes(id)).sort(), ids, 'every selected rule is in the matrix');
   assert.deepEqual(report.notRun, [], 'the time budget was not hit');

@@ -4,7 +4,7 @@
  * its error bodies (with blob reports merged like the nightly job does), and a transport-error run on the live code
  * path against a closed port — each into its own output folder. Then every produced file (test-results, JUnit,
  * playwright-report incl. its embedded base64 zip, conformance-report, blob zips, merged reports, stdout/stderr) is
- * scanned recursively for the canaries in every encoding. Any hit fails. For mock runs the canaries are the mock's
+ * scanned recursively for the canaries in every encoding — ctrf.json, summary.md and the $GITHUB_STEP_SUMMARY copy too. Any hit fails. For mock runs the canaries are the mock's
  * own tokens and JWTs (a random MOCK_SEED makes them fresh); for the live run they are random dyn_/JWT values.
  */
 import { after, before, test } from 'node:test';
@@ -68,6 +68,12 @@ function assertNoCanary(dir: string, canaries: string[]): void {
   assert.deepEqual(hits.map((h) => `${h.location} (canary #${h.value + 1}, ${h.encoding})`), [], `canary credentials leaked into ${dir}`);
 }
 
+/** The CI surfaces (issue 14) a run wrote: CTRF, the Markdown summary and the $GITHUB_STEP_SUMMARY copy — all scanned. */
+function assertCiSurfaces(dir: string, stepSummary: string): void {
+  for (const f of [join(dir, 'conformance-report', 'ctrf.json'), join(dir, 'conformance-report', 'summary.md'), stepSummary]) assert.ok(existsSync(f), `${f} was written`);
+  assert.ok(stepSummary.startsWith(dir), 'the step summary lies under the scanned folder');
+}
+
 async function mockCanaries(): Promise<string[]> {
   const seed = await mock.seed();
   const values = [...seed.tokens.map((t) => t.value), ...seed.users.map((u) => u.jwt)];
@@ -111,6 +117,7 @@ test('a failing run against a mock that echoes credentials leaves no canary, als
     PLAYWRIGHT_JUNIT_OUTPUT_FILE: join(outDir, 'test-results', 'junit.xml'),
     PLAYWRIGHT_HTML_OUTPUT_DIR: join(outDir, 'playwright-report'),
     PLAYWRIGHT_BLOB_OUTPUT_DIR: join(outDir, 'blob-report'),
+    GITHUB_STEP_SUMMARY: join(outDir, 'console', 'step-summary.md'),
   });
   await mock.control('/faults', { faults: [] });
   assert.equal(run.code, 1, `the faulted run fails\n${summary(run, canaries)}`);
@@ -130,6 +137,7 @@ test('a failing run against a mock that echoes credentials leaves no canary, als
   const merge = await runSuite(merged, ['merge-reports', '--config', 'playwright.config.ts', join(outDir, 'blob-report')], { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: mock.apiUrl, MOCK_PORT: String(mock.port) });
   const mergedReport = matrix(merge, canaries);
   assert.deepEqual(mergedReport.rules.map((r) => `${r.id} ${r.status}`), report.rules.map((r) => `${r.id} ${r.status}`), 'the merged matrix equals the run\'s matrix');
+  assertCiSurfaces(outDir, join(outDir, 'console', 'step-summary.md'));
   assertNoCanary(outDir, canaries);
   passed += 1;
 });
@@ -149,11 +157,13 @@ test('a transport-error run on the live code path (closed port) leaves no canary
     DYNAMIC_TARGET: 'live', DYNAMIC_API_URL: `http://127.0.0.1:${port}/api/v0`,
     DYNAMIC_ENVIRONMENT_ID: uuidFrom(`env ${alnum(8)}`), DYNAMIC_PROJECT_ID: uuidFrom(`project ${alnum(8)}`), DYNAMIC_OTHER_ENVIRONMENT_ID: uuidFrom(`other ${alnum(8)}`),
     DYNAMIC_ALLOW_WRITES: 'true', DYNAMIC_RATE_LIMIT_BUDGET: '5', DYNAMIC_REQUEST_BUDGET: '2000', FC_SEED: '7', FC_RUNS: '5',
+    GITHUB_STEP_SUMMARY: join(OUT, 'transport', 'console', 'step-summary.md'),
   });
   assert.equal(run.code, 1, `requests to a closed port fail the enforced rules\n${summary(run, canaries)}`);
   const report = matrix(run, canaries);
   assert.equal(report.target, 'live');
   assert.ok(report.rules.some((r) => r.failures.some((f) => /ECONNREFUSED|transport|no response/i.test(f.reason))), `the failures are transport errors\n${summary(run, canaries)}`);
+  assertCiSurfaces(run.outDir, join(run.outDir, 'console', 'step-summary.md'));
   assertNoCanary(run.outDir, canaries);
   passed += 1;
 });

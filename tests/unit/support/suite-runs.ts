@@ -17,12 +17,17 @@ export const SUITE_VARIABLES = [
   'DYNAMIC_OTHER_PROJECT_ID', 'DYNAMIC_OTHER_ORGANIZATION_TOKEN', 'DYNAMIC_OTHER_USER_JWT',
   'DYNAMIC_ALLOW_WRITES', 'DYNAMIC_RATE_LIMIT_BUDGET', 'DYNAMIC_REQUEST_BUDGET', 'DYNAMIC_DOCS_PROFILE', 'FC_SEED', 'FC_PATH', 'FC_RUNS',
   'CONFORMANCE_OUTPUT_DIR', 'MOCK_PORT', 'DYNAMIC_TIME_BUDGET_MINUTES', 'DYNAMIC_RUN_NUMBER', 'DYNAMIC_RUN_STATE_URL',
+  'CONFORMANCE_BASELINE', 'CONFORMANCE_PREVIOUS', 'CONFORMANCE_LEDGER', 'CONFORMANCE_FAIL_ON', 'CONFORMANCE_FAIL_ON_DRIFT', 'CONFORMANCE_STALE_DAYS',
+  'CONFORMANCE_TODAY', 'GITHUB_STEP_SUMMARY',
 ] as const;
+
+/** Values a run gets unless it says otherwise: no developer's baseline file leaks into a test run. */
+const DEFAULTS: Partial<Record<(typeof SUITE_VARIABLES)[number], string>> = { CONFORMANCE_BASELINE: 'off' };
 
 /** The parent environment without any suite, mock or Playwright variable. */
 function baseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(DYNAMIC_|FC_|MOCK_|PLAYWRIGHT_|CONFORMANCE_|SECRET_SCAN_)/.test(k) && k !== 'FORCE_COLOR') env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^(DYNAMIC_|FC_|MOCK_|PLAYWRIGHT_|CONFORMANCE_|SECRET_SCAN_|GITHUB_)/.test(k) && k !== 'FORCE_COLOR') env[k] = v;
   return env;
 }
 
@@ -133,7 +138,7 @@ export function runSuite(outDir: string, args: string[], vars: Partial<Record<(t
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(join(outDir, 'console'), { recursive: true });
   const env: NodeJS.ProcessEnv = { ...baseEnv(), PLAYWRIGHT_HTML_OPEN: 'never', ...extraEnv };
-  for (const name of SUITE_VARIABLES) env[name] = vars[name] ?? '';
+  for (const name of SUITE_VARIABLES) env[name] = vars[name] ?? extraEnv[name] ?? DEFAULTS[name] ?? '';
   env.CONFORMANCE_OUTPUT_DIR = outDir;
   const started = Date.now();
   return new Promise((resolve, reject) => {
