@@ -6,6 +6,7 @@ import { Authenticator, authorizationValues, preloadJose } from './auth.js';
 import type { AuthResult, Principal } from './auth.js';
 import { BODY_LIMIT, MAX_JSON_DEPTH, announcesBody, decodeUtf8, jsonDepth, readBody, tooLargeToDrain } from './body.js';
 import { MockClock } from './clock.js';
+import type { ClockMode } from './clock.js';
 import { ControlApi } from './control.js';
 import { FaultSet, checkFaultCatalogue, firstUnknownFault } from './faults.js';
 import type { FaultId } from './faults.js';
@@ -44,8 +45,10 @@ export interface MockOptions {
   readonly control?: boolean;
   /** Socket address whose `X-Forwarded-For` is honoured (RATE-011). */
   readonly trustedProxy?: string;
-  /** Mock clock start, epoch seconds. Default 1767225600 (2026-01-01). */
+  /** Mock clock start, epoch seconds (frozen clock only). Default 1767225600 (2026-01-01). */
   readonly startTime?: number;
+  /** `MOCK_CLOCK`: `frozen` (default; moves only via `POST /__mock/clock`) or `real` (wall time: the simulator). */
+  readonly clock?: ClockMode;
   /** Bound of rate-limit buckets kept in memory. Default 100,000. */
   readonly maxRateLimitKeys?: number;
   /** Loaded spec (tests share one to save time). */
@@ -130,7 +133,7 @@ export class MockState {
     this.faults = new FaultSet((options.faults ?? []) as FaultId[]);
     this.registry = options.registry ?? new SchemaRegistry();
     const seed = options.seed ?? DEFAULTS.seed;
-    this.clock = new MockClock(options.startTime ?? DEFAULTS.startTime);
+    this.clock = new MockClock(options.startTime ?? DEFAULTS.startTime, options.clock ?? 'frozen');
     this.seed = buildSeed(seed, profile.token.length, this.spec.tokenScopes);
     this.samples = new Samples(this.spec.document, this.registry, seed);
     this.store = new Store(this.seed, { clock: this.clock, samples: this.samples, registry: this.registry, tokenLength: profile.token.length });

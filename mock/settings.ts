@@ -34,6 +34,7 @@ export function parseSettings(env: Env, knownProfiles: readonly string[]): MockO
   const control = set(env, 'MOCK_CONTROL');
   const proxy = set(env, 'MOCK_TRUSTED_PROXY');
   const start = set(env, 'MOCK_START_TIME');
+  const clock = set(env, 'MOCK_CLOCK');
   const out: { -readonly [K in keyof MockOptions]: MockOptions[K] } = {};
   if (port !== undefined) {
     if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw new SettingError(`MOCK_PORT must be an integer 0-65535 (got "${port}")`);
@@ -64,6 +65,15 @@ export function parseSettings(env: Env, knownProfiles: readonly string[]): MockO
   if (proxy !== undefined) {
     if (isIP(proxy) === 0) throw new SettingError(`MOCK_TRUSTED_PROXY must be an IP address (got "${proxy}")`);
     out.trustedProxy = proxy;
+  }
+  if (clock !== undefined) {
+    if (clock !== 'frozen' && clock !== 'real') {
+      throw new SettingError(`MOCK_CLOCK must be "frozen" (default: moves only via POST /__mock/clock) or "real" (wall time) (got "${clock}")`);
+    }
+    if (clock === 'real' && start !== undefined) {
+      throw new SettingError('MOCK_START_TIME applies only to MOCK_CLOCK=frozen (the real clock follows wall time); unset one of them');
+    }
+    out.clock = clock;
   }
   if (start !== undefined) {
     if (!/^\d{1,12}$/.test(start)) throw new SettingError(`MOCK_START_TIME must be epoch seconds, a non-negative integer (got "${start}")`);
