@@ -77,7 +77,7 @@ test('passes requests through from the client address and counts them, /__mock/ 
     seenFrom.length = 0;
     assert.deepEqual(await sequence(front.url, 5, '127.0.0.9'), ['ok', 'ok', 'ok', 'ok', 'ok']);
     const res = await request(`${front.url}/__mock/health`);
-    assert.equal(JSON.parse(await res.body.text()).url, '/__mock/health');
+    assert.equal((JSON.parse(await res.body.text()) as { url: string }).url, '/__mock/health');
     const s = front.stats();
     assert.equal(s.requests, 6);
     assert.equal(s.controlRequests, 1);
@@ -91,7 +91,7 @@ test('raw request bytes pass unchanged (duplicate Authorization lines) and the a
     const answer = await raw(front.port, Buffer.from('GET /api/v0/x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\nConnection: close\r\n\r\n', 'latin1'));
     const text = answer.toString('latin1');
     assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
-    assert.equal(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).raw, 8, 'four header lines reached the upstream');
+    assert.equal((JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4)) as { raw: number }).raw, 8, 'four header lines reached the upstream');
   });
 });
 
