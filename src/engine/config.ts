@@ -42,6 +42,11 @@ export interface SuiteConfig {
   allowWrites: boolean;
   rateLimitBudget: number | undefined;
   requestBudget: number;
+  /**
+   * Percent of the run's requests that may end without an answer after retries before transport trouble fails the
+   * run (`DYNAMIC_TRANSPORT_FAILURE_THRESHOLD`, default 2; issue #13: transport faults are never conformance failures).
+   */
+  transportFailureThreshold: number;
   ci: boolean;
   /** Where test-results/, playwright-report/ and conformance-report/ go (CONFORMANCE_OUTPUT_DIR, default: the project root). */
   outputDir: string;
@@ -57,6 +62,15 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** A percentage 0-100 (decimals allowed, an optional trailing %). */
+function percent(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const m = /^(\d+(?:\.\d+)?)\s*%?$/.exec(raw);
+  if (!m || Number(m[1]) > 100) throw new ConfigError(`${name} must be a percentage from 0 to 100 (e.g. 2 or 0.5%), got '${raw}'`);
+  return Number(m[1]);
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
@@ -132,6 +146,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): SuiteConfig {
     allowWrites: flag(env, 'DYNAMIC_ALLOW_WRITES'),
     rateLimitBudget: budgetRaw === undefined ? undefined : int(env, 'DYNAMIC_RATE_LIMIT_BUDGET', 0, 1, 1000),
     requestBudget: int(env, 'DYNAMIC_REQUEST_BUDGET', target === 'live' ? 5_000 : 10_000_000, 1, 100_000_000),
+    transportFailureThreshold: percent(env, 'DYNAMIC_TRANSPORT_FAILURE_THRESHOLD', 2),
     ci,
     outputDir: optional(env, 'CONFORMANCE_OUTPUT_DIR') ?? ROOT,
   };

@@ -34,8 +34,17 @@ async function report(testInfo: TestInfo, suite: Suite, result: CheckResult, mod
   );
   await testInfo.attach(OUTCOMES_ATTACHMENT, {
     contentType: 'application/json',
-    body: redact(JSON.stringify({ rule: rule.id, mode, target: suite.config.target, profile: suite.spec.profile.id, seed: suite.fc.seed, requests: result.requests, ms: Math.round(result.ms), outcomes: result.outcomes }, null, 1)),
+    body: redact(JSON.stringify({
+      rule: rule.id, mode, target: suite.config.target, profile: suite.spec.profile.id, seed: suite.fc.seed, requests: result.requests, ms: Math.round(result.ms),
+      transport: { ...result.transport, thresholdPercent: suite.config.transportFailureThreshold }, outcomes: result.outcomes,
+    }, null, 1)),
   });
+  // Issue #13: subjects left without an answer are shown as such, never as failures (nor silently as passes).
+  const unanswered = result.outcomes.filter((o) => o.kind === 'transport');
+  if (unanswered.length) {
+    const first = unanswered.slice(0, 3).map((o) => `${o.subject}: ${o.reason ?? ''}`).join(' | ');
+    testInfo.annotations.push({ type: 'inconclusive (transport)', description: redact(`${unanswered.length} subject(s) got no answer after retries (transport faults are never conformance failures): ${first}`) });
+  }
   if (result.exchanges.length) {
     await testInfo.attach('exchanges (redacted)', { contentType: 'application/json', body: redact(JSON.stringify(result.exchanges, null, 1)) });
     await testInfo.attach('replay (curl)', { contentType: 'text/plain', body: redact(`# credentials are read from your shell variables, never written here\n${result.exchanges.map((e) => e.curl).join('\n')}\n`) });

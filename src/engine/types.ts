@@ -5,7 +5,7 @@
  */
 import type { SuiteConfig } from './config.js';
 import type { Credentials, MockControl } from './credentials.js';
-import type { Exchange, HttpClient, HttpResponse } from '../http/client.js';
+import type { Exchange, HttpClient, HttpResponse, TransportCounts } from '../http/client.js';
 import type { RequestFactory } from '../http/requests.js';
 import type { SchemaRegistry } from './schemas.js';
 import type { LoadedSpec, Operation, Rule } from './spec.js';
@@ -21,6 +21,8 @@ export interface Outcome {
   status: OutcomeStatus;
   /** Why it failed / was skipped / is inconclusive (redacted). */
   reason?: string;
+  /** `transport`: inconclusive because a request got no answer (issue #13: never a conformance verdict). */
+  kind?: 'transport';
   /** Sequence numbers of the exchanges that show it (redacted copies are attached to the report). */
   exchanges?: number[];
 }
@@ -67,5 +69,7 @@ export interface CheckResult {
   outcomes: Outcome[];
   exchanges: Exchange[];
   requests: number;
+  /** The check's transport counters (failed attempts, retried, recovered, unanswered) and its transport subjects. */
+  transport: TransportCounts & { inconclusive: number };
   ms: number;
 }

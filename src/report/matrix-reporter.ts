@@ -12,16 +12,20 @@ import { loadSpec } from '../engine/spec.js';
 import { redact } from '../secrets/redact.js';
 import type { Outcome, OutcomeStatus } from '../engine/types.js';
 import { renderMatrixHtml } from './matrix-html.js';
-import type { MatrixReport, RuleReport } from './matrix-types.js';
+import { transportVerdict } from '../http/transport.js';
+import type { MatrixReport, RuleReport, TransportReport } from './matrix-types.js';
 
 export type { MatrixReport, RuleReport } from './matrix-types.js';
 
 const EMPTY = (): Record<OutcomeStatus, number> => ({ pass: 0, fail: 0, skip: 0, inconclusive: 0 });
 
-interface Collected { rule: string; mode: string | undefined; outcomes: Outcome[]; requests: number; test: string; testStatus: string; exchanges: unknown[]; target: string | undefined; profile: string | undefined; seed: number | undefined }
+/** A check's transport counters as the fixture attaches them. */
+interface TransportAttachment { failedAttempts: number; retried: number; recovered: number; unanswered: number; inconclusive: number; thresholdPercent: number }
+
+interface Collected { rule: string; mode: string | undefined; outcomes: Outcome[]; requests: number; test: string; testStatus: string; exchanges: unknown[]; target: string | undefined; profile: string | undefined; seed: number | undefined; transport?: TransportAttachment | undefined }
 
 /** What the fixture attaches as `conformance-outcomes`. */
-interface OutcomesAttachment { rule: string; mode: string; target?: string; profile?: string; seed?: number; requests?: number; outcomes: Outcome[] }
+interface OutcomesAttachment { rule: string; mode: string; target?: string; profile?: string; seed?: number; requests?: number; transport?: TransportAttachment; outcomes: Outcome[] }
 
 type Attachment = TestResult['attachments'][number];
 
@@ -80,7 +84,7 @@ export default class MatrixReporter implements Reporter {
       const ex = attachmentText(result.attachments.find((a) => a.name === 'exchanges (redacted)'));
       this.collected.set(test.id, {
         rule: data.rule, mode: data.mode, outcomes: data.outcomes, requests: data.requests ?? 0, test: title, testStatus: result.status,
-        exchanges: ex ? (JSON.parse(ex) as unknown[]) : [], target: data.target, profile: data.profile, seed: data.seed,
+        exchanges: ex ? (JSON.parse(ex) as unknown[]) : [], target: data.target, profile: data.profile, seed: data.seed, transport: data.transport,
       });
       return;
     }
@@ -97,7 +101,8 @@ export default class MatrixReporter implements Reporter {
     this.collected.set(test.id, { rule, mode: undefined, outcomes: [outcome], requests: 0, test: title, testStatus: result.status, exchanges: [], target: undefined, profile: undefined, seed: undefined });
   }
 
-  onEnd(result: FullResult): void {
+  /** Writes both files; past DYNAMIC_TRANSPORT_FAILURE_THRESHOLD it turns a passing run into a failed one (and says so). */
+  onEnd(result: FullResult): Promise<{ status: FullResult['status'] } | undefined> {
     const config = safeConfig();
     const collected = [...this.collected.values()];
     const first = <K extends 'target' | 'profile' | 'seed'>(key: K): Collected[K] => collected.find((c) => c[key] !== undefined)?.[key];
@@ -117,6 +122,8 @@ export default class MatrixReporter implements Reporter {
       const counts = EMPTY();
       const failures: RuleReport['failures'] = [];
       const skipReasons = new Set<string>();
+      const inconclusive: RuleReport['inconclusive'] = [];
+      let transportInconclusive = 0;
       let exchangesFile: string | undefined;
       const exchanges = runs.flatMap((r) => r.exchanges);
       if (exchanges.length) {
@@ -135,6 +142,10 @@ export default class MatrixReporter implements Reporter {
           }
           if (o.status === 'fail') failures.push({ subject: o.subject, reason: redact(o.reason ?? ''), exchanges: o.exchanges?.length ? exchangesFile : undefined });
           if (o.status === 'skip' && o.reason) skipReasons.add(redact(o.reason));
+          if (o.status === 'inconclusive') {
+            if (o.kind === 'transport') transportInconclusive += 1;
+            inconclusive.push({ subject: o.subject, reason: redact(o.reason ?? ''), kind: o.kind });
+          }
         }
       }
       const mode = runs.find((r) => r.mode)?.mode ?? rule.targets[target === 'live' ? 'live' : 'mock'];
@@ -145,25 +156,54 @@ export default class MatrixReporter implements Reporter {
         id: rule.id, title: rule.title, level: rule.level, tags: rule.tags, source: rule.source, mode, status, reportOnly, counts,
         test: runs[0]!.test, testStatus: runs.map((r) => r.testStatus).join(', '), requests: runs.reduce((n, r) => n + r.requests, 0),
         failures: failures.slice(0, 200), skipReasons: [...skipReasons].slice(0, 20),
+        transportInconclusive, inconclusive: inconclusive.slice(0, 200),
       });
     }
+    const transport = transportSummary(collected, requests, config?.transportFailureThreshold);
+    // Transport trouble fails the run only past the threshold; then a passing run is reported (and exits) failed.
+    const runStatus: FullResult['status'] = transport.exceeded && result.status === 'passed' ? 'failed' : result.status;
     const startedAt = result.startTime instanceof Date && !Number.isNaN(result.startTime.getTime()) ? result.startTime : this.started;
     const report: MatrixReport = {
       tool: 'dynamic-api-conformance', schemaVersion: 1,
       target, apiUrl: redact(config && config.target === target ? config.apiUrl : 'unknown (merged report)'), profile: spec.profile.id, specHash: spec.specHash, fcSeed: seed,
-      startedAt: startedAt.toISOString(), durationMs: Math.round(typeof result.duration === 'number' ? result.duration : Date.now() - startedAt.getTime()), runStatus: result.status,
+      startedAt: startedAt.toISOString(), durationMs: Math.round(typeof result.duration === 'number' ? result.duration : Date.now() - startedAt.getTime()), runStatus,
       counts: { rules: ruleCounts, outcomes: outcomeCounts, requests },
+      transport,
       rules,
       operations: spec.operations.filter((op) => perOperation.has(op.key)).map((op) => ({ key: op.key, operationId: op.operationId, auth: op.auth, tag: op.tag, results: perOperation.get(op.key)! })),
     };
     writeFileSync(join(this.outDir, 'report.json'), `${redact(JSON.stringify(report, null, 1))}\n`);
     writeFileSync(join(this.outDir, 'index.html'), redact(renderMatrixHtml(report)));
     process.stdout.write(`\nConformance matrix: ${rules.length} rules — ${ruleCounts.pass} pass, ${ruleCounts.fail} fail, ${ruleCounts.deviation} report-only deviations, ${ruleCounts.inconclusive} inconclusive, ${ruleCounts.skip} skipped; ${requests} requests; profile ${spec.profile.id}; seed ${seed}\n  → ${join(this.outDir, 'index.html')}\n`);
+    process.stdout.write(`${transportLine(transport)}\n`);
+    return Promise.resolve(runStatus !== result.status ? { status: runStatus } : undefined);
   }
 
   printsToStdio(): boolean {
     return true;
   }
+}
+
+/** The run's transport counts from every test's attachment; the threshold from the config, else the attachments. */
+function transportSummary(collected: readonly Collected[], requests: number, configured: number | undefined): TransportReport {
+  const sum = (k: 'failedAttempts' | 'retried' | 'recovered' | 'unanswered'): number => collected.reduce((n, c) => n + (c.transport?.[k] ?? 0), 0);
+  const inconclusive = collected.reduce((n, c) => n + c.outcomes.filter((o) => o.kind === 'transport').length, 0);
+  const thresholdPercent = configured ?? collected.find((c) => c.transport)?.transport?.thresholdPercent ?? 2;
+  const unanswered = sum('unanswered');
+  const verdict = transportVerdict(requests, unanswered, thresholdPercent);
+  return {
+    requests, failedAttempts: sum('failedAttempts'), retried: sum('retried'), recovered: sum('recovered'), unanswered, inconclusive,
+    percent: Math.round(verdict.percent * 1000) / 1000, thresholdPercent, exceeded: verdict.exceeded,
+  };
+}
+
+/** The console line (and the matrix header) on transport faults. */
+export function transportLine(t: TransportReport): string {
+  const verdict = t.exceeded
+    ? `EXCEEDS the threshold of ${t.thresholdPercent} % (DYNAMIC_TRANSPORT_FAILURE_THRESHOLD): the run fails on transport trouble`
+    : `within the threshold of ${t.thresholdPercent} % (DYNAMIC_TRANSPORT_FAILURE_THRESHOLD)`;
+  return `Transport: ${t.failedAttempts} failed attempts of ${t.requests} requests, ${t.retried} retried (${t.recovered} answered after a retry), ` +
+    `${t.unanswered} without an answer (${t.percent} %) → ${t.inconclusive} inconclusive (transport) subjects, never failures; ${verdict}`;
 }
 
 const ORDER: OutcomeStatus[] = ['pass', 'skip', 'inconclusive', 'fail'];

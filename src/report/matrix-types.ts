@@ -23,6 +23,28 @@ export interface RuleReport {
   requests: number;
   failures: { subject: string; reason: string; exchanges: string | undefined }[];
   skipReasons: string[];
+  /** Of the inconclusive subjects, those left without an answer (transport faults; issue #13). */
+  transportInconclusive: number;
+  /** The inconclusive subjects with their reasons (`kind: 'transport'` for transport faults). */
+  inconclusive: { subject: string; reason: string; kind: 'transport' | undefined }[];
+}
+
+/** The run's transport faults (report.json `transport`): they never count as conformance failures. */
+export interface TransportReport {
+  /** Requests the suite's client sent (every attempt). */
+  requests: number;
+  failedAttempts: number;
+  retried: number;
+  recovered: number;
+  unanswered: number;
+  /** Subjects recorded as inconclusive (transport). */
+  inconclusive: number;
+  /** unanswered / requests × 100. */
+  percent: number;
+  /** DYNAMIC_TRANSPORT_FAILURE_THRESHOLD. */
+  thresholdPercent: number;
+  /** True: the run failed because of transport trouble. */
+  exceeded: boolean;
 }
 
 export interface MatrixReport {
@@ -37,6 +59,7 @@ export interface MatrixReport {
   durationMs: number;
   runStatus: FullResult['status'];
   counts: { rules: Record<OutcomeStatus | 'deviation', number>; outcomes: Record<OutcomeStatus, number>; requests: number };
+  transport: TransportReport;
   rules: RuleReport[];
   operations: { key: string; operationId: string; auth: string; tag: string; results: Record<string, OutcomeStatus> }[];
 }
