@@ -12,18 +12,33 @@ const FAMILIES: [string, string][] = [
 const SYMBOL = { pass: '✓', fail: '✗', skip: '–', inconclusive: '?' } as const;
 
 /** True when the rule is inconclusive only because requests got no answer (issue #13). */
-const onlyTransport = (rule: RuleReport): boolean => rule.status === 'inconclusive' && rule.transportInconclusive > 0 && rule.transportInconclusive === rule.counts.inconclusive;
+const onlyTransport = (rule: RuleReport): boolean => {
+  const n = rule.transportInconclusive ?? 0;
+  return rule.status === 'inconclusive' && n > 0 && n === rule.counts.inconclusive;
+};
 
 function badge(rule: RuleReport): string {
   const label = rule.reportOnly ? 'fail (report-only)' : onlyTransport(rule) ? 'inconclusive (transport)' : rule.status;
   return `<span class="badge ${rule.reportOnly ? 'deviation' : rule.status}">${esc(label)}</span>`;
 }
 
+/** ' expected <b>401</b>, received <b>200</b>:' when the failure carries them. */
+function expectedReceived(f: RuleReport['failures'][number]): string {
+  if (f.expected === undefined && f.received === undefined) return '';
+  const part = (name: string, v: string | undefined): string => (v === undefined ? '' : `${name} <b>${esc(v)}</b>`);
+  const parts = [part('expected', f.expected), part('received', f.received)].filter(Boolean).join(', ');
+  return ` <span class="expected-received">${parts}:</span>`;
+}
+
 function ruleRow(rule: RuleReport): string {
-  const failures = rule.failures.slice(0, 12).map((f) => `<li><code>${esc(f.subject)}</code> ${esc(f.reason)}${f.exchanges ? ` <a href="${esc(f.exchanges)}">exchanges</a>` : ''}</li>`).join('');
+  const failures = rule.failures.slice(0, 12).map((f) => {
+    const link = f.exchanges ? ` <a href="${esc(f.exchanges)}">exchanges</a>` : '';
+    return `<li><code>${esc(f.subject)}</code>${expectedReceived(f)} ${esc(f.reason)}${link}</li>`;
+  }).join('');
   const more = rule.failures.length > 12 ? `<li>… ${rule.failures.length - 12} more in report.json</li>` : '';
-  const open = rule.inconclusive.slice(0, 12).map((i) => `<li><code>${esc(i.subject)}</code> ${i.kind === 'transport' ? '<b>inconclusive (transport)</b> ' : ''}${esc(i.reason)}</li>`).join('');
-  const openMore = rule.inconclusive.length > 12 ? `<li>… ${rule.inconclusive.length - 12} more in report.json</li>` : '';
+  const listed = rule.inconclusive ?? [];
+  const open = listed.slice(0, 12).map((i) => `<li><code>${esc(i.subject)}</code> ${i.kind === 'transport' ? '<b>inconclusive (transport)</b> ' : ''}${esc(i.reason)}</li>`).join('');
+  const openMore = listed.length > 12 ? `<li>… ${listed.length - 12} more in report.json</li>` : '';
   const inconclusive = open ? `<ul class="inconclusive">${open}${openMore}</ul>` : '';
   const skips = rule.skipReasons.length ? `<div class="skip-reasons">skipped: ${rule.skipReasons.map(esc).join('; ')}</div>` : '';
   return `<tr id="${esc(rule.id)}" class="rule ${rule.reportOnly ? 'deviation' : rule.status}"><td><b>${esc(rule.id)}</b></td><td>${esc(rule.title)}<div class="src">${esc(rule.level)} · ${esc(rule.source)}</div>${failures || more ? `<ul class="failures">${failures}${more}</ul>` : ''}${inconclusive}${skips}</td><td>${esc(rule.mode)}</td><td>${badge(rule)}</td><td class="num">${rule.counts.pass}</td><td class="num">${rule.counts.fail}</td><td class="num">${rule.counts.skip}</td><td class="num">${rule.counts.inconclusive}</td></tr>`;
@@ -44,6 +59,7 @@ function matrix(report: MatrixReport, rules: RuleReport[]): string {
 /** The header line on transport faults: never failures; the run fails on them only past the threshold. */
 function transportText(report: MatrixReport): string {
   const t = report.transport;
+  if (!t) return 'not recorded (a report from before transport accounting)';
   return `${t.failedAttempts} failed attempts, ${t.retried} retried (${t.recovered} answered after a retry), ${t.unanswered} requests without an answer ` +
     `(${t.percent} % of ${t.requests}) → ${t.inconclusive} subjects inconclusive (transport), never failures; threshold ${t.thresholdPercent} % ` +
     `(DYNAMIC_TRANSPORT_FAILURE_THRESHOLD): ${t.exceeded ? 'EXCEEDED — the run fails on transport trouble' : 'within'}`;
@@ -68,7 +84,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222}h1{margin:0 0 .
 .counts{display:flex;gap:1rem;margin:1rem 0}.count{padding:.5rem 1rem;border-radius:6px;background:#f3f3f3}.count b{font-size:1.6em;display:block}
 .count.fail b,.red{color:#b00020}.count.pass b{color:#146c2e}.count.deviation b{color:#a15c00}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border-bottom:1px solid #eee;padding:.25rem .4rem;text-align:left;vertical-align:top}
-.inconclusive{margin:.3rem 0;color:#7a5d00}.num{text-align:right}.src{color:#777;font-size:.85em}.failures{margin:.3rem 0;color:#b00020}.skip-reasons{color:#666;font-size:.85em}
+.inconclusive{margin:.3rem 0;color:#7a5d00}.num{text-align:right}.src{color:#777;font-size:.85em}.failures{margin:.3rem 0;color:#b00020}.skip-reasons{color:#666;font-size:.85em}.expected-received{color:#333}
 .badge{padding:.1rem .45rem;border-radius:4px;font-size:.85em;white-space:nowrap}.badge.pass{background:#d8f5dd}.badge.fail{background:#ffd9de}.badge.skip{background:#eee}.badge.inconclusive{background:#fff3c4}.badge.deviation{background:#ffe6c7}
 .matrix td.cell{text-align:center;width:1.4em;padding:0}.cell.pass{background:#e6f7e9}.cell.fail{background:#ffd9de}.cell.skip{background:#f2f2f2}.cell.inconclusive{background:#fff3c4}
 .matrix th.rot{font-size:.75em;writing-mode:vertical-rl}.op{white-space:nowrap;font-size:.85em}.auth{color:#888;font-size:.8em}
@@ -79,7 +95,7 @@ table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border-bottom:1px
 <dt>transport</dt><dd id="transport">${esc(transportText(report))}</dd>
 <dt>started</dt><dd>${esc(report.startedAt)}</dd><dt>run time</dt><dd>${(report.durationMs / 1000).toFixed(1)} s · ${esc(c.requests)} requests · run ${esc(report.runStatus)}</dd></dl>
 <div class="counts"><div class="count pass" id="count-pass"><b>${c.rules.pass}</b>rules pass</div><div class="count fail" id="count-fail"><b>${c.rules.fail}</b>rules fail</div>
-<div class="count deviation"><b>${c.rules.deviation}</b>report-only deviations</div><div class="count"><b>${c.rules.inconclusive}</b>inconclusive</div><div class="count" id="count-transport"><b>${report.transport.inconclusive}</b>inconclusive (transport) subjects</div><div class="count"><b>${c.rules.skip}</b>skipped</div>
+<div class="count deviation"><b>${c.rules.deviation}</b>report-only deviations</div><div class="count"><b>${c.rules.inconclusive}</b>inconclusive</div><div class="count" id="count-transport"><b>${report.transport?.inconclusive ?? 0}</b>inconclusive (transport) subjects</div><div class="count"><b>${c.rules.skip}</b>skipped</div>
 <div class="count"><b>${c.outcomes.pass + c.outcomes.fail + c.outcomes.skip + c.outcomes.inconclusive}</b>operation outcomes</div></div>
 ${sections}
 <p class="src">Generated by the Dynamic API conformance suite. Credentials are redacted by value; replay a property failure with FC_SEED=${esc(report.fcSeed)} and the FC_PATH printed by the failing test.</p>

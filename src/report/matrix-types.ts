@@ -21,12 +21,13 @@ export interface RuleReport {
   test: string | undefined;
   testStatus: string | undefined;
   requests: number;
-  failures: { subject: string; reason: string; exchanges: string | undefined }[];
+  /** Each failure: the sentence, and (where a check judged a status) what was expected and what was received. */
+  failures: { subject: string; reason: string; expected?: string; received?: string; exchanges: string | undefined }[];
   skipReasons: string[];
   /** Of the inconclusive subjects, those left without an answer (transport faults; issue #13). */
-  transportInconclusive: number;
+  transportInconclusive?: number;
   /** The inconclusive subjects with their reasons (`kind: 'transport'` for transport faults). */
-  inconclusive: { subject: string; reason: string; kind: 'transport' | undefined }[];
+  inconclusive?: { subject: string; reason: string; kind: 'transport' | undefined }[];
 }
 
 /** The run's transport faults (report.json `transport`): they never count as conformance failures. */
@@ -59,7 +60,8 @@ export interface MatrixReport {
   durationMs: number;
   runStatus: FullResult['status'];
   counts: { rules: Record<OutcomeStatus | 'deviation', number>; outcomes: Record<OutcomeStatus, number>; requests: number };
-  transport: TransportReport;
+  /** Absent in reports written before issue #13. */
+  transport?: TransportReport;
   rules: RuleReport[];
   operations: { key: string; operationId: string; auth: string; tag: string; results: Record<string, OutcomeStatus> }[];
 }

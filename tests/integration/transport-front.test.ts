@@ -40,7 +40,8 @@ test('behind a front that closes idle connections and drops 1 % of requests: no 
   const stats = front.stats();
   const report = JSON.parse(readFileSync(join(run.outDir, 'conformance-report', 'report.json'), 'utf8')) as MatrixReport;
   const t = report.transport;
-  const transportSubjects = report.rules.flatMap((r) => r.inconclusive.filter((i) => i.kind === 'transport'));
+  assert.ok(t, 'report.json has a transport section');
+  const transportSubjects = report.rules.flatMap((r) => (r.inconclusive ?? []).filter((i) => i.kind === 'transport'));
   const summary = `front: ${stats.requests} requests, ${stats.dropped} dropped, ${stats.idleCloses} idle closes; client: ${t.requests} requests, ` +
     `${t.failedAttempts} failed attempts, ${t.retried} retried, ${t.recovered} recovered, ${t.unanswered} unanswered, ` +
     `${t.inconclusive} inconclusive (transport); rules ${JSON.stringify(report.counts.rules)}; ${run.ms} ms`;

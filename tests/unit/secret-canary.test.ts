@@ -152,8 +152,8 @@ test('a transport-error run on the live code path (closed port) leaves no canary
   assert.equal(run.code, 1, `requests to a closed port fail the run (transport trouble past the threshold)\n${summary(run, canaries)}`);
   const report = matrix(run, canaries);
   assert.equal(report.target, 'live');
-  assert.ok(report.transport.exceeded, `the run failed on transport trouble, and says so\n${summary(run, canaries)}`);
-  const unanswered = report.rules.flatMap((r) => r.inconclusive.filter((i) => i.kind === 'transport'));
+  assert.ok(report.transport?.exceeded, `the run failed on transport trouble, and says so\n${summary(run, canaries)}`);
+  const unanswered = report.rules.flatMap((r) => (r.inconclusive ?? []).filter((i) => i.kind === 'transport'));
   assert.ok(unanswered.some((i) => /^transport: refused \(ECONNREFUSED\)/.test(i.reason)), `inconclusive (transport), never failures\n${summary(run, canaries)}`);
   assertNoCanary(run.outDir, canaries);
   passed += 1;
