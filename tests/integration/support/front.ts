@@ -115,7 +115,9 @@ export async function startFront(options: FrontOptions): Promise<Front> {
       }
     };
     client.on('data', (chunk: Buffer) => {
-      touch();
+      // A request is in flight: like Node's keepAliveTimeout, the idle clock runs only between a response and the next
+      // request (a slow answer on a loaded machine is not an idle connection).
+      clearTimeout(idle);
       if (parser) {
         const result = parser.execute(chunk);
         if (result instanceof Error) {
@@ -126,7 +128,6 @@ export async function startFront(options: FrontOptions): Promise<Front> {
       }
       if (drop) {
         // Reset before any response byte: the client sees ECONNRESET / "other side closed".
-        clearTimeout(idle);
         upstream.destroy();
         client.resetAndDestroy();
         open.delete(client);
