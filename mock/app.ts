@@ -388,6 +388,9 @@ class MockApp {
   #dispatch(ctx: Ctx, body: unknown): void | Promise<void> {
     const s = this.#s;
     const { op } = ctx;
+    // 5a. Object-level authorization (OBJ-001..OBJ-004): another owner's object is refused before any handler runs,
+    // so the refusal has no side effect and carries nothing of the object.
+    if (!s.ownership.allows(op, ctx.params, body, ctx.principal, s.faults)) return this.#errorBody(ctx.res, 403, 'Forbidden');
     const needsKeys = op.operationId === 'getKeysForEnvironment' || op.operationId.startsWith('getJwks');
     if (needsKeys && !s.keys.isReady) return s.keys.ready.then(() => this.#dispatch(ctx, body));
     if (s.faults.on('jwks-json-missing') && op.operationId === 'getJwksJsonByEnvironmentId') return this.#notFound(ctx.res);

@@ -78,6 +78,7 @@ export class ControlApi {
       environments: s.seed.environments.map((e) => ({ ...e })),
       tokens: s.seed.tokens.map((t) => ({ value: t.value, environmentId: t.environmentId, scopes: [...t.scopes], active: t.active, label: t.label })),
       users,
+      objects: s.seed.objects.map((o) => ({ ...o })),
       faults: s.faults.list(),
     };
   }

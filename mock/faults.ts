@@ -82,6 +82,11 @@ export const FAULT_IDS = [
   'rejected-attempts-free',
   'racy-counter',
   'late-window-reset',
+  'ignore-owner-on-reads',
+  'ignore-owner-on-writes',
+  'ignore-allowlist-owner',
+  'ignore-organization-owner',
+  'ignore-sdk-object-owner',
 ] as const;
 
 /** A fault id the mock implements. */

@@ -77,8 +77,9 @@ function makeHandlers(allScopes: readonly string[]): ReadonlyMap<string, Handler
   h.set('getJwksByEnvironmentId', jwks);
   h.set('getJwksJsonByEnvironmentId', jwks);
   h.set('getEnvironmentsByProjectId', (i) => {
-    if (i.params['projectId'] !== i.store.projectId) return NOT_FOUND;
-    const byName = new Map(i.store.environments().map((e) => [e.seed.name, e.environment]));
+    const envs = i.store.projectEnvironments(i.params['projectId'] ?? '');
+    if (!envs.length) return NOT_FOUND;
+    const byName = new Map(envs.map((e) => [e.seed.name, e.environment]));
     return ok({ environments: { sandbox: byName.get('sandbox'), live: byName.get('live') } });
   });
   // API tokens

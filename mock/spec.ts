@@ -86,6 +86,23 @@ export interface SpecBundle {
   readonly faults: readonly FaultSpec[];
   /** The 14 documented API-token scopes (components.schemas.TokenScopes.enum). */
   readonly tokenScopes: readonly string[];
+  /** Owned object families of specs/objects.json (OBJ rules). */
+  readonly objects: readonly ObjectFamilySpec[];
+}
+
+/** Who owns the objects of a family (specs/objects.json). */
+export type ObjectOwnerKind = 'environment' | 'organization' | 'user';
+
+/** One owned object family of specs/objects.json: the parameters (and body members) that name its objects. */
+export interface ObjectFamilySpec {
+  readonly family: string;
+  readonly params: readonly string[];
+  /** operationId -> body member naming the object. */
+  readonly body: Readonly<Record<string, string>>;
+  readonly surface: 'admin' | 'sdk' | undefined;
+  readonly pathPrefix: string | undefined;
+  readonly owner: ObjectOwnerKind;
+  readonly stored: boolean;
 }
 
 const SPECS_DIR = fileURLToPath(new URL('../specs/', import.meta.url));
@@ -232,5 +249,15 @@ export function loadSpec(specsDir: string = SPECS_DIR): SpecBundle {
   const components = rec(document['components'], 'components');
   const schemas = rec(components['schemas'], 'components.schemas');
   const tokenScopes = strings(rec(schemas['TokenScopes'], 'TokenScopes')['enum']);
-  return { document, operations, profiles, faults, tokenScopes };
+  const objectsRaw = rec(readJson(`${specsDir}/objects.json`), 'objects.json');
+  const objects: ObjectFamilySpec[] = (Array.isArray(objectsRaw['families']) ? (objectsRaw['families'] as unknown[]) : []).map((f) => {
+    const r = rec(f, 'objects.json family');
+    const owner = r['owner'];
+    if (owner !== 'environment' && owner !== 'organization' && owner !== 'user') throw new Error(`objects.json: family ${String(r['family'])} has no valid owner`);
+    const body = isRecord(r['body']) ? Object.fromEntries(Object.entries(r['body']).map(([k, v]) => [k, String(v)])) : {};
+    const surface = r['surface'] === 'admin' || r['surface'] === 'sdk' ? r['surface'] : undefined;
+    const pathPrefix = typeof r['pathPrefix'] === 'string' ? r['pathPrefix'] : undefined;
+    return { family: String(r['family']), params: strings(r['params']), body, surface, pathPrefix, owner, stored: r['stored'] === true };
+  });
+  return { document, operations, profiles, faults, tokenScopes, objects };
 }

@@ -107,11 +107,38 @@ export class Store {
         updatedAt: now,
       });
     }
+    this.#seedStoredObjects(now);
   }
 
-  /** Id of the seeded project (owner of both environments). */
+  /** The seeded allowlists, entries and origins (one of each per environment: OBJ rules name them across owners). */
+  #seedStoredObjects(now: string): void {
+    const firstAllowlist = new Map<string, string>();
+    for (const o of this.#seed.objects) {
+      const env = o.environmentId === undefined ? undefined : this.#envs.get(o.environmentId);
+      if (!env) continue;
+      if (o.family === 'allowlist') {
+        env.allowlists.set(o.id, this.mergeValid({ id: o.id, name: `seeded allowlist of ${env.seed.name}`, projectEnvironmentId: env.seed.id, enabledAt: null }, { outcome: 'siteAccess' }, 'Allowlist'));
+        if (!firstAllowlist.has(env.seed.id)) firstAllowlist.set(env.seed.id, o.id);
+      } else if (o.family === 'origin') {
+        env.origins.set(o.id, { id: o.id, origin: `https://seeded-${env.seed.id.slice(0, 8)}.example.invalid`, createdAt: now, projectEnvironmentId: env.seed.id });
+      }
+    }
+    for (const o of this.#seed.objects) {
+      const env = o.environmentId === undefined ? undefined : this.#envs.get(o.environmentId);
+      const allowListId = env ? firstAllowlist.get(env.seed.id) : undefined;
+      if (o.family !== 'allowlistEntry' || !env || allowListId === undefined) continue;
+      env.allowlistEntries.set(o.id, this.mergeValid({ id: o.id, allowListId }, { alias: 'seeded entry', email: `seeded@${env.seed.id.slice(0, 8)}.example.invalid` }, 'AllowlistEntry'));
+    }
+  }
+
+  /** Id of the first seeded project (owner of the `sandbox` and `live` environments). */
   get projectId(): string {
     return this.#seed.projectId;
+  }
+
+  /** The environments of a seeded project, in seed order (none for an unknown project). */
+  projectEnvironments(projectId: string): EnvironmentState[] {
+    return this.environments().filter((e) => e.seed.projectId === projectId);
   }
 
   /** The environment's state, or undefined for an id that is not seeded. */
@@ -216,6 +243,11 @@ export class Store {
   /** Finds the environment holding an allowlist entry. */
   entryOwner(entryId: string): EnvironmentState | undefined {
     return this.environments().find((e) => e.allowlistEntries.has(entryId));
+  }
+
+  /** Finds the environment holding a user. */
+  userOwner(userId: string): EnvironmentState | undefined {
+    return this.environments().find((e) => e.users.has(userId));
   }
 
   /** Finds the environment holding an origin. */

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'mutants-report');
-const FAMILY_TAG: Record<string, string> = { AUTH: '@auth', TOKEN: '@token', JWT: '@jwt', ERR: '@errors', SCHEMA: '@schema', RATE: '@rate' };
+const FAMILY_TAG: Record<string, string> = { AUTH: '@auth', TOKEN: '@token', JWT: '@jwt', ERR: '@errors', SCHEMA: '@schema', RATE: '@rate', OBJ: '@object' };
 
 interface Fault { id: string; rule: string; description: string; fast?: boolean }
 interface RuleResult { id: string; status: string; reportOnly: boolean }

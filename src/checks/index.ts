@@ -10,15 +10,16 @@ import { ERR_CHECKS } from './errors.js';
 import { SCHEMA_CHECKS } from './schema.js';
 import { RATE_CHECKS } from './rate/index.js';
 import { SEC_CHECKS } from './secrets.js';
+import { OBJ_CHECKS } from './object.js';
 
-export const CHECKS: readonly Check[] = [...AUTH_CHECKS, ...TOKEN_CHECKS, ...JWT_CHECKS, ...ERR_CHECKS, ...SCHEMA_CHECKS, ...RATE_CHECKS, ...SEC_CHECKS];
+export const CHECKS: readonly Check[] = [...AUTH_CHECKS, ...TOKEN_CHECKS, ...JWT_CHECKS, ...ERR_CHECKS, ...SCHEMA_CHECKS, ...RATE_CHECKS, ...SEC_CHECKS, ...OBJ_CHECKS];
 
 /** The registered check of a rule id. */
 export function checkFor(ruleId: string): Check | undefined {
   return CHECKS.find((c) => c.rule === ruleId);
 }
 
-/** Checks whose rule id starts with the family prefix (AUTH, TOKEN, JWT, ERR, SCHEMA, RATE, SEC), in rule order. */
+/** Checks whose rule id starts with the family prefix (AUTH, TOKEN, JWT, ERR, SCHEMA, RATE, SEC, OBJ), in rule order. */
 export function checksOf(family: string): Check[] {
   return CHECKS.filter((c) => c.rule.startsWith(`${family}-`)).sort((a, b) => a.rule.localeCompare(b.rule));
 }

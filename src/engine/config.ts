@@ -27,6 +27,12 @@ export interface LiveCredentialsConfig {
   inactiveToken: string | undefined;
   userJwt: string | undefined;
   otherEnvironmentJwt: string | undefined;
+  /** OBJ-002: the project of DYNAMIC_OTHER_ENVIRONMENT_ID, to verify that side as a sandbox before cross-environment writes. */
+  otherProjectId: string | undefined;
+  /** OBJ-003: a token of an environment in another organization. */
+  otherOrganizationToken: string | undefined;
+  /** OBJ-004: a user JWT of another user of DYNAMIC_ENVIRONMENT_ID. */
+  otherUserJwt: string | undefined;
 }
 
 export interface SuiteConfig {
@@ -129,6 +135,10 @@ export function parseConfig(env: NodeJS.ProcessEnv): SuiteConfig {
     if (otherEnvironmentId && !UUID.test(otherEnvironmentId)) throw new ConfigError('DYNAMIC_OTHER_ENVIRONMENT_ID must be a lowercase UUID');
     const projectId = optional(env, 'DYNAMIC_PROJECT_ID');
     if (projectId && !UUID.test(projectId)) throw new ConfigError('DYNAMIC_PROJECT_ID must be a lowercase UUID');
+    const otherProjectId = optional(env, 'DYNAMIC_OTHER_PROJECT_ID');
+    if (otherProjectId && !UUID.test(otherProjectId)) throw new ConfigError('DYNAMIC_OTHER_PROJECT_ID must be a lowercase UUID');
+    const otherOrganizationToken = optional(env, 'DYNAMIC_OTHER_ORGANIZATION_TOKEN');
+    if (otherOrganizationToken && !otherOrganizationToken.startsWith('dyn_')) throw new ConfigError('DYNAMIC_OTHER_ORGANIZATION_TOKEN must start with dyn_ (the value is not shown)');
     live = {
       environmentId, apiToken, projectId, otherEnvironmentId,
       otherEnvironmentToken: optional(env, 'DYNAMIC_OTHER_ENVIRONMENT_TOKEN'),
@@ -136,6 +146,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): SuiteConfig {
       inactiveToken: optional(env, 'DYNAMIC_INACTIVE_TOKEN'),
       userJwt: optional(env, 'DYNAMIC_USER_JWT'),
       otherEnvironmentJwt: optional(env, 'DYNAMIC_OTHER_ENVIRONMENT_JWT'),
+      otherProjectId,
+      otherOrganizationToken,
+      otherUserJwt: optional(env, 'DYNAMIC_OTHER_USER_JWT'),
     };
   }
   const budgetRaw = optional(env, 'DYNAMIC_RATE_LIMIT_BUDGET');

@@ -13,6 +13,8 @@ export interface MockSeed {
   environments: { id: string; name: 'sandbox' | 'live'; projectId?: string; organizationId?: string; issuer?: string; kid?: string }[];
   tokens: { value: string; environmentId: string; scopes: string[]; active: boolean; label: string }[];
   users: { id: string; environmentId: string; jwt: string }[];
+  /** Seeded owned objects per owner (OBJ rules); absent on mocks older than the OBJ family. */
+  objects?: { family: string; id: string; organizationId: string; environmentId?: string; userId?: string }[];
   faults: string[];
 }
 
@@ -75,6 +77,14 @@ export interface Credentials {
   inactiveToken: Secret | undefined;
   userJwt: Secret | undefined;
   otherEnvironmentJwt: Secret | undefined;
+  /** OBJ-002: the project of the other environment (live: DYNAMIC_OTHER_PROJECT_ID). */
+  otherProjectId: string | undefined;
+  /** OBJ-003: a full-scope token of an environment in another organization. */
+  otherOrganizationToken: Secret | undefined;
+  /** OBJ-004: a user JWT of another user of the environment under test. */
+  otherUserJwt: Secret | undefined;
+  /** Id of the other user (mock only; live JWTs are not decoded for it). */
+  otherUserId: string | undefined;
   userId: string | undefined;
   /** Why a credential is not available (key = field name). */
   missing: Record<string, string>;
@@ -94,7 +104,9 @@ export async function mockCredentials(control: MockControl): Promise<{ credentia
   if (!all) throw new Error('the mock seed has no full-scope token for the sandbox environment');
   const limited = seed.tokens.find((x) => x.environmentId === sandbox.id && x.label === 'read-only');
   const user = seed.users.find((u) => u.environmentId === sandbox.id);
+  const secondUser = seed.users.find((u) => u.environmentId === sandbox.id && u.id !== user?.id);
   const otherUser = seed.users.find((u) => u.environmentId === other?.id);
+  const otherOrganization = seed.environments.find((e) => e.organizationId !== undefined && e.organizationId !== sandbox.organizationId);
   return {
     seed,
     credentials: {
@@ -109,8 +121,15 @@ export async function mockCredentials(control: MockControl): Promise<{ credentia
       inactiveToken: token(sandbox.id, 'inactive'),
       userJwt: user ? new Secret(user.jwt, 'MOCK_USER_JWT') : undefined,
       otherEnvironmentJwt: otherUser ? new Secret(otherUser.jwt, 'MOCK_OTHER_ENVIRONMENT_JWT') : undefined,
+      otherProjectId: other?.projectId,
+      otherOrganizationToken: token(otherOrganization?.id, 'all'),
+      otherUserJwt: secondUser ? new Secret(secondUser.jwt, 'MOCK_OTHER_USER_JWT') : undefined,
+      otherUserId: secondUser?.id,
       userId: user?.id,
-      missing: {},
+      missing: {
+        ...(otherOrganization ? {} : { otherOrganizationToken: 'the mock seed has no second organization' }),
+        ...(secondUser ? {} : { otherUserJwt: 'the mock seed has no second user in the sandbox environment' }),
+      },
     },
   };
 }
@@ -131,6 +150,9 @@ export function liveCredentials(config: SuiteConfig): Credentials {
   need('userJwt', 'DYNAMIC_USER_JWT', live.userJwt);
   need('otherEnvironmentJwt', 'DYNAMIC_OTHER_ENVIRONMENT_JWT', live.otherEnvironmentJwt);
   need('projectId', 'DYNAMIC_PROJECT_ID', live.projectId);
+  need('otherProjectId', 'DYNAMIC_OTHER_PROJECT_ID', live.otherProjectId);
+  need('otherOrganizationToken', 'DYNAMIC_OTHER_ORGANIZATION_TOKEN', live.otherOrganizationToken);
+  need('otherUserJwt', 'DYNAMIC_OTHER_USER_JWT', live.otherUserJwt);
   missing.noScopeToken = 'a token without scopes is only seeded on the mock';
   return {
     environmentId: live.environmentId,
@@ -144,6 +166,10 @@ export function liveCredentials(config: SuiteConfig): Credentials {
     inactiveToken: secret(live.inactiveToken, 'DYNAMIC_INACTIVE_TOKEN'),
     userJwt: secret(live.userJwt, 'DYNAMIC_USER_JWT'),
     otherEnvironmentJwt: secret(live.otherEnvironmentJwt, 'DYNAMIC_OTHER_ENVIRONMENT_JWT'),
+    otherProjectId: live.otherProjectId,
+    otherOrganizationToken: secret(live.otherOrganizationToken, 'DYNAMIC_OTHER_ORGANIZATION_TOKEN'),
+    otherUserJwt: secret(live.otherUserJwt, 'DYNAMIC_OTHER_USER_JWT'),
+    otherUserId: undefined,
     userId: undefined,
     missing,
   };

@@ -64,7 +64,7 @@ export interface DocsProfile {
   rateLimits: Record<string, RatePolicy>;
 }
 
-export type RuleTag = '@auth' | '@token' | '@jwt' | '@errors' | '@schema' | '@rate' | '@secrets' | '@live';
+export type RuleTag = '@auth' | '@token' | '@jwt' | '@errors' | '@schema' | '@rate' | '@secrets' | '@object' | '@live';
 
 /** A conformance rule (specs/rules/*.json). */
 export interface Rule {

@@ -347,7 +347,53 @@ const ROWS: Record<string, Row> = {
     faulted: '429',
     probe: (w) => statusOneWindowLater(w),
   },
+  'ignore-owner-on-reads': { normal: '403', faulted: '200', probe: (w) => status(w, 'GET', `/api/v0/allowlists/${owned(w, 'allowlist', w.other)}`, bearer(w.all)) },
+  'ignore-owner-on-writes': {
+    normal: '403 kept',
+    faulted: '204 gone',
+    probe: async (w) => {
+      const id = owned(w, 'origin', w.other);
+      const deleted = await status(w, 'DELETE', `/api/v0/origins/${id}`, bearer(w.all));
+      const list = (await w.mock.call('GET', `/api/v0/environments/${w.other}/origins`, { headers: bearer(w.tok('all', w.other)) })).text;
+      return `${deleted} ${list.includes(id) ? 'kept' : 'gone'}`;
+    },
+  },
+  'ignore-allowlist-owner': {
+    normal: '403 seeded allowlist of live | origin 403',
+    faulted: '200 renamed by another environment | origin 403',
+    probe: async (w) => {
+      const id = owned(w, 'allowlist', w.other);
+      const put = await status(w, 'PUT', `/api/v0/allowlists/${id}`, { ...bearer(w.all), ...JSON_CT }, '{"name":"renamed by another environment"}');
+      const name = (await w.mock.call('GET', `/api/v0/allowlists/${id}`, { headers: bearer(w.tok('all', w.other)) })).json()['name'];
+      // One family only: another family's write stays refused.
+      const origin = await status(w, 'DELETE', `/api/v0/origins/${owned(w, 'origin', w.other)}`, bearer(w.all));
+      return `${put} ${String(name)} | origin ${origin}`;
+    },
+  },
+  'ignore-organization-owner': {
+    normal: '403',
+    faulted: '200',
+    probe: (w) => {
+      const mine = w.seed.objects.find((o) => o.environmentId === w.env)!.organizationId;
+      const theirs = w.seed.objects.find((o) => o.family === 'organization' && o.organizationId !== mine)!.id;
+      return status(w, 'GET', `/api/v0/organizations/${theirs}`, bearer(w.all));
+    },
+  },
+  'ignore-sdk-object-owner': {
+    normal: '403',
+    faulted: '200',
+    probe: (w) => {
+      const [first, second] = w.seed.users.filter((u) => u.environmentId === w.env);
+      const device = w.seed.objects.find((o) => o.family === 'mfaDevice' && o.userId === second!.id)!.id;
+      return status(w, 'GET', `/api/v0/sdk/${w.env}/users/mfa/${device}`, bearer(first!.jwt));
+    },
+  },
 };
+
+/** The seeded object of a family owned by an environment (OBJ rules). */
+function owned(w: World, family: string, environmentId: string): string {
+  return w.seed.objects.find((o) => o.family === family && o.environmentId === environmentId && o.userId === undefined)!.id;
+}
 
 const CATALOGUE = (JSON.parse(readFileSync(`${ROOT}/specs/faults.json`, 'utf8')) as { faults: { id: string; rule: string }[] }).faults;
 

@@ -95,10 +95,14 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
     assert.ok(mock.startupMs < 5000, `startup took ${mock.startupMs} ms`);
   });
 
-  it('seeds two environments, four labelled tokens each and two users each', () => {
+  it('seeds two projects (sandbox + live each, in two organizations), four labelled tokens and two users per environment', () => {
     assert.equal(seed.profile, 'docs-2026');
     assert.equal(seed.seed, 7);
-    assert.deepEqual(seed.environments.map((e) => e.name), ['sandbox', 'live']);
+    assert.deepEqual(seed.environments.map((e) => e.name), ['sandbox', 'live', 'sandbox', 'live']);
+    const orgs = seed.environments.map((e) => (e as unknown as { organizationId: string }).organizationId);
+    assert.equal(orgs[0], orgs[1]);
+    assert.equal(orgs[2], orgs[3]);
+    assert.notEqual(orgs[0], orgs[2]);
     for (const e of seed.environments) {
       assert.match(e.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       assert.equal(e.issuer, `app.dynamic.xyz/${e.id}`);

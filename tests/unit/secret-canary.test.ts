@@ -141,6 +141,7 @@ test('a transport-error run on the live code path (closed port) leaves no canary
   const vars = {
     DYNAMIC_API_TOKEN: `dyn_${alnum(56)}`, DYNAMIC_OTHER_ENVIRONMENT_TOKEN: `dyn_${alnum(56)}`, DYNAMIC_LIMITED_TOKEN: `dyn_${alnum(56)}`,
     DYNAMIC_INACTIVE_TOKEN: `dyn_${alnum(56)}`, DYNAMIC_USER_JWT: jwt(), DYNAMIC_OTHER_ENVIRONMENT_JWT: jwt(),
+    DYNAMIC_OTHER_ORGANIZATION_TOKEN: `dyn_${alnum(56)}`, DYNAMIC_OTHER_USER_JWT: jwt(),
   };
   const canaries = Object.values(vars);
   const run = await runSuite(join(OUT, 'transport'), COMMON, {

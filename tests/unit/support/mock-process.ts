@@ -82,6 +82,8 @@ export interface Seed {
   environments: { id: string; name: string; kid: string; issuer: string }[];
   tokens: { value: string; environmentId: string; scopes: string[]; active: boolean; label: string }[];
   users: { id: string; environmentId: string; jwt: string }[];
+  /** Seeded owned objects (OBJ rules). */
+  objects: { family: string; id: string; organizationId: string; environmentId?: string; userId?: string }[];
 }
 export async function seedOf(mock: Mock): Promise<Seed> {
   return (await mock.control('GET', '/seed')) as unknown as Seed;
