@@ -19,7 +19,7 @@ export interface MockOptions {
   readonly control?: boolean;
   /** Socket address whose `X-Forwarded-For` is honoured (RATE-011). */
   readonly trustedProxy?: string;
-  /** Mock clock start, epoch seconds. Default 1767225600 (2026-01-01). */
+  /** Mock clock start, epoch seconds (frozen clock only). Default 1767225600 (2026-01-01). */
   readonly startTime?: number;
   /** `MOCK_CLOCK`: `frozen` (default; moves only via `POST /__mock/clock`) or `real` (wall time: the simulator). */
   readonly clock?: ClockMode;

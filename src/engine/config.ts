@@ -57,6 +57,11 @@ export interface SuiteConfig {
   rotation: number;
   /** Where the run's shared state (pacer, JWTs) listens: set by globalSetup for the workers (DYNAMIC_RUN_STATE_URL). */
   runState: string | undefined;
+  /**
+   * Percent of the run's requests that may end without an answer after retries before transport trouble fails the
+   * run (`DYNAMIC_TRANSPORT_FAILURE_THRESHOLD`, default 2; issue #13: transport faults are never conformance failures).
+   */
+  transportFailureThreshold: number;
   ci: boolean;
   /** Where test-results/, playwright-report/ and conformance-report/ go (CONFORMANCE_OUTPUT_DIR, default: the project root). */
   outputDir: string;
@@ -84,6 +89,15 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** A percentage 0-100 (decimals allowed, an optional trailing %). */
+function percent(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const m = /^(\d+(?:\.\d+)?)\s*%?$/.exec(raw);
+  if (!m || Number(m[1]) > 100) throw new ConfigError(`${name} must be a percentage from 0 to 100 (e.g. 2 or 0.5%), got '${raw}'`);
+  return Number(m[1]);
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
@@ -170,6 +184,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): SuiteConfig {
     timeBudgetMinutes: optional(env, 'DYNAMIC_TIME_BUDGET_MINUTES') === undefined ? undefined : int(env, 'DYNAMIC_TIME_BUDGET_MINUTES', 0, 1, 24 * 60),
     rotation: int(env, 'DYNAMIC_RUN_NUMBER', Math.floor(Date.now() / 86_400_000), 0, 2_147_483_647),
     runState: runStateLocator(optional(env, 'DYNAMIC_RUN_STATE_URL')),
+    transportFailureThreshold: percent(env, 'DYNAMIC_TRANSPORT_FAILURE_THRESHOLD', 2),
     ci,
     outputDir: optional(env, 'CONFORMANCE_OUTPUT_DIR') ?? ROOT,
     nightly,

@@ -48,7 +48,8 @@ async function report(testInfo: TestInfo, suite: Suite, result: CheckResult, mod
     contentType: 'application/json',
     body: redact(JSON.stringify({
       rule: rule.id, mode, target: suite.config.target, profile: suite.spec.profile.id, seed: suite.fc.seed, requests: result.requests,
-      ms: Math.round(result.ms), unplanned429: result.unplanned429, sampling: samplingRecordOf(rule.id), outcomes: result.outcomes,
+      ms: Math.round(result.ms), unplanned429: result.unplanned429, sampling: samplingRecordOf(rule.id),
+      transport: { ...result.transport, thresholdPercent: suite.config.transportFailureThreshold }, outcomes: result.outcomes,
     }, null, 1)),
   });
   if (result.unplanned429) {
@@ -56,6 +57,12 @@ async function report(testInfo: TestInfo, suite: Suite, result: CheckResult, mod
   }
   if (result.drift.length) {
     await testInfo.attach(DRIFT_ATTACHMENT, { contentType: 'application/json', body: redact(JSON.stringify(result.drift)) });
+  }
+  // Issue #13: subjects left without an answer are shown as such, never as failures (nor silently as passes).
+  const unanswered = result.outcomes.filter((o) => o.kind === 'transport');
+  if (unanswered.length) {
+    const first = unanswered.slice(0, 3).map((o) => `${o.subject}: ${o.reason ?? ''}`).join(' | ');
+    testInfo.annotations.push({ type: 'inconclusive (transport)', description: redact(`${unanswered.length} subject(s) got no answer after retries (transport faults are never conformance failures): ${first}`) });
   }
   if (result.exchanges.length) {
     await testInfo.attach('exchanges (redacted)', { contentType: 'application/json', body: redact(JSON.stringify(result.exchanges, null, 1)) });

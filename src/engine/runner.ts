@@ -3,7 +3,8 @@
  */
 import { loadConfig } from './config.js';
 import { MockControl, liveCredentials, mockCredentials, type Credentials, type MockSeed } from './credentials.js';
-import { BudgetExceededError, HttpClient, type HttpResponse } from '../http/client.js';
+import { BudgetExceededError, HttpClient, type HttpResponse, type TransportCounts } from '../http/client.js';
+import { transportReason, type TransportFault } from '../http/transport.js';
 import { RequestFactory } from '../http/requests.js';
 import { schemas } from './schemas.js';
 import { loadSpec } from './spec.js';
@@ -43,6 +44,8 @@ export async function createSuite(workerIndex = 0, apiUrlOverride?: string): Pro
     allowCredentialInUrl: config.target === 'mock',
     pacer,
     singleSource: config.target === 'live',
+    // Transport faults are retried on every target (issue #13); live backs off longer, as a CI runner to a real front.
+    transportRetry: { retries: 2, backoffMs: config.target === 'live' ? 500 : 50 },
   });
   // SEC-003: on live, the opt-ins only take effect on an environment verified to be a sandbox; every check that tests
   // config.allowWrites / config.rateLimitBudget is gated by this one verification.
@@ -137,17 +140,35 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     outcomes.push(redacted);
   };
   const drift = new DriftCollector();
+  const transportBefore = suite.client.transport;
+  // Transport faults are never judged (issue #13): a subject whose evidence includes a request left without an answer
+  // is inconclusive (transport), whatever the check concluded from "no response"; a pass stands unless a request never
+  // reached the server at all (nothing was answered, so nothing can pass).
+  const faultOf = (r: HttpResponse | HttpResponse[] | undefined, passing: boolean): TransportFault | undefined =>
+    (r === undefined ? [] : Array.isArray(r) ? r : [r]).map((x) => x.transport).find((f) => f !== undefined && (!passing || f.phase === 'connect'));
+  const unanswered = (subject: string, fault: TransportFault, saw: string | undefined, response: HttpResponse | HttpResponse[] | undefined): void =>
+    push({ rule: rule.id, subject, status: 'inconclusive', kind: 'transport', reason: `${transportReason(fault)}${saw ? ` — the check saw: ${saw}` : ''}`, ...(response ? { exchanges: seqs(response)! } : {}) });
   const ctx: CheckContext = {
     rule, drift, config: suite.config, spec: suite.spec, schemas: suite.schemas, credentials: suite.credentials,
     client: suite.client, requests: suite.requests, mock: suite.mock, fc: suite.fc, worker: suite.worker,
     operations: suite.spec.operations.filter((op) => !rule.appliesTo.auth || rule.appliesTo.auth.includes(op.auth)),
     sourceAddress: addressRotation(suite),
-    pass: (subject, response) => push({ rule: rule.id, subject, status: 'pass', ...(response ? { exchanges: seqs(response)! } : {}) }),
-    fail: (subject, why, response) => push({
-      rule: rule.id, subject, status: 'fail', ...detail(why), ...(response ? { exchanges: seqs(response)! } : {}),
-    }),
+    pass: (subject, response) => {
+      const fault = faultOf(response, true);
+      if (fault) return unanswered(subject, fault, undefined, response);
+      push({ rule: rule.id, subject, status: 'pass', ...(response ? { exchanges: seqs(response)! } : {}) });
+    },
+    fail: (subject, why, response) => {
+      const fault = faultOf(response, false);
+      if (fault) return unanswered(subject, fault, typeof why === 'string' ? why : why.reason, response);
+      push({ rule: rule.id, subject, status: 'fail', ...detail(why), ...(response ? { exchanges: seqs(response)! } : {}) });
+    },
     skip: (subject, reason) => push({ rule: rule.id, subject, status: 'skip', reason }),
-    inconclusive: (subject, reason, response) => push({ rule: rule.id, subject, status: 'inconclusive', reason, ...(response ? { exchanges: seqs(response)! } : {}) }),
+    inconclusive: (subject, reason, response) => {
+      const fault = faultOf(response, false);
+      if (fault) return unanswered(subject, fault, reason, response);
+      push({ rule: rule.id, subject, status: 'inconclusive', reason, ...(response ? { exchanges: seqs(response)! } : {}) });
+    },
     log: (line) => log(redact(line)),
   };
   // Live: the rule gets its share of what is left of the run's request budget.
@@ -173,11 +194,17 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     suite.client.setAllowance(undefined);
   }
   const wanted = new Set(outcomes.filter((o) => o.status !== 'pass').flatMap((o) => o.exchanges ?? []));
+  const after = suite.client.transport;
+  const delta = (k: keyof TransportCounts): number => after[k] - transportBefore[k];
   return {
     rule, outcomes,
     exchanges: suite.client.takeExchanges(wanted).slice(0, 50),
     unplanned429: suite.client.unplanned429 - unplannedBefore,
     requests: suite.client.requestsSent - sentBefore,
+    transport: {
+      failedAttempts: delta('failedAttempts'), retried: delta('retried'), recovered: delta('recovered'), unanswered: delta('unanswered'),
+      inconclusive: outcomes.filter((o) => o.kind === 'transport').length,
+    },
     ms: performance.now() - started,
     drift: drift.toJSON(),
   };

@@ -5,7 +5,7 @@
  */
 import type { SuiteConfig } from './config.js';
 import type { Credentials, MockControl } from './credentials.js';
-import type { Exchange, HttpClient, HttpResponse } from '../http/client.js';
+import type { Exchange, HttpClient, HttpResponse, TransportCounts } from '../http/client.js';
 import type { RequestFactory } from '../http/requests.js';
 import type { SchemaRegistry } from './schemas.js';
 import type { LoadedSpec, Operation, Rule } from './spec.js';
@@ -23,6 +23,8 @@ export interface Outcome {
   status: OutcomeStatus;
   /** Why it failed / was skipped / is inconclusive (redacted). */
   reason?: string;
+  /** `transport`: inconclusive because a request got no answer (issue #13: never a conformance verdict). */
+  kind?: 'transport';
   /** What the rule expects here, in short (e.g. '401'), next to the sentence; set where a check judges a status. */
   expected?: string;
   /** What the target answered, in short (e.g. '200'). */
@@ -109,6 +111,8 @@ export interface CheckResult {
   outcomes: Outcome[];
   exchanges: Exchange[];
   requests: number;
+  /** The check's transport counters (failed attempts, retried, recovered, unanswered) and its transport subjects. */
+  transport: TransportCounts & { inconclusive: number };
   ms: number;
   /** 429s on requests that were not the budgeted rate-limit probe's (a paced live run: 0). */
   unplanned429: number;

@@ -3,12 +3,17 @@
  * credentials redacted by value (SEC-001), renders replayable curl lines that name credential variables instead
  * of values, never follows redirects and refuses credentials in URLs (SEC-002, SEC-004), counts requests against
  * the run budget and handles 429s by policy (live: honour Retry-After; mock: advance the mock clock).
+ * Transport faults (issue #13): a reset, a closed keep-alive connection or a timeout before any response byte is
+ * retried when the request is safe to repeat (src/http/transport.ts), on every target; a request still without an
+ * answer carries `transport` (its fault), which the runner records as inconclusive (transport), never as a verdict.
  */
 import { Pool } from 'undici';
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { redact, type Secret } from '../secrets/redact.js';
 import type { Pacer } from './pacer.js';
+import { ResponseReader } from './raw-response.js';
+import { classifyTransportError, mayRetry, type TransportFault } from './transport.js';
 
 /** A header whose value is built from a credential at send time; reports show only the fingerprint. */
 export interface SecretHeader { secret: Secret; render: (raw: string) => string }
@@ -46,6 +51,8 @@ export interface Exchange {
   request: { method: string; url: string; headers: [string, string][]; body?: string | undefined };
   response?: { status: number; headers: Record<string, string | string[]>; body: string } | undefined;
   error?: string | undefined;
+  /** The transport fault of a request left without an answer (after retries). */
+  transport?: { kind: TransportFault['kind']; phase: TransportFault['phase']; code: string | undefined; attempts: number } | undefined;
   ms: number;
   curl: string;
 }
@@ -56,6 +63,20 @@ export interface HttpResponse {
   text: string;
   json: unknown;
   exchange: Exchange;
+  /** Set (status 0) when the request got no complete answer, after the client's retries: nothing to judge. */
+  transport?: TransportFault | undefined;
+}
+
+/** A client's transport counters (per check and per run in both reports). */
+export interface TransportCounts {
+  /** Attempts that met a transport fault. */
+  failedAttempts: number;
+  /** Of those, attempts sent again. */
+  retried: number;
+  /** Requests answered after at least one retry. */
+  recovered: number;
+  /** Requests still without an answer after retries. */
+  unanswered: number;
 }
 
 /** An exchange recorded raw and redacted only when someone reads it (failures, reports): redaction is not on the hot path. */
@@ -68,8 +89,8 @@ class Recorded {
   }
 }
 
-function response(status: number, headers: Record<string, string | string[] | undefined>, text: string, json: unknown, recorded: Recorded): HttpResponse {
-  return { status, headers, text, json, get exchange() { return recorded.value; } };
+function response(status: number, headers: Record<string, string | string[] | undefined>, text: string, json: unknown, recorded: Recorded, transport?: TransportFault): HttpResponse {
+  return { status, headers, text, json, get exchange() { return recorded.value; }, ...(transport ? { transport } : {}) };
 }
 
 export class BudgetExceededError extends Error {
@@ -91,21 +112,14 @@ export interface HttpClientOptions {
   pacer?: Pacer | undefined;
   /** Live: every request from one source address, as a CI runner sends (requests' localAddress is ignored). */
   singleSource?: boolean | undefined;
+  /** Retries of a transport fault (requests safe to repeat) and the backoff step; default 2 × 50 ms. */
+  transportRetry?: { retries: number; backoffMs: number } | undefined;
 }
-
-/**
- * Transport errors a retry cannot cure: nothing listens, the name does not resolve, the certificate is not trusted.
- * Resets and timeouts (the connection was there) are retried; these fail at once.
- */
-const PERMANENT_TRANSPORT_ERROR = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|CERT|certificate|self[- ]signed|ERR_TLS|ERR_SSL/i;
 
 /** After this many transport errors in a row the target is treated as down: no more retries, each request fails once. */
 const TRANSPORT_BREAKER = 5;
 
-/** Thrown when a raw request cannot even open its connection: no answer to judge, so the check must not pass. */
-export class TransportError extends Error {
-  override name = 'TransportError';
-}
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const SECRET_IN_URL = /(dyn[_-]?[A-Za-z0-9]{16,})|(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.)/i;
 
@@ -124,6 +138,7 @@ export class HttpClient {
   private seq = 0;
   /** Transport errors in a row (reset by any answer); at TRANSPORT_BREAKER retries stop. */
   private transportFailures = 0;
+  private readonly transportCounts: TransportCounts = { failedAttempts: 0, retried: 0, recovered: 0, unanswered: 0 };
   /** Exchanges of the current recording window (cleared by takeExchanges). */
   private recorded: Recorded[] = [];
   private readonly keep: number;
@@ -168,6 +183,35 @@ export class HttpClient {
     await this.options.pacer?.settle(method, path, status, retryAfter, probe);
   }
 
+  /** The transport counters so far (a copy). */
+  get transport(): TransportCounts {
+    return { ...this.transportCounts };
+  }
+
+  /**
+   * After an attempt: whether to send it again (a transport fault, safe to repeat, retries left, target not down),
+   * counting it either way. A request left without an answer gets its attempt count.
+   */
+  private async retryTransport(res: HttpResponse, method: string, retriesSoFar: number): Promise<boolean> {
+    const fault = res.transport;
+    if (!fault) {
+      this.transportFailures = 0;
+      if (retriesSoFar > 0) this.transportCounts.recovered += 1;
+      return false;
+    }
+    this.transportCounts.failedAttempts += 1;
+    this.transportFailures += 1;
+    const { retries, backoffMs } = this.options.transportRetry ?? { retries: 2, backoffMs: 50 };
+    if (retriesSoFar < retries && this.transportFailures < TRANSPORT_BREAKER && mayRetry(fault, method)) {
+      this.transportCounts.retried += 1;
+      await sleep(backoffMs * (retriesSoFar + 1));
+      return true;
+    }
+    this.transportCounts.unanswered += 1;
+    fault.attempts = retriesSoFar + 1;
+    return false;
+  }
+
   private pool(requested: string | undefined): Pool {
     const localAddress = this.options.singleSource ? undefined : requested;
     const key = localAddress ?? '';
@@ -176,7 +220,11 @@ export class HttpClient {
       pool = new Pool(this.origin, {
         connections: this.options.connections ?? 32,
         pipelining: 1,
-        keepAliveTimeout: 10_000,
+        // Well below the 5 s idle timeout of Node-based fronts (undici's default 4 s leaves too little margin on a
+        // loaded machine, where event-loop lag turns the gap into "other side closed" races: measured 50 in 900
+        // requests behind the test front), so the client drops an idle connection before the server does; the
+        // remaining race is a transport fault, retried when safe.
+        keepAliveTimeout: 2_000,
         headersTimeout: 30_000,
         bodyTimeout: 30_000,
         ...(localAddress ? { localAddress } : {}),
@@ -195,31 +243,28 @@ export class HttpClient {
     return `${this.basePath}${req.path}${qs ? `?${qs}` : ''}`;
   }
 
-  /** Sends one request; transport errors are returned as status 0 with the (redacted) error in the exchange. */
+  /**
+   * Sends one request. A transport fault is retried when the request is safe to repeat (src/http/transport.ts); one
+   * still without an answer is returned as status 0 with `transport` set and the (redacted) error in the exchange.
+   */
   async send(req: HttpRequest): Promise<HttpResponse> {
-    for (let attempt = 0; ; attempt += 1) {
+    let transportRetries = 0;
+    for (let attempt = 0; ; ) {
       const res = await this.sendOnce(req);
       const policy = this.options.rateLimited;
-      // Live: a transient transport error (reset, timeout) is retried twice with a short backoff — not a refused
-      // connection, an unknown host or an untrusted certificate, and not once the target looks down; the mock
-      // answers or it is a finding.
-      if (res.status === 0) {
-        this.transportFailures += 1;
-        const transient = !PERMANENT_TRANSPORT_ERROR.test(res.exchange.error ?? '') && this.transportFailures < TRANSPORT_BREAKER;
-        if (transient && policy.kind === 'wait' && attempt < 2) {
-          await new Promise((resolve) => setTimeout(resolve, 500 * (attempt + 1)));
-          continue;
-        }
-        return res;
+      if (await this.retryTransport(res, req.method, transportRetries)) {
+        transportRetries += 1;
+        continue;
       }
-      this.transportFailures = 0;
+      if (res.transport) return res;
+      transportRetries = 0;
       if (res.status !== 429 || req.on429 === 'return') return res;
       const retryAfter = Number(headerValue(res.headers['retry-after']) ?? '1');
       const seconds = Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.ceil(retryAfter) : 1;
       if (policy.kind === 'none') return res;
       if (policy.kind === 'wait') {
         if (attempt >= policy.maxRetries || seconds > policy.maxWaitSeconds) return res;
-        await new Promise((resolve) => setTimeout(resolve, (seconds + 1) * 1000));
+        await sleep((seconds + 1) * 1000);
       } else {
         if (attempt >= 5) return res;
         try {
@@ -228,6 +273,7 @@ export class HttpClient {
           return res;
         }
       }
+      attempt += 1;
     }
   }
 
@@ -274,42 +320,62 @@ export class HttpClient {
       const curl = `curl -sS -X ${req.method} ${shellQuote(redact(url))} ${curlHeaders.join(' ')}${shownBody !== undefined && typeof body === 'string' && body.length <= 4000 ? ` --data-raw ${shellQuote(shownBody)}` : ''}`.trim();
       return { method: req.method, url: redact(url), headers: shown, body: shownBody, curl };
     };
+    const unanswered = (error: unknown, phase: 'request' | 'response'): HttpResponse => {
+      const ms = performance.now() - started;
+      const fault: TransportFault = { ...classifyTransportError(error, phase), attempts: 1 };
+      const message = `${fault.code ? `${fault.code}: ` : ''}${fault.message}`;
+      const recorded = this.record(new Recorded(seq, () => {
+        const { curl, ...request } = requestView();
+        const transport = { kind: fault.kind, phase: fault.phase, code: fault.code, attempts: fault.attempts };
+        return { seq, request, error: redact(message), transport, ms, curl };
+      }));
+      return response(0, {}, '', undefined, recorded, fault);
+    };
+    let res: Awaited<ReturnType<Pool['request']>>;
     try {
-      const res = await this.pool(req.localAddress).request({ method: req.method, path, headers, body: body ?? null });
-      const text = await res.body.text();
-      const ms = performance.now() - started;
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      const responseHeaders = res.headers as Record<string, string | string[]>;
-      const status = res.statusCode;
-      await this.settle(req.method, req.path, status, headerValue(responseHeaders['retry-after']), req.rateProbe === true);
-      const recorded = this.record(new Recorded(seq, () => {
-        const { curl, ...request } = requestView();
-        return { seq, request, response: { status, headers: redactHeaders(responseHeaders), body: redact(text.slice(0, 4000)) }, ms, curl };
-      }));
-      return response(status, responseHeaders, text, json, recorded);
+      res = await this.pool(req.localAddress).request({ method: req.method, path, headers, body: body ?? null });
     } catch (error) {
-      const ms = performance.now() - started;
-      const code = (error as { code?: unknown }).code;
-      const message = `${typeof code === 'string' ? `${code}: ` : ''}${String((error as Error).message ?? error)}`;
-      const recorded = this.record(new Recorded(seq, () => {
-        const { curl, ...request } = requestView();
-        return { seq, request, error: redact(message), ms, curl };
-      }));
-      return response(0, {}, '', undefined, recorded);
+      return unanswered(error, 'request');
     }
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (error) {
+      return unanswered(error, 'response');
+    }
+    const ms = performance.now() - started;
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const responseHeaders = res.headers as Record<string, string | string[]>;
+    const status = res.statusCode;
+    await this.settle(req.method, req.path, status, headerValue(responseHeaders['retry-after']), req.rateProbe === true);
+    const recorded = this.record(new Recorded(seq, () => {
+      const { curl, ...request } = requestView();
+      return { seq, request, response: { status, headers: redactHeaders(responseHeaders), body: redact(text.slice(0, 4000)) }, ms, curl };
+    }));
+    return response(status, responseHeaders, text, json, recorded);
   }
 
   /**
    * Sends raw bytes over a fresh connection — TCP, or TLS for an https target — (for bytes fetch/undici refuse:
-   * non-Latin-1 characters, CR/LF/NUL, duplicate header lines) and parses the status line and headers of the answer.
-   * A connection the server closes without answering is status 0; one that cannot be opened throws TransportError.
+   * non-Latin-1 characters, CR/LF/NUL, duplicate header lines) and reads the answer as an HTTP/1.1 client does
+   * (src/http/raw-response.ts: every RFC 9112 framing, 1xx interim responses, trailers). Transport faults follow the
+   * same retry rule as `send`; one left without an answer is status 0 with `transport` set (a connection that never
+   * opened is phase `connect`: never read as "rejected"). Bytes that are not HTTP are status 0 without `transport`.
    */
   async sendRaw(head: Buffer, label: string): Promise<HttpResponse> {
+    const method = /^([A-Z]+) /.exec(head.subarray(0, 16).toString('latin1'))?.[1] ?? 'GET';
+    for (let retries = 0; ; retries += 1) {
+      const res = await this.sendRawOnce(head, label, method);
+      if (!(await this.retryTransport(res, method, retries))) return res;
+    }
+  }
+
+  private async sendRawOnce(head: Buffer, label: string, method: string): Promise<HttpResponse> {
     if (this.sent >= this.options.requestBudget) throw new BudgetExceededError(`request budget of ${this.options.requestBudget} exhausted (DYNAMIC_REQUEST_BUDGET)`);
     const [rawMethod = 'GET', rawTarget = '/'] = head.toString('latin1', 0, Math.min(head.length, 4096)).split('\r\n')[0]!.split(' ');
     const rawPath = rawTarget.split('?')[0]!;
@@ -319,9 +385,17 @@ export class HttpClient {
     const seq = (this.seq += 1);
     const url = new URL(this.origin);
     const started = performance.now();
-    const raw = await new Promise<string>((resolve, reject) => {
-      const chunks: Buffer[] = [];
+    const reader = new ResponseReader(method);
+    const ended = await new Promise<{ opened: boolean; error: Error | undefined; timedOut: boolean }>((resolve) => {
       let opened = false;
+      let timedOut = false;
+      let settled = false;
+      const finish = (error?: Error): void => {
+        if (settled) return;
+        settled = true;
+        socket.destroy();
+        resolve({ opened, error, timedOut });
+      };
       const onOpen = (): void => {
         opened = true;
         socket.end(head);
@@ -331,39 +405,56 @@ export class HttpClient {
       const socket: Socket = https
         ? tlsConnect({ host: url.hostname, port, ...(isIP(url.hostname) ? {} : { servername: url.hostname }), ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}) }, onOpen)
         : connect({ host: url.hostname, port }, onOpen);
-      socket.setTimeout(10_000, () => socket.destroy());
-      socket.on('data', (c: Buffer) => chunks.push(c));
-      socket.on('error', (error: Error & { code?: string }) => {
-        if (!opened) reject(new TransportError(`raw request (${redact(label)}): could not connect to ${redact(this.origin)}: ${error.code ?? error.message}`));
-        else resolve(Buffer.concat(chunks).toString('latin1'));
+      socket.setTimeout(10_000, () => {
+        timedOut = true;
+        finish();
       });
-      socket.on('close', () => {
-        if (!opened) reject(new TransportError(`raw request (${redact(label)}): the connection to ${redact(this.origin)} closed before it opened`));
-        else resolve(Buffer.concat(chunks).toString('latin1'));
+      // The answer is complete as soon as its framing says so; the connection need not close first.
+      socket.on('data', (c: Buffer) => {
+        if (reader.push(c)) finish();
       });
+      socket.on('error', (error: Error) => finish(error));
+      socket.on('end', () => finish());
+      socket.on('close', () => finish());
     });
-    const [headPart = '', ...rest] = raw.split('\r\n\r\n');
-    const lines = headPart.split('\r\n');
-    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0);
-    const headers: Record<string, string> = {};
-    for (const line of lines.slice(1)) {
-      const i = line.indexOf(':');
-      if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-    }
-    const text = rest.join('\r\n\r\n');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
+    const read = reader.done ? reader.end() : ended.opened ? reader.end() : { kind: 'no-response' as const };
     const ms = performance.now() - started;
+    const request = { method: 'RAW', url: redact(`${this.origin} ${label}`), headers: [] as [string, string][], body: redact(head.toString('latin1').slice(0, 2000)) };
+    const curl = `# raw request (${label}); replay with FC_SEED/FC_PATH`;
+    if (read.kind === 'response') {
+      const { status, headers } = read.response;
+      const text = read.response.body.toString('utf8');
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      const recorded = this.record(new Recorded(seq, () => ({ seq, request, response: { status, headers: redactHeaders(headers), body: redact(text.slice(0, 4000)) }, ms, curl })));
+      return response(status, headers, text, json, recorded);
+    }
+    if (read.kind === 'malformed') {
+      const recorded = this.record(new Recorded(seq, () => ({ seq, request, error: redact(`not an HTTP/1.1 response: ${read.reason}`), ms, curl })));
+      return response(0, {}, '', undefined, recorded);
+    }
+    let fault: TransportFault;
+    if (!ended.opened) {
+      fault = { ...classifyTransportError(ended.error ?? Object.assign(new Error('the connection closed before it opened'), { code: 'ECONNRESET' }), 'connect'), attempts: 1 };
+      if (ended.timedOut) fault = { ...fault, kind: 'timeout', phase: 'connect' };
+    } else if (read.kind === 'truncated') {
+      fault = { ...classifyTransportError(ended.error ?? new Error(read.reason), 'response'), kind: 'truncated', attempts: 1 };
+    } else if (ended.timedOut) {
+      fault = { kind: 'timeout', phase: 'request', code: undefined, message: 'no response byte within 10 s', attempts: 1 };
+    } else if (ended.error) {
+      fault = { ...classifyTransportError(ended.error, 'request'), attempts: 1 };
+    } else {
+      fault = { kind: 'closed', phase: 'request', code: undefined, message: 'connection closed without an HTTP response', attempts: 1 };
+    }
     const recorded = this.record(new Recorded(seq, () => ({
-      seq, request: { method: 'RAW', url: redact(`${this.origin} ${label}`), headers: [], body: redact(head.toString('latin1').slice(0, 2000)) },
-      ...(status ? { response: { status, headers: redactHeaders(headers), body: redact(text.slice(0, 4000)) } } : { error: 'connection closed without an HTTP response' }),
-      ms, curl: `# raw request (${label}); replay with FC_SEED/FC_PATH`,
+      seq, request, error: redact(`${fault.code ? `${fault.code}: ` : ''}${fault.message}`),
+      transport: { kind: fault.kind, phase: fault.phase, code: fault.code, attempts: fault.attempts }, ms, curl,
     })));
-    return response(status, headers, text, json, recorded);
+    return response(0, {}, '', undefined, recorded, fault);
   }
 
   private record(recorded: Recorded): Recorded {

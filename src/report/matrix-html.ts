@@ -12,9 +12,15 @@ const FAMILIES: [string, string][] = [
 ];
 const SYMBOL = { pass: '✓', fail: '✗', skip: '–', inconclusive: '?', known: 'k' } as const;
 
+/** True when the rule is inconclusive only because requests got no answer (issue #13). */
+const onlyTransport = (rule: RuleReport): boolean => {
+  const n = rule.transportInconclusive ?? 0;
+  return rule.status === 'inconclusive' && n > 0 && n === rule.counts.inconclusive;
+};
+
 function badge(rule: RuleReport): string {
   if (rule.notRun) return `<span class="badge skip notrun">${esc(rule.notRun.startsWith('interrupted') ? 'interrupted' : 'not run')}</span>`;
-  const label = rule.reportOnly ? 'fail (report-only)' : rule.status;
+  const label = rule.reportOnly ? 'fail (report-only)' : onlyTransport(rule) ? 'inconclusive (transport)' : rule.status;
   const change = rule.change && rule.change !== 'still-passing' ? ` <span class="badge change-${esc(rule.change)}">${esc(rule.change)}</span>` : '';
   return `<span class="badge ${rule.reportOnly ? 'deviation' : rule.status}">${esc(label)}</span>${change}`;
 }
@@ -34,8 +40,12 @@ function ruleRow(rule: RuleReport): string {
     return `<li${f.deviation !== undefined ? ' class="known"' : ''}><code>${esc(f.subject)}</code>${f.change === 'new' ? ' <b>new</b>' : ''}${known}${expectedReceived(f)} ${esc(f.reason)}${link}</li>`;
   }).join('');
   const more = rule.failures.length > 12 ? `<li>… ${rule.failures.length - 12} more in report.json</li>` : '';
+  const listed = rule.inconclusive ?? [];
+  const open = listed.slice(0, 12).map((i) => `<li><code>${esc(i.subject)}</code> ${i.kind === 'transport' ? '<b>inconclusive (transport)</b> ' : ''}${esc(i.reason)}</li>`).join('');
+  const openMore = listed.length > 12 ? `<li>… ${listed.length - 12} more in report.json</li>` : '';
+  const inconclusive = open ? `<ul class="inconclusive">${open}${openMore}</ul>` : '';
   const skips = rule.skipReasons.length ? `<div class="skip-reasons">skipped: ${rule.skipReasons.map(esc).join('; ')}</div>` : '';
-  return `<tr id="${esc(rule.id)}" class="rule ${rule.reportOnly ? 'deviation' : rule.status}"><td><b>${esc(rule.id)}</b></td><td>${esc(rule.title)}<div class="src">${esc(rule.level)} · ${esc(rule.source)}</div>${failures || more ? `<ul class="failures">${failures}${more}</ul>` : ''}${skips}</td><td>${esc(rule.mode)}</td><td>${badge(rule)}</td><td class="num">${rule.counts.pass}</td><td class="num">${rule.counts.fail}</td><td class="num">${rule.counts.skip}</td><td class="num">${rule.counts.inconclusive}</td></tr>`;
+  return `<tr id="${esc(rule.id)}" class="rule ${rule.reportOnly ? 'deviation' : rule.status}"><td><b>${esc(rule.id)}</b></td><td>${esc(rule.title)}<div class="src">${esc(rule.level)} · ${esc(rule.source)}</div>${failures || more ? `<ul class="failures">${failures}${more}</ul>` : ''}${inconclusive}${skips}</td><td>${esc(rule.mode)}</td><td>${badge(rule)}</td><td class="num">${rule.counts.pass}</td><td class="num">${rule.counts.fail}</td><td class="num">${rule.counts.skip}</td><td class="num">${rule.counts.inconclusive}</td></tr>`;
 }
 
 function matrix(report: MatrixReport, rules: RuleReport[]): string {
@@ -86,6 +96,15 @@ function jwtLabel(source: string): string {
   return source === 'test-account' ? 'obtained from the sandbox test account' : source;
 }
 
+/** The header line on transport faults: never failures; the run fails on them only past the threshold. */
+function transportText(report: MatrixReport): string {
+  const t = report.transport;
+  if (!t) return 'not recorded (a report from before transport accounting)';
+  return `${t.failedAttempts} failed attempts, ${t.retried} retried (${t.recovered} answered after a retry), ${t.unanswered} requests without an answer ` +
+    `(${t.percent} % of ${t.requests}) → ${t.inconclusive} subjects inconclusive (transport), never failures; threshold ${t.thresholdPercent} % ` +
+    `(DYNAMIC_TRANSPORT_FAILURE_THRESHOLD): ${t.exceeded ? 'EXCEEDED — the run fails on transport trouble' : 'within'}`;
+}
+
 export function renderMatrixHtml(report: MatrixReport): string {
   const c = report.counts;
   const known = new Set(FAMILIES.map(([tag]) => tag));
@@ -106,7 +125,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222}h1{margin:0 0 .
 .counts{display:flex;gap:1rem;margin:1rem 0}.count{padding:.5rem 1rem;border-radius:6px;background:#f3f3f3}.count b{font-size:1.6em;display:block}
 .count.fail b,.red{color:#b00020}.count.pass b{color:#146c2e}.count.deviation b{color:#a15c00}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border-bottom:1px solid #eee;padding:.25rem .4rem;text-align:left;vertical-align:top}
-.num{text-align:right}.src{color:#777;font-size:.85em}.failures{margin:.3rem 0;color:#b00020}.skip-reasons{color:#666;font-size:.85em}.expected-received{color:#333}
+.inconclusive{margin:.3rem 0;color:#7a5d00}.num{text-align:right}.src{color:#777;font-size:.85em}.failures{margin:.3rem 0;color:#b00020}.skip-reasons{color:#666;font-size:.85em}.expected-received{color:#333}
 .badge{padding:.1rem .45rem;border-radius:4px;font-size:.85em;white-space:nowrap}.badge.pass{background:#d8f5dd}.badge.fail{background:#ffd9de}.badge.skip{background:#eee}.badge.inconclusive{background:#fff3c4}.badge.deviation{background:#ffe6c7}
 .matrix td.cell{text-align:center;width:1.4em;padding:0}.cell.pass{background:#e6f7e9}.cell.fail{background:#ffd9de}.cell.skip{background:#f2f2f2}.cell.inconclusive{background:#fff3c4}
 .matrix th.rot{font-size:.75em;writing-mode:vertical-rl}.op{white-space:nowrap;font-size:.85em}.auth{color:#888;font-size:.8em}
@@ -116,9 +135,10 @@ ${NIGHTLY_CSS}
 <h1>Dynamic API conformance</h1>
 <dl class="meta"><dt>target</dt><dd id="target">${esc(report.target)} (${esc(report.apiUrl)})</dd><dt>docs profile</dt><dd id="profile">${esc(report.profile)}</dd>
 <dt>spec hash</dt><dd>${esc(report.specHash)}</dd><dt>fast-check seed</dt><dd id="seed">${esc(report.fcSeed)}</dd>
+<dt>transport</dt><dd id="transport">${esc(transportText(report))}</dd>
 <dt>started</dt><dd>${esc(report.startedAt)}</dd><dt>run time</dt><dd>${(report.durationMs / 1000).toFixed(1)} s · ${esc(c.requests)} requests · run ${esc(report.runStatus)}</dd></dl>
 <div class="counts"><div class="count pass" id="count-pass"><b>${c.rules.pass}</b>rules pass</div><div class="count fail" id="count-fail"><b>${c.rules.fail}</b>rules fail</div>
-<div class="count known" id="count-known"><b>${c.rules.known ?? 0}</b>known deviations</div><div class="count deviation"><b>${c.rules.deviation}</b>report-only deviations</div><div class="count"><b>${c.rules.inconclusive}</b>inconclusive</div><div class="count"><b>${c.rules.skip}</b>skipped</div>
+<div class="count known" id="count-known"><b>${c.rules.known ?? 0}</b>known deviations</div><div class="count deviation"><b>${c.rules.deviation}</b>report-only deviations</div><div class="count"><b>${c.rules.inconclusive}</b>inconclusive</div><div class="count" id="count-transport"><b>${report.transport?.inconclusive ?? 0}</b>inconclusive (transport) subjects</div><div class="count"><b>${c.rules.skip}</b>skipped</div>
 <div class="count"><b>${c.outcomes.pass + c.outcomes.fail + c.outcomes.skip + c.outcomes.inconclusive}</b>operation outcomes</div></div>
 ${runPanel(report)}
 ${changesSection(report)}

@@ -20,21 +20,27 @@ import { noteExpectedRules, runStateSnapshot } from '../engine/run-state.js';
 import type { SamplingRecord } from '../engine/sampler.js';
 import type { CoverageReport, NotRunEntry, PacingReport } from './matrix-types.js';
 import type { MatrixReport, RuleReport } from './matrix-types.js';
+import { transportVerdict } from '../http/transport.js';
+import type { TransportReport } from './matrix-types.js';
 
 export type { MatrixReport, RuleReport } from './matrix-types.js';
 
 const EMPTY = (): Record<OutcomeStatus, number> => ({ pass: 0, fail: 0, skip: 0, inconclusive: 0 });
 
+/** A check's transport counters as the fixture attaches them. */
+interface TransportAttachment { failedAttempts: number; retried: number; recovered: number; unanswered: number; inconclusive: number; thresholdPercent: number }
+
 interface Collected {
   rule: string; mode: string | undefined; outcomes: Outcome[]; requests: number; test: string; testStatus: string; exchanges: unknown[];
   target: string | undefined; profile: string | undefined; seed: number | undefined; ms: number; drift: DriftObservation[]; retriedFlaky: boolean;
+  transport?: TransportAttachment | undefined;
   unplanned429?: number | undefined; sampling?: SamplingRecord | undefined; notRun?: string | undefined;
 }
 
 /** What the fixture attaches as `conformance-outcomes`. */
 interface OutcomesAttachment {
   rule: string; mode: string; target?: string; profile?: string; seed?: number; requests?: number; ms?: number; outcomes: Outcome[];
-  unplanned429?: number; sampling?: SamplingRecord;
+  unplanned429?: number; sampling?: SamplingRecord; transport?: TransportAttachment;
 }
 
 type Attachment = TestResult['attachments'][number];
@@ -132,7 +138,7 @@ export default class MatrixReporter implements Reporter {
       const drift = attachmentText(result.attachments.find((a) => a.name === 'conformance-drift'));
       this.collected.set(test.id, {
         rule: data.rule, mode: data.mode, outcomes: data.outcomes, requests: data.requests ?? 0, test: title, testStatus: result.status,
-        exchanges: ex ? (JSON.parse(ex) as unknown[]) : [], target: data.target, profile: data.profile, seed: data.seed,
+        exchanges: ex ? (JSON.parse(ex) as unknown[]) : [], target: data.target, profile: data.profile, seed: data.seed, transport: data.transport,
         unplanned429: data.unplanned429, sampling: data.sampling,
         ms: data.ms ?? result.duration, drift: drift ? (JSON.parse(drift) as DriftObservation[]) : [], retriedFlaky,
       });
@@ -151,7 +157,8 @@ export default class MatrixReporter implements Reporter {
     this.collected.set(test.id, { rule, mode: undefined, outcomes: [outcome], requests: 0, test: title, testStatus: result.status, exchanges: [], target: undefined, profile: undefined, seed: undefined, ms: result.duration, drift: [], retriedFlaky });
   }
 
-  /** Writes the matrix; returns status `failed` when the nightly verdict fails a run Playwright passed (drift opt-in). */
+  /** Writes the matrix; may turn a passing run into a failed one: the nightly verdict (drift opt-in) or transport trouble
+   * past DYNAMIC_TRANSPORT_FAILURE_THRESHOLD. */
   onEnd(result: FullResult): Promise<{ status?: FullResult['status'] } | undefined> {
     const config = safeConfig();
     const notRun = this.notRun(result);
@@ -178,6 +185,8 @@ export default class MatrixReporter implements Reporter {
         applicable.set(rule.id, spec.operations.filter((op) => !rule.appliesTo.auth || rule.appliesTo.auth.includes(op.auth)).map((op) => op.key));
       }
       const skipReasons = new Set<string>();
+      const inconclusive: RuleReport['inconclusive'] = [];
+      let transportInconclusive = 0;
       let exchangesFile: string | undefined;
       const exchanges = runs.flatMap((r) => r.exchanges);
       if (exchanges.length) {
@@ -204,6 +213,10 @@ export default class MatrixReporter implements Reporter {
             });
           }
           if (o.status === 'skip' && o.reason) skipReasons.add(redact(o.reason));
+          if (o.status === 'inconclusive') {
+            if (o.kind === 'transport') transportInconclusive += 1;
+            inconclusive.push({ subject: o.subject, reason: redact(o.reason ?? ''), kind: o.kind });
+          }
         }
       }
       const mode = runs.find((r) => r.mode)?.mode ?? rule.targets[target === 'live' ? 'live' : 'mock'];
@@ -218,17 +231,22 @@ export default class MatrixReporter implements Reporter {
         outcomes: [...bySubject].map(([subject, s]) => ({ subject, status: s })),
         durationMs: Math.round(runs.reduce((n, r) => n + r.ms, 0)),
         ...(runs.some((r) => r.retriedFlaky) ? { retriedFlaky: true } : {}),
+        transportInconclusive, inconclusive: inconclusive.slice(0, 200),
       });
     }
     const durationMs = Math.round(typeof result.duration === 'number' ? result.duration : Date.now() - this.started.getTime());
     const pacing = pacingReport(target, collected, durationMs);
     const rotation = coverageReport(target, collected, config?.rotation);
+    const transport = transportSummary(collected, requests, config?.transportFailureThreshold);
+    // Transport trouble fails the run only past the threshold; then a passing run is reported (and exits) failed.
+    const runStatus: FullResult['status'] = transport.exceeded && result.status === 'passed' ? 'failed' : result.status;
     const startedAt = result.startTime instanceof Date && !Number.isNaN(result.startTime.getTime()) ? result.startTime : this.started;
     const report: MatrixReport = {
       tool: 'dynamic-api-conformance', schemaVersion: 1,
       target, apiUrl: redact(config && config.target === target ? config.apiUrl : 'unknown (merged report)'), profile: spec.profile.id, specHash: spec.specHash, fcSeed: seed,
-      startedAt: startedAt.toISOString(), durationMs: Math.round(typeof result.duration === 'number' ? result.duration : Date.now() - startedAt.getTime()), runStatus: result.status,
+      startedAt: startedAt.toISOString(), durationMs: Math.round(typeof result.duration === 'number' ? result.duration : Date.now() - startedAt.getTime()), runStatus,
       counts: { rules: ruleCounts, outcomes: outcomeCounts, requests },
+      transport,
       rules, pacing, rotation, notRun,
       operations: spec.operations.filter((op) => perOperation.has(op.key)).map((op) => ({ key: op.key, operationId: op.operationId, auth: op.auth, tag: op.tag, results: perOperation.get(op.key)! })),
     };
@@ -239,7 +257,8 @@ export default class MatrixReporter implements Reporter {
     process.stdout.write(`\n${nightlyLines.lines.join('\n')}\n`);
     process.stdout.write(`\nConformance matrix: ${rules.length} rules — ${report.counts.rules.pass} pass, ${report.counts.rules.fail} fail, ${report.counts.rules.known} known deviations, ${report.counts.rules.deviation} report-only deviations, ${report.counts.rules.inconclusive} inconclusive, ${report.counts.rules.skip} skipped; ${requests} requests; profile ${spec.profile.id}; seed ${seed}\n  → ${join(this.outDir, 'index.html')}\n`);
     process.stdout.write(redact(`${pacingSummary(pacing, rotation, notRun)}\n`));
-    return Promise.resolve(this.verdictFailed && result.status === 'passed' ? { status: 'failed' as const } : undefined);
+    process.stdout.write(`${transportLine(transport)}\n`);
+    return Promise.resolve((this.verdictFailed || runStatus !== result.status) && result.status === 'passed' ? { status: 'failed' as const } : undefined);
   }
 
   /** The nightly layers; the verdict can only make a passing run fail (Playwright's own failures stand). */
@@ -262,6 +281,28 @@ export default class MatrixReporter implements Reporter {
   printsToStdio(): boolean {
     return true;
   }
+}
+
+/** The run's transport counts from every test's attachment; the threshold from the config, else the attachments. */
+function transportSummary(collected: readonly Collected[], requests: number, configured: number | undefined): TransportReport {
+  const sum = (k: 'failedAttempts' | 'retried' | 'recovered' | 'unanswered'): number => collected.reduce((n, c) => n + (c.transport?.[k] ?? 0), 0);
+  const inconclusive = collected.reduce((n, c) => n + c.outcomes.filter((o) => o.kind === 'transport').length, 0);
+  const thresholdPercent = configured ?? collected.find((c) => c.transport)?.transport?.thresholdPercent ?? 2;
+  const unanswered = sum('unanswered');
+  const verdict = transportVerdict(requests, unanswered, thresholdPercent);
+  return {
+    requests, failedAttempts: sum('failedAttempts'), retried: sum('retried'), recovered: sum('recovered'), unanswered, inconclusive,
+    percent: Math.round(verdict.percent * 1000) / 1000, thresholdPercent, exceeded: verdict.exceeded,
+  };
+}
+
+/** The console line (and the matrix header) on transport faults. */
+export function transportLine(t: TransportReport): string {
+  const verdict = t.exceeded
+    ? `EXCEEDS the threshold of ${t.thresholdPercent} % (DYNAMIC_TRANSPORT_FAILURE_THRESHOLD): the run fails on transport trouble`
+    : `within the threshold of ${t.thresholdPercent} % (DYNAMIC_TRANSPORT_FAILURE_THRESHOLD)`;
+  return `Transport: ${t.failedAttempts} failed attempts of ${t.requests} requests, ${t.retried} retried (${t.recovered} answered after a retry), ` +
+    `${t.unanswered} without an answer (${t.percent} %) → ${t.inconclusive} inconclusive (transport) subjects, never failures; ${verdict}`;
 }
 
 const ORDER: OutcomeStatus[] = ['pass', 'skip', 'inconclusive', 'fail'];

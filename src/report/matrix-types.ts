@@ -39,6 +39,10 @@ export interface RuleReport {
   recent?: string;
   /** Failed, then passed on a retry in this run. */
   retriedFlaky?: boolean;
+  /** Of the inconclusive subjects, those left without an answer (transport faults; issue #13). */
+  transportInconclusive?: number;
+  /** The inconclusive subjects with their reasons (`kind: 'transport'` for transport faults). */
+  inconclusive?: { subject: string; reason: string; kind: 'transport' | undefined }[];
 }
 
 /** A rule whose test did not run to its end, and why (the time budget, an interrupted run). */
@@ -79,6 +83,24 @@ export interface PacingReport {
   jwt?: PacingSnapshot['jwt'];
 }
 
+/** The run's transport faults (report.json `transport`): they never count as conformance failures. */
+export interface TransportReport {
+  /** Requests the suite's client sent (every attempt). */
+  requests: number;
+  failedAttempts: number;
+  retried: number;
+  recovered: number;
+  unanswered: number;
+  /** Subjects recorded as inconclusive (transport). */
+  inconclusive: number;
+  /** unanswered / requests × 100. */
+  percent: number;
+  /** DYNAMIC_TRANSPORT_FAILURE_THRESHOLD. */
+  thresholdPercent: number;
+  /** True: the run failed because of transport trouble. */
+  exceeded: boolean;
+}
+
 export interface MatrixReport {
   tool: 'dynamic-api-conformance';
   schemaVersion: 1;
@@ -91,6 +113,8 @@ export interface MatrixReport {
   durationMs: number;
   runStatus: FullResult['status'];
   counts: { rules: Record<OutcomeStatus | 'deviation' | 'known', number>; outcomes: Record<OutcomeStatus, number>; requests: number };
+  /** Absent in reports written before issue #13. */
+  transport?: TransportReport;
   rules: RuleReport[];
   pacing: PacingReport;
   /** The live rotation: which (operation, rule) pairs this run covered and how many nights a full rotation takes. */

@@ -64,3 +64,12 @@ test('live: defaults to Dynamic\'s host, small property runs, a request budget, 
   assert.equal(c.allowWrites, false);
   assert.equal(c.live?.userJwt, undefined);
 });
+
+test('DYNAMIC_TRANSPORT_FAILURE_THRESHOLD: a percentage, default 2; anything else names the variable', () => {
+  assert.equal(parseConfig({}).transportFailureThreshold, 2);
+  assert.equal(parseConfig({ DYNAMIC_TRANSPORT_FAILURE_THRESHOLD: '0.5%' }).transportFailureThreshold, 0.5);
+  assert.equal(parseConfig({ DYNAMIC_TRANSPORT_FAILURE_THRESHOLD: '0' }).transportFailureThreshold, 0);
+  for (const bad of ['-1', '101', 'two', '2 percent']) {
+    assert.throws(() => parseConfig({ DYNAMIC_TRANSPORT_FAILURE_THRESHOLD: bad }), /^ConfigError: DYNAMIC_TRANSPORT_FAILURE_THRESHOLD must be a percentage/, bad);
+  }
+});

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { BudgetExceededError, HttpClient, TransportError, bearer } from '../../src/http/client.js';
+import { BudgetExceededError, HttpClient, bearer } from '../../src/http/client.js';
 import { Secret } from '../../src/secrets/redact.js';
 
 let server: Server;
@@ -144,14 +144,21 @@ test('sendRaw speaks TLS to an https target and parses the answer', async () => 
   assert.deepEqual(res.json, { error: 'Unauthorized' });
   assert.match(received, /^GET \/api\/v0\/x HTTP\/1\.1\r\n/, 'the server read the request in the clear, after the handshake');
   const untrusted = new HttpClient({ baseUrl: `https://127.0.0.1:${(tls.address() as AddressInfo).port}/api/v0`, requestBudget: 10, rateLimited: { kind: 'none' }, allowCredentialInUrl: false });
-  await assert.rejects(untrusted.sendRaw(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 'untrusted'), TransportError, 'an untrusted certificate is no answer');
+  const refused = await untrusted.sendRaw(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 'untrusted');
+  assert.equal(refused.status, 0, 'an untrusted certificate is no answer');
+  assert.deepEqual([refused.transport?.kind, refused.transport?.phase, untrusted.requestsSent], ['tls', 'connect', 1], 'a retry cannot cure it');
   await c.close();
   await untrusted.close();
   await new Promise<void>((r) => tls.close(() => r()));
 });
 
-test('sendRaw to a closed port throws TransportError (a check must not read "no connection" as "rejected")', async () => {
+test('sendRaw to a closed port is a transport fault of the connect phase (never read as "rejected"), not retried', async () => {
   const c = new HttpClient({ baseUrl: 'http://127.0.0.1:9/api/v0', requestBudget: 10, rateLimited: { kind: 'none' }, allowCredentialInUrl: false });
-  await assert.rejects(c.sendRaw(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 'probe'), (error: Error) => error instanceof TransportError && /could not connect.*ECONNREFUSED/.test(error.message));
+  const res = await c.sendRaw(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 'probe');
+  assert.equal(res.status, 0);
+  assert.deepEqual([res.transport?.kind, res.transport?.phase, res.transport?.code], ['refused', 'connect', 'ECONNREFUSED']);
+  assert.match(res.exchange.error ?? '', /ECONNREFUSED/);
+  assert.equal(c.requestsSent, 1);
+  assert.deepEqual(c.transport, { failedAttempts: 1, retried: 0, recovered: 0, unanswered: 1 });
   await c.close();
 });
