@@ -106,27 +106,3 @@ test('both docs profiles load, validate, and exactly one is the default (docs-20
   assert.deepEqual(profiles.filter((p) => p.default).map((p) => p.id), ['docs-2026']);
   assert.throws(() => loadSpec('docs-1999'), /DYNAMIC_DOCS_PROFILE 'docs-1999' is not one of docs-2025, docs-2026/);
 });
-
-test('specs:derive --from accepts an official-style OpenAPI 3.0 YAML and applies the same overlay', async () => {
-  const { execFileSync } = await import('node:child_process');
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const out = mkdtempSync(join(tmpdir(), 'derive-'));
-  const stdout = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/derive/index.ts'), '--from', join(ROOT, 'tests/unit/fixtures/public-api.sample.yaml'), '--out', out], { encoding: 'utf8' });
-  assert.match(stdout, /3 operations \(1 admin, 2 \/sdk; api-token 1, user-jwt 1, none 1; 1 admin auth corrections\)/);
-  const doc = JSON.parse(readFileSync(join(out, 'specs', 'dynamic-api.openapi.json'), 'utf8')) as { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>>; components: { schemas: Record<string, Record<string, unknown>> } };
-  assert.equal(doc.openapi, '3.1.0');
-  assert.equal(doc.paths['/environments/{environmentId}/webhooks']!.get!['x-dynamic-auth'], 'api-token');
-  assert.equal(doc.paths['/sdk/{environmentId}/users']!.put!['x-dynamic-auth'], 'user-jwt');
-  assert.deepEqual((doc.components.schemas.updateSelfRequestBody!.properties as Record<string, { type: unknown }>).alias!.type, ['string', 'null']);
-  const bad = (() => {
-    try {
-      execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/derive/index.ts'), '--from', join(ROOT, 'package.json'), '--out', out], { encoding: 'utf8', stdio: 'pipe' });
-      return '';
-    } catch (error) {
-      return String((error as { stderr?: string }).stderr);
-    }
-  })();
-  assert.match(bad, /is not an OpenAPI document/);
-  assert.doesNotMatch(bad, /\n\s+at /, 'a readable message, not a stack trace');
-});
