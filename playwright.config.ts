@@ -1,6 +1,8 @@
 /**
  * Playwright configuration: one `conformance` project (all rule families but rate limits) and a serial `rate-limit`
- * project with its own mock instance, so its exact counts and clock moves never disturb the other checks.
+ * project with its own mock instance, so its exact counts and clock moves never disturb the other checks. Both run
+ * at once: the rate-limit project has its own worker from the start (listed first, at most one worker), the
+ * conformance project the other two.
  */
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
@@ -34,7 +36,7 @@ export default defineConfig<object, { apiUrlOverride: string | undefined }>({
   fullyParallel: true,
   forbidOnly: config.ci,
   retries: 0,
-  workers: 2,
+  workers: 3,
   timeout: 120_000,
   outputDir: join(config.outputDir, 'test-results'),
   reporter: [
@@ -48,8 +50,8 @@ export default defineConfig<object, { apiUrlOverride: string | undefined }>({
     trace: config.target === 'live' ? 'off' : 'retain-on-failure',
   },
   projects: [
-    { name: 'conformance', testIgnore: /rate-limit.*\.spec\.ts/ },
     { name: 'rate-limit', testMatch: /rate-limit.*\.spec\.ts/, fullyParallel: false, workers: 1, use: { apiUrlOverride: rateApiUrl } },
+    { name: 'conformance', testIgnore: /rate-limit.*\.spec\.ts/, workers: 2 },
   ],
   ...(config.startMock ? { webServer: [mockServer(config.mockPort), mockServer(ratePort)] } : {}),
 });
