@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
-import { ConfigError, loadConfig, type SuiteConfig } from './src/config.js';
+import { ConfigError, loadConfig, type SuiteConfig } from './src/engine/config.js';
 
 let config: SuiteConfig;
 try {
@@ -50,8 +50,9 @@ export default defineConfig<object, { apiUrlOverride: string | undefined }>({
     trace: config.target === 'live' ? 'off' : 'retain-on-failure',
   },
   projects: [
-    { name: 'rate-limit', testMatch: /rate-limit.*\.spec\.ts/, fullyParallel: false, workers: 1, use: { apiUrlOverride: rateApiUrl } },
-    { name: 'conformance', testIgnore: /rate-limit.*\.spec\.ts/, workers: 2 },
+    // The project keeps its published name (`--project=rate-limit`); its family is `rate` (rate.json, checks/rate/, @rate).
+    { name: 'rate-limit', testMatch: /rate\.spec\.ts/, fullyParallel: false, workers: 1, use: { apiUrlOverride: rateApiUrl } },
+    { name: 'conformance', testIgnore: /rate\.spec\.ts/, workers: 2 },
   ],
   ...(config.startMock ? { webServer: [mockServer(config.mockPort), mockServer(ratePort)] } : {}),
 });

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../../src/config.js';
+import { ROOT } from '../../src/engine/config.js';
 
 test('specs:derive --from accepts an official-style OpenAPI 3.0 YAML and applies the same overlay', () => {
   const out = mkdtempSync(join(tmpdir(), 'derive-'));

@@ -6,10 +6,10 @@
  */
 import { test as base } from '@playwright/test';
 import { checkFor } from '../../src/checks/index.js';
-import { redact } from '../../src/redact.js';
-import { createSuite, runCheck, type Suite } from '../../src/run.js';
-import { cleanupFor } from '../../src/safety.js';
-import type { Check } from '../../src/checks/types.js';
+import { redact } from '../../src/secrets/redact.js';
+import { createSuite, runCheck, type Suite } from '../../src/engine/runner.js';
+import { cleanupFor } from '../../src/secrets/safety.js';
+import type { Check } from '../../src/engine/types.js';
 import { VERDICT_ANNOTATION, readPlan, type MutantVerdict } from '../../scripts/mutants/plan.js';
 
 /** Suites kept open per worker (one per mock instance, least recently used closed first). */
