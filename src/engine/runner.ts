@@ -69,7 +69,7 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
   const started = performance.now();
   const sentBefore = suite.client.requestsSent;
   suite.client.takeExchanges(new Set());
-  const seqs = (r?: HttpResponse | HttpResponse[]): number[] | undefined => (r === undefined ? undefined : (Array.isArray(r) ? r : [r]).map((x) => x.exchange.seq));
+  const seqs = (r?: HttpResponse | HttpResponse[]): number[] | undefined => (r === undefined ? undefined : (Array.isArray(r) ? r : [r]).map((x) => x.seq ?? x.exchange.seq));
   const push = (o: Outcome): void => {
     outcomes.push(o.reason === undefined ? o : { ...o, reason: redact(o.reason) });
   };

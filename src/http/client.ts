@@ -49,6 +49,8 @@ export interface HttpResponse {
   headers: Record<string, string | string[] | undefined>;
   text: string;
   json: unknown;
+  /** The exchange's sequence number, readable without building (and redacting) the exchange itself. */
+  seq?: number;
   exchange: Exchange;
 }
 
@@ -63,7 +65,7 @@ class Recorded {
 }
 
 function response(status: number, headers: Record<string, string | string[] | undefined>, text: string, json: unknown, recorded: Recorded): HttpResponse {
-  return { status, headers, text, json, get exchange() { return recorded.value; } };
+  return { status, headers, text, json, seq: recorded.seq, get exchange() { return recorded.value; } };
 }
 
 export class BudgetExceededError extends Error {

@@ -1,10 +1,12 @@
 /**
- * The data layer (specs/, schemas/): every $ref resolves, every schema compiles strict, the OpenAPI document is valid
+ * The data layer (specs/, schemas/): every $ref resolves, every schema compiles strict (and the precompiled cache
+ * judges the same), the OpenAPI document is valid
  * OAS 3.1, the operation set equals the pinned clients' non-OPTIONS set, and the catalogues are well formed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { ROOT } from '../../src/engine/config.js';
@@ -13,7 +15,8 @@ import { loadSpec, SCHEMA_BASE } from '../../src/engine/spec.js';
 import { loadClientPackage } from '../../scripts/derive/clients.js';
 
 const spec = loadSpec('docs-2026');
-const registry = new SchemaRegistry();
+/** Compiled afresh (never the precompiled cache): this is the proof that every schema compiles. */
+const registry = new SchemaRegistry(undefined, { precompiled: false });
 
 test('every schema file has an $id and compiles in strict mode; every $ref resolves', () => {
   const files = readdirSync(join(ROOT, 'schemas'), { recursive: true }).filter((f) => String(f).endsWith('.schema.json'));
@@ -24,6 +27,33 @@ test('every schema file has an $id and compiles in strict mode; every $ref resol
 
 test('an unknown schema id is an error at load, not a silent pass', () => {
   assert.throws(() => registry.byId(`${SCHEMA_BASE}models/NoSuchModel.schema.json`), /unknown schema id/);
+  assert.throws(() => new SchemaRegistry().byId(`${SCHEMA_BASE}models/NoSuchModel.schema.json`), /unknown schema id/);
+});
+
+test('the precompiled validators (standalone code cache) judge exactly as a fresh compile', () => {
+  const cached = new SchemaRegistry();
+  if (cached.source === 'compiled') assert.equal(new SchemaRegistry().source, 'cache', 'a second registry loads the cache the first wrote');
+  const values: unknown[] = [null, 0, 1.5, -1, '', 'x', 'not-a-uuid', '2026-01-01T00:00:00Z', true, [], [1, 'a'], {}, { id: 'x' }, { error: 'e' }];
+  for (const id of registry.ids) {
+    for (const value of values) assert.deepEqual(cached.validate(id, value), registry.validate(id, value), `${id} on ${JSON.stringify(value)}`);
+  }
+  const inline = { type: 'array', items: { $ref: registry.ids[0]! } };
+  assert.deepEqual(cached.validate(inline, [1, 'a']), registry.validate(inline, [1, 'a']));
+});
+
+test('the cache key changes with any schema byte: an edited schemas/ folder never loads stale validators', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'schemas-'));
+  const one = { $id: `${SCHEMA_BASE}test/one.schema.json`, type: 'string' };
+  writeFileSync(join(dir, 'one.schema.json'), JSON.stringify(one));
+  const first = new SchemaRegistry(dir);
+  assert.equal(first.validate(one.$id, 'x').valid, true);
+  writeFileSync(join(dir, 'one.schema.json'), JSON.stringify({ ...one, type: 'number' }));
+  const second = new SchemaRegistry(dir);
+  assert.notEqual(second.cacheFile, first.cacheFile);
+  assert.equal(second.validate(one.$id, 'x').valid, false);
+  assert.equal(second.validate(one.$id, 2).valid, true);
+  rmSync(dir, { recursive: true, force: true });
+  for (const file of [first.cacheFile, second.cacheFile]) rmSync(file, { force: true });
 });
 
 test('the OpenAPI document is valid OpenAPI 3.1', async () => {
