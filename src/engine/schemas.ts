@@ -74,7 +74,11 @@ export class SchemaRegistry {
     const usePrecompiled = options.precompiled !== false;
     this.#precompiled = usePrecompiled ? loadPrecompiled(this.cacheFile, this.ids) : undefined;
     this.source = this.#precompiled ? 'cache' : 'compiled';
-    if (this.#precompiled) return;
+    if (this.#precompiled) {
+      // ajv's validators carry their schema (`validate.schema`, read by the negative-case generators); so do these.
+      for (const schema of this.#schemas) (this.#precompiled[schema.$id] as { schema: unknown }).schema = schema;
+      return;
+    }
     const ajv = this.ajv(usePrecompiled);
     for (const id of this.ids) this.byId(id);
     if (usePrecompiled) writePrecompiled(this.cacheFile, standaloneCode(ajv, Object.fromEntries(this.ids.map((id) => [id, id]))));

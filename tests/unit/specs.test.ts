@@ -37,6 +37,7 @@ test('the precompiled validators (standalone code cache) judge exactly as a fres
   for (const id of registry.ids) {
     for (const value of values) assert.deepEqual(cached.validate(id, value), registry.validate(id, value), `${id} on ${JSON.stringify(value)}`);
   }
+  for (const id of registry.ids) assert.deepEqual(cached.byId(id).schema, registry.byId(id).schema, `${id}: validate.schema`);
   const inline = { type: 'array', items: { $ref: registry.ids[0]! } };
   assert.deepEqual(cached.validate(inline, [1, 'a']), registry.validate(inline, [1, 'a']));
 });
