@@ -10,6 +10,7 @@
  *   npm run bench -- --quick            1 repetition, shorter client runs
  *   npm run bench -- --baseline <rev>   the commit to compare with (default e52de2c)
  *   npm run bench -- --port <n>         MOCK_PORT of the conformance runs (default 4410; the run also uses n+1)
+ *   npm run bench -- --no-mutants       skip the fast mutation runs (e.g. while a full mutation run uses mutants-report/)
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -183,12 +184,14 @@ async function main(): Promise<void> {
     '| path | mock req/s | bare req/s | mock / bare | goal (every run) |', '|---|---|---|---|---|', ...pathRows, '',
     `Mock start-up: ${fmt(stat(mocks.map((m) => m.startupMs)))} ms. Last run in full:`, '', '```', mocks[mocks.length - 1]!.stdout.trim(), '```', '');
 
-  process.stdout.write('bench: fast mutation runs…\n');
-  const mutantRuns = [];
-  for (let i = 0; i < REPEATS; i += 1) mutantRuns.push(await run(process.execPath, ['--import', 'tsx', 'scripts/mutants.ts', '--fast']));
-  const scores = mutantRuns.map((m) => /mutation score: (\d+\/\d+)/.exec(m.stdout)?.[1] ?? 'n/a');
-  lines.push('## Mutation run (fast set)', '', `\`npm run mutants:fast\` ${REPEATS}×: ${fmt(stat(mutantRuns.map((m) => m.seconds)), 1)} s wall; scores ${scores.join(', ')}; exit codes ${mutantRuns.map((m) => m.code).join(', ')}. The full harness (\`npm run mutants\`, every fault against its rule family) runs nightly; it is too long to repeat here.`, '');
-
+  if (process.argv.includes('--no-mutants')) lines.push('## Mutation run (fast set)', '', 'Not measured in this run (`--no-mutants`).', '');
+  else {
+    process.stdout.write('bench: fast mutation runs…\n');
+    const mutantRuns = [];
+    for (let i = 0; i < REPEATS; i += 1) mutantRuns.push(await run(process.execPath, ['--import', 'tsx', 'scripts/mutants.ts', '--fast']));
+    const scores = mutantRuns.map((m) => /mutation score: (\d+\/\d+)/.exec(m.stdout)?.[1] ?? 'n/a');
+    lines.push('## Mutation run (fast set)', '', `\`npm run mutants:fast\` ${REPEATS}×: ${fmt(stat(mutantRuns.map((m) => m.seconds)), 1)} s wall; scores ${scores.join(', ')}; exit codes ${mutantRuns.map((m) => m.code).join(', ')}. The full harness (\`npm run mutants\`, every fault against its rule family) runs nightly; it is too long to repeat here.`, '');
+  }
   lines.push(`Load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' / ')}.`, '');
   writeFileSync(join(ROOT, 'bench', 'results.md'), `${lines.join('\n')}\n`);
   process.stdout.write(`${lines.join('\n')}\n→ bench/results.md\n`);
