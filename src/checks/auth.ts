@@ -80,11 +80,11 @@ export const rejectsUnknownToken: Check = {
 /** AUTH-006 (TokenWithRaw: "Only active tokens can be used"; RFC 6750 3.1): an inactive token gets 401 with the documented body. */
 export const rejectsInactiveToken: Check = {
   rule: 'AUTH-006',
+  needs: { credentials: ['inactiveToken'] },
   run: (ctx) => {
-    const inactive = ctx.credentials.inactiveToken;
-    return judgeOperations(ctx, ctx.operations, (op) => (inactive
-      ? [requestCase(ctx, op, 'inactive token', { authorization: bearer(inactive) }, expectRejected(ctx))]
-      : `no inactive token: ${ctx.credentials.missing.inactiveToken ?? 'not available'}`));
+    const inactive = ctx.credentials.inactiveToken!;
+    const judge = expectRejected(ctx);
+    return judgeOperations(ctx, ctx.operations, (op) => [requestCase(ctx, op, 'inactive token', { authorization: bearer(inactive) }, judge)]);
   },
 };
 
@@ -169,11 +169,8 @@ export const rejectsJwtAsApiToken: Check = {
 /** AUTH-011 (RFC 6750 2.3, 5.3; RFC 9700 4.3.2): a valid token only in ?access_token= or ?token= is never accepted: 401 (mock only). */
 export const rejectsQueryToken: Check = {
   rule: 'AUTH-011',
+  needs: { target: { only: 'mock', why: 'the suite never puts a live credential in a URL (SEC-002)' } },
   run: (ctx) => {
-    if (ctx.config.target !== 'mock') {
-      for (const op of ctx.operations) ctx.skip(op.key, 'the suite never puts a live credential in a URL (SEC-002)');
-      return Promise.resolve();
-    }
     // Mock credentials are dummies: the only place a credential may be written into a URL (credentialInUrl).
     const raw = ctx.credentials.apiToken.reveal();
     return judgeOperations(ctx, ctx.operations, (op) => ['access_token', 'token'].map((param) => ({

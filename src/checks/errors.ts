@@ -488,7 +488,10 @@ export const oversizedBodiesAre413: Check = {
       const res = await sendRawBody(ctx, op, a, paddedJson(bytes));
       const v = expectError(ctx, res, [413], `${bytes} byte body`);
       if (v.ok) ctx.pass(label, res);
-      else ctx.fail(label, `${v.reason} after ${Math.round(performance.now() - started)} ms`, res);
+      else {
+        const reason = `${v.reason} after ${Math.round(performance.now() - started)} ms`;
+        ctx.fail(label, { reason, expected: v.expected, received: v.received }, res);
+      }
     }
   },
 };

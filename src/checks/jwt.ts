@@ -9,15 +9,16 @@ import type { HeaderValue, HttpResponse } from '../http/client.js';
 import { bearer } from '../http/client.js';
 import { uuidFrom } from '../http/requests.js';
 import { mapLimit } from '../engine/runner.js';
+import { workerSlot } from '../engine/worker-state.js';
 import { applyJwtMutation, describeJwtMutation, parseJwt, prepareForgeMaterial, type ForgeMaterial, type JwtMutation } from '../generators/jwt-tools.js';
 import { jwtMutation } from '../arbitraries/jwtMutation.js';
 import { judgeOperations, requestCase } from './support/cases.js';
 import { type Credential, FAR_FUTURE_EXP, authWith, mintMockJwt, validUserJwt } from './support/credentials.js';
 import { propertyOperations, runProperty } from './support/property.js';
 import { liveSdkSkipReason, variantsFor } from './support/sample.js';
-import { concurrency, sendFor } from './support/send.js';
+import { concurrency, mockControl, sendFor } from './support/send.js';
 import { expectAccepted, expectRejected, statusText } from './support/status.js';
-import type { Check, CheckContext } from '../engine/types.js';
+import type { Check, CheckContext, Needs } from '../engine/types.js';
 
 /** A credential to send on a user-jwt operation, with what it is. */
 interface JwtVariant { label: string; authorization: HeaderValue }
@@ -66,9 +67,12 @@ function skipAll(ctx: CheckContext, reason: string): Promise<void> {
 
 const NEEDS_MINTING = "needs a JWT signed with the environment's private key; on live only mutations of DYNAMIC_USER_JWT are possible (no minting)";
 
+/** The need of the checks whose JWTs are minted by the mock (declared; the runner skips them without it). */
+const MINTING: Needs = { mockControl: { why: 'JWTs are minted by POST /__mock/jwt', onLive: NEEDS_MINTING } };
+
 /** The mock's current time (seconds), for minting relative to it. */
 async function mockNow(ctx: CheckContext): Promise<number> {
-  return (await ctx.mock!.seed()).now;
+  return (await mockControl(ctx).seed()).now;
 }
 
 /** Mints a variant of the valid user JWT on the mock (far-future exp unless overridden). */
@@ -78,12 +82,14 @@ function mintVariant(ctx: CheckContext, purpose: string, options: { environmentI
   return mintMockJwt(ctx, purpose, env, { ...(userId ? { userId } : {}), claims: { exp: FAR_FUTURE_EXP, ...options.claims }, ...(options.header ? { header: options.header } : {}) });
 }
 
-const materialCache = new Map<string, Promise<ForgeMaterial>>();
+/** This worker's forge material, by API and environment. */
+const MATERIAL = workerSlot('JWT forge material', () => new Map<string, Promise<ForgeMaterial>>());
 
 /** The environment's JWKS key material (fetched through the client from the documented JWKS path) and an attacker key pair. */
 async function forgeMaterial(ctx: CheckContext): Promise<ForgeMaterial | { reason: string }> {
   const op = ctx.spec.byKey.get('GET /sdk/{environmentId}/.well-known/jwks') ?? ctx.spec.byKey.get('GET /sdk/{environmentId}/.well-known/jwks.json');
   if (!op) return { reason: 'the spec has no JWKS operation' };
+  const materialCache = ctx.worker.get(MATERIAL);
   const key = `${ctx.config.apiUrl}|${ctx.credentials.environmentId}`;
   let pending = materialCache.get(key);
   if (!pending) {
@@ -181,8 +187,8 @@ export const rejectsBrokenSignatureOrStructure: Check = {
 /** JWT-005 (RFC 7519 4.1.4): an expired JWT (exp a day / ten minutes in the past) gets 401. */
 export const rejectsExpired: Check = {
   rule: 'JWT-005',
+  needs: MINTING,
   run: (ctx) => {
-    if (!ctx.mock) return skipAll(ctx, NEEDS_MINTING);
     return withValidJwt(ctx, async () => {
       const now = await mockNow(ctx);
       const variants = [
@@ -197,8 +203,8 @@ export const rejectsExpired: Check = {
 /** JWT-006 (RFC 7519 4.1.5): a JWT whose nbf is in the future gets 401. */
 export const rejectsFutureNbf: Check = {
   rule: 'JWT-006',
+  needs: MINTING,
   run: (ctx) => {
-    if (!ctx.mock) return skipAll(ctx, NEEDS_MINTING);
     return withValidJwt(ctx, async () => {
       const now = await mockNow(ctx);
       return rejectEverywhere(ctx, [
@@ -212,10 +218,10 @@ export const rejectsFutureNbf: Check = {
 /** JWT-007 (RFC 8725 3.10; RFC 7515 4.1.4): a kid that is not in the environment JWKS (signed with the right key) gets 401. */
 export const rejectsUnknownKid: Check = {
   rule: 'JWT-007',
+  needs: MINTING,
   run: (ctx) => {
-    if (!ctx.mock) return skipAll(ctx, NEEDS_MINTING);
     return withValidJwt(ctx, async () => {
-      const seed = await ctx.mock!.seed();
+      const seed = await mockControl(ctx).seed();
       const otherKid = seed.environments.find((e) => e.id !== ctx.credentials.environmentId)?.kid;
       const kids: [string, string][] = [
         ['random unknown kid', `conformance-${Math.abs(ctx.fc.seed).toString(36)}`],
@@ -249,8 +255,8 @@ export const rejectsOtherEnvironmentJwt: Check = {
 /** JWT-009 (Dynamic "protect servers": the scope list must include user:basic): an access token without user:basic gets 401. */
 export const rejectsMissingUserBasicScope: Check = {
   rule: 'JWT-009',
+  needs: MINTING,
   run: (ctx) => {
-    if (!ctx.mock) return skipAll(ctx, NEEDS_MINTING);
     return withValidJwt(ctx, async () => rejectEverywhere(ctx, [
       whole('no scope claim', await mintVariant(ctx, 'scope-none', { claims: { scope: null } })),
       whole('empty scope', await mintVariant(ctx, 'scope-empty', { claims: { scope: '' } })),

@@ -253,11 +253,8 @@ export const statusesAreDocumented: Check = {
 /** SCHEMA-004 (sdk-api TokensApi, WebhooksApi, AllowlistsApi, OriginsApi, UsersApi): create → get → list contains → delete → get 404 (and list no longer contains, delete again 404). */
 export const coreResourcesRoundTrip: Check = {
   rule: 'SCHEMA-004',
+  needs: { writes: { why: 'round trips create and delete resources: on live only with DYNAMIC_ALLOW_WRITES=true (a disposable sandbox)' } },
   async run(ctx) {
-    if (ctx.config.target === 'live' && !ctx.config.allowWrites) {
-      for (const r of CORE_RESOURCES) ctx.skip(r.name, 'round trips create and delete resources: on live only with DYNAMIC_ALLOW_WRITES=true (a disposable sandbox)');
-      return;
-    }
     const auth = await validAuth(ctx);
     const provisioner = new Provisioner(ctx, auth);
     const byId = (id: string): Operation => {

@@ -8,7 +8,7 @@ import { test as base, type TestInfo } from '@playwright/test';
 import { createSuite, runCheck, type Suite } from './runner.js';
 import { redact } from '../secrets/redact.js';
 import { cleanupFor } from '../secrets/safety.js';
-import type { Check, CheckResult } from './types.js';
+import type { Check, CheckResult, Outcome } from './types.js';
 
 export const OUTCOMES_ATTACHMENT = 'conformance-outcomes';
 
@@ -17,9 +17,16 @@ export interface Conformance {
   check(check: Check): Promise<CheckResult | undefined>;
 }
 
+/** ' [expected 401, received 200]' when the outcome carries them. */
+function expectedReceived(o: Outcome): string {
+  const parts = [o.expected !== undefined ? `expected ${o.expected}` : '', o.received !== undefined ? `received ${o.received}` : ''];
+  const text = parts.filter(Boolean).join(', ');
+  return text ? ` [${text}]` : '';
+}
+
 function summary(result: CheckResult): string {
   const failures = result.outcomes.filter((o) => o.status === 'fail');
-  const lines = failures.slice(0, 15).map((o) => `  ✗ ${o.subject}: ${o.reason ?? ''}`);
+  const lines = failures.slice(0, 15).map((o) => `  ✗ ${o.subject}:${expectedReceived(o)} ${o.reason ?? ''}`);
   const more = failures.length > 15 ? `\n  … and ${failures.length - 15} more (see the ${OUTCOMES_ATTACHMENT} attachment)` : '';
   return `${result.rule.id} failed on ${failures.length} of ${result.outcomes.length} subject(s): ${result.rule.title}\n${lines.join('\n')}${more}`;
 }

@@ -10,7 +10,8 @@ import { loadSpec } from './spec.js';
 import { fcSettings } from './fc.js';
 import { redact } from '../secrets/redact.js';
 import { burstRefused, writesRefused } from '../secrets/safety.js';
-import type { Check, CheckContext, CheckResult, Outcome, SuiteServices } from './types.js';
+import type { Check, CheckContext, CheckResult, Detailed, Needs, Outcome, SuiteServices } from './types.js';
+import { WorkerState } from './worker-state.js';
 
 export interface Suite extends SuiteServices {
   seed: MockSeed | undefined;
@@ -46,12 +47,17 @@ export async function createSuite(workerIndex = 0, apiUrlOverride?: string): Pro
   const knownIds: Record<string, string> = {};
   if (credentials.userId) knownIds.userId = credentials.userId;
   if (credentials.projectId) knownIds.projectId = credentials.projectId;
-  return { config, spec, schemas: registry, credentials, client, requests: new RequestFactory(spec.document, credentials.environmentId, knownIds), mock, seed, fc: fcSettings(config), workerIndex };
+  return { config, spec, schemas: registry, credentials, client, requests: new RequestFactory(spec.document, credentials.environmentId, knownIds), mock, seed, fc: fcSettings(config), workerIndex, worker: new WorkerState() };
+}
+
+/** Can requests come from distinct loopback source addresses (the mock target on 127.0.0.1)? */
+function loopbackSources(suite: Suite): boolean {
+  return suite.config.target === 'mock' && /^http:\/\/127\.0\.0\.1[:/]/.test(suite.config.apiUrl);
 }
 
 /** Loopback source addresses for the mock target: worker w uses 127.(10+w).x.y, rotating. */
 function addressRotation(suite: Suite): () => string | undefined {
-  if (suite.config.target !== 'mock' || !/^http:\/\/127\.0\.0\.1[:/]/.test(suite.config.apiUrl)) return () => undefined;
+  if (!loopbackSources(suite)) return () => undefined;
   // A new address every 8 requests, 250 addresses per worker: per-IP limits rarely bind, and connections are reused.
   let n = 0;
   const second = 10 + (suite.workerIndex % 200);
@@ -59,6 +65,29 @@ function addressRotation(suite: Suite): () => string | undefined {
     n = (n + 1) % (250 * 8);
     return `127.${second}.0.${Math.floor(n / 8) + 2}`;
   };
+}
+
+/**
+ * The first unmet precondition of a check's body, as the reason of its skip (undefined = every need is met). `live` =
+ * the check's declared live body runs (the mock control API is not needed then).
+ */
+export function unmetNeed(needs: Needs | undefined, suite: Suite, live: boolean): string | undefined {
+  if (!needs) return undefined;
+  const { config, credentials } = suite;
+  if (needs.target && needs.target.only !== config.target) return needs.target.why;
+  if (needs.mockControl && !live && !suite.mock) {
+    const { why, onLive } = needs.mockControl;
+    if (config.target === 'live') return onLive ?? `needs the mock's control API${why ? ` (${why})` : ''}`;
+    return `the mock control API is off (MOCK_CONTROL=off)${why ? `; ${why}` : ''}`;
+  }
+  if (needs.sourceAddresses && !loopbackSources(suite)) {
+    return 'distinct source addresses need the mock on 127.0.0.1 (loopback aliases 127.50.x.y)';
+  }
+  for (const field of needs.credentials ?? []) {
+    if (credentials[field] === undefined) return `needs ${field}: ${credentials.missing[field] ?? 'not available'}`;
+  }
+  if (needs.writes && config.target === 'live' && !config.allowWrites) return needs.writes.why;
+  return undefined;
 }
 
 /** Runs one check and collects its outcomes; never throws for a rule violation (the verdict is the caller's). */
@@ -71,21 +100,29 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
   suite.client.takeExchanges(new Set());
   const seqs = (r?: HttpResponse | HttpResponse[]): number[] | undefined => (r === undefined ? undefined : (Array.isArray(r) ? r : [r]).map((x) => x.seq ?? x.exchange.seq));
   const push = (o: Outcome): void => {
-    outcomes.push(o.reason === undefined ? o : { ...o, reason: redact(o.reason) });
+    const redacted: Outcome = o.reason === undefined ? o : { ...o, reason: redact(o.reason) };
+    if (o.expected !== undefined) redacted.expected = redact(o.expected);
+    if (o.received !== undefined) redacted.received = redact(o.received);
+    outcomes.push(redacted);
   };
   const ctx: CheckContext = {
     rule, config: suite.config, spec: suite.spec, schemas: suite.schemas, credentials: suite.credentials,
-    client: suite.client, requests: suite.requests, mock: suite.mock, fc: suite.fc,
+    client: suite.client, requests: suite.requests, mock: suite.mock, fc: suite.fc, worker: suite.worker,
     operations: suite.spec.operations.filter((op) => !rule.appliesTo.auth || rule.appliesTo.auth.includes(op.auth)),
     sourceAddress: addressRotation(suite),
     pass: (subject, response) => push({ rule: rule.id, subject, status: 'pass', ...(response ? { exchanges: seqs(response)! } : {}) }),
-    fail: (subject, reason, response) => push({ rule: rule.id, subject, status: 'fail', reason, ...(response ? { exchanges: seqs(response)! } : {}) }),
+    fail: (subject, why, response) => push({
+      rule: rule.id, subject, status: 'fail', ...detail(why), ...(response ? { exchanges: seqs(response)! } : {}),
+    }),
     skip: (subject, reason) => push({ rule: rule.id, subject, status: 'skip', reason }),
     inconclusive: (subject, reason, response) => push({ rule: rule.id, subject, status: 'inconclusive', reason, ...(response ? { exchanges: seqs(response)! } : {}) }),
     log: (line) => log(redact(line)),
   };
+  const live = suite.config.target === 'live' && check.live !== undefined;
+  const unmet = unmetNeed(check.needs, suite, live);
   try {
-    await (suite.config.target === 'live' && check.live ? check.live(ctx) : check.run(ctx));
+    if (unmet !== undefined) ctx.skip('(rule)', unmet);
+    else await (live && check.live ? check.live(ctx) : check.run(ctx));
   } catch (error) {
     // A check that throws (budget exhausted, a property's counterexample…) must not carry a credential into Playwright's
     // output, JUnit or the HTML report: rethrow with the message redacted.
@@ -98,6 +135,16 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     exchanges: suite.client.takeExchanges(wanted).slice(0, 50),
     requests: suite.client.requestsSent - sentBefore,
     ms: performance.now() - started,
+  };
+}
+
+/** The reason and, when given, expected / received of a failure. */
+function detail(why: string | Detailed): Pick<Outcome, 'reason' | 'expected' | 'received'> {
+  if (typeof why === 'string') return { reason: why };
+  return {
+    reason: why.reason,
+    ...(why.expected !== undefined ? { expected: why.expected } : {}),
+    ...(why.received !== undefined ? { received: why.received } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import type { RequestFactory } from '../http/requests.js';
 import type { SchemaRegistry } from './schemas.js';
 import type { LoadedSpec, Operation, Rule } from './spec.js';
 import type { FcSettings } from './fc.js';
+import type { WorkerState } from './worker-state.js';
 
 export type OutcomeStatus = 'pass' | 'fail' | 'skip' | 'inconclusive';
 
@@ -21,6 +22,10 @@ export interface Outcome {
   status: OutcomeStatus;
   /** Why it failed / was skipped / is inconclusive (redacted). */
   reason?: string;
+  /** What the rule expects here, in short (e.g. '401'), next to the sentence; set where a check judges a status. */
+  expected?: string;
+  /** What the target answered, in short (e.g. '200'). */
+  received?: string;
   /** Sequence numbers of the exchanges that show it (redacted copies are attached to the report). */
   exchanges?: number[];
 }
@@ -36,6 +41,15 @@ export interface SuiteServices {
   /** The mock's control API; undefined on the live target. */
   mock: MockControl | undefined;
   fc: FcSettings;
+  /** This worker's state (caches of the check families), owned by the worker fixture. */
+  worker: WorkerState;
+}
+
+/** A failure reason with what was expected and what was received (rendered in both reports). */
+export interface Detailed {
+  reason: string;
+  expected?: string | undefined;
+  received?: string | undefined;
 }
 
 export interface CheckContext extends SuiteServices {
@@ -45,16 +59,41 @@ export interface CheckContext extends SuiteServices {
   /** A loopback source address for the next batch (mock target; rotates so per-IP limits never interfere). */
   sourceAddress(): string | undefined;
   pass(subject: string, response?: HttpResponse): void;
-  fail(subject: string, reason: string, response?: HttpResponse | HttpResponse[]): void;
+  /** Records a failure: a sentence, or a sentence with expected / received. */
+  fail(subject: string, reason: string | Detailed, response?: HttpResponse | HttpResponse[]): void;
   skip(subject: string, reason: string): void;
   inconclusive(subject: string, reason: string, response?: HttpResponse): void;
   /** Logs a line to the test's output (redacted). */
   log(line: string): void;
 }
 
+/** A credential a check cannot do without (a field of Credentials; absent ones carry their reason in `missing`). */
+export type CredentialNeed = 'inactiveToken' | 'otherEnvironmentToken' | 'otherEnvironmentId' | 'noScopeToken'
+  | 'limitedToken' | 'userJwt' | 'otherEnvironmentJwt';
+
+/**
+ * What a check needs before it can assert anything. The runner evaluates these once, before the body, and records
+ * ONE skip of the rule with the reason when one is unmet (in this order: target, mock control API, source addresses,
+ * credentials, writes) — so checks carry no inline guards for them.
+ */
+export interface Needs {
+  /** Asserted on this target only; on the other the rule is skipped with `why`. */
+  target?: { only: 'mock' | 'live'; why: string };
+  /** The mock's control API (clock, reset, minting), `why` says what for; not evaluated for a declared `live` body. */
+  mockControl?: { why?: string; onLive?: string };
+  /** Distinct loopback source addresses (the mock on 127.0.0.1: aliases 127.x.y.z). */
+  sourceAddresses?: true;
+  /** Credentials the check cannot do without. */
+  credentials?: readonly CredentialNeed[];
+  /** Writes: on live only with DYNAMIC_ALLOW_WRITES=true on a verified sandbox; `why` says what it writes. */
+  writes?: { why: string };
+}
+
 /** One conformance rule's check (P1: one small named function per rule, registered in one table). */
 export interface Check {
   rule: string;
+  /** Preconditions, evaluated once by the runner (a skip with the reason when one is unmet). */
+  needs?: Needs;
   /** The check's body (on live too, unless `live` is declared). */
   run(ctx: CheckContext): Promise<void>;
   /** The body on the live target, when it differs from `run` (declared per check; the runner picks it). */

@@ -16,8 +16,19 @@ function badge(rule: RuleReport): string {
   return `<span class="badge ${rule.reportOnly ? 'deviation' : rule.status}">${esc(label)}</span>`;
 }
 
+/** ' expected <b>401</b>, received <b>200</b>:' when the failure carries them. */
+function expectedReceived(f: RuleReport['failures'][number]): string {
+  if (f.expected === undefined && f.received === undefined) return '';
+  const part = (name: string, v: string | undefined): string => (v === undefined ? '' : `${name} <b>${esc(v)}</b>`);
+  const parts = [part('expected', f.expected), part('received', f.received)].filter(Boolean).join(', ');
+  return ` <span class="expected-received">${parts}:</span>`;
+}
+
 function ruleRow(rule: RuleReport): string {
-  const failures = rule.failures.slice(0, 12).map((f) => `<li><code>${esc(f.subject)}</code> ${esc(f.reason)}${f.exchanges ? ` <a href="${esc(f.exchanges)}">exchanges</a>` : ''}</li>`).join('');
+  const failures = rule.failures.slice(0, 12).map((f) => {
+    const link = f.exchanges ? ` <a href="${esc(f.exchanges)}">exchanges</a>` : '';
+    return `<li><code>${esc(f.subject)}</code>${expectedReceived(f)} ${esc(f.reason)}${link}</li>`;
+  }).join('');
   const more = rule.failures.length > 12 ? `<li>… ${rule.failures.length - 12} more in report.json</li>` : '';
   const skips = rule.skipReasons.length ? `<div class="skip-reasons">skipped: ${rule.skipReasons.map(esc).join('; ')}</div>` : '';
   return `<tr id="${esc(rule.id)}" class="rule ${rule.reportOnly ? 'deviation' : rule.status}"><td><b>${esc(rule.id)}</b></td><td>${esc(rule.title)}<div class="src">${esc(rule.level)} · ${esc(rule.source)}</div>${failures || more ? `<ul class="failures">${failures}${more}</ul>` : ''}${skips}</td><td>${esc(rule.mode)}</td><td>${badge(rule)}</td><td class="num">${rule.counts.pass}</td><td class="num">${rule.counts.fail}</td><td class="num">${rule.counts.skip}</td><td class="num">${rule.counts.inconclusive}</td></tr>`;
@@ -54,7 +65,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222}h1{margin:0 0 .
 .counts{display:flex;gap:1rem;margin:1rem 0}.count{padding:.5rem 1rem;border-radius:6px;background:#f3f3f3}.count b{font-size:1.6em;display:block}
 .count.fail b,.red{color:#b00020}.count.pass b{color:#146c2e}.count.deviation b{color:#a15c00}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border-bottom:1px solid #eee;padding:.25rem .4rem;text-align:left;vertical-align:top}
-.num{text-align:right}.src{color:#777;font-size:.85em}.failures{margin:.3rem 0;color:#b00020}.skip-reasons{color:#666;font-size:.85em}
+.num{text-align:right}.src{color:#777;font-size:.85em}.failures{margin:.3rem 0;color:#b00020}.skip-reasons{color:#666;font-size:.85em}.expected-received{color:#333}
 .badge{padding:.1rem .45rem;border-radius:4px;font-size:.85em;white-space:nowrap}.badge.pass{background:#d8f5dd}.badge.fail{background:#ffd9de}.badge.skip{background:#eee}.badge.inconclusive{background:#fff3c4}.badge.deviation{background:#ffe6c7}
 .matrix td.cell{text-align:center;width:1.4em;padding:0}.cell.pass{background:#e6f7e9}.cell.fail{background:#ffd9de}.cell.skip{background:#f2f2f2}.cell.inconclusive{background:#fff3c4}
 .matrix th.rot{font-size:.75em;writing-mode:vertical-rl}.op{white-space:nowrap;font-size:.85em}.auth{color:#888;font-size:.8em}

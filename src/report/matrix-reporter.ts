@@ -133,7 +133,14 @@ export default class MatrixReporter implements Reporter {
             row[rule.id] = worst(row[rule.id], o.status);
             perOperation.set(o.subject, row);
           }
-          if (o.status === 'fail') failures.push({ subject: o.subject, reason: redact(o.reason ?? ''), exchanges: o.exchanges?.length ? exchangesFile : undefined });
+          if (o.status === 'fail') {
+            failures.push({
+              subject: o.subject, reason: redact(o.reason ?? ''),
+              ...(o.expected !== undefined ? { expected: redact(o.expected) } : {}),
+              ...(o.received !== undefined ? { received: redact(o.received) } : {}),
+              exchanges: o.exchanges?.length ? exchangesFile : undefined,
+            });
+          }
           if (o.status === 'skip' && o.reason) skipReasons.add(redact(o.reason));
         }
       }

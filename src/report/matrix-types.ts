@@ -21,7 +21,8 @@ export interface RuleReport {
   test: string | undefined;
   testStatus: string | undefined;
   requests: number;
-  failures: { subject: string; reason: string; exchanges: string | undefined }[];
+  /** Each failure: the sentence, and (where a check judged a status) what was expected and what was received. */
+  failures: { subject: string; reason: string; expected?: string; received?: string; exchanges: string | undefined }[];
   skipReasons: string[];
 }
 

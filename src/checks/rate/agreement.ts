@@ -3,12 +3,13 @@
  */
 import type { Operation } from '../../engine/spec.js';
 import type { Check } from '../../engine/types.js';
+import { mockControl } from '../support/send.js';
 import { describeCommand, rateCommands, type RateCommand } from '../../arbitraries/rateCommands.js';
 import { checkProperty } from '../support/property.js';
 import { disagreement } from './contract.js';
 import { RateLimitModel } from './model.js';
 import { modelPolicies, policyTargets } from './policies.js';
-import { NO_ADDRESSES, addresses, advance, isRequest, modelRequest, rateRequest } from './requests.js';
+import { addresses, advance, isRequest, modelRequest, rateRequest } from './requests.js';
 
 interface Endpoint {
   name: string;
@@ -22,11 +23,9 @@ interface Endpoint {
  */
 export const agreesWithModel: Check = {
   rule: 'RATE-014',
+  needs: { target: { only: 'mock', why: 'asserted on the mock only' }, mockControl: {}, sourceAddresses: true },
   async run(ctx) {
-    if (ctx.config.target === 'live') return ctx.skip('(rule)', 'asserted on the mock only');
-    if (!ctx.mock) return ctx.skip('(rule)', 'the mock control API is off (MOCK_CONTROL=off)');
-    const addr = addresses(ctx);
-    if (!addr) return ctx.skip('(rule)', NO_ADDRESSES);
+    const addr = addresses(ctx)!;
     const { targets } = policyTargets(ctx);
     const byId = new Map(targets.map((t) => [t.id, t]));
     const endpoints: Endpoint[] = [];
@@ -49,7 +48,7 @@ export const agreesWithModel: Check = {
     /** Replays commands on a reset mock and a fresh model; returns the first disagreement, if any. */
     const replay = async (commands: readonly RateCommand[]): Promise<string | undefined> => {
       const model = new RateLimitModel(modelPolicies(ctx));
-      await ctx.mock!.reset();
+      await mockControl(ctx).reset();
       for (const [ci, c] of commands.entries()) {
         if (c.kind === 'advance') await advance(ctx, model, c.seconds);
         else if (c.kind === 'edge') {

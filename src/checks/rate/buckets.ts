@@ -6,6 +6,7 @@
 import type { HttpResponse } from '../../http/client.js';
 import type { Operation, RateWindow } from '../../engine/spec.js';
 import type { Check, CheckContext } from '../../engine/types.js';
+import { mockControl } from '../support/send.js';
 import { mapLimit } from '../../engine/runner.js';
 import { parseRetryAfter } from './budget.js';
 import { liveBody, mockOnlyLive } from './live.js';
@@ -24,9 +25,11 @@ import {
  */
 export const multiWindow: Check = {
   rule: 'RATE-007',
+  needs: {
+    target: { only: 'mock', why: 'multi-window counts (500+ requests) are asserted on the mock only (RL-15: never burst the /sdk per-IP limit live)' },
+    mockControl: {},
+  },
   async run(ctx) {
-    if (ctx.config.target === 'live') return ctx.skip('(rule)', 'multi-window counts (500+ requests) are asserted on the mock only (RL-15: never burst the /sdk per-IP limit live)');
-    if (!ctx.mock) return ctx.skip('(rule)', 'the mock control API is off (MOCK_CONTROL=off)');
     const targets = enforcedTargets(ctx).filter((t) => t.windows.length > 1);
     if (targets.length === 0) return ctx.skip('(rule)', `${ctx.spec.profile.id} documents a single window for ${rulePolicies(ctx).join(', ')}; no multi-window policy to check`);
     const ip = addresses(ctx)?.(5) ?? undefined;
@@ -45,7 +48,7 @@ async function bindWindow(ctx: CheckContext, t: Target, index: number, w: RateWi
   const subject = `${t.label}: window ${w.limit}/${w.seconds}s`;
   const model = new RateLimitModel(modelPolicies(ctx));
   const address = ip ?? '127.0.0.1';
-  await ctx.mock!.reset();
+  await mockControl(ctx).reset();
   const mr = modelRequest(ctx, t.op, address);
   let sent = 0;
   const counts = (): number[] => t.windows.map((_, k) => model.count(t.id, { ip: address }, k));
@@ -81,6 +84,7 @@ async function bindWindow(ctx: CheckContext, t: Target, index: number, w: RateWi
 /** RATE-008 (docs: limited by IP address): exhausting a per-IP policy from one address does not limit another address. */
 export const perAddressBuckets: Check = {
   rule: 'RATE-008',
+  needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
   live: mockOnlyLive,
   run: (ctx) =>
     judgeProbes(
@@ -99,6 +103,7 @@ export const perAddressBuckets: Check = {
 /** RATE-009 (platform/rate-limits: per project environment): exhausting an environment's limit does not limit another environment. */
 export const perEnvironmentBuckets: Check = {
   rule: 'RATE-009',
+  needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
   live: mockOnlyLive,
   run: (ctx) =>
     judgeProbes(ctx, (probe) => {
@@ -117,11 +122,8 @@ export const perEnvironmentBuckets: Check = {
  */
 export const perEndpointBuckets: Check = {
   rule: 'RATE-010',
+  needs: { target: { only: 'mock', why: 'asserted on the mock only' }, mockControl: {}, sourceAddresses: true },
   async run(ctx) {
-    if (ctx.config.target === 'live') return ctx.skip('(rule)', 'asserted on the mock only');
-    if (!ctx.mock) return ctx.skip('(rule)', 'the mock control API is off (MOCK_CONTROL=off)');
-    const addr = addresses(ctx);
-    if (!addr) return ctx.skip('(rule)', NO_ADDRESSES);
     const split = endpointPolicies(ctx, policyTargets(ctx).targets);
     const endpoint = split.endpoint.map((t) => t.id);
     const global = split.global.map((t) => t.id);
@@ -178,6 +180,7 @@ const XFF_FILL_LIMIT = 100;
  */
 export const spoofedForwardedFor: Check = {
   rule: 'RATE-011',
+  needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
   live: liveBody((ctx, { label, r, stopped, no429 }) => {
     if (!r.limited) return no429();
     if (!r.spoofed) return ctx.inconclusive(label, `no spoofed request was sent${stopped}`, r.limited);
@@ -200,11 +203,11 @@ export const spoofedForwardedFor: Check = {
       },
       (t) => t.ipKeyed,
     );
-    if (!ctx.mock) return;
+    const mock = ctx.mock!;
     const addr = addresses(ctx);
     for (const t of fills) {
       const subject = `${t.label}: fresh X-Forwarded-For on every request`;
-      await ctx.mock.reset();
+      await mock.reset();
       const ip = addr?.(30);
       const n = t.binding.limit;
       const fill = await mapLimit(Array.from({ length: n }, (_, k) => k), FILL_CONCURRENCY, () => ctx.client.send(mustRequest(ctx, t.op, { ip, headers: [['x-forwarded-for', spoofedAddress()]] })));
@@ -222,9 +225,11 @@ export const spoofedForwardedFor: Check = {
  */
 export const rejectedAttemptsCount: Check = {
   rule: 'RATE-012',
+  needs: {
+    target: { only: 'mock', why: 'live rate probing is limited to the nonce endpoint: sign-in and OTP are never burst live (real messages, real cost; RL-15)' },
+    mockControl: {},
+  },
   async run(ctx) {
-    if (ctx.config.target === 'live') return ctx.skip('(rule)', 'live rate probing is limited to the nonce endpoint: sign-in and OTP are never burst live (real messages, real cost; RL-15)');
-    if (!ctx.mock) return ctx.skip('(rule)', 'the mock control API is off (MOCK_CONTROL=off)');
     const addr = addresses(ctx);
     let next = 40;
     for (const t of enforcedTargets(ctx)) {
@@ -240,7 +245,7 @@ export const rejectedAttemptsCount: Check = {
           ctx.skip(subject, valid.skip);
           continue;
         }
-        await ctx.mock.reset();
+        await mockControl(ctx).reset();
         const ip = addr?.(next++);
         const rejected: HttpResponse[] = [];
         for (let i = 0; i < t.binding.limit; i++) rejected.push(await ctx.client.send(mustRequest(ctx, v.op, { ...v.send, ip })));
@@ -269,9 +274,8 @@ const BURST_MAX = 105;
  */
 export const concurrentBursts: Check = {
   rule: 'RATE-013',
+  needs: { target: { only: 'mock', why: 'live probing is serial (RL-15); concurrent bursts are asserted on the mock only' }, mockControl: {} },
   async run(ctx) {
-    if (ctx.config.target === 'live') return ctx.skip('(rule)', 'live probing is serial (RL-15); concurrent bursts are asserted on the mock only');
-    if (!ctx.mock) return ctx.skip('(rule)', 'the mock control API is off (MOCK_CONTROL=off)');
     const addr = addresses(ctx);
     for (const t of enforcedTargets(ctx)) {
       const n = t.binding.limit;
@@ -284,7 +288,7 @@ export const concurrentBursts: Check = {
         ctx.skip(t.label, NO_ADDRESSES);
         continue;
       }
-      await ctx.mock.reset();
+      await mockControl(ctx).reset();
       const spread = t.ipKeyed ? 1 : Math.ceil((n + 5) / quota);
       const ip = (k: number): string | undefined => (t.ipKeyed ? addr?.(50) : addr!(60 + (k % spread)));
       const requests = Array.from({ length: n + 5 }, (_, k) => mustRequest(ctx, t.op, { ip: ip(k) }));

@@ -1,5 +1,6 @@
 /** RATE-015: live rate probing is budgeted, sandbox-only, serial and honours Retry-After. */
 import type { Check } from '../../engine/types.js';
+import { mockControl } from '../support/send.js';
 import { burstRefused } from '../../secrets/safety.js';
 import { RateBudget, judgeThreshold, probeBurst, probeRecovery, type ProbePlan } from './budget.js';
 import { LIVE_POLICY, etiquette, liveBody, probeIo, recover } from './live.js';
@@ -14,12 +15,12 @@ import { addresses, admitted, limited, mustRequest, statusOf } from './requests.
  */
 export const liveEtiquette: Check = {
   rule: 'RATE-015',
+  needs: { mockControl: {} },
   live: liveBody(async (ctx, { label, r, plan, state }) => {
     await recover(ctx, state);
     etiquette(ctx, label, r, plan);
   }),
   async run(ctx) {
-    if (!ctx.mock) return ctx.skip('(rule)', 'the mock control API is off (MOCK_CONTROL=off)');
     const asLive = (rateLimitBudget: number | undefined, environmentId: string): Parameters<typeof burstRefused>[0] => ({
       config: { ...ctx.config, target: 'live', rateLimitBudget },
       credentials: { ...ctx.credentials, environmentId },
@@ -44,7 +45,7 @@ export const liveEtiquette: Check = {
     const plan = (budget: number, coolDownSeconds: number): ProbePlan => ({ policy: LIVE_POLICY, limit: w.limit, windowSeconds: w.seconds, budget: new RateBudget(budget), coolDownSeconds, maxWaitSeconds: 10 * w.seconds, retryMarginSeconds: 0 });
     const label = `probe procedure on ${op.key}`;
     // The whole procedure with budget 2N+2: pass on the clean mock, within budget, serial, Retry-After honoured.
-    await ctx.mock.reset();
+    await mockControl(ctx).reset();
     const full = plan(2 * w.limit + 2, w.seconds);
     const io = probeIo(ctx, op, ip);
     const r = await probeRecovery(io, full, await probeBurst(io, full));
@@ -53,14 +54,14 @@ export const liveEtiquette: Check = {
     else ctx.fail(`${label}: threshold, spoofed header and recovery`, `${j.status}: ${j.reason}; spoofed ${statusOf(r.spoofed)}; recovery ${statusOf(r.recovery)}${r.stopped.length ? `; ${r.stopped.join('; ')}` : ''}`, r.burst.at(-1));
     etiquette(ctx, label, r, full);
     // A budget smaller than N+1 stops the probe exactly there, undecided.
-    await ctx.mock.reset();
+    await mockControl(ctx).reset();
     const small = plan(Math.max(1, Math.floor(w.limit / 2)), 0);
     const s = await probeBurst(probeIo(ctx, op, ip), small);
     const sj = judgeThreshold(s);
     if (s.sent === small.budget.limit && sj.status === 'inconclusive' && s.stopped.some((x) => x.includes('budget'))) ctx.pass(`${label}: stops at a budget of ${small.budget.limit}`);
     else ctx.fail(`${label}: stops at a budget of ${small.budget.limit}`, `sent ${s.sent}, judged ${sj.status} (${sj.reason})`);
     // A key already warm (a shared egress address) gives a 429 before N: inconclusive, never pass or fail.
-    await ctx.mock.reset();
+    await mockControl(ctx).reset();
     const warm = Math.max(1, Math.floor(w.limit / 2));
     for (let i = 0; i < warm; i++) await ctx.client.send(mustRequest(ctx, op, { ip }));
     const shared = await probeBurst(probeIo(ctx, op, ip), plan(2 * w.limit + 2, 0));

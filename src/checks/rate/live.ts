@@ -2,10 +2,10 @@
  * The live rate probe (RATE-001..005, 011, 015): the budgeted, sandbox-only, serial probe of the nonce endpoint
  * (./budget.ts) behind the gate of src/secrets/safety.ts, run once per run; each rule's live body judges what it saw.
  */
-import type { HttpClient } from '../../http/client.js';
 import type { Operation } from '../../engine/spec.js';
 import type { CheckContext } from '../../engine/types.js';
 import { burstRefused, requireBurst } from '../../secrets/safety.js';
+import { workerSlot } from '../../engine/worker-state.js';
 import { RateBudget, probeBurst, probeRecovery, type ProbeIo, type ProbePlan, type ProbeResult } from './budget.js';
 import { policyLabel, representative } from './policies.js';
 import { mustRequest, spoofedAddress } from './requests.js';
@@ -25,7 +25,8 @@ export interface LiveState {
   label: string;
 }
 
-const liveStates = new WeakMap<HttpClient, Promise<LiveState>>();
+/** This worker's live probe (phase 1 runs once per worker; the per-run store carries it across workers). */
+const LIVE_PROBE = workerSlot('live rate probe', () => ({ state: undefined as Promise<LiveState> | undefined }));
 
 /** A ProbeIo over the suite's client: real waiting on live, the mock clock on the mock. */
 export function probeIo(ctx: CheckContext, op: Operation, ip: string | undefined): ProbeIo {
@@ -73,7 +74,8 @@ function restoreLive(s: StoredLive): { plan: ProbePlan; result: ProbeResult } {
 
 /** Phase 1 of the live probe, once per run: gate, cool-down, burst, spoofed request. */
 export function liveState(ctx: CheckContext): Promise<LiveState> {
-  let state = liveStates.get(ctx.client);
+  const slot = ctx.worker.get(LIVE_PROBE);
+  let state = slot.state;
   if (!state) {
     state = (async (): Promise<LiveState> => {
       const policy = ctx.spec.profile.rateLimits[LIVE_POLICY];
@@ -97,7 +99,7 @@ export function liveState(ctx: CheckContext): Promise<LiveState> {
       saveLive(ctx, plan, result);
       return { refusal: undefined, plan, io, result, label };
     })();
-    liveStates.set(ctx.client, state);
+    slot.state = state;
   }
   return state;
 }

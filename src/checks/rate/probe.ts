@@ -2,10 +2,12 @@
  * The shared probe of one policy on the mock (RATE-001..006, 008..011 judge what it saw): fill the window, provoke the
  * 429, then step the clock across Retry-After and the window edge. Run once per run, mock and fault set.
  */
-import { headerValue, type HttpClient, type HttpResponse } from '../../http/client.js';
+import { headerValue, type HttpResponse } from '../../http/client.js';
 import type { Operation } from '../../engine/spec.js';
 import type { CheckContext } from '../../engine/types.js';
+import { mockControl } from '../support/send.js';
 import { mapLimit } from '../../engine/runner.js';
+import { workerSlot } from '../../engine/worker-state.js';
 import { parseRetryAfter } from './budget.js';
 import { RateLimitModel } from './model.js';
 import { FILL_CONCURRENCY, endpointPolicies, enforcedTargets, modelPolicies, perAddressQuota, policyTargets, type Target } from './policies.js';
@@ -70,7 +72,7 @@ async function probePolicy(ctx: CheckContext, target: Target, all: readonly Targ
   const probe = emptyProbe(target);
   const first = rateRequest(ctx, op, {});
   if (!isRequest(first)) return { ...probe, skipped: first.skip };
-  await ctx.mock!.reset();
+  await mockControl(ctx).reset();
   const n = binding.limit;
   // The exhausted address: for ip-keyed policies every request comes from it; else it is a fresh address.
   const p = addr(0);
@@ -189,17 +191,17 @@ function restoreProbe(s: StoredProbe, targets: readonly Target[]): PolicyProbe |
   return s.skipped !== undefined ? { ...probe, skipped: s.skipped } : probe;
 }
 
-const probeCache = new WeakMap<HttpClient, Map<string, Promise<PolicyProbe[]>>>();
+/** This worker's probe runs, by API, profile and fault set. */
+const PROBES = workerSlot('rate policy probes', () => new Map<string, Promise<PolicyProbe[]>>());
 
 /**
  * The probes of every enforced policy, run once per run, mock and fault set (RATE-001 usually pays for them; a rule
  * run alone with -g runs them itself; a worker that replaced a failed one reads them from the per-run store).
  */
 export async function policyProbes(ctx: CheckContext): Promise<PolicyProbe[]> {
-  const seed = await ctx.mock!.seed();
+  const seed = await mockControl(ctx).seed();
   const key = `${ctx.config.apiUrl} ${ctx.spec.profile.id} ${seed.faults.join(',')}`;
-  let cache = probeCache.get(ctx.client);
-  if (!cache) probeCache.set(ctx.client, (cache = new Map<string, Promise<PolicyProbe[]>>()));
+  const cache = ctx.worker.get(PROBES);
   let pending = cache.get(key);
   if (!pending) {
     const addr = addresses(ctx);
@@ -236,7 +238,6 @@ export async function policyProbes(ctx: CheckContext): Promise<PolicyProbe[]> {
  * check's `live` body); records skips of the others.
  */
 export async function judgeProbes(ctx: CheckContext, judge: (probe: PolicyProbe) => void, only: (t: Target) => boolean = () => true): Promise<void> {
-  if (!ctx.mock) return ctx.skip('(rule)', 'the mock control API is off (MOCK_CONTROL=off); exact rate-limit checks need its clock');
   const wanted = new Set(enforcedTargets(ctx).filter(only).map((t) => t.id));
   if (wanted.size === 0) return ctx.skip('(rule)', `no enforced policy of ${ctx.spec.profile.id} to which this rule applies`);
   for (const probe of await policyProbes(ctx)) {

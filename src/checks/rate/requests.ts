@@ -4,6 +4,7 @@ import { bearer, headerValue, type HeaderValue, type HttpRequest, type HttpRespo
 import type { RequestOptions } from '../../http/requests.js';
 import type { Operation } from '../../engine/spec.js';
 import type { CheckContext } from '../../engine/types.js';
+import { mockControl } from '../support/send.js';
 import type { ModelRequest, RateLimitModel } from './model.js';
 
 /** Source address i of a rate scenario (127.50.x.y), or undefined when the target is not a loopback mock. */
@@ -80,7 +81,7 @@ export function modelRequest(ctx: CheckContext, op: Operation, ip: string, env: 
 /** The mock clock and the model clock, moved together. */
 export async function advance(ctx: CheckContext, model: RateLimitModel, seconds: number): Promise<void> {
   if (seconds <= 0) return;
-  await ctx.mock!.advanceClock(seconds);
+  await mockControl(ctx).advanceClock(seconds);
   model.advance(seconds);
 }
 export function spoofedAddress(): string {

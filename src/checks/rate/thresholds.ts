@@ -12,6 +12,7 @@ import { admitted, histogram, limited, retryAfterHeader, statusOf } from './requ
 /** RATE-001 (docs overview/rate-limits and platform/rate-limits): from a cold key exactly N requests pass and request N+1 gets 429. */
 export const exactThreshold: Check = {
   rule: 'RATE-001',
+  needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
   live: liveBody((ctx, { label, r }) => {
     const j = judgeThreshold(r);
     if (j.status === 'pass') ctx.pass(label, r.limited);
@@ -32,7 +33,8 @@ export const exactThreshold: Check = {
       if (over && limited(over)) ctx.pass(target.label, over);
       else {
         const at = probe.first429 ? `the first 429 came at request ${n + probe.over.length}` : `no 429 up to request ${n + probe.over.length}`;
-        ctx.fail(target.label, `request ${n + 1} was answered ${statusOf(over)} instead of 429 (${at}); the documented limit is ${n} per ${target.binding.seconds}s`, probe.over);
+        const reason = `request ${n + 1} was answered ${statusOf(over)} instead of 429 (${at}); the documented limit is ${n} per ${target.binding.seconds}s`;
+        ctx.fail(target.label, { reason, expected: `429 at request ${n + 1}`, received: statusOf(over) }, probe.over);
       }
     }),
 };
@@ -40,6 +42,7 @@ export const exactThreshold: Check = {
 /** RATE-002 (platform/rate-limits {error}; overview/rate-limits {message, code}): every 429 body matches the active profile. */
 export const tooManyRequestsBody: Check = {
   rule: 'RATE-002',
+  needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
   live: liveBody((ctx, { label, r, no429 }) => {
     if (!r.limited) return no429();
     const v = ctx.schemas.validate(ctx.spec.profile.tooManyRequests.schema, r.limited.json);
@@ -62,6 +65,7 @@ export const tooManyRequestsBody: Check = {
 /** RATE-003 (platform/rate-limits; RFC 9110 10.2.3): a 429 carries Retry-After as delay-seconds or HTTP-date, within the window. */
 export const retryAfterWellFormed: Check = {
   rule: 'RATE-003',
+  needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
   live: liveBody((ctx, { label, r, plan, no429 }) => {
     if (!r.limited) return no429();
     const problem = retryAfterProblem(ctx, r.limited, plan.windowSeconds);
@@ -84,6 +88,7 @@ export const retryAfterWellFormed: Check = {
 /** RATE-004 (RFC 9110 10.2.3): one second before Retry-After elapses the request is still refused; when it has elapsed, it passes. */
 export const retryAfterAccurate: Check = {
   rule: 'RATE-004',
+  needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
   live: liveBody(async (ctx, { label, r, plan, state, no429 }) => {
     if (!r.limited) return no429();
     await recover(ctx, state);
@@ -117,6 +122,7 @@ export const retryAfterAccurate: Check = {
 /** RATE-005 (RFC 6585 4): a 429 is not cacheable — Cache-Control: no-store on every 429. */
 export const tooManyRequestsNotCacheable: Check = {
   rule: 'RATE-005',
+  needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
   live: liveBody((ctx, { label, r, no429 }) => {
     if (!r.limited) return no429();
     const problem = cacheProblem(ctx, r.limited);
@@ -135,6 +141,7 @@ export const tooManyRequestsNotCacheable: Check = {
 /** RATE-006 (docs rate-limit pages: per minute / per 10 s): the window has the documented length — capacity returns at its edge, not a second before. */
 export const windowLength: Check = {
   rule: 'RATE-006',
+  needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
   live: mockOnlyLive,
   run: (ctx) =>
     judgeProbes(ctx, (probe) => {

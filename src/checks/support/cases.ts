@@ -9,7 +9,7 @@ import type { CheckContext } from '../../engine/types.js';
 import { mapLimit } from '../../engine/runner.js';
 import { liveSdkSkipReason } from './sample.js';
 import { concurrency, sendFor } from './send.js';
-import type { Judgement } from './status.js';
+import type { Judgement, Mismatch } from './status.js';
 
 /** A judge of one answer: undefined when right, else a mismatch (or a plain failure sentence). */
 export type Judge = (res: HttpResponse) => Judgement | string;
@@ -17,6 +17,16 @@ export type Judge = (res: HttpResponse) => Judgement | string;
 /** The failure sentence of a judgement (undefined = right). */
 export function reasonOf(j: Judgement | string): string | undefined {
   return typeof j === 'string' ? j : j?.reason;
+}
+
+/**
+ * The expected / received of one outcome made of several judged answers: each answer's own, joined with ' | ' (only
+ * when every failing answer was judged by the status judge).
+ */
+export function expectedReceived(mismatches: readonly (Mismatch | undefined)[]): { expected?: string; received?: string } {
+  if (!mismatches.length || mismatches.some((m) => m === undefined)) return {};
+  const list = mismatches as Mismatch[];
+  return { expected: list.map((m) => m.expected).join(' | '), received: list.map((m) => m.received).join(' | ') };
 }
 
 /** One request of a per-operation case list and the verdict on its answer. */
@@ -59,14 +69,15 @@ export async function judgeOperations(
     if (!cases.length) return;
     const results = await mapLimit(cases, ctx.config.target === 'mock' ? cases.length : 1, async (c) => {
       const res = await c.send();
-      return { c, res, why: reasonOf(c.judge(res)) };
+      const judged = c.judge(res);
+      return { c, res, why: reasonOf(judged), mismatch: typeof judged === 'object' ? judged : undefined };
     });
     // A 429 that survived the client's retries was never judged by the auth step: inconclusive, not a violation.
     const limited = results.filter((r) => r.why !== undefined && r.res.status === 429);
     const failures = results.filter((r) => r.why !== undefined && r.res.status !== 429);
     if (failures.length) {
       const reason = failures.map((f) => `${f.c.label}: ${f.why ?? ''}`).join(' | ');
-      ctx.fail(op.key, reason, failures.map((f) => f.res));
+      ctx.fail(op.key, { reason, ...expectedReceived(failures.map((f) => f.mismatch)) }, failures.map((f) => f.res));
     } else if (limited.length) {
       const reason = `rate limited (429 after the client's retries) on: ${limited.map((l) => l.c.label).join(', ')}`;
       ctx.inconclusive(op.key, reason, limited[0]!.res);

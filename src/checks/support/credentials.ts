@@ -8,6 +8,7 @@ import type { Secret } from '../../secrets/redact.js';
 import type { RequestOptions } from '../../http/requests.js';
 import type { Operation } from '../../engine/spec.js';
 import type { CheckContext } from '../../engine/types.js';
+import { workerSlot } from '../../engine/worker-state.js';
 import { wellFormedToken } from '../../arbitraries/wellFormedToken.js';
 
 /** A credential the check may send: a registered Secret (live or seeded) or a mock-minted dummy JWT string. */
@@ -50,7 +51,8 @@ export interface MintOptions {
   header?: Record<string, unknown>;
 }
 
-const mintCache = new Map<string, Promise<string>>();
+/** Minted JWTs of this worker, by mock, purpose and environment. */
+const MINTED = workerSlot('minted mock JWTs', () => new Map<string, Promise<string>>());
 
 /**
  * THE way to mint a JWT on the mock (`POST /__mock/jwt`), cached per mock and purpose. These are dummy credentials of
@@ -61,6 +63,7 @@ const mintCache = new Map<string, Promise<string>>();
 export function mintMockJwt(ctx: CheckContext, purpose: string, environmentId: string, options: MintOptions = {}): Promise<string> {
   const mock = ctx.mock;
   if (!mock) return Promise.reject(new Error('minting needs the mock control API'));
+  const mintCache = ctx.worker.get(MINTED);
   const key = `${mock.url}|${purpose}|${environmentId}`;
   let pending = mintCache.get(key);
   if (!pending) {

@@ -14,7 +14,7 @@ import { reasonOf } from './cases.js';
 import { authWith, type Credential } from './credentials.js';
 import { spreadOperations } from './sample.js';
 import { concurrency, sendFor } from './send.js';
-import { expectAccepted, type Judgement, type Verdict } from './status.js';
+import { expectAccepted, type Judgement, type Mismatch, type Verdict } from './status.js';
 
 /** What one property run found. */
 export interface PropertyRun<Ts extends unknown[]> {
@@ -94,7 +94,7 @@ export async function propertyOutcome<T>(
   numRuns: number,
   predicate: (value: T) => Promise<Verdict>,
 ): Promise<void> {
-  let lastFail: { reason: string; res: HttpResponse | undefined } | undefined;
+  let lastFail: Extract<Verdict, { ok: false }> | undefined;
   let lastOk: HttpResponse | undefined;
   const run = await checkProperty<[T]>(ctx, [arb], async (value) => {
     const verdict = await predicate(value);
@@ -102,7 +102,7 @@ export async function propertyOutcome<T>(
       lastOk = verdict.res;
       return true;
     }
-    lastFail = { reason: verdict.reason, res: verdict.res };
+    lastFail = verdict;
     return false;
   }, { numRuns, seed: seedFor(ctx, subject) });
   if (!run.failed) {
@@ -116,7 +116,8 @@ export async function propertyOutcome<T>(
     throw new Error(`property for ${subject} failed without a verdict: ${String(run.error)}`);
   }
   const found = `counterexample ${describeValue(run.counterexample?.[0])} (after ${run.numRuns} runs, ${run.numShrinks} shrinks)`;
-  ctx.fail(subject, `${lastFail.reason}; ${found}; replay: ${run.replay}`, lastFail.res);
+  const { expected, received } = lastFail;
+  ctx.fail(subject, { reason: `${lastFail.reason}; ${found}; replay: ${run.replay}`, expected, received }, lastFail.res);
 }
 
 /** How many operations a property is spread over. */
@@ -173,7 +174,7 @@ export async function runProperty<T>(ctx: CheckContext, spec: PropertySpec<T>): 
   const ops = spec.operations;
   if (!ops.length) return;
   const perRun = ctx.config.target === 'mock' ? Math.min(OPERATIONS_PER_RUN, ops.length) : 1;
-  let lastFailure: { op: Operation; why: string; responses: HttpResponse[] } | undefined;
+  let lastFailure: { op: Operation; why: string; mismatch: Mismatch | undefined; responses: HttpResponse[] } | undefined;
   const lastPass = new Map<string, HttpResponse>();
   let rateLimited = 0;
   const numRuns = spec.numRuns ?? ctx.fc.runs;
@@ -181,7 +182,7 @@ export async function runProperty<T>(ctx: CheckContext, spec: PropertySpec<T>): 
     const chosen = Array.from({ length: perRun }, (_, j) => ops[(start + j) % ops.length]!);
     const results = await Promise.all(chosen.map(async (op) => {
       const { why, responses } = await spec.probe(value, op);
-      return { op, why: reasonOf(why), responses };
+      return { op, why: reasonOf(why), mismatch: typeof why === 'object' ? why : undefined, responses };
     }));
     // A 429 that survived the client's retries was never judged: neither a failure nor evidence.
     for (const r of results) {
@@ -192,7 +193,7 @@ export async function runProperty<T>(ctx: CheckContext, spec: PropertySpec<T>): 
     }
     const bad = results.find((r) => r.why !== undefined);
     if (bad) {
-      lastFailure = { op: bad.op, why: bad.why ?? '', responses: bad.responses };
+      lastFailure = { op: bad.op, why: bad.why ?? '', mismatch: bad.mismatch, responses: bad.responses };
       return false;
     }
     for (const r of results) if (r.responses[0]) lastPass.set(r.op.key, r.responses[0]);
@@ -212,7 +213,9 @@ export async function runProperty<T>(ctx: CheckContext, spec: PropertySpec<T>): 
     ? `counterexample ${fc.stringify(out.counterexample[0])} (shrunk ${out.numShrinks} time(s); seed ${out.seed}, path ${out.path ?? '?'}); replay: ${out.replay}`
     : `${out.interrupted ? 'interrupted by the time limit' : 'the property threw'}: ${errorText(out.error)}`;
   const failedOp = lastFailure?.op ?? ops[0]!;
-  ctx.fail(subject(failedOp), `${spec.name}: ${lastFailure?.why ?? 'no answer judged'}; ${where}`, lastFailure?.responses);
+  const reason = `${spec.name}: ${lastFailure?.why ?? 'no answer judged'}; ${where}`;
+  const m = lastFailure?.mismatch;
+  ctx.fail(subject(failedOp), m ? { reason, expected: m.expected, received: m.received } : reason, lastFailure?.responses);
   const stopped = `${spec.name}: the property stopped at the counterexample on ${failedOp.key}`;
   for (const op of ops) if (op !== failedOp) ctx.inconclusive(subject(op), stopped);
 }

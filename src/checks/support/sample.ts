@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Operation } from '../../engine/spec.js';
 import type { CheckContext } from '../../engine/types.js';
 import { mapLimit } from '../../engine/runner.js';
+import { workerSlot } from '../../engine/worker-state.js';
 import { concurrency } from './send.js';
 
 /** How many operations (or paths) a per-operation rule samples on live; the mock covers every one. */
@@ -41,7 +42,8 @@ export function spreadOperations(ctx: CheckContext, operations: readonly Operati
 
 /** How many user-jwt (SDK) operations a check covers on live: the SDK per-IP limit is 500 requests per 5 minutes. */
 export const LIVE_SDK_OPERATIONS = 8;
-const liveSdkSamples = new WeakMap<CheckContext['spec'], Set<string>>();
+/** This worker's live sample of user-jwt operations (one per worker: the same seed picks the same sample). */
+const LIVE_SDK_SAMPLE = workerSlot('live user-jwt sample', () => ({ keys: undefined as Set<string> | undefined }));
 
 /**
  * On live, user-jwt operations are covered through a seed-rotated sample of LIVE_SDK_OPERATIONS read operations
@@ -50,12 +52,12 @@ const liveSdkSamples = new WeakMap<CheckContext['spec'], Set<string>>();
  */
 export function liveSdkSkipReason(ctx: CheckContext, op: Operation): string | undefined {
   if (ctx.config.target !== 'live' || op.auth !== 'user-jwt') return undefined;
-  let sample = liveSdkSamples.get(ctx.spec);
-  if (!sample) {
+  const slot = ctx.worker.get(LIVE_SDK_SAMPLE);
+  if (!slot.keys) {
     const reads = ctx.spec.operations.filter((o) => o.auth === 'user-jwt' && o.method === 'GET');
-    sample = new Set(liveSample(ctx, reads, LIVE_SDK_OPERATIONS, (o) => o.key).map((o) => o.key));
-    liveSdkSamples.set(ctx.spec, sample);
+    slot.keys = new Set(liveSample(ctx, reads, LIVE_SDK_OPERATIONS, (o) => o.key).map((o) => o.key));
   }
+  const sample = slot.keys;
   if (sample.has(op.key)) return undefined;
   return `live: user-jwt operations are covered through a sample of ${LIVE_SDK_OPERATIONS} read operations (the SDK `
     + 'per-IP limit is 500 requests / 5 min); this one is not in this seed\'s sample';

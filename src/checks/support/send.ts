@@ -5,6 +5,7 @@
 import type { HttpRequest, HttpResponse } from '../../http/client.js';
 import type { RequestOptions } from '../../http/requests.js';
 import type { Operation } from '../../engine/spec.js';
+import type { MockControl } from '../../engine/credentials.js';
 import type { CheckContext } from '../../engine/types.js';
 
 /** Concurrency of per-operation sweeps (the mock handles far more; live runs are sequential). */
@@ -36,4 +37,10 @@ export function sendRawBody(
 /** True when the operation's request body is JSON. */
 export function isJsonOp(op: Operation): boolean {
   return op.requestBody?.contentType === 'application/json';
+}
+
+/** The mock's control API of a check that declares `needs.mockControl` (the runner skipped it when there is none). */
+export function mockControl(ctx: CheckContext): MockControl {
+  if (!ctx.mock) throw new Error(`${ctx.rule.id} uses the mock control API without declaring needs.mockControl`);
+  return ctx.mock;
 }
