@@ -1,6 +1,8 @@
 /**
  * Playwright configuration: one `conformance` project (all rule families but rate limits) and a serial `rate-limit`
- * project with its own mock instance, so its exact counts and clock moves never disturb the other checks.
+ * project with its own mock instance, so its exact counts and clock moves never disturb the other checks. Both run
+ * at once: the rate-limit project has its own worker from the start (listed first, at most one worker), the
+ * conformance project the other two.
  */
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
@@ -43,7 +45,8 @@ export default defineConfig<object, { apiUrlOverride: string | undefined }>({
   fullyParallel: true,
   forbidOnly: config.ci,
   retries: 0,
-  workers: 2,
+  // Both projects at once: two workers for conformance and one for the serial rate-limit project (its own mock).
+  workers: 3,
   // Live: a rule's requests wait for the pacer's slots (the /sdk per-IP limit is 500 per 5 minutes), so a test may
   // take minutes; the run as a whole is bounded by DYNAMIC_TIME_BUDGET_MINUTES (and DYNAMIC_REQUEST_BUDGET).
   timeout: config.target === 'live' ? 30 * 60_000 : 120_000,
@@ -62,9 +65,9 @@ export default defineConfig<object, { apiUrlOverride: string | undefined }>({
     trace: config.target === 'live' ? 'off' : 'retain-on-failure',
   },
   projects: [
-    { name: 'conformance', testIgnore: /rate\.spec\.ts/ },
     // The project keeps its published name (`--project=rate-limit`); its family is `rate` (rate.json, checks/rate/, @rate).
     { name: 'rate-limit', testMatch: /rate\.spec\.ts/, fullyParallel: false, workers: 1, use: { apiUrlOverride: rateApiUrl } },
+    { name: 'conformance', testIgnore: /rate\.spec\.ts/, workers: 2 },
   ],
   ...(config.startMock ? { webServer: [mockServer(config.mockPort), mockServer(ratePort)] } : {}),
 });

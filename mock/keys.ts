@@ -91,7 +91,20 @@ function b64uInt(n: bigint): string {
  * and byte-identical RS256 signatures). Primality tests run on the libuv thread pool, so deriving both
  * environments' keys takes ~0.1 s and does not block the event loop.
  */
-export async function deriveEnvironmentKey(seed: string, environmentId: string, kid: string): Promise<EnvironmentKey> {
+export function deriveEnvironmentKey(seed: string, environmentId: string, kid: string): Promise<EnvironmentKey> {
+  // The key is a pure function of its inputs (and immutable): the instances of one multi-instance mock share it.
+  const cacheKey = `${seed}\u0000${environmentId}\u0000${kid}`;
+  let key = derived.get(cacheKey);
+  if (key === undefined) {
+    key = deriveUncached(seed, environmentId, kid);
+    derived.set(cacheKey, key);
+  }
+  return key;
+}
+
+const derived = new Map<string, Promise<EnvironmentKey>>();
+
+async function deriveUncached(seed: string, environmentId: string, kid: string): Promise<EnvironmentKey> {
   const rng = new Drbg(seed, `rsa:${environmentId}`);
   const [p, q] = await Promise.all([derivePrime(rng), derivePrime(new Drbg(seed, `rsa2:${environmentId}`))]);
   if (p === q) throw new Error('degenerate key');

@@ -1,22 +1,48 @@
 /**
  * Entry point of the embedded mock (`npm run mock`). The only modules of mock/ that read `process.env` are the two
  * entry points (this one and `mock/simulator.ts`): MOCK_PORT, MOCK_HOST, MOCK_SEED, MOCK_PROFILE / DYNAMIC_DOCS_PROFILE,
- * MOCK_FAULTS, MOCK_CONTROL, MOCK_TRUSTED_PROXY, MOCK_START_TIME, MOCK_CLOCK. Bad settings print one readable line
- * naming the variable and exit 2 (checked before the heavy modules load, so a typo fails fast).
+ * MOCK_FAULTS, MOCK_CONTROL, MOCK_TRUSTED_PROXY, MOCK_START_TIME, MOCK_CLOCK, MOCK_INSTANCES. Bad settings print one
+ * readable line naming the variable and exit 2 (checked before the heavy modules load, so a typo fails fast).
+ *
+ * With `MOCK_INSTANCES` one process serves several independent mocks, one per port, each with its own faults (the
+ * mutation harness runs every fault at once this way); spec, schemas and signing keys are loaded once and shared.
  */
-import { launchMock, runEntryPoint, stopOnSignal } from './launch.js';
-import { parseSettings } from './settings.js';
+import type { MockOptions, MockServer } from './app.js';
+import { launchMock, runEntryPoint } from './launch.js';
+import { parseInstances, parseSettings } from './settings.js';
 import { profileIds } from './spec.js';
+
+function banner(mock: MockServer, ms: number): string {
+  const s = mock.state;
+  return (
+    `Dynamic mock listening on ${mock.url}/api/v0 (profile ${s.profile.id}, seed ${s.seed.seed}, clock ${s.clock.mode}, ` +
+    `control ${s.control ? `${mock.url}/__mock/` : 'off'}${s.faults.none ? '' : `, faults ${s.faults.list().join(',')}`}; ready in ${ms} ms)`
+  );
+}
 
 runEntryPoint('mock', async () => {
   const started = performance.now();
   const options = parseSettings(process.env, profileIds());
-  const mock = await launchMock(options);
-  const s = mock.state;
+  const instances = parseInstances(process.env);
+  const mocks: MockServer[] = [];
+  if (instances === undefined) mocks.push(await launchMock(options));
+  else {
+    const [{ loadSpec }, { SchemaRegistry }] = await Promise.all([import('./spec.js'), import('./schemas.js')]);
+    const shared: MockOptions = { ...options, spec: loadSpec(), registry: new SchemaRegistry() };
+    for (const instance of instances) {
+      try {
+        mocks.push(await launchMock({ ...shared, port: instance.port, faults: instance.faults }));
+      } catch (err) {
+        await Promise.all(mocks.map((m) => m.close()));
+        throw err;
+      }
+    }
+  }
   const ms = Math.round(performance.now() - started);
-  console.log(
-    `Dynamic mock listening on ${mock.url}/api/v0 (profile ${s.profile.id}, seed ${s.seed.seed}, clock ${s.clock.mode}, ` +
-      `control ${s.control ? `${mock.url}/__mock/` : 'off'}${s.faults.none ? '' : `, faults ${s.faults.list().join(',')}`}; ready in ${ms} ms)`,
-  );
-  stopOnSignal(mock);
+  for (const mock of mocks) console.log(banner(mock, ms));
+  const stop = (): void => {
+    void Promise.all(mocks.map((m) => m.close())).then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 });

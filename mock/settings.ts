@@ -20,6 +20,46 @@ function set(env: Env, name: string): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
+/** One server of a multi-instance mock (`MOCK_INSTANCES`): its port and the faults only it has. */
+export interface MockInstance {
+  readonly port: number;
+  readonly faults: readonly string[];
+}
+
+/** At most this many servers in one mock process (every fault of specs/faults.json plus a clean one fits). */
+export const MAX_INSTANCES = 200;
+
+/**
+ * `MOCK_INSTANCES=4600:,4601:accept-missing-token,4602:no-rate-limit+no-retry-after` — one process serving several
+ * independent mocks (own store, clock, rate-limit buckets and faults; spec, schemas and keys shared), one per port;
+ * faults of one entry are joined by `+`, an empty list is a clean mock. Undefined when the variable is unset. Every
+ * other setting (seed, profile, control, trusted proxy, start time) applies to every instance; `MOCK_PORT` and
+ * `MOCK_FAULTS` describe a single mock and cannot be combined with it.
+ */
+export function parseInstances(env: Env): MockInstance[] | undefined {
+  const value = set(env, 'MOCK_INSTANCES');
+  if (value === undefined) return undefined;
+  for (const single of ['MOCK_PORT', 'MOCK_FAULTS']) {
+    if (set(env, single) !== undefined) throw new SettingError(`MOCK_INSTANCES cannot be combined with ${single} (give each instance its port and faults in MOCK_INSTANCES)`);
+  }
+  const entries = value.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (entries.length === 0) throw new SettingError('MOCK_INSTANCES must list at least one "port:faults" entry');
+  if (entries.length > MAX_INSTANCES) throw new SettingError(`MOCK_INSTANCES lists ${entries.length} instances; at most ${MAX_INSTANCES}`);
+  const seen = new Set<number>();
+  return entries.map((entry) => {
+    const m = /^(\d{1,5}):([^:]*)$/.exec(entry);
+    if (!m) throw new SettingError(`MOCK_INSTANCES entry "${entry}" must be "port:fault+fault" (an empty fault list is a clean mock)`);
+    const port = Number(m[1]);
+    if (port < 1 || port > 65535) throw new SettingError(`MOCK_INSTANCES entry "${entry}": the port must be 1-65535`);
+    if (seen.has(port)) throw new SettingError(`MOCK_INSTANCES names port ${port} twice`);
+    seen.add(port);
+    const faults = m[2]!.split('+').map((x) => x.trim()).filter((x) => x !== '');
+    const unknown = firstUnknownFault(faults);
+    if (unknown !== undefined) throw new SettingError(`MOCK_INSTANCES entry "${entry}" names an unknown fault "${unknown}" (see specs/faults.json)`);
+    return { port, faults };
+  });
+}
+
 /**
  * Maps `MOCK_*` / `DYNAMIC_DOCS_PROFILE` variables to {@link MockOptions} (ARCHITECTURE.md "Settings"), rejecting
  * bad values with a {@link SettingError} that names the variable. `knownProfiles` are the profile ids in specs/.

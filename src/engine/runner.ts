@@ -132,7 +132,7 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
   const sentBefore = suite.client.requestsSent;
   const unplannedBefore = suite.client.unplanned429;
   suite.client.takeExchanges(new Set());
-  const seqs = (r?: HttpResponse | HttpResponse[]): number[] | undefined => (r === undefined ? undefined : (Array.isArray(r) ? r : [r]).map((x) => x.exchange.seq));
+  const seqs = (r?: HttpResponse | HttpResponse[]): number[] | undefined => (r === undefined ? undefined : (Array.isArray(r) ? r : [r]).map((x) => x.seq ?? x.exchange.seq));
   const push = (o: Outcome): void => {
     const redacted: Outcome = o.reason === undefined ? o : { ...o, reason: redact(o.reason) };
     if (o.expected !== undefined) redacted.expected = redact(o.expected);

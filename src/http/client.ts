@@ -62,6 +62,8 @@ export interface HttpResponse {
   headers: Record<string, string | string[] | undefined>;
   text: string;
   json: unknown;
+  /** The exchange's sequence number, readable without building (and redacting) the exchange itself. */
+  seq?: number;
   exchange: Exchange;
   /** Set (status 0) when the request got no complete answer, after the client's retries: nothing to judge. */
   transport?: TransportFault | undefined;
@@ -90,7 +92,7 @@ class Recorded {
 }
 
 function response(status: number, headers: Record<string, string | string[] | undefined>, text: string, json: unknown, recorded: Recorded, transport?: TransportFault): HttpResponse {
-  return { status, headers, text, json, get exchange() { return recorded.value; }, ...(transport ? { transport } : {}) };
+  return { status, headers, text, json, seq: recorded.seq, get exchange() { return recorded.value; }, ...(transport ? { transport } : {}) };
 }
 
 export class BudgetExceededError extends Error {

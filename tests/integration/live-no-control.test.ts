@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MatrixReport } from '../../src/report/matrix-reporter.js';
-import { seedOf, startMock, tokenOf, type Mock } from '../unit/support/mock-process.js';
-import { runSuite, tail } from '../unit/support/suite-runs.js';
+import { seedOf, startMock, tokenOf, type Mock } from './support/mock-process.js';
+import { runSuite, tail } from './support/suite-runs.js';
 import { startFront, type Front } from './support/front.js';
 
 const OUT = `/tmp/live-no-control-${process.pid}`;

@@ -12,8 +12,8 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startMock, seedOf, tokenOf, type Mock, type Seed } from '../unit/support/mock-process.js';
-import { runSuite, tail } from '../unit/support/suite-runs.js';
+import { startMock, seedOf, tokenOf, type Mock, type Seed } from './support/mock-process.js';
+import { runSuite, tail } from './support/suite-runs.js';
 
 const OUT = `/tmp/helper-live-simulator-${process.pid}`;
 /** Rules over api-token, user-jwt and public operations, a JWT rule, the schema sweep and the suite's hygiene. */

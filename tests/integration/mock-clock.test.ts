@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { ROOT, seedOf, startMock, tokenOf, type Mock, type Seed } from '../unit/support/mock-process.js';
+import { ROOT, seedOf, startMock, tokenOf, type Mock, type Seed } from './support/mock-process.js';
 
 let real: Mock;
 let frozen: Mock;

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { startMock, seedOf, tokenOf, type Mock, type Seed } from '../unit/support/mock-process.js';
+import { startMock, seedOf, tokenOf, type Mock, type Seed } from './support/mock-process.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { validate as validateCtrf } from 'ctrf';
 import { scanPaths } from '../../src/secrets/leaks.js';
 import type { ReportLike, RuleEntry } from '../../src/nightly/types.js';
-import { runSuite, startMock, tail, type Mock, type SuiteRun } from '../unit/support/suite-runs.js';
+import { runSuite, startMock, tail, type Mock, type SuiteRun } from './support/suite-runs.js';
 import { DRIFT_HEADER, DRIFT_PROPERTY, DRIFT_STATUS, DRIFT_VALUE, startDriftFront, type DriftFront } from './support/drift-front.js';
 
 const OUT = `/tmp/helper-nightly-${process.pid}`;

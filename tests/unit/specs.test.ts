@@ -1,10 +1,12 @@
 /**
- * The data layer (specs/, schemas/): every $ref resolves, every schema compiles strict, the OpenAPI document is valid
+ * The data layer (specs/, schemas/): every $ref resolves, every schema compiles strict (and the precompiled cache
+ * judges the same), the OpenAPI document is valid
  * OAS 3.1, the operation set equals the pinned clients' non-OPTIONS set, and the catalogues are well formed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { ROOT } from '../../src/engine/config.js';
@@ -13,7 +15,8 @@ import { loadSpec, SCHEMA_BASE } from '../../src/engine/spec.js';
 import { loadClientPackage } from '../../scripts/derive/clients.js';
 
 const spec = loadSpec('docs-2026');
-const registry = new SchemaRegistry();
+/** Compiled afresh (never the precompiled cache): this is the proof that every schema compiles. */
+const registry = new SchemaRegistry(undefined, { precompiled: false });
 
 test('every schema file has an $id and compiles in strict mode; every $ref resolves', () => {
   const files = readdirSync(join(ROOT, 'schemas'), { recursive: true }).filter((f) => String(f).endsWith('.schema.json'));
@@ -24,6 +27,34 @@ test('every schema file has an $id and compiles in strict mode; every $ref resol
 
 test('an unknown schema id is an error at load, not a silent pass', () => {
   assert.throws(() => registry.byId(`${SCHEMA_BASE}models/NoSuchModel.schema.json`), /unknown schema id/);
+  assert.throws(() => new SchemaRegistry().byId(`${SCHEMA_BASE}models/NoSuchModel.schema.json`), /unknown schema id/);
+});
+
+test('the precompiled validators (standalone code cache) judge exactly as a fresh compile', () => {
+  const cached = new SchemaRegistry();
+  if (cached.source === 'compiled') assert.equal(new SchemaRegistry().source, 'cache', 'a second registry loads the cache the first wrote');
+  const values: unknown[] = [null, 0, 1.5, -1, '', 'x', 'not-a-uuid', '2026-01-01T00:00:00Z', true, [], [1, 'a'], {}, { id: 'x' }, { error: 'e' }];
+  for (const id of registry.ids) {
+    for (const value of values) assert.deepEqual(cached.validate(id, value), registry.validate(id, value), `${id} on ${JSON.stringify(value)}`);
+  }
+  for (const id of registry.ids) assert.deepEqual(cached.byId(id).schema, registry.byId(id).schema, `${id}: validate.schema`);
+  const inline = { type: 'array', items: { $ref: registry.ids[0]! } };
+  assert.deepEqual(cached.validate(inline, [1, 'a']), registry.validate(inline, [1, 'a']));
+});
+
+test('the cache key changes with any schema byte: an edited schemas/ folder never loads stale validators', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'schemas-'));
+  const one = { $id: `${SCHEMA_BASE}test/one.schema.json`, type: 'string' };
+  writeFileSync(join(dir, 'one.schema.json'), JSON.stringify(one));
+  const first = new SchemaRegistry(dir);
+  assert.equal(first.validate(one.$id, 'x').valid, true);
+  writeFileSync(join(dir, 'one.schema.json'), JSON.stringify({ ...one, type: 'number' }));
+  const second = new SchemaRegistry(dir);
+  assert.notEqual(second.cacheFile, first.cacheFile);
+  assert.equal(second.validate(one.$id, 'x').valid, false);
+  assert.equal(second.validate(one.$id, 2).valid, true);
+  rmSync(dir, { recursive: true, force: true });
+  for (const file of [first.cacheFile, second.cacheFile]) rmSync(file, { force: true });
 });
 
 test('the OpenAPI document is valid OpenAPI 3.1', async () => {
@@ -105,28 +136,4 @@ test('both docs profiles load, validate, and exactly one is the default (docs-20
   }
   assert.deepEqual(profiles.filter((p) => p.default).map((p) => p.id), ['docs-2026']);
   assert.throws(() => loadSpec('docs-1999'), /DYNAMIC_DOCS_PROFILE 'docs-1999' is not one of docs-2025, docs-2026/);
-});
-
-test('specs:derive --from accepts an official-style OpenAPI 3.0 YAML and applies the same overlay', async () => {
-  const { execFileSync } = await import('node:child_process');
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const out = mkdtempSync(join(tmpdir(), 'derive-'));
-  const stdout = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/derive/index.ts'), '--from', join(ROOT, 'tests/unit/fixtures/public-api.sample.yaml'), '--out', out], { encoding: 'utf8' });
-  assert.match(stdout, /3 operations \(1 admin, 2 \/sdk; api-token 1, user-jwt 1, none 1; 1 admin auth corrections\)/);
-  const doc = JSON.parse(readFileSync(join(out, 'specs', 'dynamic-api.openapi.json'), 'utf8')) as { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>>; components: { schemas: Record<string, Record<string, unknown>> } };
-  assert.equal(doc.openapi, '3.1.0');
-  assert.equal(doc.paths['/environments/{environmentId}/webhooks']!.get!['x-dynamic-auth'], 'api-token');
-  assert.equal(doc.paths['/sdk/{environmentId}/users']!.put!['x-dynamic-auth'], 'user-jwt');
-  assert.deepEqual((doc.components.schemas.updateSelfRequestBody!.properties as Record<string, { type: unknown }>).alias!.type, ['string', 'null']);
-  const bad = (() => {
-    try {
-      execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/derive/index.ts'), '--from', join(ROOT, 'package.json'), '--out', out], { encoding: 'utf8', stdio: 'pipe' });
-      return '';
-    } catch (error) {
-      return String((error as { stderr?: string }).stderr);
-    }
-  })();
-  assert.match(bad, /is not an OpenAPI document/);
-  assert.doesNotMatch(bad, /\n\s+at /, 'a readable message, not a stack trace');
 });

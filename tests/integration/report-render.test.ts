@@ -1,21 +1,22 @@
 /**
  * Both HTML reports of a real run, read the way a person reads them: a faulted mock (accept-missing-token breaks
  * AUTH-001) and three rules, then conformance-report/index.html and playwright-report/index.html are opened in
- * Debian's headless Chromium (driven by playwright-core) and what is on screen is asserted — the counts at the top
+ * a real headless Chromium (driven by Playwright) and what is on screen is asserted — the counts at the top
  * of the matrix equal report.json, the failing rule is marked failed with its failures and exchange link, and the
  * Playwright report (a single-page app that decodes its embedded zip after load) shows the test titles and the
- * failed count. Without /usr/bin/chromium this test FAILS (CI installs it: .ci/run).
+ * failed count. The browser is the one support/browser.ts picks (the npm package's Chromium on Linux); with none,
+ * this test FAILS naming what it tried.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from '@playwright/test';
 import type { MatrixReport } from '../../src/report/matrix-reporter.js';
+import { launchBrowser } from './support/browser.js';
 import { runSuite, startMock, tail, type Mock, type SuiteRun } from './support/suite-runs.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** One folder per test process: concurrent `npm test` runs on one machine must not share output. */
 const OUT = `/tmp/helper-live-render-${process.pid}`;
 const GREP = '(AUTH-001|SEC-002|SEC-004) ';
@@ -26,7 +27,10 @@ let run: SuiteRun;
 let report: MatrixReport;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the HTML reports are checked in Debian's headless Chromium — run \`apt-get install -y chromium\` (CI does it in .ci/run)`);
+  // The browser first: without one the test fails at once with the reason, before any suite run.
+  const launched = await launchBrowser();
+  browser = launched.browser;
+  console.log(`report rendering in ${launched.choice.source} Chromium ${browser.version()} (${launched.choice.executablePath})`);
   mock = await startMock(4243, { faults: ['accept-missing-token'] });
   const port = mock.port;
   run = await runSuite(OUT, ['test', '--project=conformance', '--workers=1', '-g', GREP], { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: mock.apiUrl, MOCK_PORT: String(port), FC_SEED: '3', FC_RUNS: '10' });
@@ -34,7 +38,6 @@ before(async () => {
   mock = undefined;
   assert.equal(run.code, 1, `AUTH-001 fails on the faulted mock\n${tail(run)}`);
   report = JSON.parse(readFileSync(join(OUT, 'conformance-report', 'report.json'), 'utf8')) as MatrixReport;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
 });
 
 let passed = 0;
@@ -45,7 +48,7 @@ after(async () => {
 });
 
 async function open(file: string): Promise<Page> {
-  assert.ok(browser, 'chromium is running');
+  assert.ok(browser, 'a Chromium is running');
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(pathToFileURL(join(OUT, file)).href);
   return page;

@@ -1,6 +1,6 @@
 /**
  * Test harness for the mock's own tests: starts mock/server.ts as a child process on a free port and talks to it over
- * HTTP only (tests never import mock/). Shared by tests/unit/mock-*.test.ts.
+ * HTTP only (tests never import mock/). Shared by tests/integration/mock-*.test.ts.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
