@@ -536,13 +536,18 @@ class MockApp {
         if (s.faults.on('unknown-id-400')) return this.#errorBody(ctx.res, 400, 'Bad request');
         return this.#notFound(ctx.res);
       }
-      if (reply.kind === 'empty') return this.#success(ctx, 204, undefined, undefined);
+      if (reply.kind === 'empty') return this.#success(ctx, op.success.kind === 'void' ? op.success.status : 204, undefined, undefined);
       return this.#success(ctx, reply.status, reply.body, undefined);
     }
     if (op.success.kind === 'void') return this.#success(ctx, op.success.status, undefined, undefined);
+    if (op.success.kind === 'redirect') {
+      // A documented redirect (oauthLogin: 302): to a provider page; the mock never follows or serves it.
+      return send(ctx.res, this.#okStatus(op), JSON_TYPE, undefined, { location: REDIRECT_LOCATION }, this.#cacheControl(ctx));
+    }
     const cached = s.samples.forOperation(op);
     if (op.success.kind === 'text') {
-      return send(ctx.res, this.#okStatus(op), TEXT_TYPE, cached.text, undefined, this.#cacheControl(ctx));
+      const type = op.success.contentType !== undefined && op.success.contentType !== 'text/plain' ? `${op.success.contentType}; charset=utf-8` : TEXT_TYPE;
+      return send(ctx.res, this.#okStatus(op), type, cached.text, undefined, this.#cacheControl(ctx));
     }
     return this.#success(ctx, op.success.status, cached.value, cached.text);
   }
@@ -606,3 +611,6 @@ class MockApp {
 }
 
 const INVALID: unique symbol = Symbol('invalid');
+
+/** Where the mock's documented redirects point (a reserved, never-resolving host: RFC 6761 .invalid). */
+const REDIRECT_LOCATION = 'https://oauth-provider.invalid/authorize';

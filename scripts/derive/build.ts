@@ -324,12 +324,15 @@ function buildClientOperation(op: ClientOperation, operationId: string, ctx: Bui
 
 /**
  * A parameter of the official document. Path parameters the docs pages document as UUIDs (overlay
- * uuidPathParams.documented: environmentId, userId …) stay UUIDs where the document writes a plain string.
+ * uuidPathParams.documented: environmentId, userId …) stay UUIDs where the document writes a plain string; a
+ * `format: uuid` path parameter without a pattern gets the documented lowercase pattern.
  */
 function officialParamEntry(p: OfficialParam, ctx: BuildContext): Record<string, unknown> {
   const { models, overlay } = ctx;
   let schema = inlineParamSchema(p.schema, models);
   if (p.in === 'path' && overlay.uuidPathParams.documented.includes(p.name) && schema.format !== 'uuid') schema = uuidSchema(overlay.uuidPathParams.pattern);
+  // `format: uuid` alone accepts upper case; Dynamic's ids are documented lowercase (overlay uuidPathParams.pattern).
+  if (p.in === 'path' && schema.format === 'uuid' && schema.pattern === undefined) schema = { ...schema, ...uuidSchema(overlay.uuidPathParams.pattern) };
   return { name: p.name, in: p.in, required: p.required, schema, ...(p.in === 'query' && isObjectSchema(schema, models) ? { style: 'deepObject', explode: true } : {}) };
 }
 
@@ -437,6 +440,7 @@ function mergeModels(clientModels: Map<string, JsonSchema>, official: OfficialIn
     provenance.set(name, { source: 'clients' });
   }
   if (!official) return { models, provenance };
+  const officialModels = official.doc.schemas;
   for (const [name, rawSchema] of official.doc.schemas) {
     let schema = structuredClone(rawSchema);
     if (name === 'uuid' && schema.type === 'string' && schema.pattern === UUID_PATTERN && schema.format === undefined) schema = { ...schema, format: 'uuid' };
@@ -477,7 +481,7 @@ function mergeModels(clientModels: Map<string, JsonSchema>, official: OfficialIn
       if (cr.length) differs.requiredOnlyInClients = cr;
       if (JSON.stringify(schema.type) !== JSON.stringify(theirs.type)) differs.type = { official: schema.type ?? 'composed', clients: theirs.type ?? 'composed' };
     }
-    const untyped = declareRequired(schema, '');
+    const untyped = declareRequired(schema, '', officialModels);
     if (untyped.length) differs.requiredButUndefinedInOfficial = [...((differs.requiredButUndefinedInOfficial as string[] | undefined) ?? []), ...untyped];
     models.set(name, schema);
     provenance.set(name, { source: 'official', ...(Object.keys(differs).length ? { differs } : {}) });
@@ -485,25 +489,49 @@ function mergeModels(clientModels: Map<string, JsonSchema>, official: OfficialIn
   return { models, provenance };
 }
 
+/** The definition of a property somewhere in a schema (its properties, or an allOf branch, through model refs). */
+function findProperty(schema: unknown, prop: string, models: Map<string, JsonSchema>, seen = new Set<string>()): unknown {
+  if (!schema || typeof schema !== 'object') return undefined;
+  const s = schema as Record<string, unknown>;
+  const ref = refName(s);
+  if (ref) {
+    if (seen.has(ref)) return undefined;
+    seen.add(ref);
+    return findProperty(models.get(ref), prop, models, seen);
+  }
+  const own = (s.properties as Record<string, unknown> | undefined)?.[prop];
+  if (own !== undefined && !(typeof own === 'object' && own !== null && Object.keys(own).length === 0)) return own;
+  for (const branch of (s.allOf as unknown[] | undefined) ?? []) {
+    const found = findProperty(branch, prop, models, seen);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /**
- * Gives every `required` name of every subschema a (possibly untyped) `properties` entry in the same subschema, as
- * strict ajv demands (the document writes `required` in one allOf branch and `properties` in another). No-op for
- * validation: an untyped property accepts anything. Returns where it added one.
+ * Gives every `required` name of every subschema a `properties` entry in the same subschema, as strict ajv demands
+ * (the document writes `required` in one allOf branch and `properties` in another): the sibling branches'
+ * definition when there is one, else an untyped property. No change to what validates. Returns what it added.
  */
-function declareRequired(schema: unknown, where: string): string[] {
+function declareRequired(schema: unknown, where: string, models: Map<string, JsonSchema>, siblings: unknown[] = []): string[] {
   const added: string[] = [];
-  if (Array.isArray(schema)) schema.forEach((s, i) => added.push(...declareRequired(s, `${where}/${i}`)));
+  if (Array.isArray(schema)) schema.forEach((s, i) => added.push(...declareRequired(s, `${where}/${i}`, models, siblings)));
   else if (schema && typeof schema === 'object') {
     const s = schema as Record<string, unknown>;
     if (Array.isArray(s.required) && where !== '') {
       const props = (s.properties ??= {}) as Record<string, unknown>;
       for (const k of s.required as string[]) if (!(k in props)) {
-        props[k] = {};
-        added.push(`${k} at ${where} (untyped)`);
+        const found = siblings.map((b) => findProperty(b, k, models)).find((x) => x !== undefined);
+        props[k] = found !== undefined ? structuredClone(found) : {};
+        added.push(`${k} at ${where} (${found !== undefined ? 'definition from a sibling allOf branch' : 'untyped'})`);
       }
       if (s.type === undefined) s.type = 'object';
     }
-    for (const [k, v] of Object.entries(s)) if (k !== 'enum' && k !== 'const' && k !== 'examples' && k !== 'default' && k !== 'required') added.push(...declareRequired(v, `${where}/${k}`));
+    for (const [k, v] of Object.entries(s)) {
+      if (k === 'enum' || k === 'const' || k === 'examples' || k === 'default' || k === 'required') continue;
+      if (k === 'allOf' && Array.isArray(v)) v.forEach((branch, i) => added.push(...declareRequired(branch, `${where}/allOf/${i}`, models, v.filter((_, j) => j !== i))));
+      else added.push(...declareRequired(v, `${where}/${k}`, models));
+    }
   }
   return added;
 }
