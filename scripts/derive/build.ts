@@ -599,7 +599,13 @@ export function assemble(clients: { ops: ClientOperation[]; models: Map<string, 
     (paths[path] ??= {})[method.toLowerCase()] = item;
   }
   const errorModels = Object.values(overlay.errorResponses).map((e) => e.model);
-  const components = reachableModels(built, allModels, errorModels);
+  // Every model the official operations name is kept, also when the spec inlines it (a parameter's `orderBy`).
+  const officialRefs: string[] = [];
+  if (official) for (const o of official.doc.operations) JSON.stringify([o.parameters, o.requestBody, o.responses], (k, v: unknown) => {
+    if (k === '$ref' && typeof v === 'string' && v.startsWith(REF)) officialRefs.push(v.slice(REF.length));
+    return v;
+  });
+  const components = reachableModels(built, allModels, [...errorModels, ...officialRefs]);
   const describedModels = new Map([...components].map(([name, schema]) => {
     const p = provenance.get(name)!;
     const comment = p.source === 'official' ? `source: official document (${official!.name})` : `source: published clients (${clients.sources.join(' + ')})`;
