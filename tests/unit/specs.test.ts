@@ -11,6 +11,7 @@ import { ROOT } from '../../src/config.js';
 import { SchemaRegistry } from '../../src/schemas.js';
 import { loadSpec, SCHEMA_BASE } from '../../src/spec.js';
 import { loadClientPackage } from '../../scripts/derive/clients.js';
+import { loadOfficial } from '../../scripts/derive/official.js';
 
 const spec = loadSpec('docs-2026');
 const registry = new SchemaRegistry();
@@ -33,18 +34,21 @@ test('the OpenAPI document is valid OpenAPI 3.1', async () => {
   assert.equal(result.valid, true, JSON.stringify(result.errors)?.slice(0, 2000));
 });
 
-test('the operation set equals the pinned clients\' non-OPTIONS set: 412 (189 admin, 223 /sdk)', () => {
+test('the operation set is the union of the pinned clients\' non-OPTIONS set (412) and the official document (275): 419', () => {
   const modules = join(ROOT, 'node_modules', '@dynamic-labs');
   const keys = new Set<string>();
   for (const pkg of ['sdk-api', 'sdk-api-core']) for (const op of loadClientPackage(join(modules, pkg)).operations) if (op.method !== 'OPTIONS') keys.add(`${op.method} ${op.path}`);
-  const ours = new Set(spec.operations.map((o) => o.key));
   assert.equal(keys.size, 412);
+  const official = loadOfficial(join(ROOT, 'specs', 'sources', 'official', 'public-api.yaml'));
+  for (const op of official.operations) keys.add(op.key);
+  const ours = new Set(spec.operations.map((o) => o.key));
   assert.deepEqual([...ours].sort(), [...keys].sort());
-  assert.equal(spec.operations.filter((o) => o.surface === 'admin').length, 189);
+  assert.equal(ours.size, 419);
+  assert.equal(spec.operations.filter((o) => o.surface === 'admin').length, 196);
   assert.equal(spec.operations.filter((o) => o.surface === 'sdk').length, 223);
 });
 
-test('every operation has an operationId, a tag, an auth class and $ref success schemas for JSON', () => {
+test('every operation has an operationId, a tag, an auth class, UUID ids and the uniform error set (documented or standard layer)', () => {
   const ids = new Set<string>();
   for (const op of spec.operations) {
     assert.ok(op.operationId && !ids.has(op.operationId), `unique operationId: ${op.key}`);
@@ -58,8 +62,13 @@ test('every operation has an operationId, a tag, an auth class and $ref success 
     for (const status of [400, 404, 422, 429, 500]) assert.ok(op.documentedStatuses.includes(status), `${op.key} documents ${status}`);
     if (op.auth !== 'none') for (const status of [401, 403]) assert.ok(op.documentedStatuses.includes(status), `${op.key} documents ${status}`);
   }
-  const corrected = spec.operations.filter((o) => o.surface === 'admin' && (spec.document.paths?.[o.path] as Record<string, Record<string, unknown>>)[o.method.toLowerCase()]?.['x-dynamic-declared-security'] === 'none');
-  assert.equal(corrected.length, 63, 'the 63 admin operations the clients leave without security are corrected by the overlay');
+  const raw = (o: { path: string; method: string }): Record<string, unknown> => (spec.document.paths?.[o.path] as Record<string, Record<string, unknown>>)[o.method.toLowerCase()]!;
+  const declared = (o: { path: string; method: string }): { official?: string; clients?: string } => raw(o)['x-dynamic-declared-security'] as { official?: string; clients?: string };
+  const clientsNone = spec.operations.filter((o) => o.surface === 'admin' && declared(o).clients === 'none');
+  assert.equal(clientsNone.length, 63, 'the 63 admin operations the clients leave without security');
+  const corrected = spec.operations.filter((o) => o.surface === 'admin' && (declared(o).clients === 'none' || declared(o).official === 'none'));
+  assert.equal(corrected.length, 69, '63 from the clients + the 6 official-only admin operations without security');
+  for (const o of corrected) assert.equal(typeof raw(o)['x-dynamic-auth-conflict'], 'string', `${o.key} records the auth conflict`);
 });
 
 test('every rule has a unique id, a source, a level and validates against schemas/meta/rule.schema.json', () => {
@@ -107,18 +116,26 @@ test('both docs profiles load, validate, and exactly one is the default (docs-20
   assert.throws(() => loadSpec('docs-1999'), /DYNAMIC_DOCS_PROFILE 'docs-1999' is not one of docs-2025, docs-2026/);
 });
 
-test('specs:derive --from accepts an official-style OpenAPI 3.0 YAML and applies the same overlay', async () => {
+test('specs:derive --from merges an official-style OpenAPI 3.0 YAML with the clients and applies the same overlay', async () => {
   const { execFileSync } = await import('node:child_process');
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const out = mkdtempSync(join(tmpdir(), 'derive-'));
   const stdout = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/derive/index.ts'), '--from', join(ROOT, 'tests/unit/fixtures/public-api.sample.yaml'), '--out', out], { encoding: 'utf8' });
-  assert.match(stdout, /3 operations \(1 admin, 2 \/sdk; api-token 1, user-jwt 1, none 1; 1 admin auth corrections\)/);
-  const doc = JSON.parse(readFileSync(join(out, 'specs', 'dynamic-api.openapi.json'), 'utf8')) as { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>>; components: { schemas: Record<string, Record<string, unknown>> } };
+  assert.match(stdout, /412 operations \(189 admin, 223 \/sdk;.*official 3 \(3 shared, 0 official-only\), clients-only 409\)/);
+  type Doc = { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>>; components: { schemas: Record<string, Record<string, unknown>> } };
+  const doc = JSON.parse(readFileSync(join(out, 'specs', 'dynamic-api.openapi.json'), 'utf8')) as Doc;
   assert.equal(doc.openapi, '3.1.0');
-  assert.equal(doc.paths['/environments/{environmentId}/webhooks']!.get!['x-dynamic-auth'], 'api-token');
+  const webhooks = doc.paths['/environments/{environmentId}/webhooks']!.get!;
+  assert.equal(webhooks['x-dynamic-auth'], 'api-token');
+  assert.equal(webhooks['x-dynamic-source'], 'official+clients');
+  assert.match(String(webhooks['x-dynamic-auth-conflict']), /declares no security/);
   assert.equal(doc.paths['/sdk/{environmentId}/users']!.put!['x-dynamic-auth'], 'user-jwt');
-  assert.deepEqual((doc.components.schemas.updateSelfRequestBody!.properties as Record<string, { type: unknown }>).alias!.type, ['string', 'null']);
+  assert.deepEqual(Object.keys(doc.paths['/sdk/{environmentId}/users']!.put!.responses as object).filter((s) => s.startsWith('2')), ['204']);
+  const body = ((doc.paths['/sdk/{environmentId}/users']!.put!.requestBody as { content: Record<string, { schema: { properties: Record<string, { type: unknown }> } }> }).content['application/json']!.schema);
+  assert.deepEqual(body.properties.alias!.type, ['string', 'null'], 'nullable: true read as a null type');
+  assert.deepEqual((doc.components.schemas.WebhooksResponse!.properties as Record<string, unknown>).webhooks !== undefined, true);
+  assert.equal(doc.paths['/environments/{environmentId}/users']!.get!['x-dynamic-source'], 'clients');
   const bad = (() => {
     try {
       execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/derive/index.ts'), '--from', join(ROOT, 'package.json'), '--out', out], { encoding: 'utf8', stdio: 'pipe' });
