@@ -152,3 +152,30 @@ test('the published 3.0.1 dialect (nullable: true) reads the same as the archive
   assert.equal(JSON.stringify([...a.schemas]), JSON.stringify([...official.schemas]));
   assert.equal(JSON.stringify(a.operations), JSON.stringify(official.operations));
 });
+
+test('docs-2026 reads the 429 body as "usually {error}, not guaranteed": report-only on live, with its source', () => {
+  const profile = JSON.parse(readFileSync(join(ROOT, 'specs', 'profiles', 'docs-2026.json'), 'utf8')) as { tooManyRequests: { body: unknown; reading: Record<string, unknown> } };
+  const r = profile.tooManyRequests.reading;
+  assert.equal(r.guaranteed, false);
+  assert.equal(r.live, 'report');
+  assert.equal(r.source, 'https://www.dynamic.xyz/docs/platform/rate-limits');
+  assert.deepEqual(r.usually, profile.tooManyRequests.body, 'the mock keeps sending the documented body');
+});
+
+test('specs:check names a drifted official document (sha256 pin in specs/sources/sources.json)', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, cpSync, writeFileSync, symlinkSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const copy = mkdtempSync(join(tmpdir(), 'specs-check-'));
+  for (const d of ['scripts', 'specs', 'schemas', 'src', 'package.json', 'tsconfig.json']) cpSync(join(ROOT, d), join(copy, d), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+  const file = join(copy, 'specs', 'sources', 'official', 'public-api.yaml');
+  writeFileSync(file, `${readFileSync(file, 'utf8')}\n# edited\n`);
+  let stderr = '';
+  try {
+    execFileSync(process.execPath, ['--import', 'tsx', join(copy, 'scripts/derive/index.ts'), '--check'], { cwd: copy, encoding: 'utf8', stdio: 'pipe' });
+  } catch (error) {
+    stderr = String((error as { stderr?: string }).stderr);
+  }
+  assert.match(stderr, /official document specs\/sources\/official\/public-api.yaml has sha256 [0-9a-f]{64}, pinned 751e255d/);
+});
