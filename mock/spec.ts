@@ -142,7 +142,7 @@ function parseOperation(method: string, path: string, raw: Record<string, unknow
   }
   const responses = rec(raw['responses'], `${where} responses`);
   const codes = Object.keys(responses).sort();
-  const documented = codes.filter((c) => /^[23]\d\d$/.test(c) && isRecord(responses[c]) && (responses[c] as Record<string, unknown>)['x-dynamic-layer'] === 'documented');
+  const documented = codes.filter((c) => /^[23]\d\d$/.test(c) && rec(responses[c], `${where} ${c}`)['x-dynamic-layer'] === 'documented');
   const okCode = documented[0] ?? codes.find((c) => c.startsWith('2'));
   if (okCode === undefined) throw new Error(`spec: ${where} declares no 2xx response`);
   const ok = rec(responses[okCode], `${where} ${okCode}`);

@@ -189,7 +189,7 @@ export function officialBodyValidator(doc: OfficialDocument): (key: string, stat
     const id = `${key} ${status}`;
     let validate = cache.get(id);
     if (!validate) cache.set(id, (validate = ajv.compile(rebase(schema) as object)));
-    const valid = validate(body);
+    const valid = validate(body) === true;
     return { schema: true, valid, errors: (validate.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '(root)'} ${e.message ?? e.keyword}`) };
   };
 }

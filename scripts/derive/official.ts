@@ -191,7 +191,8 @@ export function parseOfficial(text: string, where: string): OfficialDocument {
     for (const method of HTTP_METHODS) {
       const op = item[method];
       if (!isRecord(op)) continue;
-      const params = [...shared, ...(Array.isArray(op.parameters) ? op.parameters : [])].map((p) => resolve(root, p));
+      const own: unknown[] = Array.isArray(op.parameters) ? op.parameters : [];
+      const params = [...(shared as unknown[]), ...own].map((p) => resolve(root, p));
       const parameters: OfficialParam[] = [];
       for (const p of params) {
         if (p.in !== 'path' && p.in !== 'query' && p.in !== 'header') continue;
@@ -234,7 +235,7 @@ export function parseOfficial(text: string, where: string): OfficialDocument {
   }
   const info = isRecord(root.info) ? root.info : {};
   return {
-    label: `${typeof info.title === 'string' ? info.title : 'untitled'} (openapi ${root.openapi})`,
+    label: `${typeof info.title === 'string' ? info.title : 'untitled'} (openapi ${String(root.openapi)})`,
     sha256: createHash('sha256').update(text).digest('hex'),
     repairs,
     securitySchemes: Object.keys(isRecord(components.securitySchemes) ? components.securitySchemes : {}).sort(),

@@ -123,7 +123,7 @@ test('the measures can fail: a dropped pattern, a 200 instead of 201, a missing 
   delete post.responses['201'];
   const withConflict = Object.values(broken.paths as Record<string, Record<string, Op>>).flatMap((i) => Object.entries(i).map(([, o]) => o)).find((o) => Object.keys(o.responses).includes('409'))!;
   delete withConflict.responses['409'];
-  const payload = Object.values(broken.paths as Record<string, Record<string, Op>>).flatMap((i) => Object.values(i)).find((o) => String(o.responses['403']?.['x-dynamic-source'] ?? '').includes('ForbiddenWithErrorAndPayload'))!;
+  const payload = Object.values(broken.paths as Record<string, Record<string, Op>>).flatMap((i) => Object.values(i)).find((o) => JSON.stringify(o.responses['403']?.['x-dynamic-source'] ?? '').includes('ForbiddenWithErrorAndPayload'))!;
   payload.responses['403'] = { description: 'x', content: { 'application/json': { schema: { $ref: '#/components/schemas/Forbidden' } } } };
   const m = reconcile(official, broken, validates);
   assert.ok(m.constraints.lost.some((c) => c.startsWith('uuid ')));
