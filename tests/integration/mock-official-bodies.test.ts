@@ -6,6 +6,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { loadOfficial, type OfficialOperation, type OfficialParam } from '../../scripts/derive/official.js';
 import { officialBodyValidator } from '../../scripts/derive/measure.js';
@@ -13,6 +14,7 @@ import { ROOT, seedOf, startMock, tokenOf, type Mock, type Seed } from '../unit/
 
 const doc = loadOfficial(join(ROOT, 'specs', 'sources', 'official', 'public-api.yaml'));
 const validate = officialBodyValidator(doc);
+const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 let mock: Mock;
 let seed: Seed;
 
@@ -36,6 +38,11 @@ function valueFor(p: OfficialParam, op: OfficialOperation, env: { id: string }, 
   if (schema.type === 'integer' || schema.type === 'number') return '1';
   if (schema.type === 'boolean') return 'true';
   if (schema.format === 'date-time') return '2026-01-01T00:00:00Z';
+  if (schema.format === 'email') return 'user@example.com';
+  if (typeof schema.pattern === 'string' && schema.pattern !== UUID_PATTERN) {
+    const [v] = fc.sample(fc.stringMatching(new RegExp(schema.pattern, 'u')), { seed: 1, numRuns: 1 });
+    if (v !== undefined) return v;
+  }
   if (ref === 'uuid' || schema.format === 'uuid' || /Id$/.test(p.name)) return uuid(`${op.key}:${p.name}`);
   return 'sample';
 }
@@ -107,4 +114,21 @@ test('every create the official document answers with 201 answers 201 on the moc
   console.log(`official creates answering 201: ${creates.length}; in the spec as 201: ${spec201}; body-less ones sent to the mock: ${checked}, answered 201: ${checked - wrong.length}`);
   assert.equal(spec201, creates.length);
   assert.deepEqual(wrong, []);
+});
+
+test('the mock enforces the reviewed auth classes: every conflicted operation not classed none refuses a request without credentials', async () => {
+  const env = seed.environments.find((e) => e.name === 'sandbox')!;
+  const conflicted = Object.entries(spec.paths).flatMap(([path, item]) => Object.entries(item).map(([method, o]) => ({ path, method: method.toUpperCase(), o })))
+    .filter(({ o }) => typeof o['x-dynamic-auth-conflict'] === 'string' && o['x-dynamic-auth'] !== 'none');
+  const open: string[] = [];
+  for (const { path, method } of conflicted) {
+    const filled = path.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'environmentId' ? env.id : uuid(`${path}:${name}`)));
+    const res = await mock.call(method, `/api/v0${filled}`, { headers: { accept: 'application/json' } });
+    if (res.status !== 401) open.push(`${method} ${path} → ${res.status}`);
+  }
+  console.log(`reviewed auth classes enforced by the mock: ${conflicted.length - open.length}/${conflicted.length} refuse a request without credentials`);
+  assert.ok(conflicted.length >= 78, `${conflicted.length}`);
+  assert.deepEqual(open, []);
+  const oauth = await mock.call('GET', `/api/v0/sdk/${env.id}/oauthAccounts/${uuid('oauth')}/accessToken`);
+  assert.equal(oauth.status, 401, 'no OAuth access token without a user JWT');
 });
