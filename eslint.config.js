@@ -1,5 +1,6 @@
 // Lint gates (run by npm test): type-aware promise rules everywhere, and the import boundaries
-// of the design: the mock and the engine/tests share only specs/ and schemas/.
+// of the design: the mock and the engine/tests share only specs/ and schemas/. The layer rules
+// (family files, support/, cycles incl. type-only) are dependency-cruiser's: .dependency-cruiser.cjs.
 import tseslint from 'typescript-eslint';
 
 const boundary = (group, message) => ({ 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] });
@@ -8,7 +9,7 @@ export default tseslint.config(
   { ignores: ['node_modules/**', 'playwright-report/**', 'test-results/**', 'conformance-report/**', 'mutants-report/**', 'blob-report/**', 'all-blob-reports/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js', '.dependency-cruiser.cjs'] }, tsconfigRootDir: import.meta.dirname } },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'], package: 'node:test' }] }],
@@ -22,5 +23,5 @@ export default tseslint.config(
   { files: ['mock/**/*.ts'], rules: boundary(['**/src/**', '**/tests/**', '**/scripts/**'], 'The mock reads specs/ and schemas/ only; it never imports the engine, the tests or scripts.') },
   { files: ['src/**/*.ts', 'tests/**/*.ts'], rules: boundary(['**/mock/**'], 'The engine and the tests reach the mock over HTTP only.') },
   { files: ['src/**/*.ts'], rules: boundary(['**/tests/**'], 'The engine never imports tests.') },
-  { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['eslint.config.js', '.dependency-cruiser.cjs'], ...tseslint.configs.disableTypeChecked },
 );

@@ -1,58 +1,22 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
-import { Authenticator, authorizationValues, preloadJose } from './auth.js';
+import { authorizationValues, preloadJose } from './auth.js';
 import type { AuthResult, Principal } from './auth.js';
 import { BODY_LIMIT, MAX_JSON_DEPTH, announcesBody, decodeUtf8, jsonDepth, readBody, tooLargeToDrain } from './body.js';
-import { MockClock } from './clock.js';
 import { ControlApi } from './control.js';
-import { FaultSet, checkFaultCatalogue, firstUnknownFault } from './faults.js';
-import type { FaultId } from './faults.js';
-import { Handlers } from './handlers.js';
 import type { Reply } from './handlers.js';
-import { KeyRing } from './keyring.js';
-import { BodyMutations } from './mutate.js';
-import type { Admission, Charge, LimitCheck, LimitWindow } from './ratelimit.js';
-import { RateLimiter } from './ratelimit.js';
+import type { Admission, Charge, LimitCheck } from './ratelimit.js';
 import { JSON_TYPE, TEXT_TYPE, send } from './respond.js';
 import type { Headers } from './respond.js';
-import { Router } from './router.js';
-import { Samples } from './samples.js';
 import { DEFAULTS, isLoopback } from './settings.js';
-import { SchemaRegistry } from './schemas.js';
-import { buildSeed } from './seed.js';
-import type { SeedData } from './seed.js';
-import { loadSpec } from './spec.js';
-import type { DocsProfile, OperationInfo, SpecBundle } from './spec.js';
-import { Store } from './store.js';
-import { ParamValidation, bodyError } from './validate.js';
+import type { OperationInfo } from './spec.js';
+import { bodyError } from './validate.js';
+import { MockState, normalizeIp } from './state.js';
+import type { MockOptions } from './options.js';
 
-/** Settings of the mock (ARCHITECTURE.md "Settings"); `mock/server.ts` maps `MOCK_*` variables onto these. */
-export interface MockOptions {
-  /** TCP port; 0 picks a free one. Default 4010. */
-  readonly port?: number;
-  /** Loopback address to listen on. Default 127.0.0.1. */
-  readonly host?: string;
-  /** `MOCK_SEED`. Default '1'. */
-  readonly seed?: string;
-  /** Docs profile id. Default 'docs-2026'. */
-  readonly profile?: string;
-  /** Faults active at start. */
-  readonly faults?: readonly string[];
-  /** Serve `/__mock/`. Default true. */
-  readonly control?: boolean;
-  /** Socket address whose `X-Forwarded-For` is honoured (RATE-011). */
-  readonly trustedProxy?: string;
-  /** Mock clock start, epoch seconds. Default 1767225600 (2026-01-01). */
-  readonly startTime?: number;
-  /** Bound of rate-limit buckets kept in memory. Default 100,000. */
-  readonly maxRateLimitKeys?: number;
-  /** Loaded spec (tests share one to save time). */
-  readonly spec?: SpecBundle;
-  /** Loaded schema registry (tests share one to save time). */
-  readonly registry?: SchemaRegistry;
-}
+export { MockState } from './state.js';
+export type { MockOptions } from './options.js';
 
 /** A running mock. */
 export interface MockServer {
@@ -68,19 +32,9 @@ export interface MockServer {
 
 const BASE = '/api/v0';
 const CONTROL = '/__mock';
-const GLOBAL_POLICIES: ReadonlySet<string> = new Set(['sdk-ip', 'sdk-environment', 'admin-ip', 'admin-environment']);
 const NOT_FOUND_BODY = { error: 'Not found', code: 'not_found' };
 const ROUTE_NOT_FOUND = JSON.stringify({ error: 'Route not found', code: 'route_not_found' });
 const METHOD_NOT_ALLOWED = JSON.stringify({ error: 'Method not allowed' });
-
-interface PolicyPlan {
-  readonly id: string;
-  readonly endpoint: boolean;
-  readonly key: readonly ('ip' | 'environment' | 'wallet')[];
-  readonly windows: readonly { readonly limit: number; readonly seconds: number }[];
-  /** The windows in milliseconds, as the limiter takes them (precomputed for the hot path). */
-  readonly limits: readonly LimitWindow[];
-}
 
 /** Per-request context carried through the pipeline. */
 interface Ctx {
@@ -93,92 +47,6 @@ interface Ctx {
   charges: readonly Charge[];
   principal: Principal | undefined;
   authorization: readonly string[];
-}
-
-/** Everything a running mock holds; exposed for in-process tests and the control API. */
-export class MockState {
-  readonly spec: SpecBundle;
-  readonly profile: DocsProfile;
-  readonly otherProfile: DocsProfile;
-  readonly registry: SchemaRegistry;
-  readonly clock: MockClock;
-  readonly faults: FaultSet;
-  readonly seed: SeedData;
-  readonly store: Store;
-  readonly limiter: RateLimiter;
-  readonly keys: KeyRing;
-  readonly samples: Samples;
-  readonly router: Router;
-  readonly handlers: Handlers;
-  readonly auth: Authenticator;
-  readonly params: ParamValidation;
-  readonly mutations: BodyMutations;
-  readonly trustedProxy: string | undefined;
-  readonly control: boolean;
-  readonly #plans = new Map<string, readonly PolicyPlan[]>();
-
-  constructor(options: MockOptions) {
-    this.spec = options.spec ?? loadSpec();
-    checkFaultCatalogue(this.spec.faults);
-    const profileId = options.profile ?? DEFAULTS.profile;
-    const profile = this.spec.profiles.get(profileId);
-    if (!profile) throw new Error(`unknown docs profile "${profileId}" (known: ${[...this.spec.profiles.keys()].join(', ')})`);
-    this.profile = profile;
-    this.otherProfile = [...this.spec.profiles.values()].find((p) => p.id !== profile.id) ?? profile;
-    const unknown = firstUnknownFault(options.faults ?? []);
-    if (unknown !== undefined) throw new Error(`unknown fault "${unknown}"`);
-    this.faults = new FaultSet((options.faults ?? []) as FaultId[]);
-    this.registry = options.registry ?? new SchemaRegistry();
-    const seed = options.seed ?? DEFAULTS.seed;
-    this.clock = new MockClock(options.startTime ?? DEFAULTS.startTime);
-    this.seed = buildSeed(seed, profile.token.length, this.spec.tokenScopes);
-    this.samples = new Samples(this.spec.document, this.registry, seed);
-    this.store = new Store(this.seed, { clock: this.clock, samples: this.samples, registry: this.registry, tokenLength: profile.token.length });
-    this.limiter = new RateLimiter(options.maxRateLimitKeys !== undefined ? { maxKeys: options.maxRateLimitKeys } : {});
-    this.keys = new KeyRing(this.seed);
-    this.router = new Router(this.spec.operations);
-    this.handlers = new Handlers(this.spec.tokenScopes);
-    this.params = new ParamValidation(this.registry, this.spec.document);
-    this.mutations = new BodyMutations(this.spec.document);
-    this.trustedProxy = options.trustedProxy !== undefined ? normalizeIp(options.trustedProxy) : undefined;
-    this.control = options.control ?? true;
-    this.auth = new Authenticator({
-      profile,
-      faults: this.faults,
-      store: this.store,
-      allScopes: this.spec.tokenScopes,
-      key: (id) => this.keys.get(id),
-      nowMs: () => this.clock.nowMs(),
-      defaultEnvironmentId: this.seed.environments[0]!.id,
-    });
-  }
-
-  /** Restores the seed state: store, rate-limit buckets, clock (`POST /__mock/reset`). */
-  reset(): void {
-    this.store.reset();
-    this.limiter.clear();
-    this.clock.reset();
-  }
-
-  /** The rate-limit policies of an operation with the active profile's numbers (cached). */
-  plans(op: OperationInfo): readonly PolicyPlan[] {
-    let plans = this.#plans.get(op.operationId);
-    if (plans === undefined) {
-      const list: PolicyPlan[] = [];
-      for (const id of op.policies) {
-        const p = this.profile.rateLimits[id];
-        if (!p || p.windows === null || p.windows.length === 0) continue;
-        list.push({ id, endpoint: !GLOBAL_POLICIES.has(id), key: p.key, windows: p.windows, limits: p.windows.map((w) => ({ limit: w.limit, ms: w.seconds * 1000 })) });
-      }
-      plans = list;
-      this.#plans.set(op.operationId, plans);
-    }
-    return plans;
-  }
-}
-
-function normalizeIp(ip: string): string {
-  return ip.charCodeAt(0) === 58 /* : */ && ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
 }
 
 /** Creates and starts the mock on `options.host:options.port` (loopback only). */

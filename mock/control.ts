@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { MockState } from './app.js';
+import type { MockState } from './state.js';
 import { decodeUtf8, readBody } from './body.js';
 import { firstUnknownFault } from './faults.js';
 import type { FaultId } from './faults.js';

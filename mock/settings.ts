@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { MockOptions } from './app.js';
+import type { MockOptions } from './options.js';
 import { firstUnknownFault } from './faults.js';
 
 /** Default settings (ARCHITECTURE.md "Settings"). */

@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { needlesFor, scanPaths, MIN_VALUE_LENGTH } from '../src/leaks.js';
+import { needlesFor, scanPaths, MIN_VALUE_LENGTH } from '../src/secrets/leaks.js';
 
 interface Options { paths: string[]; values: { label: string; value: string }[]; githubMasks: boolean }
 

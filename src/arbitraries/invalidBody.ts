@@ -1,9 +1,9 @@
 /**
  * Request bodies that violate the operation's request schema in exactly one place (ERR-003), drawn from the cases
- * src/negative.ts derives from the schema; wrong-type cases vary the wrong value over every disallowed JSON type.
+ * src/generators/negative.ts derives from the schema; wrong-type cases vary the wrong value over every disallowed JSON type.
  */
 import fc from 'fast-check';
-import { withValue, wrongTypeValues, type NegativeCase } from '../negative.js';
+import { withValue, wrongTypeValues, type NegativeCase } from '../generators/negative.js';
 
 export function invalidBody(cases: readonly NegativeCase[], sample: unknown): fc.Arbitrary<NegativeCase> {
   if (cases.length === 0) throw new Error('invalidBody needs at least one negative case');

@@ -4,7 +4,7 @@
  * path segment of the spec (they would route to another operation) and '.'/'..' (normalised away) are excluded.
  */
 import fc from 'fast-check';
-import { INVALID_UUIDS, UUID_PATTERN } from '../negative.js';
+import { INVALID_UUIDS, UUID_PATTERN } from '../generators/negative.js';
 
 const TRAVERSAL = ['../', '..\\', '..%2f', '%2e%2e', '....//', '..;', '%00', '/..'];
 

@@ -3,7 +3,7 @@
  * for boolean ones, values outside the enum — invalid even under lenient parsing (see isInvalidQueryValue).
  */
 import fc from 'fast-check';
-import { invalidQueryValues, isInvalidQueryValue, type QueryKind } from '../negative.js';
+import { invalidQueryValues, isInvalidQueryValue, type QueryKind } from '../generators/negative.js';
 
 export function invalidQueryValue(kind: QueryKind): fc.Arbitrary<string> {
   return fc

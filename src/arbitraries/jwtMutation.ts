@@ -2,10 +2,10 @@
  * JWT-003 / JWT-004 (JW-03; RFC 7515 5.2, RFC 7519 7.2): structural and signature mutations of a valid user JWT —
  * a changed signature character, a truncated or empty signature, 1/2/4/5 segments, a duplicated payload segment,
  * a non-base64url segment, a tampered claim or a re-encoded payload with the signature kept. Each mutation makes
- * the token invalid; none needs key material (see src/jwt-tools.ts for the forgeries that do).
+ * the token invalid; none needs key material (see src/generators/jwt-tools.ts for the forgeries that do).
  */
 import fc from 'fast-check';
-import { describeJwtMutation, type JwtMutation } from '../jwt-tools.js';
+import { describeJwtMutation, type JwtMutation } from '../generators/jwt-tools.js';
 
 /** A JwtMutation whose counterexample print is its description. */
 export function printable(m: JwtMutation): JwtMutation {

@@ -5,7 +5,7 @@
  * them would recover the valid token) or replacing a character.
  */
 import fc from 'fast-check';
-import { alphabetChars, type TokenShape } from '../token-classifier.js';
+import { alphabetChars, type TokenShape } from '../generators/token-classifier.js';
 import { charLabel, splitToken, tokenEdit, type TokenEdit } from './edit.js';
 
 /** Printable ASCII and Latin-1 outside the alphabet; no whitespace (TOKEN-005) and no control characters (TOKEN-010). */

@@ -4,7 +4,7 @@
  * for octet must then be rejected.
  */
 import fc from 'fast-check';
-import type { TokenShape } from '../token-classifier.js';
+import type { TokenShape } from '../generators/token-classifier.js';
 import { splitToken, tokenEdit, type TokenEdit } from './edit.js';
 
 const isLetter = (ch: string): boolean => ch.toLowerCase() !== ch.toUpperCase();

@@ -4,7 +4,7 @@
  * length is wrong (no truncation or prefix matching may authenticate it). Weighted towards ±1.
  */
 import fc from 'fast-check';
-import { alphabetChars, type TokenShape } from '../token-classifier.js';
+import { alphabetChars, type TokenShape } from '../generators/token-classifier.js';
 import { splitToken, tokenEdit, type TokenEdit } from './edit.js';
 
 export function tokenLengthVariant(shape: TokenShape): fc.Arbitrary<TokenEdit> {

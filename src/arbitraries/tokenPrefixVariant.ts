@@ -4,7 +4,7 @@
  * or the scheme repeated inside the credential (Bearer Bearer dyn_…). Every edit changes the token.
  */
 import fc from 'fast-check';
-import type { TokenShape } from '../token-classifier.js';
+import type { TokenShape } from '../generators/token-classifier.js';
 import { splitToken, tokenEdit, type TokenEdit } from './edit.js';
 
 function caseVariant(prefix: string, mask: boolean[]): string {

@@ -5,7 +5,7 @@
  * value, which HTTP removes before the credential is read (RFC 9110 5.5), so the token would rightly still be valid.
  */
 import fc from 'fast-check';
-import type { TokenShape } from '../token-classifier.js';
+import type { TokenShape } from '../generators/token-classifier.js';
 import { charLabel, tokenEdit, type TokenEdit } from './edit.js';
 
 export function tokenWhitespaceVariant(shape: TokenShape): fc.Arbitrary<TokenEdit> {

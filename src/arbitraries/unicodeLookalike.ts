@@ -5,7 +5,7 @@
  * (its NFKC equivalent). Sent as UTF-8 bytes over a raw socket (undici refuses header characters above U+00FF).
  */
 import fc from 'fast-check';
-import type { TokenShape } from '../token-classifier.js';
+import type { TokenShape } from '../generators/token-classifier.js';
 import { charLabel, splitToken, tokenEdit, type TokenEdit } from './edit.js';
 
 /** Latin letters and their Cyrillic (or Greek) lookalikes. */

@@ -1,224 +1,35 @@
 /**
  * Error-code rules (specs/rules/errors.json): what the API answers to bad input, unknown ids, unknown paths and
  * methods, oversized or mistyped requests, and what an error answer may (not) contain. Negative inputs are
- * generated from the spec and its schemas (src/negative.ts, src/arbitraries/) with fast-check; every request that
+ * generated from the spec and its schemas (src/generators/negative.ts, src/arbitraries/) with fast-check; every request that
  * is meant to fail validation carries VALID credentials, so the 4xx comes from validation and not from auth
  * (ES-02 evaluation order: rate limit, auth, validation, handler).
  */
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { bearer, headerValue, type HeaderValue, type HttpRequest, type HttpResponse } from '../http.js';
-import { Secret } from '../redact.js';
-import type { RequestOptions } from '../requests.js';
-import { fillPath, SCHEMA_BASE, type JsonSchema, type LoadedSpec, type Operation, type Parameter } from '../spec.js';
-import { mapLimit } from '../run.js';
-import { INVALID_UUIDS, lookupFrom, negativeBodies, queryKind, type NegativeCase, type QueryKind, type SchemaLookup } from '../negative.js';
+import { bearer, headerValue, type HeaderValue, type HttpRequest, type HttpResponse } from '../http/client.js';
+import { Secret } from '../secrets/redact.js';
+import { liveWriteRisk } from '../secrets/safety.js';
+import type { RequestOptions } from '../http/requests.js';
+import { fillPath, type Operation } from '../engine/spec.js';
+import type { Check, CheckContext } from '../engine/types.js';
+import { mapLimit } from '../engine/runner.js';
+import { INVALID_UUIDS } from '../generators/negative.js';
 import { invalidPathId } from '../arbitraries/invalidPathId.js';
 import { invalidQueryValue } from '../arbitraries/invalidQueryValue.js';
 import { invalidBody } from '../arbitraries/invalidBody.js';
 import { malformedJson } from '../arbitraries/malformedJson.js';
 import { templateMatcher, unknownPath } from '../arbitraries/unknownPath.js';
 import { hostileBody } from '../arbitraries/hostileBody.js';
-import { concurrency, errorSchemaFor, sendFor, sendRequest } from './common.js';
-import type { Check, CheckContext } from './types.js';
-
-// ---- shared building blocks (also used by src/checks/schema.ts) -------------------------------------------------
-
-/** The generic `{"error": "<message>"}` schema for statuses the profile does not model (405, 413, 415, 431, 5xx). */
-export const ERROR_BODY_SCHEMA = `${SCHEMA_BASE}errors/error-body.schema.json`;
-
-/** The schema an error body of `status` must match: the profile's model, else the generic error body. */
-export function errorBodySchema(ctx: CheckContext, status: number): string {
-  return errorSchemaFor(ctx, status) ?? ERROR_BODY_SCHEMA;
-}
-
-/** Valid credentials per operation: the API token, a JWT minted on the mock (long-lived, so clock moves of other checks
- * never expire it) or the configured one on live; a string is the reason there is none. */
-export type AuthFor = (op: Operation) => Pick<RequestOptions, 'authorization'> | string;
-
-export async function validAuth(ctx: CheckContext): Promise<AuthFor> {
-  let jwt: Secret | undefined = ctx.credentials.userJwt;
-  if (ctx.mock && ctx.operations.some((o) => o.auth === 'user-jwt')) {
-    jwt = await ctx.mock.mintJwt(ctx.credentials.environmentId, {
-      ...(ctx.credentials.userId ? { userId: ctx.credentials.userId } : {}),
-      claims: { exp: 4_102_444_800 },
-    });
-  }
-  const missing = ctx.credentials.missing.userJwt ?? 'not available';
-  return (op) => {
-    if (op.auth === 'none') return {};
-    if (op.auth === 'api-token') return { authorization: bearer(ctx.credentials.apiToken) };
-    return jwt ? { authorization: bearer(jwt) } : `no user JWT: ${missing}`;
-  };
-}
-
-/** On live without DYNAMIC_ALLOW_WRITES: the reason a non-GET request must not be sent (a lenient API could execute it). */
-export function liveWriteRisk(ctx: CheckContext, op: Operation, what = 'this request'): string | undefined {
-  if (ctx.config.target !== 'live' || op.method === 'GET' || ctx.config.allowWrites) return undefined;
-  return `${op.method} on live: ${what} could execute a write if the API does not reject it; set DYNAMIC_ALLOW_WRITES=true for a disposable sandbox`;
-}
-
-/** Resolves `$ref`s of the spec's schemas through the engine's registry. */
-export function schemaLookup(ctx: CheckContext): SchemaLookup {
-  return lookupFrom((id) => {
-    try {
-      return ctx.schemas.byId(id).schema as JsonSchema;
-    } catch {
-      return undefined;
-    }
-  });
-}
-
-/** Runs per operation, scaled by FC_RUNS (default 100 on the mock → `base`; live 20 → a fifth, at least 1). */
-export function runsPerOp(ctx: CheckContext, base: number): number {
-  return Math.max(1, Math.round((base * ctx.fc.runs) / 100));
-}
-
-/** A 32-bit seed for one subject, derived from the run's seed (replay with the printed FC_SEED reproduces it). */
-function seedFor(ctx: CheckContext, subject: string): number {
-  return createHash('sha256').update(`${ctx.fc.seed}:${ctx.rule.id}:${subject}`).digest().readInt32BE(0);
-}
-
-export type Verdict = { ok: true; res: HttpResponse } | { ok: false; reason: string; res: HttpResponse | undefined };
-
-function describeValue(value: unknown): string {
-  const text = Buffer.isBuffer(value) ? `<${value.length} bytes>` : JSON.stringify(value, (_k, v: unknown) => (Buffer.isBuffer(v) ? `<${v.length} bytes>` : v));
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
-}
-
-/**
- * Runs one fast-check property for a subject and records one outcome: pass, or fail with the (shrunk)
- * counterexample, the reason of its last failing request and the replay line. Seeds differ per subject.
- */
-export async function propertyOutcome<T>(ctx: CheckContext, subject: string, arb: fc.Arbitrary<T>, numRuns: number, predicate: (value: T) => Promise<Verdict>): Promise<void> {
-  let lastFail: { reason: string; res: HttpResponse | undefined } | undefined;
-  let lastOk: HttpResponse | undefined;
-  const seed = seedFor(ctx, subject);
-  const details = await fc.check(
-    fc.asyncProperty(arb, async (value) => {
-      const verdict = await predicate(value);
-      if (verdict.ok) {
-        lastOk = verdict.res;
-        return true;
-      }
-      lastFail = { reason: verdict.reason, res: verdict.res };
-      return false;
-    }),
-    { ...ctx.fc.parameters<[T]>({ numRuns }), seed },
-  );
-  if (!details.failed) {
-    if (lastOk) ctx.pass(subject, lastOk);
-    else ctx.skip(subject, `no generated case could be sent (${details.numSkips} skipped by preconditions)`);
-    return;
-  }
-  if (!lastFail) {
-    if (details.interrupted) return ctx.inconclusive(subject, `interrupted after ${details.numRuns} runs (time limit) without a failure`);
-    throw details.errorInstance instanceof Error ? details.errorInstance : new Error(`property for ${subject} failed without a verdict: ${String(details.errorInstance)}`);
-  }
-  const path = details.counterexamplePath ?? undefined;
-  ctx.fail(subject, `${lastFail.reason}; counterexample ${describeValue(details.counterexample?.[0])} (after ${details.numRuns} runs, ${details.numShrinks} shrinks); replay: ${ctx.fc.replayLine(path)}`, lastFail.res);
-}
-
-/** Status and body of an error answer: status in `expected`, body valid against its documented schema, non-empty message. */
-export function expectError(ctx: CheckContext, res: HttpResponse, expected: number[], what: string): Verdict {
-  if (!expected.includes(res.status)) {
-    return { ok: false, reason: `${what}: expected ${expected.join(' or ')}, got ${res.status || `no response (${res.exchange.error ?? 'transport error'})`}`, res };
-  }
-  const bodyProblem = errorBodyProblem(ctx, res);
-  if (bodyProblem) return { ok: false, reason: `${what}: status ${res.status} is right but ${bodyProblem}`, res };
-  return { ok: true, res };
-}
-
-/** Why an error body does not match its documented schema (or has no message), undefined when it does. */
-export function errorBodyProblem(ctx: CheckContext, res: HttpResponse): string | undefined {
-  const schema = errorBodySchema(ctx, res.status);
-  if (res.json === undefined) return `the body is not JSON (${res.text.length} bytes, content-type ${headerValue(res.headers['content-type']) ?? 'none'})`;
-  const v = ctx.schemas.validate(schema, res.json);
-  if (!v.valid) return `the body does not match ${schema.split('/').pop()}: ${v.errors.join('; ')}`;
-  const message = (res.json as { error?: unknown }).error;
-  if (typeof message !== 'string' || message.trim() === '') return 'the body has no error message (error must be a non-empty string)';
-  return undefined;
-}
-
-/** How many operations (or paths) a per-operation rule samples on live; the mock covers every one. */
-export const LIVE_SAMPLE = 12;
-
-/** A deterministic, seed-rotated subset of `count` items (the same FC_SEED picks the same items). */
-export function seededSubset<T>(ctx: CheckContext, items: readonly T[], count: number, keyOf: (item: T) => string): T[] {
-  if (items.length <= count) return [...items];
-  const rank = (item: T): string => createHash('sha256').update(`${ctx.fc.seed}:${keyOf(item)}`).digest('hex');
-  return [...items].sort((x, y) => rank(x).localeCompare(rank(y))).slice(0, count);
-}
-
-/**
- * Runs a per-operation check: `prepare` says why an operation cannot be tested (a skip) or returns what the test
- * needs; on live only a seed-rotated sample of the testable operations is sent (request budget, rate limits), the
- * rest are skipped with that reason; `run` records the outcome of each sent operation.
- */
-export async function forEachOperation<T extends object>(
-  ctx: CheckContext,
-  operations: readonly Operation[],
-  prepare: (op: Operation) => T | string,
-  run: (op: Operation, prepared: T, index: number) => Promise<void>,
-  liveCount = LIVE_SAMPLE,
-): Promise<void> {
-  const ready: [Operation, T][] = [];
-  for (const op of operations) {
-    const prepared = prepare(op);
-    if (typeof prepared === 'string') ctx.skip(op.key, prepared);
-    else ready.push([op, prepared]);
-  }
-  const chosen = ctx.config.target === 'live' ? seededSubset(ctx, ready, liveCount, ([op]) => op.key) : ready;
-  if (chosen.length < ready.length) {
-    const sent = new Set(chosen.map(([op]) => op.key));
-    for (const [op] of ready) if (!sent.has(op.key)) ctx.skip(op.key, `live: not in this run's sample of ${chosen.length} of ${ready.length} testable operations (rotated by FC_SEED; the mock target covers all)`);
-  }
-  await mapLimit(chosen, concurrency(ctx), ([op, prepared], index) => run(op, prepared, index));
-}
-
-/** Path parameters with `format: uuid`. */
-export function uuidParams(op: Operation): Parameter[] {
-  return op.parameters.filter((p) => p.in === 'path' && p.schema.format === 'uuid');
-}
-
-/**
- * UUID path parameters a check can replace with valid credentials still applying: {environmentId} decides which
- * credential is valid on authenticated operations (api-token: the token's environment; user-jwt: the verifying key),
- * so it is only replaceable on operations without auth.
- */
-export function replaceableIdParams(op: Operation): Parameter[] {
-  return uuidParams(op).filter((p) => op.auth === 'none' || p.name !== 'environmentId');
-}
-
-/** Every literal path segment of the spec (an invalid id equal to one would route to another operation). */
-export function literalSegments(spec: LoadedSpec): Set<string> {
-  return new Set(spec.operations.flatMap((o) => o.path.split('/').filter((s) => s && !s.startsWith('{'))));
-}
-
-/** The core resources the API keeps state for (ARCHITECTURE.md step 5; sdk-api TokensApi, UsersApi, WebhooksApi, AllowlistsApi, OriginsApi). */
-const CORE_ITEM = /^(?:\/environments\/\{environmentId\}\/(?:tokens|users|webhooks)|\/(?:allowlists|allowlistEntries|origins))\/\{(\w+)\}/;
-
-/** The id parameter of a core resource addressed by the operation (the item or one of its sub-resources), if any. */
-export function coreResourceId(op: Operation): string | undefined {
-  return CORE_ITEM.exec(op.path)?.[1];
-}
-
-/** Typed query parameters (number, boolean, enum) with their kind. */
-function typedQueryParams(op: Operation, lookup: SchemaLookup): { param: Parameter; kind: QueryKind }[] {
-  return op.parameters.filter((p) => p.in === 'query').flatMap((param) => {
-    const kind = queryKind(param.schema, lookup);
-    return kind ? [{ param, kind }] : [];
-  });
-}
-
-/** Sends a JSON text (or bytes) as the body of the operation with the given content type. */
-function sendRawBody(ctx: CheckContext, op: Operation, auth: Pick<RequestOptions, 'authorization'>, body: string | Buffer, contentType: string | null = 'application/json'): Promise<HttpResponse> {
-  return sendFor(ctx, op, { ...auth, rawBody: body, headers: contentType === null ? [] : [['content-type', contentType]] });
-}
-
-function isJsonOp(op: Operation): boolean {
-  return op.requestBody?.contentType === 'application/json';
-}
+import { validAuth } from './support/credentials.js';
+import { rateLimitProbe, sweepErrors } from './support/error-sweep.js';
+import {
+  coreResourceId, literalSegments, negativeCasesFor, replaceableIdParams, schemaLookup, typedQueryParams, uuidParams,
+} from './support/operations.js';
+import { checkProperty, propertyOutcome, runsPerOp, seedFor } from './support/property.js';
+import { LIVE_SAMPLE, forEachOperation, liveSample } from './support/sample.js';
+import { concurrency, isJsonOp, sendFor, sendRawBody, sendRequest } from './support/send.js';
+import { errorBodyProblem, expectError, isJsonMediaType, type Verdict } from './support/status.js';
 
 // ---- ERR-001 ------------------------------------------------------------------------------------------------------
 
@@ -256,7 +67,7 @@ export const rejectsInvalidQueryValues: Check = {
     await forEachOperation(ctx, ctx.operations, (op) => {
       const typed = typedQueryParams(op, lookup);
       if (typed.length === 0) return 'no typed query parameter (number, boolean or enum)';
-      const risk = liveWriteRisk(ctx, op, 'an otherwise valid request with one bad query value');
+      const risk = liveWriteRisk(ctx.config, op, 'an otherwise valid request with one bad query value');
       if (risk) return risk;
       const a = auth(op);
       return typeof a === 'string' ? a : { a, typed };
@@ -272,18 +83,6 @@ export const rejectsInvalidQueryValues: Check = {
 
 // ---- ERR-003 ------------------------------------------------------------------------------------------------------
 
-/** The sample body and its negative cases (each confirmed invalid by the engine's ajv), or the reason there are none. */
-function negativeCasesFor(ctx: CheckContext, op: Operation, lookup: SchemaLookup): { sample: unknown; cases: NegativeCase[] } | string {
-  if (!op.requestBody) return 'no request body';
-  if (!isJsonOp(op)) return `request body is ${op.requestBody.contentType}, not JSON`;
-  const sample = ctx.requests.body(op);
-  const v = ctx.schemas.validate(op.requestBody.schema, sample);
-  if (!v.valid) return `the suite's sample body does not validate (${v.errors.join('; ')}), so a 400 could not be attributed`;
-  const cases = negativeBodies(op.requestBody.schema, sample, lookup).filter((c) => !ctx.schemas.validate(op.requestBody!.schema, c.body).valid);
-  if (cases.length === 0) return 'the request schema has no constraint a single change can violate';
-  return { sample, cases };
-}
-
 /** ERR-003 (tokens-api-keys: 400 for the request's body): a JSON body violating the request schema gets 400 with a message. */
 export const rejectsSchemaViolatingBodies: Check = {
   rule: 'ERR-003',
@@ -293,7 +92,7 @@ export const rejectsSchemaViolatingBodies: Check = {
     await forEachOperation(ctx, ctx.operations, (op) => {
       const prepared = negativeCasesFor(ctx, op, lookup);
       if (typeof prepared === 'string') return prepared;
-      const risk = liveWriteRisk(ctx, op, 'a body with one schema violation');
+      const risk = liveWriteRisk(ctx.config, op, 'a body with one schema violation');
       if (risk) return risk;
       const a = auth(op);
       return typeof a === 'string' ? a : { a, prepared };
@@ -341,7 +140,7 @@ export const unknownIdsAreNotFound: Check = {
       const idParam = coreResourceId(op);
       if (!idParam) return 'not an item of a stateful core resource (tokens, users, webhooks, allowlists, origins): nothing to look up';
       if (ctx.config.target === 'live' && op.method !== 'GET' && op.method !== 'DELETE' && !ctx.config.allowWrites) {
-        return liveWriteRisk(ctx, op, 'a write to an unknown id') ?? 'write';
+        return liveWriteRisk(ctx.config, op, 'a write to an unknown id') ?? 'write';
       }
       const a = auth(op);
       return typeof a === 'string' ? a : { a, idParam };
@@ -396,7 +195,7 @@ export const undeclaredMethodsAre405: Check = {
     const authorization = bearer(ctx.credentials.apiToken);
     let paths = [...byPath.entries()];
     if (ctx.config.target === 'live') {
-      const chosen = new Set(seededSubset(ctx, paths, LIVE_SAMPLE, ([path]) => path).map(([path]) => path));
+      const chosen = new Set(liveSample(ctx, paths, LIVE_SAMPLE, ([path]) => path).map(([path]) => path));
       for (const [path] of paths) if (!chosen.has(path)) ctx.skip(path, `live: not in this run's sample of ${chosen.size} of ${paths.length} paths (rotated by FC_SEED; the mock target covers all)`);
       paths = paths.filter(([path]) => chosen.has(path));
     }
@@ -436,114 +235,7 @@ export const undeclaredMethodsAre405: Check = {
   },
 };
 
-// ---- error sweep (ERR-008, ERR-010, ERR-015) ----------------------------------------------------------------------
-
-/** One request built to provoke an error on an operation. */
-interface Probe {
-  label: string;
-  /** Statuses the probe is built to provoke. */
-  expect: number[];
-  request: () => Promise<HttpResponse>;
-}
-
-interface SweepTools {
-  auth: AuthFor;
-  lookup: SchemaLookup;
-  reserved: Set<string>;
-}
-
-async function sweepTools(ctx: CheckContext): Promise<SweepTools> {
-  return { auth: await validAuth(ctx), lookup: schemaLookup(ctx), reserved: literalSegments(ctx.spec) };
-}
-
-/**
- * Requests that provoke each documented error class an operation can produce: 401 (no credentials), 403 (a token of
- * another environment, or one without scopes), 400 (non-UUID id, malformed JSON, schema-violating body, bad query),
- * 404 (unknown id of a stateful resource), 415 (text/plain body). On live, probes that a lenient API could execute
- * as a write are left out unless DYNAMIC_ALLOW_WRITES.
- */
-function errorProbes(ctx: CheckContext, op: Operation, tools: SweepTools, kinds: ReadonlySet<number> = new Set([400, 401, 403, 404, 415])): Probe[] {
-  const probes: Probe[] = [];
-  const safe = liveWriteRisk(ctx, op) === undefined;
-  const a = tools.auth(op);
-  const cred = typeof a === 'string' ? undefined : a;
-  const c = ctx.credentials;
-  if (kinds.has(401) && op.auth !== 'none') probes.push({ label: 'no credentials', expect: [401], request: () => sendFor(ctx, op, {}) });
-  if (kinds.has(403) && op.auth === 'api-token' && safe) {
-    const hasEnv = op.parameters.some((p) => p.name === 'environmentId' && p.in === 'path');
-    if (hasEnv && c.otherEnvironmentToken) probes.push({ label: 'token of another environment', expect: [403], request: () => sendFor(ctx, op, { authorization: bearer(c.otherEnvironmentToken!) }) });
-    else if (c.noScopeToken && (op.scopes.length || op.inferredScopes.length)) probes.push({ label: 'token without scopes', expect: [403], request: () => sendFor(ctx, op, { authorization: bearer(c.noScopeToken!) }) });
-  }
-  if (!cred) return probes;
-  if (kinds.has(400)) {
-    const ids = replaceableIdParams(op);
-    if (ids.length) probes.push({ label: 'non-UUID path id', expect: [400], request: () => sendFor(ctx, op, { ...cred, pathParams: { [ids[0]!.name]: INVALID_UUIDS[0]! } }) });
-    if (isJsonOp(op)) {
-      probes.push({ label: 'malformed JSON', expect: [400], request: () => sendRawBody(ctx, op, cred, '{"malformed": ') });
-      const prepared = safe ? negativeCasesFor(ctx, op, tools.lookup) : 'unsafe';
-      if (typeof prepared !== 'string') probes.push({ label: `invalid body (${prepared.cases[0]!.description})`, expect: [400], request: () => sendRawBody(ctx, op, cred, JSON.stringify(prepared.cases[0]!.body)) });
-    }
-    const typed = safe ? typedQueryParams(op, tools.lookup) : [];
-    if (typed.length) probes.push({ label: `invalid query ${typed[0]!.param.name}`, expect: [400], request: () => sendFor(ctx, op, { ...cred, query: { ...ctx.requests.query(op), [typed[0]!.param.name]: 'not-a-valid-value' } }) });
-  }
-  const idParam = coreResourceId(op);
-  if (kinds.has(404) && idParam && op.auth === 'api-token' && (safe || op.method === 'DELETE')) {
-    probes.push({ label: 'unknown id', expect: [404], request: () => sendFor(ctx, op, { ...cred, pathParams: { [idParam]: '00000000-0000-4000-8000-000000000000' } }) });
-  }
-  if (kinds.has(415) && isJsonOp(op) && safe) probes.push({ label: 'text/plain body', expect: [415], request: () => sendRawBody(ctx, op, cred, JSON.stringify(ctx.requests.body(op)), 'text/plain') });
-  return probes;
-}
-
-/** Runs the probes of every operation and hands each operation's error responses to `judge`. */
-async function sweepErrors(
-  ctx: CheckContext,
-  kinds: ReadonlySet<number> | undefined,
-  judge: (op: Operation, errors: { label: string; res: HttpResponse }[]) => void,
-  options: { extra?: (op: Operation) => Probe[]; perOp?: number } = {},
-): Promise<void> {
-  const tools = await sweepTools(ctx);
-  await forEachOperation(ctx, ctx.operations, (op) => {
-    const probes = [...errorProbes(ctx, op, tools, kinds), ...(options.extra?.(op) ?? [])];
-    return probes.length ? { probes } : `no probe can provoke an error here (${op.auth === 'none' ? 'no auth, ' : ''}no replaceable id, JSON body or typed query${ctx.config.target === 'live' ? ' that is safe to send on live' : ''})`;
-  }, async (op, { probes: all }, index) => {
-    // A subset per operation, rotating with its index, so the sweep still covers every probe kind across the API.
-    const probes = options.perOp !== undefined && all.length > options.perOp ? Array.from({ length: options.perOp }, (_, k) => all[(index + k) % all.length]!) : all;
-    const errors: { label: string; res: HttpResponse }[] = [];
-    for (const p of probes) {
-      const res = await p.request();
-      if (res.status >= 400 || res.status === 0) errors.push({ label: p.label, res });
-    }
-    judge(op, errors);
-  });
-}
-
 // ---- ERR-008 ------------------------------------------------------------------------------------------------------
-
-/**
- * Requests that provoke a 429 on an operation with a low per-IP limit (the policy's smallest window + 1, from one
- * source address); empty for other operations and on live (rate limits are the rate-limit family's business there).
- */
-function rateLimitProbe(ctx: CheckContext, op: Operation, auth: AuthFor): Probe[] {
-  if (ctx.config.target !== 'mock') return [];
-  const small = op.policies.map((id) => ctx.spec.profile.rateLimits[id]).filter((p) => p && p.key.length === 1 && p.key[0] === 'ip' && p.windows?.length)
-    .flatMap((p) => p!.windows!).sort((x, y) => x.limit - y.limit)[0];
-  if (!small || small.limit > 10) return [];
-  const a = auth(op);
-  if (typeof a === 'string') return [];
-  return [{
-    label: `burst of ${small.limit + 1} (rate limit ${small.limit}/${small.seconds}s)`,
-    expect: [429],
-    async request() {
-      const from = ctx.sourceAddress();
-      let last: HttpResponse | undefined;
-      for (let i = 0; i <= small.limit; i += 1) {
-        last = await ctx.client.send(ctx.requests.build(op, { ...a, localAddress: from, on429: 'return' }));
-        if (last.status === 429) break;
-      }
-      return last!;
-    },
-  }];
-}
 
 /** ERR-008 (sdk-api models BadRequest, Unauthorized, Forbidden, NotFound, TooManyRequests): every error body validates against its documented schema. */
 export const errorBodiesMatchSchemas: Check = {
@@ -622,7 +314,7 @@ export const errorsNeverEchoCredentials: Check = {
         sent.push({ label: `${secret.envName} on an invalid request`, res: await sendFor(ctx, op, { ...options, authorization: header }), pieces: canary.windows.get(secret)! });
       }
       const hasEnv = op.parameters.some((p) => p.name === 'environmentId' && p.in === 'path');
-      if (op.auth === 'api-token' && hasEnv && other && liveWriteRisk(ctx, op) === undefined) {
+      if (op.auth === 'api-token' && hasEnv && other && liveWriteRisk(ctx.config, op) === undefined) {
         sent.push({ label: 'token of another environment (403)', res: await sendFor(ctx, op, { authorization: bearer(other) }), pieces: otherPieces });
       }
       const problems = sent.flatMap(({ label, res, pieces }) => {
@@ -732,7 +424,7 @@ export const clientErrorsNeverServerErrors: Check = {
           if (v.res) failed.push(v.res);
         }
       }
-      const bodyRisk = liveWriteRisk(ctx, op, 'a hostile body');
+      const bodyRisk = liveWriteRisk(ctx.config, op, 'a hostile body');
       if (isJsonOp(op) && !bodyRisk) {
         if (op.requestBody!.required) {
           const v = serverError(await sendRawBody(ctx, op, cred, ''), 'empty body on a required-body operation');
@@ -743,19 +435,18 @@ export const clientErrorsNeverServerErrors: Check = {
         }
         const subject = `${op.key} (hostile bodies)`;
         let bodyFail: Verdict | undefined;
-        const details = await fc.check(
-          fc.asyncProperty(hostileBody(ctx.requests.body(op)), async (h) => {
-            const v = serverError(await sendRawBody(ctx, op, cred, h.body), h.label);
-            if (!v.ok) bodyFail = v;
-            else last = v.res;
-            return v.ok;
-          }),
-          { ...ctx.fc.parameters({ numRuns: runsPerOp(ctx, 3) }), seed: seedFor(ctx, subject) },
-        );
-        if (details.failed && bodyFail && !bodyFail.ok) {
-          problems.push(`${bodyFail.reason} (replay: ${ctx.fc.replayLine(details.counterexamplePath ?? undefined)})`);
+        const run = await checkProperty(ctx, [hostileBody(ctx.requests.body(op))], async (h) => {
+          const v = serverError(await sendRawBody(ctx, op, cred, h.body), h.label);
+          if (!v.ok) bodyFail = v;
+          else last = v.res;
+          return v.ok;
+        }, { numRuns: runsPerOp(ctx, 3), seed: seedFor(ctx, subject) });
+        if (run.failed && bodyFail && !bodyFail.ok) {
+          problems.push(`${bodyFail.reason} (replay: ${run.replay})`);
           if (bodyFail.res) failed.push(bodyFail.res);
-        } else if (details.failed && !details.interrupted) throw details.errorInstance instanceof Error ? details.errorInstance : new Error(`${subject}: property failed without a verdict`);
+        } else if (run.failed && !run.interrupted) {
+          throw run.error instanceof Error ? run.error : new Error(`${subject}: property failed without a verdict`);
+        }
       }
       if (problems.length) ctx.fail(op.key, problems.join('; '), failed);
       else if (last) ctx.pass(op.key, last);
@@ -783,7 +474,7 @@ export const oversizedBodiesAre413: Check = {
     const picks = (['api-token', 'user-jwt', 'none'] as const).map((kind) => ctx.spec.operations.find((o) => o.auth === kind && o.method === 'POST' && isJsonOp(o))).filter((o): o is Operation => o !== undefined);
     const cases = [...picks.map((op) => ({ op, bytes: 2 * MIB, label: `${op.key} (2 MiB body)` })), ...picks.slice(0, 1).map((op) => ({ op, bytes: MIB + 1, label: `${op.key} (1 MiB + 1 byte)` }))];
     for (const { op, bytes, label } of cases) {
-      const risk = liveWriteRisk(ctx, op, 'an oversized body');
+      const risk = liveWriteRisk(ctx.config, op, 'an oversized body');
       if (risk) {
         ctx.skip(label, risk);
         continue;
@@ -814,7 +505,7 @@ export const nonJsonContentTypesAre415: Check = {
     await forEachOperation(ctx, ctx.operations, (op) => {
       if (!op.requestBody) return 'no request body';
       if (!isJsonOp(op)) return `request body is ${op.requestBody.contentType}, not JSON`;
-      const risk = liveWriteRisk(ctx, op, 'a valid JSON body under another Content-Type');
+      const risk = liveWriteRisk(ctx.config, op, 'a valid JSON body under another Content-Type');
       if (risk) return risk;
       const a = auth(op);
       return typeof a === 'string' ? a : { a };
@@ -857,12 +548,6 @@ export const oversizedAuthorizationHeaders: Check = {
 };
 
 // ---- ERR-015 ------------------------------------------------------------------------------------------------------
-
-/** True for application/json and +json media types. */
-export function isJsonMediaType(header: string | string[] | undefined): boolean {
-  const media = (headerValue(header) ?? '').split(';')[0]!.trim().toLowerCase();
-  return media === 'application/json' || /^application\/[\w.+-]+\+json$/.test(media);
-}
 
 /** ERR-015 (RFC 9110 8.3; OWASP REST): error responses are JSON (Content-Type application/json). */
 export const errorsAreJson: Check = {

@@ -1,23 +1,23 @@
 /**
  * User JWT rules (specs/rules/jwt.json), over every user-jwt operation. Forgeries that need no signing key are made
- * client-side from the valid user JWT (src/jwt-tools.ts: alg none, HS256 with the JWKS public key, tampered payload
+ * client-side from the valid user JWT (src/generators/jwt-tools.ts: alg none, HS256 with the JWKS public key, tampered payload
  * or signature, wrong segment counts, attacker-signed tokens with header-supplied keys) and work on live too. Cases
  * that need the environment's private key (expired, future nbf, unknown kid, another environment, missing
  * user:basic) are minted by the mock (`POST /__mock/jwt`) and skipped on live with the reason.
  */
-import type { HeaderValue, HttpResponse } from '../http.js';
-import { bearer } from '../http.js';
-import { uuidFrom } from '../requests.js';
-import { mapLimit } from '../run.js';
-import { applyJwtMutation, describeJwtMutation, parseJwt, prepareForgeMaterial, type ForgeMaterial, type JwtMutation } from '../jwt-tools.js';
+import type { HeaderValue, HttpResponse } from '../http/client.js';
+import { bearer } from '../http/client.js';
+import { uuidFrom } from '../http/requests.js';
+import { mapLimit } from '../engine/runner.js';
+import { applyJwtMutation, describeJwtMutation, parseJwt, prepareForgeMaterial, type ForgeMaterial, type JwtMutation } from '../generators/jwt-tools.js';
 import { jwtMutation } from '../arbitraries/jwtMutation.js';
-import {
-  type Credential, FAR_FUTURE_EXP, authWith, expectAccepted, expectRejected, judgeOperations, liveSdkSkipReason, mintMockJwt, requestCase,
-  statusText, validUserJwt, variantsFor,
-} from './auth.js';
-import { concurrency, sendFor } from './common.js';
-import { propertyOperations, runProperty } from './token.js';
-import type { Check, CheckContext } from './types.js';
+import { judgeOperations, requestCase } from './support/cases.js';
+import { type Credential, FAR_FUTURE_EXP, authWith, mintMockJwt, validUserJwt } from './support/credentials.js';
+import { propertyOperations, runProperty } from './support/property.js';
+import { liveSdkSkipReason, variantsFor } from './support/sample.js';
+import { concurrency, sendFor } from './support/send.js';
+import { expectAccepted, expectRejected, statusText } from './support/status.js';
+import type { Check, CheckContext } from '../engine/types.js';
 
 /** A credential to send on a user-jwt operation, with what it is. */
 interface JwtVariant { label: string; authorization: HeaderValue }
@@ -45,7 +45,7 @@ async function withValidJwt(ctx: CheckContext, body: (base: Credential) => Promi
   const control = ctx.operations.find((op) => op.method === 'GET' && !liveSdkSkipReason(ctx, op)) ?? ctx.operations[0];
   if (!control) return;
   const res = await sendFor(ctx, control, { authorization: authWith(valid.jwt, (raw) => `Bearer ${raw}`) });
-  const why = expectAccepted()(res);
+  const why = expectAccepted()(res)?.reason;
   if (why) {
     for (const op of ctx.operations) ctx.inconclusive(op.key, `control: the valid user JWT is not accepted on ${control.key} (${why}); rejections of its variants would prove nothing`, res);
     return;
@@ -364,7 +364,7 @@ export const uniformJwtRejection: Check = {
         return;
       }
       answers.forEach((res, j) => {
-        const why = judge(res) ?? (needles.some((n) => res.text.includes(n)) ? 'the body echoes the token or one of its claims' : undefined);
+        const why = judge(res)?.reason ?? (needles.some((n) => res.text.includes(n)) ? 'the body echoes the token or one of its claims' : undefined);
         if (why) {
           problems.push(`${chosen[j]!.label}: ${why}`);
           bad.push(res);

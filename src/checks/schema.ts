@@ -5,13 +5,17 @@
  * valid credentials (API token for api-token operations, a JWT minted on the mock for user-jwt ones); operations
  * that address a stateful resource get one created for them first, DELETEs run last.
  */
-import { headerValue, type HttpResponse } from '../http.js';
-import type { RequestOptions } from '../requests.js';
-import type { Operation } from '../spec.js';
-import { mapLimit } from '../run.js';
-import { concurrency, sendFor } from './common.js';
-import { coreResourceId, errorBodyProblem, forEachOperation, isJsonMediaType, liveWriteRisk, replaceableIdParams, validAuth, type AuthFor } from './errors.js';
-import type { Check, CheckContext } from './types.js';
+import { headerValue, type HttpResponse } from '../http/client.js';
+import type { RequestOptions } from '../http/requests.js';
+import type { Operation } from '../engine/spec.js';
+import { mapLimit } from '../engine/runner.js';
+import { concurrency, sendFor } from './support/send.js';
+import type { Check, CheckContext } from '../engine/types.js';
+import { liveWriteRisk } from '../secrets/safety.js';
+import { validAuth, type AuthFor } from './support/credentials.js';
+import { coreResourceId, replaceableIdParams } from './support/operations.js';
+import { forEachOperation } from './support/sample.js';
+import { errorBodyProblem, isJsonMediaType } from './support/status.js';
 
 // ---- stateful core resources ---------------------------------------------------------------------------------------
 
@@ -79,7 +83,7 @@ class Provisioner {
   async create(resource: CoreResource): Promise<{ id: string; parentId: string | undefined; res: HttpResponse } | { error: string; res?: HttpResponse }> {
     const op = this.ctx.spec.byId.get(resource.create);
     if (!op) return { error: `the spec has no ${resource.create}` };
-    const risk = liveWriteRisk(this.ctx, op, `creating a ${resource.name} to address`);
+    const risk = liveWriteRisk(this.ctx.config, op, `creating a ${resource.name} to address`);
     if (risk) return { error: risk };
     let parentId: string | undefined;
     if (resource.parent) {
@@ -142,7 +146,7 @@ function sweepRisk(ctx: CheckContext, op: Operation): string | undefined {
   if (ctx.config.target === 'live' && op.method !== 'GET') {
     return `${op.method} on live: the valid-request sweep sends only GETs there (writes are exercised by SCHEMA-004's round trips on disposable resources, with DYNAMIC_ALLOW_WRITES)`;
   }
-  return liveWriteRisk(ctx, op, 'a valid request');
+  return liveWriteRisk(ctx.config, op, 'a valid request');
 }
 
 /**

@@ -14,14 +14,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format, inspect } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { checkApiUrl, ConfigError, parseConfig, ROOT, type SuiteConfig } from '../config.js';
-import type { Credentials } from '../credentials.js';
-import { bearer, HttpClient, type HttpRequest } from '../http.js';
-import { findInText, needlesFor, type Needle } from '../leaks.js';
-import { redact, Secret } from '../redact.js';
-import { uuidFrom } from '../requests.js';
-import { CleanupRegistry, burstRefused, verifySandbox, withCleanup, writesRefused, type SafetyTarget } from '../safety.js';
-import type { Check, CheckContext } from './types.js';
+import { checkApiUrl, ConfigError, parseConfig, ROOT, type SuiteConfig } from '../engine/config.js';
+import type { Credentials } from '../engine/credentials.js';
+import { bearer, HttpClient, type HttpRequest } from '../http/client.js';
+import { findInText, needlesFor, type Needle } from '../secrets/leaks.js';
+import { redact, Secret } from '../secrets/redact.js';
+import { uuidFrom } from '../http/requests.js';
+import { CleanupRegistry, burstRefused, verifySandbox, withCleanup, writesRefused, type SafetyTarget } from '../secrets/safety.js';
+import type { Check, CheckContext } from '../engine/types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Canaries and loopback listeners

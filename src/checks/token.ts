@@ -8,11 +8,11 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import type { HttpResponse } from '../http.js';
-import { bearer } from '../http.js';
-import type { Operation } from '../spec.js';
-import { mapLimit } from '../run.js';
-import { classifyToken, isWellFormedToken } from '../token-classifier.js';
+import type { HttpResponse } from '../http/client.js';
+import { bearer } from '../http/client.js';
+import type { Check, CheckContext } from '../engine/types.js';
+import { mapLimit } from '../engine/runner.js';
+import { classifyToken, isWellFormedToken } from '../generators/token-classifier.js';
 import type { TokenEdit } from '../arbitraries/edit.js';
 import { tokenPrefixVariant } from '../arbitraries/tokenPrefixVariant.js';
 import { tokenLengthVariant } from '../arbitraries/tokenLengthVariant.js';
@@ -23,99 +23,13 @@ import { tokenCaseFlip } from '../arbitraries/tokenCaseFlip.js';
 import { wellFormedToken } from '../arbitraries/wellFormedToken.js';
 import { unicodeLookalike, fullwidth, HOMOGLYPHS } from '../arbitraries/unicodeLookalike.js';
 import { tokenEdit } from '../arbitraries/edit.js';
-import {
-  type AuthCase, type Credential, RAW_CONCURRENCY, authWith, expectAccepted, expectRejected, judgeOperations, rawRequest,
-  sampleOperations, sendRawRequest, statusText, tokenShape, unknownTokens, variantsFor,
-} from './auth.js';
-import { concurrency, sendFor } from './common.js';
-import type { Check, CheckContext } from './types.js';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Property machinery (also used by src/checks/jwt.ts)
-// ---------------------------------------------------------------------------------------------------------------
-
-/** How many operations a property is spread over. */
-export const PROPERTY_OPERATIONS = 8;
-/** How many of them one run probes on the mock (a window rotating with the generated start index); one on live. */
-export const OPERATIONS_PER_RUN = 4;
-
-/** A seed-rotated sample of operations spread across tags (see sampleOperations in ./auth.ts). */
-export function propertyOperations(ctx: CheckContext, operations: readonly Operation[], count = PROPERTY_OPERATIONS): Operation[] {
-  return sampleOperations(ctx, operations, count);
-}
-
-/**
- * Sends the valid credential to every sampled operation: operations where it is not accepted cannot show that a
- * variant is rejected BECAUSE it differs, so they are recorded inconclusive and left out of the property.
- */
-export async function acceptedControl(ctx: CheckContext, operations: readonly Operation[], credential: Credential, subject: (op: Operation) => string = (op) => op.key): Promise<Operation[]> {
-  const accepted = expectAccepted();
-  const kept = await mapLimit(operations, concurrency(ctx), async (op) => {
-    const res = await sendFor(ctx, op, { authorization: authWith(credential, (raw) => `Bearer ${raw}`) });
-    const why = accepted(res);
-    if (why) ctx.inconclusive(subject(op), `control: the valid credential itself is not accepted here (${why}), so a rejected variant proves nothing`, res);
-    return why ? undefined : op;
-  });
-  return kept.filter((op): op is Operation => op !== undefined);
-}
-
-export interface PropertySpec<T> {
-  /** Short name for messages and the log line. */
-  name: string;
-  arbitrary: fc.Arbitrary<T>;
-  operations: Operation[];
-  /** Sends the value to one operation and judges it: a failure reason (undefined = fine) and the responses. */
-  probe(value: T, op: Operation): Promise<{ why: string | undefined; responses: HttpResponse[] }>;
-  numRuns?: number;
-  /** Outcome subject of an operation (default op.key). */
-  subject?: (op: Operation) => string;
-}
-
-/**
- * Runs a fast-check property over a sample of operations: each run sends the generated value to a window of
- * OPERATIONS_PER_RUN sampled operations starting at a generated index on the mock (one on live). Passing records a pass per operation; a counterexample records a
- * fail on the operation where it failed, with the shrunk value, the seed, the path and the replay line (redacted by
- * the runner), and the other operations inconclusive.
- */
-export async function runProperty<T>(ctx: CheckContext, spec: PropertySpec<T>): Promise<void> {
-  const subject = spec.subject ?? ((op: Operation) => op.key);
-  const ops = spec.operations;
-  if (!ops.length) return;
-  const perRun = ctx.config.target === 'mock' ? Math.min(OPERATIONS_PER_RUN, ops.length) : 1;
-  let lastFailure: { op: Operation; why: string; responses: HttpResponse[] } | undefined;
-  const lastPass = new Map<string, HttpResponse>();
-  let rateLimited = 0;
-  const property = fc.asyncProperty(spec.arbitrary, fc.nat({ max: ops.length - 1 }), async (value, start) => {
-    const chosen = Array.from({ length: perRun }, (_, j) => ops[(start + j) % ops.length]!);
-    const results = await Promise.all(chosen.map(async (op) => ({ op, ...(await spec.probe(value, op)) })));
-    // A 429 that survived the client's retries was never judged: neither a failure nor evidence.
-    for (const r of results) if (r.why !== undefined && r.responses.some((x) => x.status === 429)) {
-      rateLimited += 1;
-      r.why = undefined;
-    }
-    const bad = results.find((r) => r.why !== undefined);
-    if (bad) {
-      lastFailure = { op: bad.op, why: bad.why ?? '', responses: bad.responses };
-      return false;
-    }
-    for (const r of results) if (r.responses[0]) lastPass.set(r.op.key, r.responses[0]);
-    return true;
-  });
-  const numRuns = spec.numRuns ?? ctx.fc.runs;
-  const out = await fc.check(property, ctx.fc.parameters({ numRuns }));
-  ctx.log(`${ctx.rule.id} ${spec.name}: ${out.numRuns} run(s) × ${perRun} operation(s) of [${ops.map((o) => o.key).join(', ')}], fast-check seed ${out.seed}${out.failed ? `, FAILED at path ${out.counterexamplePath ?? '?'}` : ''}`);
-  if (!out.failed) {
-    const sent = out.numRuns * perRun;
-    if (rateLimited * 2 > sent) for (const op of ops) ctx.inconclusive(subject(op), `${spec.name}: ${rateLimited} of ${sent} probes were rate limited (429 after the client's retries)`);
-    else for (const op of ops) ctx.pass(subject(op), lastPass.get(op.key));
-    return;
-  }
-  const replay = ctx.fc.replayLine(out.counterexamplePath ?? undefined).replace('<rule id>', ctx.rule.id);
-  const where = out.counterexample ? `counterexample ${fc.stringify(out.counterexample[0])} (shrunk ${out.numShrinks} time(s); seed ${out.seed}, path ${out.counterexamplePath ?? '?'}); replay: ${replay}` : `${out.interrupted ? 'interrupted by the time limit' : 'the property threw'}: ${String(out.errorInstance ?? 'no details')}`;
-  const failedOp = lastFailure?.op ?? ops[0]!;
-  ctx.fail(subject(failedOp), `${spec.name}: ${lastFailure?.why ?? 'no answer judged'}; ${where}`, lastFailure?.responses);
-  for (const op of ops) if (op !== failedOp) ctx.inconclusive(subject(op), `${spec.name}: the property stopped at the counterexample on ${failedOp.key}`);
-}
+import { type AuthCase, type Judge, judgeOperations } from './support/cases.js';
+import { authWith, tokenShape, unknownTokens } from './support/credentials.js';
+import { acceptedControl, propertyOperations, runProperty } from './support/property.js';
+import { RAW_CONCURRENCY, rawRequest, sendRawRequest } from './support/raw.js';
+import { variantsFor } from './support/sample.js';
+import { concurrency, sendFor } from './support/send.js';
+import { expectRejected, statusText } from './support/status.js';
 
 /** The documented rejection: 401 on the mock; on live also 400 where the rule allows it (characters, whitespace). */
 function rejectionStatuses(ctx: CheckContext, allow400: boolean): number[] {
@@ -142,7 +56,7 @@ async function editProperty(ctx: CheckContext, name: string, arbitrary: fc.Arbit
 
 /**
  * TOKEN-001 (API reference "dyn_ followed by 56 alphanumeric characters"; TokenWithRaw): the classifier
- * (src/token-classifier.ts) agrees with the profile's schema on the suite's fixtures — the configured token, its
+ * (src/generators/token-classifier.ts) agrees with the profile's schema on the suite's fixtures — the configured token, its
  * length ±1, a bad character, a Unicode variant, prefix variants — and on samples of every token arbitrary, which it
  * classifies as each arbitrary promises.
  */
@@ -357,7 +271,7 @@ export const controlCharactersNeverInject: Check = {
       ['CRLF + SP (obs-fold) + injected text after the token', (raw) => `Bearer ${raw}\r\n X-Injected: 1`],
       ['bare LF + injected header after a split token', (raw) => `Bearer ${raw.slice(0, 12)}\nX-Injected: 1`],
     ];
-    const judge = (res: HttpResponse): string | undefined => {
+    const judge: Judge = (res) => {
       const injected = Object.keys(res.headers).some((h) => h.toLowerCase() === 'x-injected') || /x-injected/i.test(res.text);
       if (injected) return 'the injected header is echoed in the response';
       if (res.status === 0 || res.status === 400) return undefined;

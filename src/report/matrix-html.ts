@@ -1,7 +1,7 @@
 /**
  * Renders the conformance matrix as one static HTML page (no script needed to read it).
  */
-import type { MatrixReport, RuleReport } from './matrix-reporter.js';
+import type { MatrixReport, RuleReport } from './matrix-types.js';
 
 const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 

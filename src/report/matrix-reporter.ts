@@ -7,46 +7,14 @@
 import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
-import { ConfigError, loadConfig, ROOT, type SuiteConfig } from '../config.js';
-import { loadSpec, type Rule } from '../spec.js';
-import { redact } from '../redact.js';
-import type { Outcome, OutcomeStatus } from '../checks/types.js';
+import { ConfigError, loadConfig, ROOT, type SuiteConfig } from '../engine/config.js';
+import { loadSpec } from '../engine/spec.js';
+import { redact } from '../secrets/redact.js';
+import type { Outcome, OutcomeStatus } from '../engine/types.js';
 import { renderMatrixHtml } from './matrix-html.js';
+import type { MatrixReport, RuleReport } from './matrix-types.js';
 
-export interface RuleReport {
-  id: string;
-  title: string;
-  level: Rule['level'];
-  tags: string[];
-  source: string;
-  /** enforce | report | skip on this target. */
-  mode: string;
-  status: OutcomeStatus;
-  /** True when failures are reported but do not fail the run (mode report). */
-  reportOnly: boolean;
-  counts: Record<OutcomeStatus, number>;
-  test: string | undefined;
-  testStatus: string | undefined;
-  requests: number;
-  failures: { subject: string; reason: string; exchanges: string | undefined }[];
-  skipReasons: string[];
-}
-
-export interface MatrixReport {
-  tool: 'dynamic-api-conformance';
-  schemaVersion: 1;
-  target: string;
-  apiUrl: string;
-  profile: string;
-  specHash: string;
-  fcSeed: number;
-  startedAt: string;
-  durationMs: number;
-  runStatus: FullResult['status'];
-  counts: { rules: Record<OutcomeStatus | 'deviation', number>; outcomes: Record<OutcomeStatus, number>; requests: number };
-  rules: RuleReport[];
-  operations: { key: string; operationId: string; auth: string; tag: string; results: Record<string, OutcomeStatus> }[];
-}
+export type { MatrixReport, RuleReport } from './matrix-types.js';
 
 const EMPTY = (): Record<OutcomeStatus, number> => ({ pass: 0, fail: 0, skip: 0, inconclusive: 0 });
 

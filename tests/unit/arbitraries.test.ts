@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { SignJWT, exportJWK, importJWK, jwtVerify } from 'jose';
-import { loadSpec } from '../../src/spec.js';
-import { isWellFormedToken } from '../../src/token-classifier.js';
+import { loadSpec } from '../../src/engine/spec.js';
+import { isWellFormedToken } from '../../src/generators/token-classifier.js';
 import { tokenPrefixVariant } from '../../src/arbitraries/tokenPrefixVariant.js';
 import { tokenLengthVariant } from '../../src/arbitraries/tokenLengthVariant.js';
 import { malformedToken } from '../../src/arbitraries/malformedToken.js';
@@ -21,8 +21,8 @@ import { wellFormedToken } from '../../src/arbitraries/wellFormedToken.js';
 import { bearerSchemeCase } from '../../src/arbitraries/bearerSchemeCase.js';
 import { jwtMutation } from '../../src/arbitraries/jwtMutation.js';
 import type { TokenEdit } from '../../src/arbitraries/edit.js';
-import { applyJwtMutation, prepareForgeMaterial, type JwtMutation } from '../../src/jwt-tools.js';
-import { parseChallenges } from '../../src/checks/auth.js';
+import { applyJwtMutation, prepareForgeMaterial, type JwtMutation } from '../../src/generators/jwt-tools.js';
+import { parseChallenges } from '../../src/checks/support/challenge.js';
 
 const SEED = Number(process.env.FC_SEED ?? 4242);
 const shape = loadSpec('docs-2026').profile.token;
@@ -76,7 +76,7 @@ describe('other generators', () => {
   });
 });
 
-describe('JWT mutations (src/jwt-tools.ts)', () => {
+describe('JWT mutations (src/generators/jwt-tools.ts)', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const sign = (claims: Record<string, unknown>): Promise<string> => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: 'k1' }).setIssuedAt().setExpirationTime('1h').sign(privateKey);
   const verifies = async (token: string): Promise<boolean> => {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CHECKS } from '../../src/checks/index.js';
-import { loadSpec } from '../../src/spec.js';
+import { loadSpec } from '../../src/engine/spec.js';
 
 const spec = loadSpec('docs-2026');
 

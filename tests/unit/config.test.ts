@@ -1,7 +1,7 @@
 /** The configuration module: defaults, validation messages that name the variable, live requirements. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseConfig } from '../../src/config.js';
+import { ConfigError, parseConfig } from '../../src/engine/config.js';
 
 const TOKEN = `dyn_${'a'.repeat(56)}`;
 const ENV = '95b11417-f18f-457f-8804-68e361f9164f';

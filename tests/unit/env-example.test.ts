@@ -1,20 +1,20 @@
 /**
- * .env.example documents every variable src/config.ts reads (CI excepted: CI systems set it), each with a one-line
+ * .env.example documents every variable src/engine/config.ts reads (CI excepted: CI systems set it), each with a one-line
  * comment right above it, and `.env` is git-ignored.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../src/config.js';
+import { ROOT } from '../../src/engine/config.js';
 
-const source = readFileSync(join(ROOT, 'src', 'config.ts'), 'utf8');
+const source = readFileSync(join(ROOT, 'src', 'engine', 'config.ts'), 'utf8');
 const example = readFileSync(join(ROOT, '.env.example'), 'utf8').split('\n');
 
 test('.env.example lists every variable the configuration reads, each under a comment', () => {
   const read = new Set([...source.matchAll(/\benv(?:\.|\[')([A-Z][A-Z0-9_]+)|\b(?:int|flag|optional)\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => m[1] ?? m[2]!));
   read.delete('CI');
-  assert.ok(read.size >= 20, `found ${read.size} variables in src/config.ts`);
+  assert.ok(read.size >= 20, `found ${read.size} variables in src/engine/config.ts`);
   for (const name of read) {
     const at = example.findIndex((line) => line.startsWith(`${name}=`));
     assert.ok(at > 0, `${name} is missing from .env.example`);

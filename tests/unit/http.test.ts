@@ -5,8 +5,8 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { BudgetExceededError, HttpClient, TransportError, bearer } from '../../src/http.js';
-import { Secret } from '../../src/redact.js';
+import { BudgetExceededError, HttpClient, TransportError, bearer } from '../../src/http/client.js';
+import { Secret } from '../../src/secrets/redact.js';
 
 let server: Server;
 let base: string;

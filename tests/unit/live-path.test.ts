@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFor } from '../../src/checks/index.js';
-import type { MockSeed } from '../../src/credentials.js';
-import { filesUnder, scanPaths } from '../../src/leaks.js';
+import type { MockSeed } from '../../src/engine/credentials.js';
+import { filesUnder, scanPaths } from '../../src/secrets/leaks.js';
 import type { MatrixReport, RuleReport } from '../../src/report/matrix-reporter.js';
 import { runSuite, startMock, tail, type Mock, type SuiteRun } from './support/suite-runs.js';
 

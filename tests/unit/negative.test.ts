@@ -1,17 +1,17 @@
 /**
- * The negative-case generator (src/negative.ts) and the arbitraries built on it: every generated body violates the
+ * The negative-case generator (src/generators/negative.ts) and the arbitraries built on it: every generated body violates the
  * operation's request schema according to the engine's ajv, every query value and path id is invalid for its
  * parameter, every malformed text fails JSON.parse — so a 2xx from the API can only mean missing validation.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SchemaRegistry } from '../../src/schemas.js';
-import { loadSpec, type JsonSchema } from '../../src/spec.js';
-import { RequestFactory } from '../../src/requests.js';
+import { SchemaRegistry } from '../../src/engine/schemas.js';
+import { loadSpec, type JsonSchema } from '../../src/engine/spec.js';
+import { RequestFactory } from '../../src/http/requests.js';
 import {
   INVALID_UUIDS, UUID_PATTERN, invalidQueryValues, isInvalidQueryValue, lookupFrom, negativeBodies, queryKind, resolveSchema, wrongTypeValues, jsonType,
-} from '../../src/negative.js';
+} from '../../src/generators/negative.js';
 import { invalidPathId } from '../../src/arbitraries/invalidPathId.js';
 import { invalidQueryValue } from '../../src/arbitraries/invalidQueryValue.js';
 import { invalidBody } from '../../src/arbitraries/invalidBody.js';

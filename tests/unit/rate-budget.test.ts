@@ -1,12 +1,12 @@
 /**
- * The live rate-limit probe (src/rate-budget.ts) against an in-memory server built on the reference model: the
+ * The live rate-limit probe (src/checks/rate/budget.ts) against an in-memory server built on the reference model: the
  * budget guard stops it, it is serial, it waits Retry-After, and its verdicts hold for any algorithm.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HttpResponse } from '../../src/http.js';
-import { RateLimitModel } from '../../src/ratelimit-model.js';
-import { RateBudget, judgeThreshold, parseRetryAfter, probeBurst, probeRecovery, type ProbeIo, type ProbePlan } from '../../src/rate-budget.js';
+import type { HttpResponse } from '../../src/http/client.js';
+import { RateLimitModel } from '../../src/checks/rate/model.js';
+import { RateBudget, judgeThreshold, parseRetryAfter, probeBurst, probeRecovery, type ProbeIo, type ProbePlan } from '../../src/checks/rate/budget.js';
 
 function response(status: number, headers: Record<string, string> = {}): HttpResponse {
   return { status, headers, text: '', json: undefined, exchange: { seq: 0, request: { method: 'GET', url: '/', headers: [] }, ms: 0, curl: '' } };

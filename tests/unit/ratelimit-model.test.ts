@@ -1,8 +1,8 @@
-/** The reference model of the rate-limit contract (src/ratelimit-model.ts), checked against hand-worked examples. */
+/** The reference model of the rate-limit contract (src/checks/rate/model.ts), checked against hand-worked examples. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RateLimitModel, type ModelPolicy, type ModelRequest } from '../../src/ratelimit-model.js';
+import { RateLimitModel, type ModelPolicy, type ModelRequest } from '../../src/checks/rate/model.js';
 import { rateCommands } from '../../src/arbitraries/rateCommands.js';
 
 const policies: Record<string, ModelPolicy> = {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { redact, redactValue, Secret } from '../../src/redact.js';
+import { redact, redactValue, Secret } from '../../src/secrets/redact.js';
 
 const value = `dyn_${'Q7x'.repeat(18)}ab`;
 const secret = new Secret(value, 'DYNAMIC_API_TOKEN');

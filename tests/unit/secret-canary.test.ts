@@ -13,10 +13,10 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { scanPaths } from '../../src/leaks.js';
-import { redact, registerSecret } from '../../src/redact.js';
+import { scanPaths } from '../../src/secrets/leaks.js';
+import { redact, registerSecret } from '../../src/secrets/redact.js';
 import { checkFor } from '../../src/checks/index.js';
-import { uuidFrom } from '../../src/requests.js';
+import { uuidFrom } from '../../src/http/requests.js';
 import type { MatrixReport } from '../../src/report/matrix-reporter.js';
 import { closedPort, runSuite, startMock, type Mock, type SuiteRun } from './support/suite-runs.js';
 

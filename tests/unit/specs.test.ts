@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { ROOT } from '../../src/config.js';
-import { SchemaRegistry } from '../../src/schemas.js';
-import { loadSpec, SCHEMA_BASE } from '../../src/spec.js';
+import { ROOT } from '../../src/engine/config.js';
+import { SchemaRegistry } from '../../src/engine/schemas.js';
+import { loadSpec, SCHEMA_BASE } from '../../src/engine/spec.js';
 import { loadClientPackage } from '../../scripts/derive/clients.js';
 import { loadOfficial } from '../../scripts/derive/official.js';
 

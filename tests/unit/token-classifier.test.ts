@@ -1,16 +1,16 @@
 /**
- * TOKEN-001 (TF-01): the suite's one token classifier (src/token-classifier.ts, written from the profile's prefix /
+ * TOKEN-001 (TF-01): the suite's one token classifier (src/generators/token-classifier.ts, written from the profile's prefix /
  * alphabet / length) agrees with each profile's JSON Schema (schemas/auth/api-token.<profile>.schema.json, through
- * the engine's one ajv in src/schemas.ts) on ONE MILLION generated strings per profile — near-valid mutations of
+ * the engine's one ajv in src/engine/schemas.ts) on ONE MILLION generated strings per profile — near-valid mutations of
  * valid tokens, edits from the suite's own arbitraries, and random strings — plus the unit cases TF-01 names: valid, length ±1, a bad character, a Unicode
  * variant.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { schemas } from '../../src/schemas.js';
-import { loadSpec, type DocsProfile } from '../../src/spec.js';
-import { alphabetChars, classifyToken, isWellFormedToken, parseAlphabet } from '../../src/token-classifier.js';
+import { schemas } from '../../src/engine/schemas.js';
+import { loadSpec, type DocsProfile } from '../../src/engine/spec.js';
+import { alphabetChars, classifyToken, isWellFormedToken, parseAlphabet } from '../../src/generators/token-classifier.js';
 import { tokenPrefixVariant } from '../../src/arbitraries/tokenPrefixVariant.js';
 import { tokenLengthVariant } from '../../src/arbitraries/tokenLengthVariant.js';
 import { malformedToken } from '../../src/arbitraries/malformedToken.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ROOT } from '../../src/config.js';
+import { ROOT } from '../../src/engine/config.js';
 import { auditWorkflow, workflowTriggers } from '../../src/checks/secrets.js';
 
 interface Step { name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown> }

@@ -7,10 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { ROOT } from '../../../src/config.js';
-import type { MockSeed } from '../../../src/credentials.js';
+import { ROOT } from '../../../src/engine/config.js';
+import type { MockSeed } from '../../../src/engine/credentials.js';
 
-/** Every variable the suite reads (src/config.ts); a run sets all of them. */
+/** Every variable the suite reads (src/engine/config.ts); a run sets all of them. */
 export const SUITE_VARIABLES = [
   'DYNAMIC_TARGET', 'DYNAMIC_API_URL', 'DYNAMIC_ENVIRONMENT_ID', 'DYNAMIC_API_TOKEN', 'DYNAMIC_PROJECT_ID', 'DYNAMIC_OTHER_ENVIRONMENT_ID',
   'DYNAMIC_OTHER_ENVIRONMENT_TOKEN', 'DYNAMIC_LIMITED_TOKEN', 'DYNAMIC_INACTIVE_TOKEN', 'DYNAMIC_USER_JWT', 'DYNAMIC_OTHER_ENVIRONMENT_JWT',

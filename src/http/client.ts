@@ -7,7 +7,7 @@
 import { Pool } from 'undici';
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { redact, type Secret } from './redact.js';
+import { redact, type Secret } from '../secrets/redact.js';
 
 /** A header whose value is built from a credential at send time; reports show only the fingerprint. */
 export interface SecretHeader { secret: Secret; render: (raw: string) => string }

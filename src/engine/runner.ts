@@ -3,14 +3,14 @@
  */
 import { loadConfig } from './config.js';
 import { MockControl, liveCredentials, mockCredentials, type Credentials, type MockSeed } from './credentials.js';
-import { HttpClient, type HttpResponse } from './http.js';
-import { RequestFactory } from './requests.js';
+import { HttpClient, type HttpResponse } from '../http/client.js';
+import { RequestFactory } from '../http/requests.js';
 import { schemas } from './schemas.js';
 import { loadSpec } from './spec.js';
 import { fcSettings } from './fc.js';
-import { redact } from './redact.js';
-import { burstRefused, writesRefused } from './safety.js';
-import type { Check, CheckContext, CheckResult, Outcome, SuiteServices } from './checks/types.js';
+import { redact } from '../secrets/redact.js';
+import { burstRefused, writesRefused } from '../secrets/safety.js';
+import type { Check, CheckContext, CheckResult, Outcome, SuiteServices } from './types.js';
 
 export interface Suite extends SuiteServices {
   seed: MockSeed | undefined;
@@ -85,7 +85,7 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     log: (line) => log(redact(line)),
   };
   try {
-    await check.run(ctx);
+    await (suite.config.target === 'live' && check.live ? check.live(ctx) : check.run(ctx));
   } catch (error) {
     // A check that throws (budget exhausted, a property's counterexample…) must not carry a credential into Playwright's
     // output, JUnit or the HTML report: rethrow with the message redacted.

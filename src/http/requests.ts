@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import OpenAPISampler from 'openapi-sampler';
 import type { OpenAPIV3_1 } from 'openapi-types';
-import type { HeaderValue, HttpRequest } from './http.js';
-import { fillPath, type JsonSchema, type Operation } from './spec.js';
+import type { HeaderValue, HttpRequest } from './client.js';
+import { fillPath, type JsonSchema, type Operation } from '../engine/spec.js';
 
 /** A deterministic lowercase UUID (v4 layout) from a label: the same label gives the same id in every run. */
 export function uuidFrom(label: string): string {

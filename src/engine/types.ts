@@ -3,13 +3,13 @@
  * operation (or per API-level case) through the context; the runner turns outcomes into the test verdict,
  * the HTML attachments and the conformance matrix.
  */
-import type { SuiteConfig } from '../config.js';
-import type { Credentials, MockControl } from '../credentials.js';
-import type { Exchange, HttpClient, HttpResponse } from '../http.js';
-import type { RequestFactory } from '../requests.js';
-import type { SchemaRegistry } from '../schemas.js';
-import type { LoadedSpec, Operation, Rule } from '../spec.js';
-import type { FcSettings } from '../fc.js';
+import type { SuiteConfig } from './config.js';
+import type { Credentials, MockControl } from './credentials.js';
+import type { Exchange, HttpClient, HttpResponse } from '../http/client.js';
+import type { RequestFactory } from '../http/requests.js';
+import type { SchemaRegistry } from './schemas.js';
+import type { LoadedSpec, Operation, Rule } from './spec.js';
+import type { FcSettings } from './fc.js';
 
 export type OutcomeStatus = 'pass' | 'fail' | 'skip' | 'inconclusive';
 
@@ -25,7 +25,7 @@ export interface Outcome {
   exchanges?: number[];
 }
 
-/** What one worker's suite holds and every check reads: built once per worker by createSuite (src/run.ts). */
+/** What one worker's suite holds and every check reads: built once per worker by createSuite (src/engine/runner.ts). */
 export interface SuiteServices {
   config: SuiteConfig;
   spec: LoadedSpec;
@@ -55,7 +55,10 @@ export interface CheckContext extends SuiteServices {
 /** One conformance rule's check (P1: one small named function per rule, registered in one table). */
 export interface Check {
   rule: string;
+  /** The check's body (on live too, unless `live` is declared). */
   run(ctx: CheckContext): Promise<void>;
+  /** The body on the live target, when it differs from `run` (declared per check; the runner picks it). */
+  live?: (ctx: CheckContext) => Promise<void>;
 }
 
 /** What the runner hands back to the Playwright test. */

@@ -7,7 +7,7 @@ import { config as loadDotenv } from 'dotenv';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** A configuration problem the user must fix; its message names the variable. */
 export class ConfigError extends Error {
@@ -16,7 +16,7 @@ export class ConfigError extends Error {
 
 export type Target = 'mock' | 'live';
 
-/** Credentials for the live target; every value stays inside a Secret once loaded (see src/redact.ts). */
+/** Credentials for the live target; every value stays inside a Secret once loaded (see src/secrets/redact.ts). */
 export interface LiveCredentialsConfig {
   environmentId: string;
   apiToken: string;

@@ -5,10 +5,10 @@
  * when nothing could be asserted (never a silent pass).
  */
 import { test as base, type TestInfo } from '@playwright/test';
-import { createSuite, runCheck, type Suite } from './run.js';
-import { redact } from './redact.js';
-import { cleanupFor } from './safety.js';
-import type { Check, CheckResult } from './checks/types.js';
+import { createSuite, runCheck, type Suite } from './runner.js';
+import { redact } from '../secrets/redact.js';
+import { cleanupFor } from '../secrets/safety.js';
+import type { Check, CheckResult } from './types.js';
 
 export const OUTCOMES_ATTACHMENT = 'conformance-outcomes';
 

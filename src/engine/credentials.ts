@@ -4,7 +4,7 @@
  * so checks that need it are skipped with that reason (never passed, never failed).
  */
 import type { SuiteConfig } from './config.js';
-import { Secret } from './redact.js';
+import { Secret } from '../secrets/redact.js';
 
 export interface MockSeed {
   profile: string;
@@ -38,10 +38,13 @@ export class MockControl {
     return this.call('GET', '/seed');
   }
 
-  /** Mints a JWT signed with the environment key; `claims`/`header` override defaults (null deletes a claim). */
-  async mintJwt(environmentId: string, options: { userId?: string; claims?: Record<string, unknown>; header?: Record<string, unknown> } = {}): Promise<Secret> {
+  /**
+   * Mints a JWT signed with the environment key; `claims`/`header` override defaults (null deletes a claim). The mock's
+   * JWTs are dummies, returned as plain text (checks reach this through src/checks/support/credentials.ts, cached).
+   */
+  async mintJwt(environmentId: string, options: { userId?: string; claims?: Record<string, unknown>; header?: Record<string, unknown> } = {}): Promise<string> {
     const { jwt } = await this.call<{ jwt: string }>('POST', '/jwt', { environmentId, ...options });
-    return new Secret(jwt, 'MOCK_USER_JWT');
+    return jwt;
   }
 
   advanceClock(seconds: number): Promise<{ now: number }> {

@@ -56,7 +56,7 @@ export interface RunningWindow {
   readonly end: number;
 }
 
-export type Verdict =
+export type ModelVerdict =
   | { readonly limited: false }
   | { readonly limited: true; readonly retryAfter: number; readonly refusedBy: readonly RefusingWindow[] };
 
@@ -94,7 +94,7 @@ export class RateLimitModel {
   }
 
   /** The verdict for `request` now, without charging anything. */
-  predict(request: ModelRequest): Verdict {
+  predict(request: ModelRequest): ModelVerdict {
     const refusedBy: RefusingWindow[] = [];
     for (const slot of this.#slots(request)) {
       const state = this.#live(slot.id);
@@ -108,7 +108,7 @@ export class RateLimitModel {
   }
 
   /** Sends `request` now: the verdict, and the charge when admitted. */
-  send(request: ModelRequest): Verdict {
+  send(request: ModelRequest): ModelVerdict {
     const verdict = this.predict(request);
     if (verdict.limited) return verdict;
     for (const slot of this.#slots(request)) {

@@ -6,9 +6,9 @@
  * On the mock target (disposable data, dummy credentials) the gates open without a request.
  * Every refusal is a one-line message naming the variable to change; checks turn it into a skip with that reason.
  */
-import type { SuiteConfig } from './config.js';
-import type { Credentials } from './credentials.js';
-import { bearer, HttpClient, type HttpRequest, type HttpResponse } from './http.js';
+import type { SuiteConfig } from '../engine/config.js';
+import type { Credentials } from '../engine/credentials.js';
+import { bearer, HttpClient, type HttpRequest, type HttpResponse } from '../http/client.js';
 import { redact } from './redact.js';
 
 /** What the gates need: a Suite or a CheckContext both fit. */
@@ -16,6 +16,21 @@ export interface SafetyTarget {
   config: SuiteConfig;
   credentials: Credentials;
   client: HttpClient;
+}
+
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * The live write guard (SEC-003): on live without DYNAMIC_ALLOW_WRITES, the reason a request with a method other than
+ * GET/HEAD must not be sent (`what` says what it carries: a lenient API could execute it); undefined = may be sent.
+ */
+export function liveWriteRisk(
+  config: Pick<SuiteConfig, 'target' | 'allowWrites'>,
+  op: { method: string },
+  what = 'this request',
+): string | undefined {
+  if (config.target !== 'live' || READ_METHODS.has(op.method) || config.allowWrites) return undefined;
+  return `${op.method} on live: ${what} could change live data; set DYNAMIC_ALLOW_WRITES=true for a disposable sandbox`;
 }
 
 /** A gate refused; the message names the variable to change. */

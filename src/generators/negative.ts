@@ -5,7 +5,7 @@
  * Everything here is pure and deterministic; src/arbitraries/ draws from it with fast-check, and the checks confirm
  * every case is invalid with the engine's ajv before sending it (a case the schema accepts is dropped, never sent).
  */
-import type { JsonSchema } from './spec.js';
+import type { JsonSchema } from '../engine/spec.js';
 
 /** Looks up a schema by its `$ref` as written in the referring schema (absolute $id or a sibling file name). */
 export type SchemaLookup = (ref: string) => JsonSchema | undefined;

@@ -11,8 +11,8 @@ export interface FcSettings {
   runs: number;
   /** Parameters for fc.assert: seed, path (replay), numRuns, interruptAfterTimeLimit. */
   parameters<T>(overrides?: { numRuns?: number; timeLimitMs?: number }): Parameters<T>;
-  /** The line a user copies to replay a failure. */
-  replayLine(path?: string): string;
+  /** The line a user copies to replay a failure of rule `ruleId` (its id selects the test with -g). */
+  replayLine(ruleId: string, path?: string): string;
 }
 
 export function fcSettings(config: SuiteConfig): FcSettings {
@@ -28,8 +28,9 @@ export function fcSettings(config: SuiteConfig): FcSettings {
         ...(path ? { path, endOnFailure: true } : {}),
       };
     },
-    replayLine(failurePath?: string): string {
-      return `FC_SEED=${seed}${failurePath ?? path ? ` FC_PATH=${failurePath ?? path}` : ''} npm run conformance -- -g '<rule id>'`;
+    replayLine(ruleId: string, failurePath?: string): string {
+      const replayPath = failurePath ?? path;
+      return `FC_SEED=${seed}${replayPath ? ` FC_PATH=${replayPath}` : ''} npm run conformance -- -g '${ruleId}'`;
     },
   };
 }

@@ -1,13 +1,13 @@
 /**
  * The live rate-limit probe (RATE-015; conformance-rules RL-01..RL-06, RL-13, RL-15): budgeted, serial, and
  * honouring Retry-After. It only ever sends the one cheap, side-effect-free request it is given (the nonce
- * endpoint); the caller decides that and opens the gate (src/safety.ts: DYNAMIC_RATE_LIMIT_BUDGET set and the
+ * endpoint); the caller decides that and opens the gate (src/secrets/safety.ts: DYNAMIC_RATE_LIMIT_BUDGET set and the
  * environment verified to be a sandbox). Waiting is injected: real time on the live target, the mock clock when the
  * same procedure is proven on the mock. What it measures holds for any algorithm (fixed or sliding window, token
  * bucket, GCRA): after a cool-down the first request passes, a 429 arrives within 2N, and after Retry-After the
  * endpoint answers again. A 429 before N is undecidable from outside (a shared egress IP) and is reported so.
  */
-import { headerValue, type HttpResponse } from './http.js';
+import { headerValue, type HttpResponse } from '../../http/client.js';
 
 /** A hard cap on the requests one live probe may send (DYNAMIC_RATE_LIMIT_BUDGET). */
 export class RateBudget {

@@ -5,7 +5,7 @@
  * the profile's JSON Schema (schemas/auth/api-token.<profile>.schema.json), so that tests/unit/token-classifier.test.ts
  * can prove the two agree on a million generated strings instead of comparing a regex with itself.
  */
-import type { DocsProfile } from './spec.js';
+import type { DocsProfile } from '../engine/spec.js';
 
 /** Why a string is not a well-formed token (the first reason found, in this order). */
 export type MalformedReason = 'prefix' | 'length' | 'alphabet';

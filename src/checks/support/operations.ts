@@ -1,0 +1,75 @@
+/**
+ * What an operation takes as input: UUID path parameters (and which may be replaced), typed query parameters,
+ * core resource ids, the literal path segments of the spec, and the negative bodies of its request schema (ERR,
+ * SCHEMA).
+ */
+import type { JsonSchema, LoadedSpec, Operation, Parameter } from '../../engine/spec.js';
+import type { CheckContext } from '../../engine/types.js';
+import { lookupFrom, negativeBodies, queryKind, type NegativeCase, type QueryKind, type SchemaLookup } from '../../generators/negative.js';
+import { isJsonOp } from './send.js';
+
+/** Resolves `$ref`s of the spec's schemas through the engine's registry. */
+export function schemaLookup(ctx: CheckContext): SchemaLookup {
+  return lookupFrom((id) => {
+    try {
+      return ctx.schemas.byId(id).schema as JsonSchema;
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+/** Path parameters with `format: uuid`. */
+export function uuidParams(op: Operation): Parameter[] {
+  return op.parameters.filter((p) => p.in === 'path' && p.schema.format === 'uuid');
+}
+
+/**
+ * UUID path parameters a check can replace with valid credentials still applying: {environmentId} decides which
+ * credential is valid on authenticated operations (api-token: the token's environment; user-jwt: the verifying key),
+ * so it is only replaceable on operations without auth.
+ */
+export function replaceableIdParams(op: Operation): Parameter[] {
+  return uuidParams(op).filter((p) => op.auth === 'none' || p.name !== 'environmentId');
+}
+
+/** Every literal path segment of the spec (an invalid id equal to one would route to another operation). */
+export function literalSegments(spec: LoadedSpec): Set<string> {
+  return new Set(spec.operations.flatMap((o) => o.path.split('/').filter((s) => s && !s.startsWith('{'))));
+}
+
+/**
+ * The core resources the API keeps state for (ARCHITECTURE.md step 5; sdk-api TokensApi, UsersApi, WebhooksApi,
+ * AllowlistsApi, OriginsApi).
+ */
+const CORE_ITEM = /^(?:\/environments\/\{environmentId\}\/(?:tokens|users|webhooks)|\/(?:allowlists|allowlistEntries|origins))\/\{(\w+)\}/;
+
+/** The id parameter of a core resource addressed by the operation (the item or one of its sub-resources), if any. */
+export function coreResourceId(op: Operation): string | undefined {
+  return CORE_ITEM.exec(op.path)?.[1];
+}
+
+/** Typed query parameters (number, boolean, enum) with their kind. */
+export function typedQueryParams(op: Operation, lookup: SchemaLookup): { param: Parameter; kind: QueryKind }[] {
+  return op.parameters.filter((p) => p.in === 'query').flatMap((param) => {
+    const kind = queryKind(param.schema, lookup);
+    return kind ? [{ param, kind }] : [];
+  });
+}
+
+/** The sample body and its negative cases (each confirmed invalid by the engine's ajv), or the reason there are none. */
+export function negativeCasesFor(
+  ctx: CheckContext,
+  op: Operation,
+  lookup: SchemaLookup,
+): { sample: unknown; cases: NegativeCase[] } | string {
+  if (!op.requestBody) return 'no request body';
+  if (!isJsonOp(op)) return `request body is ${op.requestBody.contentType}, not JSON`;
+  const schema = op.requestBody.schema;
+  const sample = ctx.requests.body(op);
+  const v = ctx.schemas.validate(schema, sample);
+  if (!v.valid) return `the suite's sample body does not validate (${v.errors.join('; ')}), so a 400 could not be attributed`;
+  const cases = negativeBodies(schema, sample, lookup).filter((c) => !ctx.schemas.validate(schema, c.body).valid);
+  if (cases.length === 0) return 'the request schema has no constraint a single change can violate';
+  return { sample, cases };
+}
