@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../src/config.js';
-import { SchemaRegistry } from '../src/schemas.js';
-import { toRegistrySchema } from '../src/spec.js';
+import { ROOT } from '../src/engine/config.js';
+import { SchemaRegistry } from '../src/engine/schemas.js';
+import { toRegistrySchema } from '../src/engine/spec.js';
 import { loadOfficial } from './derive/official.js';
 import { reconcile } from './derive/measure.js';
 

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { ROOT } from '../../src/config.js';
+import { ROOT } from '../../src/engine/config.js';
 
 /** The archive in the published dialect: `openapi: 3.0.1`, `type: [X, 'null']` → `type: X, nullable: true`. */
 function as301(value: unknown): unknown {

@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import { ROOT } from '../../src/config.js';
-import { SchemaRegistry } from '../../src/schemas.js';
-import { toRegistrySchema } from '../../src/spec.js';
+import { ROOT } from '../../src/engine/config.js';
+import { SchemaRegistry } from '../../src/engine/schemas.js';
+import { toRegistrySchema } from '../../src/engine/spec.js';
 import { loadOfficial, parseOfficial } from '../../scripts/derive/official.js';
 import { reconcile } from '../../scripts/derive/measure.js';
 
