@@ -58,7 +58,10 @@ export const rejectsNonUuidPathIds: Check = {
 
 // ---- ERR-002 ------------------------------------------------------------------------------------------------------
 
-/** ERR-002 (tokens-api-keys: 400 for query parameters): a query value of the wrong type or outside the enum gets 400. */
+/**
+ * ERR-002 (tokens-api-keys: 400 for query parameters): a query value of the wrong type, outside the enum, or breaking a
+ * pattern/format/length the official document keeps gets 400.
+ */
 export const rejectsInvalidQueryValues: Check = {
   rule: 'ERR-002',
   async run(ctx) {
@@ -66,7 +69,7 @@ export const rejectsInvalidQueryValues: Check = {
     const lookup = schemaLookup(ctx);
     await forEachOperation(ctx, ctx.operations, (op) => {
       const typed = typedQueryParams(op, lookup);
-      if (typed.length === 0) return 'no typed query parameter (number, boolean or enum)';
+      if (typed.length === 0) return 'no typed query parameter (number, boolean, enum or constrained string)';
       const risk = liveWriteRisk(ctx.config, op, 'an otherwise valid request with one bad query value');
       if (risk) return risk;
       const a = auth(op);
