@@ -154,7 +154,7 @@ export default class MatrixReporter implements Reporter {
       startedAt: startedAt.toISOString(), durationMs: Math.round(typeof result.duration === 'number' ? result.duration : Date.now() - startedAt.getTime()), runStatus: result.status,
       counts: { rules: ruleCounts, outcomes: outcomeCounts, requests },
       rules,
-      operations: spec.operations.filter((op) => perOperation.has(op.key)).map((op) => ({ key: op.key, operationId: op.operationId, auth: op.auth, tag: op.tag, results: perOperation.get(op.key)! })),
+      operations: spec.operations.filter((op) => perOperation.has(op.key)).map((op) => ({ key: op.key, operationId: op.operationId, auth: op.auth, tag: op.tag, ...(op.authConflict ? { authConflict: op.authConflict } : {}), results: perOperation.get(op.key)! })),
     };
     writeFileSync(join(this.outDir, 'report.json'), `${redact(JSON.stringify(report, null, 1))}\n`);
     writeFileSync(join(this.outDir, 'index.html'), redact(renderMatrixHtml(report)));

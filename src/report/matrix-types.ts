@@ -38,5 +38,6 @@ export interface MatrixReport {
   runStatus: FullResult['status'];
   counts: { rules: Record<OutcomeStatus | 'deviation', number>; outcomes: Record<OutcomeStatus, number>; requests: number };
   rules: RuleReport[];
-  operations: { key: string; operationId: string; auth: string; tag: string; results: Record<string, OutcomeStatus> }[];
+  /** `authConflict`: the spec's x-dynamic-auth-conflict (sources disagree on the auth class) and its live decision. */
+  operations: { key: string; operationId: string; auth: string; tag: string; authConflict?: { text: string; live: 'enforce' | 'report' }; results: Record<string, OutcomeStatus> }[];
 }
