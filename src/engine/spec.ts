@@ -115,7 +115,10 @@ function operationsOf(doc: OpenAPIV3_1.Document): Operation[] {
       const bodyEntry = body ? Object.entries(body.content)[0] : undefined;
       const responses = op.responses ?? {};
       const codes = Object.keys(responses).sort();
-      const layerOf = (code: string): string => String((responses[code] as Record<string, unknown>)['x-dynamic-layer'] ?? 'documented');
+      const layerOf = (code: string): string => {
+        const layer = (responses[code] as Record<string, unknown>)['x-dynamic-layer'];
+        return typeof layer === 'string' ? layer : 'documented';
+      };
       const successKey = codes.find((c) => /^[23]\d\d$/.test(c) && layerOf(c) === 'documented') ?? codes.find((c) => c.startsWith('2')) ?? '200';
       const success = responses[successKey] as OpenAPIV3_1.ResponseObject;
       const successEntry = success.content ? Object.entries(success.content)[0] : undefined;
