@@ -71,7 +71,14 @@ export interface DocsProfile {
   default: boolean;
   notes?: string[];
   token: { prefix: string; alphabet: string; length: number; pattern: string; schema: string; source: string };
-  tooManyRequests: { schema: string; body: Record<string, unknown>; source: string; liveAccepts?: string };
+  tooManyRequests: {
+    schema: string;
+    body: Record<string, unknown>;
+    source: string;
+    liveAccepts?: string;
+    /** How the profile reads the body: usually this shape, guaranteed or not, report-only on live or enforced. */
+    reading?: { usually: Record<string, unknown>; guaranteed: boolean; live: 'enforce' | 'report'; mock: string; source: string; text?: string };
+  };
   retryAfter: { required: boolean; format: 'delay-seconds'; source: string };
   errors: Record<string, { schema: string; source: string }>;
   rateLimits: Record<string, RatePolicy>;

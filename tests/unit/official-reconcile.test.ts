@@ -179,3 +179,10 @@ test('specs:check names a drifted official document (sha256 pin in specs/sources
   }
   assert.match(stderr, /official document specs\/sources\/official\/public-api.yaml has sha256 [0-9a-f]{64}, pinned 751e255d/);
 });
+
+test('RATE-002 is report-only on live wherever a profile reads the 429 body as not guaranteed', () => {
+  const rules = (JSON.parse(readFileSync(join(ROOT, 'specs', 'rules', 'rate.json'), 'utf8')) as { rules: { id: string; targets: { live: string } }[] }).rules;
+  const profile = JSON.parse(readFileSync(join(ROOT, 'specs', 'profiles', 'docs-2026.json'), 'utf8')) as { tooManyRequests: { reading: { guaranteed: boolean; live: string } } };
+  assert.equal(profile.tooManyRequests.reading.guaranteed, false);
+  assert.equal(rules.find((r) => r.id === 'RATE-002')!.targets.live, profile.tooManyRequests.reading.live);
+});
