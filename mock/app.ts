@@ -293,7 +293,7 @@ class MockApp {
       }
     }
     if (!(result.status === 401 && f.on('no-www-authenticate'))) headers['www-authenticate'] = result.challenge;
-    this.#errorBody(ctx.res, status, message, headers);
+    this.#errorBody(ctx.res, status, message, headers, ctx.op);
     return false;
   }
 
@@ -380,7 +380,7 @@ class MockApp {
 
   #badRequest(ctx: Ctx, message: string): void {
     this.#refundIfFree(ctx, 400);
-    this.#errorBody(ctx.res, 400, message);
+    this.#errorBody(ctx.res, 400, message, undefined, ctx.op);
   }
 
   // ---- 5. handler ---------------------------------------------------------------------------------------------
@@ -462,10 +462,22 @@ class MockApp {
     this.#error(res, 404, JSON.stringify(NOT_FOUND_BODY));
   }
 
-  /** An `{"error": message}` body with the error faults applied (ERR-008, ERR-010, ERR-015). */
-  #errorBody(res: ServerResponse, status: number, message: string, headers?: Headers): void {
+  /**
+   * An `{"error": message}` body — or, where the operation documents another error body for the status
+   * (ForbiddenWithErrorAndPayload `{error: {code, message}}`, WaasVerifyApiKeyErrorResponse `{message, verified}`),
+   * the first of those shapes its schema accepts (ERR-008) — with the error faults applied (ERR-008, ERR-010, ERR-015).
+   */
+  #errorBody(res: ServerResponse, status: number, message: string, headers?: Headers, op?: OperationInfo): void {
     const f = this.#s.faults;
     let body: Record<string, unknown> = { error: message };
+    const documented = op?.errorSchemas[String(status)];
+    if (documented !== undefined) {
+      const validate = this.#s.registry.compile(documented);
+      if (!validate(body)) {
+        const shapes = [{ error: { code: status === 403 ? 'forbidden' : status === 401 ? 'unauthorized' : 'bad_request', message } }, { message, verified: false }, { message }, { error: message, code: 'error' }];
+        body = shapes.find((b) => validate(b)) ?? body;
+      }
+    }
     if (!f.none) {
       if (status === 403 && f.on('forbidden-body-object')) body = { error: { code: 'forbidden', message } };
       if (status === 400 && f.on('stack-trace-in-error')) body = { ...body, stack: new Error(message).stack };

@@ -49,6 +49,8 @@ export interface OperationInfo {
   readonly params: readonly ParamInfo[];
   readonly body: BodyInfo | undefined;
   readonly success: SuccessInfo;
+  /** The JSON error bodies the official document gives this operation, by status (layer `documented` only). */
+  readonly errorSchemas: Readonly<Record<string, JsonSchema>>;
   readonly hasEnvironmentParam: boolean;
 }
 
@@ -172,6 +174,11 @@ function parseOperation(method: string, path: string, raw: Record<string, unknow
     params,
     body,
     success,
+    errorSchemas: Object.fromEntries(codes.filter((c) => /^[45]/.test(c)).flatMap((c) => {
+      const r = rec(responses[c], `${where} ${c}`);
+      const json = isRecord(r['content']) && isRecord(r['content']['application/json']) ? r['content']['application/json'] : undefined;
+      return r['x-dynamic-layer'] === 'documented' && json && isRecord(json['schema']) ? [[c, json['schema']]] : [];
+    })),
     hasEnvironmentParam: params.some((p) => p.in === 'path' && p.name === 'environmentId'),
   };
 }

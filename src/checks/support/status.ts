@@ -56,11 +56,15 @@ function schemaName(schema: JsonSchema | string): string {
   return typeof schema.$ref === 'string' ? (schema.$ref.split('/').pop() ?? 'the documented schema') : 'the documented schema';
 }
 
-/** The human-readable message of an error body: `error` as a string, or `error.message` (ForbiddenWithErrorAndPayload). */
+/**
+ * The human-readable message of an error body: `error` as a string, `error.message` (ForbiddenWithErrorAndPayload)
+ * or a top-level `message` (WaasVerifyApiKeyErrorResponse, InviteConflictResponse).
+ */
 function messageOf(json: unknown): unknown {
-  const error = (json as { error?: unknown } | undefined)?.error;
+  const body = json as { error?: unknown; message?: unknown } | undefined;
+  const error = body?.error;
   if (error !== null && typeof error === 'object') return (error as { message?: unknown }).message;
-  return error;
+  return error ?? body?.message;
 }
 
 /** Why an error body does not match its documented schema (or has no message), undefined when it does. */
