@@ -124,8 +124,8 @@ export function judgeStatus(
 }
 
 /** A judge of `statuses` with the profile's error body (AUTH, TOKEN, JWT rejections). */
-export function expectRejected(ctx: CheckContext, statuses: readonly number[] = [401]): (res: HttpResponse) => Judgement {
-  return (res) => judgeStatus(ctx, res, statuses);
+export function expectRejected(ctx: CheckContext, statuses: readonly number[] = [401], op?: Operation): (res: HttpResponse) => Judgement {
+  return (res) => judgeStatus(ctx, res, statuses, op ? { op } : {});
 }
 
 /** Expects the credential to be accepted: an answer that is neither 401 nor 403 (nor a transport error). */
