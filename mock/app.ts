@@ -293,7 +293,7 @@ class MockApp {
       }
     }
     if (!(result.status === 401 && f.on('no-www-authenticate'))) headers['www-authenticate'] = result.challenge;
-    this.#errorBody(ctx.res, status, message, headers);
+    this.#errorBody(ctx.res, status, message, headers, ctx.op);
     return false;
   }
 
@@ -380,7 +380,7 @@ class MockApp {
 
   #badRequest(ctx: Ctx, message: string): void {
     this.#refundIfFree(ctx, 400);
-    this.#errorBody(ctx.res, 400, message);
+    this.#errorBody(ctx.res, 400, message, undefined, ctx.op);
   }
 
   // ---- 5. handler ---------------------------------------------------------------------------------------------
@@ -407,14 +407,19 @@ class MockApp {
         if (s.faults.on('unknown-id-400')) return this.#errorBody(ctx.res, 400, 'Bad request');
         return this.#notFound(ctx.res);
       }
-      if (reply.kind === 'empty') return this.#success(ctx, 204, undefined, undefined);
+      if (reply.kind === 'empty') return this.#success(ctx, op.success.kind === 'void' ? op.success.status : 204, undefined, undefined);
       if (reply.kind === 'error') return this.#error(ctx.res, reply.status, JSON.stringify(reply.body));
       return this.#success(ctx, reply.status, reply.body, undefined);
     }
     if (op.success.kind === 'void') return this.#success(ctx, op.success.status, undefined, undefined);
+    if (op.success.kind === 'redirect') {
+      // A documented redirect (oauthLogin: 302): to a provider page; the mock never follows or serves it.
+      return send(ctx.res, this.#okStatus(op), JSON_TYPE, undefined, { location: REDIRECT_LOCATION }, this.#cacheControl(ctx));
+    }
     const cached = s.samples.forOperation(op);
     if (op.success.kind === 'text') {
-      return send(ctx.res, this.#okStatus(op), TEXT_TYPE, cached.text, undefined, this.#cacheControl(ctx));
+      const type = op.success.contentType !== undefined && op.success.contentType !== 'text/plain' ? `${op.success.contentType}; charset=utf-8` : TEXT_TYPE;
+      return send(ctx.res, this.#okStatus(op), type, cached.text, undefined, this.#cacheControl(ctx));
     }
     return this.#success(ctx, op.success.status, cached.value, cached.text);
   }
@@ -461,10 +466,22 @@ class MockApp {
     this.#error(res, 404, JSON.stringify(NOT_FOUND_BODY));
   }
 
-  /** An `{"error": message}` body with the error faults applied (ERR-008, ERR-010, ERR-015). */
-  #errorBody(res: ServerResponse, status: number, message: string, headers?: Headers): void {
+  /**
+   * An `{"error": message}` body — or, where the operation documents another error body for the status
+   * (ForbiddenWithErrorAndPayload `{error: {code, message}}`, WaasVerifyApiKeyErrorResponse `{message, verified}`),
+   * the first of those shapes its schema accepts (ERR-008) — with the error faults applied (ERR-008, ERR-010, ERR-015).
+   */
+  #errorBody(res: ServerResponse, status: number, message: string, headers?: Headers, op?: OperationInfo): void {
     const f = this.#s.faults;
     let body: Record<string, unknown> = { error: message };
+    const documented = op?.errorSchemas[String(status)];
+    if (documented !== undefined) {
+      const validate = this.#s.registry.compile(documented);
+      if (!validate(body)) {
+        const shapes = [{ error: { code: status === 403 ? 'forbidden' : status === 401 ? 'unauthorized' : 'bad_request', message } }, { message, verified: false }, { message }, { error: message, code: 'error' }];
+        body = shapes.find((b) => validate(b)) ?? body;
+      }
+    }
     if (!f.none) {
       if (status === 403 && f.on('forbidden-body-object')) body = { error: { code: 'forbidden', message } };
       if (status === 400 && f.on('stack-trace-in-error')) body = { ...body, stack: new Error(message).stack };
@@ -478,3 +495,6 @@ class MockApp {
 }
 
 const INVALID: unique symbol = Symbol('invalid');
+
+/** Where the mock's documented redirects point (a reserved, never-resolving host: RFC 6761 .invalid). */
+const REDIRECT_LOCATION = 'https://oauth-provider.invalid/authorize';

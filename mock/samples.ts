@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import fc from 'fast-check';
 import { sample } from 'openapi-sampler';
 import type { SchemaRegistry } from './schemas.js';
 import { derivedUuid } from './seed.js';
@@ -12,10 +15,94 @@ export interface CachedSample {
   readonly valid: boolean;
 }
 
+/** Lookaround groups (`(?=…)`, `(?!…)`, `(?<=…)`, `(?<!…)`), which fast-check's stringMatching cannot generate. */
+function withoutLookarounds(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === '\\') {
+      out += pattern.slice(i, i + 2);
+      i++;
+      continue;
+    }
+    if (/^\(\?<?[=!]/.test(pattern.slice(i))) {
+      let depth = 0;
+      let inClass = false;
+      for (; i < pattern.length; i++) {
+        const ch = pattern[i];
+        if (ch === '\\') { i++; continue; }
+        if (inClass) { if (ch === ']') inClass = false; continue; }
+        if (ch === '[') inClass = true;
+        else if (ch === '(') depth++;
+        else if (ch === ')' && --depth === 0) break;
+      }
+      continue;
+    }
+    out += pattern[i];
+  }
+  return out;
+}
+
+/** Strings tried when a pattern is beyond fast-check's regex support (checked against the real pattern). */
+const FALLBACK_STRINGS = ['', 'example', 'Example name', 'https://example.com', 'user@example.com', 'example.com', '0x0', 'a'];
+
+/** A 32-bit seed from a label (fast-check wants a number). */
+function seedOf(label: string): number {
+  return createHash('sha256').update(label).digest().readInt32BE(0);
+}
+
+/** Format-valid strings for the formats the spec uses (ajv-formats semantics). */
+function formatSample(format: string, uuid: () => string): string | undefined {
+  switch (format) {
+    case 'uuid': return uuid();
+    case 'date-time': return '2026-01-01T00:00:00.000Z';
+    case 'date': return '2026-01-01';
+    case 'email': return 'user@example.com';
+    case 'uri': case 'url': return 'https://example.com/';
+    case 'hostname': return 'example.com';
+    case 'ipv4': return '192.0.2.1';
+    default: return undefined;
+  }
+}
+
 /**
- * Deterministic schema-valid sample bodies (SCHEMA-001): openapi-sampler output (deterministic by itself), with
- * every UUID replaced by one derived from `MOCK_SEED` + the operationId, validated against the response schema with
- * the mock's ajv. If the full sample is invalid, the required-only sample is used. Cached per operation.
+ * A string satisfying a schema's pattern, format and length bounds: fast-check's `stringMatching` (seeded, so the
+ * mock stays deterministic), lookarounds removed for generation and the full pattern checked on the result; a
+ * format-valid value when the schema has a format; undefined when nothing fits.
+ */
+export function stringFor(schema: JsonSchema, label: string, uuid: () => string): string | undefined {
+  const min = typeof schema['minLength'] === 'number' ? schema['minLength'] : 0;
+  const max = typeof schema['maxLength'] === 'number' ? schema['maxLength'] : Infinity;
+  const pattern = typeof schema['pattern'] === 'string' ? new RegExp(schema['pattern'], 'u') : undefined;
+  const format = typeof schema['format'] === 'string' ? schema['format'] : undefined;
+  const fits = (v: string): boolean => [...v].length >= min && [...v].length <= max && (pattern === undefined || pattern.test(v));
+  const formatted = format !== undefined ? formatSample(format, uuid) : undefined;
+  if (formatted !== undefined && fits(formatted)) return formatted;
+  if (pattern !== undefined && format === undefined) {
+    for (const source of [pattern.source, withoutLookarounds(pattern.source)]) {
+      try {
+        const arb = fc.stringMatching(new RegExp(source, 'u')).filter(fits);
+        const [v] = fc.sample(arb, { seed: seedOf(label), numRuns: 1 });
+        if (v !== undefined) return v;
+      } catch {
+        // unsupported syntax or nothing found within fast-check's skip budget: try the next way
+      }
+    }
+    return FALLBACK_STRINGS.find(fits);
+  }
+  if (pattern === undefined && format === undefined) return 'x'.repeat(Math.max(min, Math.min(max, 7))).slice(0, max === Infinity ? undefined : max) || undefined;
+  return undefined;
+}
+
+function decodePointer(pointer: string): string[] {
+  return pointer === '' ? [] : pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/**
+ * Deterministic schema-valid sample bodies (SCHEMA-001): openapi-sampler builds the structure, every UUID is one
+ * derived from `MOCK_SEED` + the operationId, and every string or number the response schema rejects (a
+ * `pattern`, `format`, length or integer constraint the sampler ignores) is regenerated for exactly that
+ * subschema — strings by fast-check's `stringMatching` with a fixed seed. Validated with the mock's ajv; if the full
+ * sample cannot be made valid, the required-only sample is tried. Cached per operation.
  */
 export class Samples {
   readonly #document: JsonSchema;
@@ -45,9 +132,10 @@ export class Samples {
       let value = this.#generate(schema, op.operationId, false);
       // An untyped schema ({}) samples as null; an empty object is the more useful JSON answer.
       if (value === null && Object.keys(schema).length === 0) value = {};
+      value = this.#repair(value, validate, op.operationId);
       let valid = validate(value);
       if (!valid) {
-        value = this.#generate(schema, op.operationId, true);
+        value = this.#repair(this.#generate(schema, op.operationId, true), validate, op.operationId);
         valid = validate(value);
       }
       made = { value, text: JSON.stringify(value), valid };
@@ -62,9 +150,52 @@ export class Samples {
     let v = this.#byModel.get(key);
     if (v === undefined) {
       v = this.#generate({ $ref: `#/components/schemas/${name}` }, `model:${name}`, skipNonRequired);
+      v = this.#repair(v, this.#registry.model(name), `model:${name}`);
       this.#byModel.set(key, v);
     }
     return structuredClone(v);
+  }
+
+  /** Regenerates every value the validator rejects for a string/number constraint (a few rounds; deterministic). */
+  #repair(value: unknown, validate: ValidateFunction, salt: string): unknown {
+    let current = value;
+    for (let round = 0; round < 6 && !validate(current); round++) {
+      let changed = false;
+      for (const e of validate.errors ?? []) {
+        const fixed = this.#fix(current, e, salt);
+        if (fixed.changed) {
+          current = fixed.value;
+          changed = true;
+        }
+      }
+      if (!changed) break;
+    }
+    return current;
+  }
+
+  #fix(root: unknown, e: ErrorObject, salt: string): { value: unknown; changed: boolean } {
+    const parent = e.parentSchema as JsonSchema | undefined;
+    if (parent === undefined) return { value: root, changed: false };
+    const path = decodePointer(e.instancePath);
+    const label = `${this.#seed}:${salt}:${e.instancePath}`;
+    let replacement: unknown;
+    if (['pattern', 'format', 'minLength', 'maxLength'].includes(e.keyword) || (e.keyword === 'type' && parent['type'] === 'string')) {
+      replacement = stringFor(parent, label, () => derivedUuid(this.#seed, salt, e.instancePath));
+    } else if (['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'].includes(e.keyword) || (e.keyword === 'type' && (parent['type'] === 'integer' || parent['type'] === 'number'))) {
+      const lo = typeof parent['minimum'] === 'number' ? parent['minimum'] : typeof parent['exclusiveMinimum'] === 'number' ? parent['exclusiveMinimum'] + 1 : 0;
+      const hi = typeof parent['maximum'] === 'number' ? parent['maximum'] : typeof parent['exclusiveMaximum'] === 'number' ? parent['exclusiveMaximum'] - 1 : lo + 1;
+      replacement = Math.ceil(Math.min(Math.max(lo, 1), hi));
+    }
+    if (replacement === undefined) return { value: root, changed: false };
+    if (path.length === 0) return { value: replacement, changed: replacement !== root };
+    let node: unknown = root;
+    for (const part of path.slice(0, -1)) node = (node as Record<string, unknown> | undefined)?.[part];
+    if (typeof node !== 'object' || node === null) return { value: root, changed: false };
+    const last = path.at(-1)!;
+    const holder = node as Record<string, unknown>;
+    if (holder[last] === replacement) return { value: root, changed: false };
+    holder[last] = replacement;
+    return { value: root, changed: true };
   }
 
   #generate(schema: JsonSchema, salt: string, skipNonRequired: boolean): unknown {

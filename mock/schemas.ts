@@ -23,7 +23,8 @@ export function toModelRefs(schema: unknown): unknown {
 }
 
 /**
- * The mock's one ajv instance (ARCHITECTURE.md boundaries): JSON Schema 2020-12, strict, allErrors, formats.
+ * The mock's one ajv instance (ARCHITECTURE.md boundaries): JSON Schema 2020-12, strict, allErrors, formats;
+ * verbose, so that an error carries the subschema it failed (the sample repair in samples.ts regenerates from it).
  * Every schema under schemas/ is added at construction; validators are compiled lazily on first use and cached.
  * `compileAll()` compiles every schema (unknown `$id` / unresolvable `$ref` detection, run by a unit test).
  */
@@ -33,7 +34,7 @@ export class SchemaRegistry {
   readonly #byObject = new WeakMap<object, ValidateFunction>();
 
   constructor(schemasDir: string = SCHEMAS_DIR) {
-    this.ajv = new Ajv2020({ strict: true, allErrors: true, strictTuples: false, allowUnionTypes: true });
+    this.ajv = new Ajv2020({ strict: true, allErrors: true, strictTuples: false, allowUnionTypes: true, verbose: true });
     addFormatsModule.default(this.ajv);
     const ids: string[] = [];
     for (const dir of SCHEMA_DIRS) {

@@ -23,11 +23,17 @@ export interface BodyInfo {
   readonly schema: JsonSchema;
 }
 
-/** The success response of an operation: JSON ops answer 200 JSON, void ops 204, text ops 200 text/plain. */
+/**
+ * The success response the mock answers (SCHEMA-003): the documented one — the lowest 2xx/3xx status the official
+ * document lists for the operation (201 for creates, 202, 302 …) — else the clients' 2xx. JSON ops answer JSON,
+ * text ops their text media type (text/plain, text/html), void ops no body, redirects a `Location`.
+ */
 export interface SuccessInfo {
   readonly status: number;
-  readonly kind: 'json' | 'text' | 'void';
+  readonly kind: 'json' | 'text' | 'void' | 'redirect';
   readonly schema: JsonSchema | undefined;
+  /** The media type of a text answer (text/plain, text/html). */
+  readonly contentType?: string;
 }
 
 /** Everything the mock needs to know about one of the 412 operations. */
@@ -43,6 +49,8 @@ export interface OperationInfo {
   readonly params: readonly ParamInfo[];
   readonly body: BodyInfo | undefined;
   readonly success: SuccessInfo;
+  /** The JSON error bodies the official document gives this operation, by status (layer `documented` only). */
+  readonly errorSchemas: Readonly<Record<string, JsonSchema>>;
   readonly hasEnvironmentParam: boolean;
 }
 
@@ -152,17 +160,22 @@ function parseOperation(method: string, path: string, raw: Record<string, unknow
     body = { contentType, required: rb['required'] === true, schema: isRecord(media['schema']) ? media['schema'] : {} };
   }
   const responses = rec(raw['responses'], `${where} responses`);
-  const okCode = Object.keys(responses).find((c) => c.startsWith('2'));
+  const codes = Object.keys(responses).sort();
+  const documented = codes.filter((c) => /^[23]\d\d$/.test(c) && rec(responses[c], `${where} ${c}`)['x-dynamic-layer'] === 'documented');
+  const okCode = documented[0] ?? codes.find((c) => c.startsWith('2'));
   if (okCode === undefined) throw new Error(`spec: ${where} declares no 2xx response`);
   const ok = rec(responses[okCode], `${where} ${okCode}`);
   const content = isRecord(ok['content']) ? ok['content'] : {};
+  const textType = Object.keys(content).find((t) => t.startsWith('text/'));
   let success: SuccessInfo;
-  if (isRecord(content['application/json'])) {
+  if (okCode.startsWith('3')) {
+    success = { status: Number(okCode), kind: 'redirect', schema: undefined };
+  } else if (isRecord(content['application/json'])) {
     const media = content['application/json'];
     success = { status: Number(okCode), kind: 'json', schema: isRecord(media['schema']) ? media['schema'] : {} };
-  } else if (isRecord(content['text/plain'])) {
-    const media = content['text/plain'];
-    success = { status: Number(okCode), kind: 'text', schema: isRecord(media['schema']) ? media['schema'] : { type: 'string' } };
+  } else if (textType !== undefined && isRecord(content[textType])) {
+    const media = content[textType];
+    success = { status: Number(okCode), kind: 'text', schema: isRecord(media['schema']) ? media['schema'] : { type: 'string' }, contentType: textType };
   } else {
     success = { status: Number(okCode), kind: 'void', schema: undefined };
   }
@@ -178,6 +191,11 @@ function parseOperation(method: string, path: string, raw: Record<string, unknow
     params,
     body,
     success,
+    errorSchemas: Object.fromEntries(codes.filter((c) => /^[45]/.test(c)).flatMap((c) => {
+      const r = rec(responses[c], `${where} ${c}`);
+      const json = isRecord(r['content']) && isRecord(r['content']['application/json']) ? r['content']['application/json'] : undefined;
+      return r['x-dynamic-layer'] === 'documented' && json && isRecord(json['schema']) ? [[c, json['schema']]] : [];
+    })),
     hasEnvironmentParam: params.some((p) => p.in === 'path' && p.name === 'environmentId'),
   };
 }

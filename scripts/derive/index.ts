@@ -1,14 +1,18 @@
 /**
- * npm run specs:derive  — regenerate specs/dynamic-api.openapi.json and schemas/models/ from the pinned clients.
- * npm run specs:derive -- --from public-api.yaml — the same from Dynamic's official OpenAPI document.
- * npm run specs:check   — fail, naming the differences, when the committed files differ from a fresh derivation.
+ * npm run specs:derive  — regenerate specs/dynamic-api.openapi.json and schemas/models/ from the two pinned sources:
+ *   the official document (specs/sources/official/public-api.yaml) and the clients (@dynamic-labs/sdk-api,
+ *   sdk-api-core), merged with specs/overlay/doc-facts.json (build.ts).
+ * npm run specs:derive -- --from public-api.yaml — the same with another official document (e.g. a fresh download).
+ * npm run specs:check   — fail, naming the differences, when a pinned source drifted from specs/sources/sources.json
+ *   or the committed files differ from a fresh derivation.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, readdirSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { join, dirname, relative } from 'node:path';
+import { join, dirname, relative, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { loadClientPackage } from './clients.js';
-import { assemble, deriveFromClients, operationsFromOpenApi, type DerivedSpec, type Overlay } from './build.js';
+import { assemble, clientOperations, type DerivedSpec, type OfficialInput, type Overlay } from './build.js';
+import { loadOfficial } from './official.js';
 import type { JsonSchema } from './types.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,22 +32,50 @@ export function modelFile(name: string, schema: JsonSchema): string {
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
+/** specs/sources/sources.json: the pins of both sources. */
+interface SourcePins {
+  official: { file: string; sha256: string; operations: number };
+  clients: { name: string; version: string }[];
+}
+
+const SOURCES_DIR = join(ROOT, 'specs', 'sources');
+
+function readPins(): SourcePins {
+  return JSON.parse(readFileSync(join(SOURCES_DIR, 'sources.json'), 'utf8')) as SourcePins;
+}
+
+/** Differences between the pinned sources and what is on disk (the committed document, the installed clients). */
+function sourceDrift(pins: SourcePins = readPins()): string[] {
+  const problems: string[] = [];
+  const file = join(SOURCES_DIR, pins.official.file);
+  if (!existsSync(file)) problems.push(`official document missing: ${relative(ROOT, file)}`);
+  else {
+    const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+    if (sha !== pins.official.sha256) problems.push(`official document ${relative(ROOT, file)} has sha256 ${sha}, pinned ${pins.official.sha256} in specs/sources/sources.json`);
+  }
+  for (const c of pins.clients) {
+    const pkg = join(ROOT, 'node_modules', ...c.name.split('/'), 'package.json');
+    const version = existsSync(pkg) ? (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version : 'not installed';
+    if (version !== c.version) problems.push(`client ${c.name} is ${version}, pinned ${c.version} in specs/sources/sources.json (run npm ci)`);
+  }
+  return problems;
+}
+
 function derive(from: string | undefined): DerivedSpec {
   const overlay = JSON.parse(readFileSync(join(ROOT, 'specs', 'overlay', 'doc-facts.json'), 'utf8')) as Overlay;
-  if (from) {
-    if (!existsSync(from)) fail(`--from: no such file: ${from}`);
-    let doc: Record<string, unknown>;
-    try {
-      doc = parseYaml(readFileSync(from, 'utf8')) as Record<string, unknown>;
-    } catch (error) {
-      fail(`--from: ${from} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`);
-    }
-    if (!doc || typeof doc !== 'object' || typeof doc.openapi !== 'string' || !doc.paths) fail(`--from: ${from} is not an OpenAPI document (no 'openapi' and 'paths')`);
-    const { ops, models } = operationsFromOpenApi(doc, `${from} (openapi ${String(doc.openapi)})`);
-    return assemble(ops.filter((o) => o.method !== 'OPTIONS'), models, overlay, [`${from}`]);
+  const pins = readPins();
+  const file = from ?? join(SOURCES_DIR, pins.official.file);
+  if (!existsSync(file)) fail(`${from ? '--from: ' : ''}no such file: ${file}`);
+  let official: OfficialInput;
+  try {
+    const doc = loadOfficial(file);
+    official = { doc, name: `${basename(file)}@sha256:${doc.sha256.slice(0, 12)}` };
+  } catch (error) {
+    fail(`${from ? '--from: ' : ''}${(error as Error).message}`);
   }
   const modules = join(ROOT, 'node_modules', '@dynamic-labs');
-  return deriveFromClients(loadClientPackage(join(modules, 'sdk-api')), loadClientPackage(join(modules, 'sdk-api-core')), overlay);
+  const clients = clientOperations(loadClientPackage(join(modules, 'sdk-api')), loadClientPackage(join(modules, 'sdk-api-core')));
+  return assemble(clients, official, overlay);
 }
 
 function rendered(spec: DerivedSpec): Map<string, string> {
@@ -77,9 +109,11 @@ function main(): void {
   const files = rendered(spec);
   const existing = existsSync(MODELS_DIR) ? readdirSync(MODELS_DIR).map((f) => join(MODELS_DIR, f)) : [];
   const s = spec.summary;
-  const line = `${s.operations} operations (${s.admin} admin, ${s.sdk} /sdk; api-token ${s.auth['api-token']}, user-jwt ${s.auth['user-jwt']}, none ${s.auth.none}; ${s.corrected} admin auth corrections), ${s.models} models, from ${s.sources.join(' + ')}`;
+  const o = s.official;
+  const merged = o ? `; official ${o.operations} (${o.shared} shared, ${o.officialOnly} official-only), clients-only ${o.clientsOnly}` : '';
+  const line = `${s.operations} operations (${s.admin} admin, ${s.sdk} /sdk; api-token ${s.auth['api-token']}, user-jwt ${s.auth['user-jwt']}, none ${s.auth.none}; ${s.corrected} admin auth corrections, ${s.conflicts} auth conflicts recorded${merged}), ${s.models} models, from ${s.sources.join(' + ')}`;
   if (check) {
-    const problems: string[] = [];
+    const problems: string[] = from ? [] : sourceDrift();
     for (const [file, text] of files) {
       if (!existsSync(file)) problems.push(`missing: ${relative(ROOT, file)}`);
       else if (readFileSync(file, 'utf8') !== text) problems.push(`differs: ${relative(ROOT, file)}${file === SPEC_FILE ? describeSpecDrift(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>, spec.document) : ''}`);

@@ -1,6 +1,7 @@
 /**
- * Query values of the wrong type for a typed parameter (ERR-002): non-numbers for number parameters, non-booleans
- * for boolean ones, values outside the enum — invalid even under lenient parsing (see isInvalidQueryValue).
+ * Query values of the wrong type for a typed parameter (ERR-002): non-numbers for number parameters, non-booleans,
+ * values outside the enum, strings breaking a kept pattern/format/length — invalid even under lenient parsing
+ * (see isInvalidQueryValue).
  */
 import fc from 'fast-check';
 import { invalidQueryValues, isInvalidQueryValue, type QueryKind } from '../generators/negative.js';

@@ -96,8 +96,8 @@ export const rejectsOtherEnvironmentToken: Check = {
     const scoped = ctx.operations.filter((op) => op.path.includes('{environmentId}'));
     return judgeOperations(ctx, scoped, (op) => {
       const cases: AuthCase[] = [];
-      if (otherEnvironmentToken) cases.push(requestCase(ctx, op, "the other environment's token on this environment", { authorization: bearer(otherEnvironmentToken) }, expectRejected(ctx, [403])));
-      if (otherEnvironmentId) cases.push(requestCase(ctx, op, "this environment's token on the other environment", { authorization: bearer(apiToken), pathParams: { environmentId: otherEnvironmentId } }, expectRejected(ctx, [403])));
+      if (otherEnvironmentToken) cases.push(requestCase(ctx, op, "the other environment's token on this environment", { authorization: bearer(otherEnvironmentToken) }, expectRejected(ctx, [403], op)));
+      if (otherEnvironmentId) cases.push(requestCase(ctx, op, "this environment's token on the other environment", { authorization: bearer(apiToken), pathParams: { environmentId: otherEnvironmentId } }, expectRejected(ctx, [403], op)));
       return cases.length ? cases : `no second environment: ${ctx.credentials.missing.otherEnvironmentToken ?? ctx.credentials.missing.otherEnvironmentId ?? 'not available'}`;
     });
   },
@@ -114,10 +114,10 @@ export const rejectsMissingDocumentedScope: Check = {
     }
     const { noScopeToken, limitedToken, limitedTokenScopes } = ctx.credentials;
     await judgeOperations(ctx, scoped, (op) => {
-      if (noScopeToken) return [requestCase(ctx, op, `token without scopes (needs ${op.scopes.join(', ')})`, { authorization: bearer(noScopeToken) }, expectRejected(ctx, [403]))];
+      if (noScopeToken) return [requestCase(ctx, op, `token without scopes (needs ${op.scopes.join(', ')})`, { authorization: bearer(noScopeToken) }, expectRejected(ctx, [403], op))];
       if (limitedToken && limitedTokenScopes) {
         const lacking = op.scopes.filter((s) => !limitedTokenScopes.includes(s));
-        if (lacking.length) return [requestCase(ctx, op, `limited token lacking ${lacking.join(', ')}`, { authorization: bearer(limitedToken) }, expectRejected(ctx, [403]))];
+        if (lacking.length) return [requestCase(ctx, op, `limited token lacking ${lacking.join(', ')}`, { authorization: bearer(limitedToken) }, expectRejected(ctx, [403], op))];
         return `the limited token holds ${op.scopes.join(', ')}; no token lacking it is available`;
       }
       return limitedToken
@@ -143,10 +143,10 @@ export const enforcesInferredScopes: Check = {
     const { noScopeToken, limitedToken, limitedTokenScopes } = ctx.credentials;
     await judgeOperations(ctx, inferred, (op) => {
       const cases: AuthCase[] = [];
-      if (noScopeToken) cases.push(requestCase(ctx, op, `token without scopes (needs ${op.inferredScopes.join(', ')})`, { authorization: bearer(noScopeToken) }, expectRejected(ctx, [403])));
+      if (noScopeToken) cases.push(requestCase(ctx, op, `token without scopes (needs ${op.inferredScopes.join(', ')})`, { authorization: bearer(noScopeToken) }, expectRejected(ctx, [403], op)));
       if (limitedToken && limitedTokenScopes) {
         const lacking = [...op.inferredScopes, ...op.scopes].filter((s) => !limitedTokenScopes.includes(s));
-        if (lacking.length) cases.push(requestCase(ctx, op, `read-only token lacking ${lacking.join(', ')}`, { authorization: bearer(limitedToken) }, expectRejected(ctx, [403])));
+        if (lacking.length) cases.push(requestCase(ctx, op, `read-only token lacking ${lacking.join(', ')}`, { authorization: bearer(limitedToken) }, expectRejected(ctx, [403], op)));
         else if (!writeSkip(ctx, op)) cases.push(requestCase(ctx, op, `read-only token holding ${op.inferredScopes.join(', ')}`, { authorization: bearer(limitedToken) }, expectAccepted()));
       }
       if (cases.length) return cases;

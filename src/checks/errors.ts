@@ -50,7 +50,7 @@ export const rejectsNonUuidPathIds: Check = {
       const arb = fc.tuple(fc.constantFrom(...params.map((p) => p.name)), fc.oneof(arbId, fc.constantFrom(...INVALID_UUIDS)));
       await propertyOutcome(ctx, op.key, arb, runsPerOp(ctx, 3), async ([name, value]) => {
         const res = await sendFor(ctx, op, { ...a, pathParams: { [name]: value } });
-        return expectError(ctx, res, [400], `non-UUID {${name}}`);
+        return expectError(ctx, res, [400], `non-UUID {${name}}`, op);
       });
     });
   },
@@ -58,7 +58,10 @@ export const rejectsNonUuidPathIds: Check = {
 
 // ---- ERR-002 ------------------------------------------------------------------------------------------------------
 
-/** ERR-002 (tokens-api-keys: 400 for query parameters): a query value of the wrong type or outside the enum gets 400. */
+/**
+ * ERR-002 (tokens-api-keys: 400 for query parameters): a query value of the wrong type, outside the enum, or breaking a
+ * pattern/format/length the official document keeps gets 400.
+ */
 export const rejectsInvalidQueryValues: Check = {
   rule: 'ERR-002',
   async run(ctx) {
@@ -66,7 +69,7 @@ export const rejectsInvalidQueryValues: Check = {
     const lookup = schemaLookup(ctx);
     await forEachOperation(ctx, ctx.operations, (op) => {
       const typed = typedQueryParams(op, lookup);
-      if (typed.length === 0) return 'no typed query parameter (number, boolean or enum)';
+      if (typed.length === 0) return 'no typed query parameter (number, boolean, enum or constrained string)';
       const risk = liveWriteRisk(ctx.config, op, 'an otherwise valid request with one bad query value');
       if (risk) return risk;
       const a = auth(op);
@@ -75,7 +78,7 @@ export const rejectsInvalidQueryValues: Check = {
       const arb = fc.constantFrom(...typed).chain(({ param, kind }) => invalidQueryValue(kind).map((value) => ({ name: param.name, kind: kind.kind, value })));
       await propertyOutcome(ctx, op.key, arb, runsPerOp(ctx, 4), async ({ name, kind, value }) => {
         const res = await sendFor(ctx, op, { ...a, query: { ...ctx.requests.query(op), [name]: value } });
-        return expectError(ctx, res, [400], `query ${name} (${kind}) = ${JSON.stringify(value)}`);
+        return expectError(ctx, res, [400], `query ${name} (${kind}) = ${JSON.stringify(value)}`, op);
       });
     });
   },
@@ -101,7 +104,7 @@ export const rejectsSchemaViolatingBodies: Check = {
       await propertyOutcome(ctx, op.key, invalidBody(prepared.cases, prepared.sample), runsPerOp(ctx, 4), async (c) => {
         fc.pre(!ctx.schemas.validate(schema, c.body).valid);
         const res = await sendRawBody(ctx, op, a, JSON.stringify(c.body));
-        return expectError(ctx, res, [400], `body ${c.kind} at ${c.description}`);
+        return expectError(ctx, res, [400], `body ${c.kind} at ${c.description}`, op);
       });
     });
   },
@@ -122,7 +125,7 @@ export const rejectsMalformedJson: Check = {
     }, async (op, { a }) => {
       await propertyOutcome(ctx, op.key, malformedJson(ctx.requests.body(op)), runsPerOp(ctx, 3), async (text) => {
         const res = await sendRawBody(ctx, op, a, text);
-        return expectError(ctx, res, [400], 'malformed JSON body');
+        return expectError(ctx, res, [400], 'malformed JSON body', op);
       });
     });
   },
@@ -147,7 +150,7 @@ export const unknownIdsAreNotFound: Check = {
     }, async (op, { a, idParam }) => {
       await propertyOutcome(ctx, op.key, fc.uuid({ version: 4 }).filter((u) => !known.has(u)), runsPerOp(ctx, 3), async (id) => {
         const res = await sendFor(ctx, op, { ...a, pathParams: { [idParam]: id } });
-        return expectError(ctx, res, [404], `unknown {${idParam}}`);
+        return expectError(ctx, res, [404], `unknown {${idParam}}`, op);
       });
     });
   },
@@ -237,7 +240,10 @@ export const undeclaredMethodsAre405: Check = {
 
 // ---- ERR-008 ------------------------------------------------------------------------------------------------------
 
-/** ERR-008 (sdk-api models BadRequest, Unauthorized, Forbidden, NotFound, TooManyRequests): every error body validates against its documented schema. */
+/**
+ * ERR-008 (the official document's per-operation error bodies, e.g. ForbiddenWithErrorAndPayload; else the profile's
+ * BadRequest, Unauthorized, Forbidden, NotFound, TooManyRequests): every error body validates against its documented schema.
+ */
 export const errorBodiesMatchSchemas: Check = {
   rule: 'ERR-008',
   async run(ctx) {
@@ -246,7 +252,7 @@ export const errorBodiesMatchSchemas: Check = {
       if (errors.length === 0) return ctx.skip(op.key, 'no probe provoked an error on this operation');
       const problems = errors.flatMap(({ label, res }) => {
         if (res.status === 0) return [`${label}: no response (${res.exchange.error ?? 'transport error'})`];
-        const p = errorBodyProblem(ctx, res);
+        const p = errorBodyProblem(ctx, res, op);
         return p ? [`${label} → ${res.status}: ${p}`] : [];
       });
       const statuses = [...new Set(errors.map((e) => e.res.status))].sort().join(', ');
@@ -486,7 +492,7 @@ export const oversizedBodiesAre413: Check = {
       }
       const started = performance.now();
       const res = await sendRawBody(ctx, op, a, paddedJson(bytes));
-      const v = expectError(ctx, res, [413], `${bytes} byte body`);
+      const v = expectError(ctx, res, [413], `${bytes} byte body`, op);
       if (v.ok) ctx.pass(label, res);
       else {
         const reason = `${v.reason} after ${Math.round(performance.now() - started)} ms`;
@@ -516,7 +522,7 @@ export const nonJsonContentTypesAre415: Check = {
       const body = JSON.stringify(ctx.requests.body(op));
       await propertyOutcome(ctx, op.key, fc.constantFrom(...NON_JSON_TYPES), runsPerOp(ctx, 2), async (type) => {
         const res = await sendRawBody(ctx, op, a, body, type === '(none)' ? null : type);
-        return expectError(ctx, res, [415], `valid JSON sent as ${type}`);
+        return expectError(ctx, res, [415], `valid JSON sent as ${type}`, op);
       });
     });
   },

@@ -328,7 +328,7 @@ export const coreResourcesRoundTrip: Check = {
         const gone = await send(resource.get);
         steps.push(gone);
         if (gone.status !== 404) return fail(`${resource.get} after ${resource.remove} answered ${gone.status}, expected 404`);
-        const bodyProblem = errorBodyProblem(ctx, gone);
+        const bodyProblem = errorBodyProblem(ctx, gone, byId(resource.get));
         if (bodyProblem) return fail(`${resource.get} after delete: 404 but ${bodyProblem}`);
       }
       const relisted = await send(resource.list);

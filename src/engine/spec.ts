@@ -36,8 +36,21 @@ export interface Operation {
   policies: string[];
   parameters: Parameter[];
   requestBody: { contentType: string; required: boolean; schema: JsonSchema } | undefined;
+  /** The success answer: the lowest 2xx/3xx the official document lists (201 for creates, 302), else the clients' 2xx. */
   success: { status: number; contentType: string | undefined; schema: JsonSchema | undefined };
+  /** Every status the spec lists for the operation (documented, clients and standard layers; SCHEMA-003). */
   documentedStatuses: number[];
+  /** Per status: its layer (`documented` = the official document, `clients`, `standard`) and its JSON body schema. */
+  responses: Record<string, OperationResponse>;
+  /** `x-dynamic-auth-conflict`: where the sources disagree on this operation's auth class, and the live decision. */
+  authConflict: { text: string; live: 'enforce' | 'report' } | undefined;
+}
+
+/** One response of an operation (spec `responses[status]`). */
+export interface OperationResponse {
+  layer: 'documented' | 'clients' | 'standard';
+  /** The JSON body schema (registry refs), when the response has one. */
+  schema: JsonSchema | undefined;
 }
 
 export interface RateWindow { limit: number; seconds: number }
@@ -58,7 +71,14 @@ export interface DocsProfile {
   default: boolean;
   notes?: string[];
   token: { prefix: string; alphabet: string; length: number; pattern: string; schema: string; source: string };
-  tooManyRequests: { schema: string; body: Record<string, unknown>; source: string; liveAccepts?: string };
+  tooManyRequests: {
+    schema: string;
+    body: Record<string, unknown>;
+    source: string;
+    liveAccepts?: string;
+    /** How the profile reads the body: usually this shape, guaranteed or not, report-only on live or enforced. */
+    reading?: { usually: Record<string, unknown>; guaranteed: boolean; live: 'enforce' | 'report'; mock: string; source: string; text?: string };
+  };
   retryAfter: { required: boolean; format: 'delay-seconds'; source: string };
   errors: Record<string, { schema: string; source: string }>;
   rateLimits: Record<string, RatePolicy>;
@@ -101,7 +121,12 @@ function operationsOf(doc: OpenAPIV3_1.Document): Operation[] {
       const body = op.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
       const bodyEntry = body ? Object.entries(body.content)[0] : undefined;
       const responses = op.responses ?? {};
-      const successKey = Object.keys(responses).find((s) => s.startsWith('2')) ?? '200';
+      const codes = Object.keys(responses).sort();
+      const layerOf = (code: string): string => {
+        const layer = (responses[code] as Record<string, unknown>)['x-dynamic-layer'];
+        return typeof layer === 'string' ? layer : 'documented';
+      };
+      const successKey = codes.find((c) => /^[23]\d\d$/.test(c) && layerOf(c) === 'documented') ?? codes.find((c) => c.startsWith('2')) ?? '200';
       const success = responses[successKey] as OpenAPIV3_1.ResponseObject;
       const successEntry = success.content ? Object.entries(success.content)[0] : undefined;
       ops.push({
@@ -120,6 +145,13 @@ function operationsOf(doc: OpenAPIV3_1.Document): Operation[] {
         requestBody: bodyEntry ? { contentType: bodyEntry[0], required: body?.required === true, schema: toRegistrySchema(bodyEntry[1].schema) } : undefined,
         success: { status: Number(successKey), contentType: successEntry?.[0], schema: successEntry ? toRegistrySchema(successEntry[1].schema) : undefined },
         documentedStatuses: Object.keys(responses).map(Number),
+        responses: Object.fromEntries(codes.map((code) => {
+          const json = ((responses[code] as OpenAPIV3_1.ResponseObject).content ?? {})['application/json'];
+          return [code, { layer: layerOf(code) as OperationResponse['layer'], schema: json?.schema ? toRegistrySchema(json.schema) : undefined }];
+        })),
+        authConflict: typeof op['x-dynamic-auth-conflict'] === 'string'
+          ? { text: op['x-dynamic-auth-conflict'], live: op['x-dynamic-auth-conflict-live'] === 'report' ? 'report' : 'enforce' }
+          : undefined,
       });
     }
   }

@@ -217,11 +217,16 @@ export function withValue(c: NegativeCase, sampleBody: unknown, value: unknown):
   return { ...c, description: `${c.pointer || '(body)'}: ${typeName(value)} where the schema allows ${(c.types ?? []).join('|')}`, body: setAt(sampleBody, parsed, value) };
 }
 
-/** What kind of value a query parameter takes, for generating wrong ones (undefined: any string is valid). */
+/**
+ * What kind of value a query parameter takes, for generating wrong ones (undefined: any string is valid): typed,
+ * enumerated, or a string with a pattern/format/length the official document keeps (ERR-002).
+ */
 export type QueryKind =
   | { kind: 'number'; integer: boolean }
   | { kind: 'boolean' }
-  | { kind: 'enum'; values: string[]; array: boolean };
+  | { kind: 'enum'; values: string[]; array: boolean }
+  /** A string the official document constrains (uuid, a pattern, a format, a length): ERR-002 sends violations. */
+  | { kind: 'string'; pattern?: string; format?: string; minLength?: number; maxLength?: number };
 
 export function queryKind(schema: JsonSchema, lookup: SchemaLookup): QueryKind | undefined {
   const s = resolveSchema(schema, lookup);
@@ -232,8 +237,25 @@ export function queryKind(schema: JsonSchema, lookup: SchemaLookup): QueryKind |
     const items = resolveSchema(s.items as JsonSchema, lookup);
     if (Array.isArray(items.enum)) return { kind: 'enum', values: (items.enum as unknown[]).map(String), array: true };
   }
+  if (s.type === 'string') {
+    const kind: QueryKind = {
+      kind: 'string',
+      ...(typeof s.pattern === 'string' ? { pattern: s.pattern } : {}),
+      ...(typeof s.format === 'string' && STRICT_QUERY_FORMATS[s.format] ? { format: s.format } : {}),
+      ...(typeof s.minLength === 'number' && s.minLength > 1 ? { minLength: s.minLength } : {}),
+      ...(typeof s.maxLength === 'number' && s.maxLength < 10_000 ? { maxLength: s.maxLength } : {}),
+    };
+    return Object.keys(kind).length > 1 ? kind : undefined;
+  }
   return undefined;
 }
+
+/** Formats whose violations are unambiguous in a query string (a value failing the test is invalid for any parser). */
+const STRICT_QUERY_FORMATS: Record<string, (v: string) => boolean> = {
+  uuid: (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v.trim()),
+  email: (v) => /^[^@\s]+@[^@\s]+$/.test(v.trim()),
+  'date-time': (v) => /^\d{4}-\d{2}-\d{2}T/.test(v.trim()) && !Number.isNaN(Date.parse(v.trim())),
+};
 
 const LENIENT_BOOLEANS = new Set(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 't', 'f', 'y', 'n', '']);
 
@@ -245,11 +267,31 @@ export function isInvalidQueryValue(kind: QueryKind, value: string): boolean {
   if (value.trim() === '') return false;
   if (kind.kind === 'number') return Number.isNaN(Number(value)) && Number.isNaN(Number.parseFloat(value));
   if (kind.kind === 'boolean') return !LENIENT_BOOLEANS.has(value.trim().toLowerCase());
+  if (kind.kind === 'string') {
+    // Invalid also after trimming (a lenient server may trim): the trimmed value breaks a constraint.
+    const v = value.trim();
+    if (v === '') return false;
+    if (kind.format && !STRICT_QUERY_FORMATS[kind.format]!(v)) return true;
+    if (kind.pattern !== undefined && !new RegExp(kind.pattern, 'u').test(v) && !new RegExp(kind.pattern, 'u').test(value)) return true;
+    const length = [...v].length;
+    return (kind.minLength !== undefined && length < kind.minLength) || (kind.maxLength !== undefined && [...value].length > kind.maxLength && length > kind.maxLength);
+  }
   return !kind.values.some((v) => v.toLowerCase() === value.trim().toLowerCase());
 }
 
 /** Deterministic wrong values for a typed query parameter (each satisfies isInvalidQueryValue). */
 export function invalidQueryValues(kind: QueryKind): string[] {
+  if (kind.kind === 'string') {
+    const candidates = [
+      ...(kind.format ? [FORMAT_VIOLATIONS[kind.format] ?? 'not-a-valid-value'] : []),
+      'not matching the pattern!',
+      '!',
+      'F47AC10B-58CC-4372-A567-0E02B2C3D479',
+      ...(kind.maxLength !== undefined ? ['x'.repeat(kind.maxLength + 1)] : []),
+      ...(kind.minLength !== undefined ? ['x'.repeat(kind.minLength - 1)] : []),
+    ];
+    return [...new Set(candidates)].filter((v) => isInvalidQueryValue(kind, v));
+  }
   const base = kind.kind === 'number' ? ['not-a-number', 'abc', 'one', '[]'] : kind.kind === 'boolean' ? ['maybe', 'notabool', 'truthy', '2x'] : ['not-in-enum-value', '__unknown__', 'zzz'];
   return base.filter((v) => isInvalidQueryValue(kind, v));
 }

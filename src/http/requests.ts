@@ -8,6 +8,8 @@ import OpenAPISampler from 'openapi-sampler';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import type { HeaderValue, HttpRequest } from './client.js';
 import { fillPath, type JsonSchema, type Operation } from '../engine/spec.js';
+import type { SchemaLookup } from '../generators/negative.js';
+import { conform, validString } from '../generators/valid.js';
 
 /** A deterministic lowercase UUID (v4 layout) from a label: the same label gives the same id in every run. */
 export function uuidFrom(label: string): string {
@@ -49,6 +51,12 @@ export class RequestFactory {
     private readonly knownIds: Record<string, string> = {},
   ) {}
 
+  /** Resolves the spec's `#/components/schemas/X` refs (for conforming samples to their constraints). */
+  private readonly lookup: SchemaLookup = (ref) => {
+    const name = ref.replace(/^#\/components\/schemas\//, '').replace(/^.*\/models\//, '').replace(/\.schema\.json$/, '');
+    return (this.doc.components?.schemas ?? {})[name] as JsonSchema | undefined;
+  };
+
   /** Path parameter values: the environment under test, known ids, else a deterministic UUID or the first enum value. */
   pathParams(op: Operation, overrides: Record<string, string> = {}): Record<string, string> {
     const values: Record<string, string> = {};
@@ -65,14 +73,17 @@ export class RequestFactory {
     return values;
   }
 
-  /** A schema-valid sample body (openapi-sampler, required fields only), cached per operation. */
+  /**
+   * A schema-valid sample body (openapi-sampler, required fields only; strings and numbers then conformed to the
+   * patterns, formats and lengths the sampler ignores), cached per operation.
+   */
   body(op: Operation): unknown {
     if (!op.requestBody) return undefined;
     if (!this.bodies.has(op.key)) {
       const item = (this.doc.paths?.[op.path] as Record<string, OpenAPIV3_1.OperationObject> | undefined)?.[op.method.toLowerCase()];
       const media = Object.values((item?.requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content ?? {})[0];
       const sample: unknown = media?.schema ? OpenAPISampler.sample(media.schema as never, { skipReadOnly: true, skipNonRequired: true, quiet: true }, this.doc) : {};
-      this.bodies.set(op.key, sample);
+      this.bodies.set(op.key, media?.schema ? conform(media.schema as JsonSchema, sample, this.lookup, `${op.operationId}:body`) : sample);
     }
     return structuredClone(this.bodies.get(op.key));
   }
@@ -88,7 +99,8 @@ export class RequestFactory {
         continue;
       }
       const e = firstEnum(p.schema, this.doc);
-      out[p.name] = e !== undefined ? String(e) : p.schema.type === 'number' || p.schema.type === 'integer' ? '1' : p.schema.type === 'boolean' ? 'true' : p.schema.format === 'date-time' ? '2026-01-01T00:00:00Z' : 'sample';
+      const constrained = p.schema.type === 'string' && (p.schema.pattern !== undefined || p.schema.format !== undefined || p.schema.minLength !== undefined) ? validString(p.schema, `${op.operationId}:${p.name}`) : undefined;
+      out[p.name] = e !== undefined ? String(e) : p.schema.type === 'number' || p.schema.type === 'integer' ? '1' : p.schema.type === 'boolean' ? 'true' : p.schema.format === 'date-time' ? '2026-01-01T00:00:00Z' : constrained ?? 'sample';
     }
     return out;
   }

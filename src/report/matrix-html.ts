@@ -53,7 +53,9 @@ function matrix(report: MatrixReport, rules: RuleReport[]): string {
   const rows = report.operations.filter((op) => ids.some((id) => op.results[id]));
   if (!rows.length) return '';
   const head = ids.map((id) => `<th class="rot"><a href="#${esc(id)}">${esc(id)}</a></th>`).join('');
-  const body = rows.map((op) => `<tr><td class="op"><code>${esc(op.key)}</code> <span class="auth">${esc(op.auth)}</span></td>${ids.map((id) => {
+  // x-dynamic-auth-conflict: the sources disagree on this operation's auth class; the sentence is the tooltip.
+  const conflict = (op: MatrixReport['operations'][number]): string => (op.authConflict ? ` <span class="auth-conflict" title="${esc(op.authConflict.text)}">auth conflict (${esc(op.authConflict.live)} on live)</span>` : '');
+  const body = rows.map((op) => `<tr><td class="op"><code>${esc(op.key)}</code> <span class="auth">${esc(op.auth)}</span>${conflict(op)}</td>${ids.map((id) => {
     const s = op.results[id];
     const change = op.changes?.[id];
     const cls = `${s ?? ''}${change === 'new' ? ' new' : ''}`;
@@ -121,7 +123,7 @@ export function renderMatrixHtml(report: MatrixReport): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dynamic API conformance — ${esc(report.target)}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222}h1{margin:0 0 .5rem}h2 small{font-weight:normal;color:#666;font-size:.7em}
-.meta{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:.5rem 0 1rem}.meta dt{color:#666}
+.auth-conflict{color:#8a5a00;border-bottom:1px dotted #8a5a00;font-size:.85em;cursor:help}.meta{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:.5rem 0 1rem}.meta dt{color:#666}
 .counts{display:flex;gap:1rem;margin:1rem 0}.count{padding:.5rem 1rem;border-radius:6px;background:#f3f3f3}.count b{font-size:1.6em;display:block}
 .count.fail b,.red{color:#b00020}.count.pass b{color:#146c2e}.count.deviation b{color:#a15c00}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border-bottom:1px solid #eee;padding:.25rem .4rem;text-align:left;vertical-align:top}

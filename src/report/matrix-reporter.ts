@@ -248,7 +248,7 @@ export default class MatrixReporter implements Reporter {
       counts: { rules: ruleCounts, outcomes: outcomeCounts, requests },
       transport,
       rules, pacing, rotation, notRun,
-      operations: spec.operations.filter((op) => perOperation.has(op.key)).map((op) => ({ key: op.key, operationId: op.operationId, auth: op.auth, tag: op.tag, results: perOperation.get(op.key)! })),
+      operations: spec.operations.filter((op) => perOperation.has(op.key)).map((op) => ({ key: op.key, operationId: op.operationId, auth: op.auth, tag: op.tag, ...(op.authConflict ? { authConflict: op.authConflict } : {}), results: perOperation.get(op.key)! })),
     };
     // Known deviations, what changed, drift, the ledger, CTRF and the step summary (src/nightly/), before report.json.
     const nightlyLines = this.nightly(report, config, collected, applicable);

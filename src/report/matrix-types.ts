@@ -120,8 +120,9 @@ export interface MatrixReport {
   /** The live rotation: which (operation, rule) pairs this run covered and how many nights a full rotation takes. */
   rotation: CoverageReport;
   notRun: NotRunEntry[];
-  /** `results`: rule → status (`known` for a known deviation); `changes`: rule → change, with a previous run. */
-  operations: { key: string; operationId: string; auth: string; tag: string; results: Record<string, NightlyStatus>; changes?: Record<string, Change> }[];
+  /** `authConflict`: the spec's x-dynamic-auth-conflict (sources disagree on the auth class) and its live decision.
+   * `results`: rule → status (`known` for a known deviation); `changes`: rule → change, with a previous run. */
+  operations: { key: string; operationId: string; auth: string; tag: string; authConflict?: { text: string; live: 'enforce' | 'report' }; results: Record<string, NightlyStatus>; changes?: Record<string, Change> }[];
   /** Undocumented properties, headers and statuses seen per operation (names only), new vs known. */
   drift?: DriftReport;
   /** The known-deviations file and every entry's state (active, expired, stale, not-run). */

@@ -116,8 +116,8 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
     assert.equal(seed.tokens.find((t) => t.label === 'inactive')!.active, false);
   });
 
-  it('routes every one of the 412 operations (valid credentials: never 404 route_not_found, 405, 401, 403 or 5xx)', async () => {
-    assert.equal(OPS.length, 412);
+  it('routes every one of the 419 operations (valid credentials: never 404 route_not_found, 405, 401, 403 or 5xx)', async () => {
+    assert.equal(OPS.length, 419);
     const user = seed.users.find((u) => u.environmentId === env)!.id;
     let n = 0;
     for (const op of OPS) {
@@ -237,7 +237,7 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
     const base = `/api/v0/environments/${env}/tokens`;
     const json = { ...auth(all), 'content-type': 'application/json' };
     const created = await mock.call('POST', base, { headers: json, body: JSON.stringify({ note: 'ci', scopes: ['environment.users.read'] }) });
-    assert.equal(created.status, 200);
+    assert.equal(created.status, 201, 'postToken answers the documented 201');
     const token = created.json()['token'] as Record<string, unknown>;
     const raw = String(token['rawToken']);
     assert.match(raw, /^dyn_[A-Za-z0-9]{56}$/);

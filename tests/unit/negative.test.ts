@@ -109,6 +109,7 @@ test('typed query parameters of the spec: every generated value is invalid, also
       fc.assert(fc.property(invalidQueryValue(kind), (v) => {
         if (kind.kind === 'number') return Number.isNaN(Number(v));
         if (kind.kind === 'boolean') return !['true', 'false'].includes(v.toLowerCase());
+        if (kind.kind === 'string') return isInvalidQueryValue(kind, v);
         return !kind.values.includes(v);
       }), { numRuns: 30 });
     }
@@ -118,6 +119,18 @@ test('typed query parameters of the spec: every generated value is invalid, also
   assert.equal(isInvalidQueryValue({ kind: 'number', integer: false }, 'Infinity'), false);
   assert.equal(isInvalidQueryValue({ kind: 'boolean' }, 'YES'), false);
   assert.equal(isInvalidQueryValue({ kind: 'enum', values: ['day'], array: false }, 'DAY'), false);
+  const uuidQuery = { kind: 'string', pattern: UUID_PATTERN.source, format: 'uuid' } as const;
+  assert.equal(isInvalidQueryValue(uuidQuery, 'f47ac10b-58cc-4372-a567-0e02b2c3d479'), false);
+  assert.equal(isInvalidQueryValue(uuidQuery, ' f47ac10b-58cc-4372-a567-0e02b2c3d479 '), false, 'a trimming server accepts it');
+  assert.ok(invalidQueryValues(uuidQuery).length > 0);
+  assert.equal(isInvalidQueryValue({ kind: 'string', maxLength: 3 }, 'abcd'), true);
+  assert.equal(isInvalidQueryValue({ kind: 'string', format: 'email' }, 'user@example.com'), false);
+});
+
+test('the kept constraints reach the query generators: constrained string parameters of the official document', () => {
+  const constrained = spec.operations.flatMap((op) => op.parameters.filter((p) => p.in === 'query').map((p) => queryKind(p.schema, lookup)).filter((k) => k?.kind === 'string'));
+  console.log(`constrained string query parameters: ${constrained.length}`);
+  assert.ok(constrained.length >= 5, `${constrained.length}`);
 });
 
 test('invalid path ids are never lowercase UUIDs, never reserved segments, never dot segments', () => {

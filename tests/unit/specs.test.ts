@@ -13,6 +13,7 @@ import { ROOT } from '../../src/engine/config.js';
 import { SchemaRegistry } from '../../src/engine/schemas.js';
 import { loadSpec, SCHEMA_BASE } from '../../src/engine/spec.js';
 import { loadClientPackage } from '../../scripts/derive/clients.js';
+import { loadOfficial } from '../../scripts/derive/official.js';
 
 const spec = loadSpec('docs-2026');
 /** Compiled afresh (never the precompiled cache): this is the proof that every schema compiles. */
@@ -64,18 +65,21 @@ test('the OpenAPI document is valid OpenAPI 3.1', async () => {
   assert.equal(result.valid, true, JSON.stringify(result.errors)?.slice(0, 2000));
 });
 
-test('the operation set equals the pinned clients\' non-OPTIONS set: 412 (189 admin, 223 /sdk)', () => {
+test('the operation set is the union of the pinned clients\' non-OPTIONS set (412) and the official document (275): 419', () => {
   const modules = join(ROOT, 'node_modules', '@dynamic-labs');
   const keys = new Set<string>();
   for (const pkg of ['sdk-api', 'sdk-api-core']) for (const op of loadClientPackage(join(modules, pkg)).operations) if (op.method !== 'OPTIONS') keys.add(`${op.method} ${op.path}`);
-  const ours = new Set(spec.operations.map((o) => o.key));
   assert.equal(keys.size, 412);
+  const official = loadOfficial(join(ROOT, 'specs', 'sources', 'official', 'public-api.yaml'));
+  for (const op of official.operations) keys.add(op.key);
+  const ours = new Set(spec.operations.map((o) => o.key));
   assert.deepEqual([...ours].sort(), [...keys].sort());
-  assert.equal(spec.operations.filter((o) => o.surface === 'admin').length, 189);
+  assert.equal(ours.size, 419);
+  assert.equal(spec.operations.filter((o) => o.surface === 'admin').length, 196);
   assert.equal(spec.operations.filter((o) => o.surface === 'sdk').length, 223);
 });
 
-test('every operation has an operationId, a tag, an auth class and $ref success schemas for JSON', () => {
+test('every operation has an operationId, a tag, an auth class, UUID ids and the uniform error set (documented or standard layer)', () => {
   const ids = new Set<string>();
   for (const op of spec.operations) {
     assert.ok(op.operationId && !ids.has(op.operationId), `unique operationId: ${op.key}`);
@@ -89,8 +93,13 @@ test('every operation has an operationId, a tag, an auth class and $ref success 
     for (const status of [400, 404, 422, 429, 500]) assert.ok(op.documentedStatuses.includes(status), `${op.key} documents ${status}`);
     if (op.auth !== 'none') for (const status of [401, 403]) assert.ok(op.documentedStatuses.includes(status), `${op.key} documents ${status}`);
   }
-  const corrected = spec.operations.filter((o) => o.surface === 'admin' && (spec.document.paths?.[o.path] as Record<string, Record<string, unknown>>)[o.method.toLowerCase()]?.['x-dynamic-declared-security'] === 'none');
-  assert.equal(corrected.length, 63, 'the 63 admin operations the clients leave without security are corrected by the overlay');
+  const raw = (o: { path: string; method: string }): Record<string, unknown> => (spec.document.paths?.[o.path] as Record<string, Record<string, unknown>>)[o.method.toLowerCase()]!;
+  const declared = (o: { path: string; method: string }): { official?: string; clients?: string } => raw(o)['x-dynamic-declared-security'] as { official?: string; clients?: string };
+  const clientsNone = spec.operations.filter((o) => o.surface === 'admin' && declared(o).clients === 'none');
+  assert.equal(clientsNone.length, 63, 'the 63 admin operations the clients leave without security');
+  const corrected = spec.operations.filter((o) => o.surface === 'admin' && (declared(o).clients === 'none' || declared(o).official === 'none'));
+  assert.equal(corrected.length, 69, '63 from the clients + the 6 official-only admin operations without security');
+  for (const o of corrected) assert.equal(typeof raw(o)['x-dynamic-auth-conflict'], 'string', `${o.key} records the auth conflict`);
 });
 
 test('every rule has a unique id, a source, a level and validates against schemas/meta/rule.schema.json', () => {

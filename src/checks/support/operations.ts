@@ -5,7 +5,7 @@
  */
 import type { JsonSchema, LoadedSpec, Operation, Parameter } from '../../engine/spec.js';
 import type { CheckContext } from '../../engine/types.js';
-import { lookupFrom, negativeBodies, queryKind, type NegativeCase, type QueryKind, type SchemaLookup } from '../../generators/negative.js';
+import { invalidQueryValues, lookupFrom, negativeBodies, queryKind, type NegativeCase, type QueryKind, type SchemaLookup } from '../../generators/negative.js';
 import { isJsonOp } from './send.js';
 
 /** Resolves `$ref`s of the spec's schemas through the engine's registry. */
@@ -49,11 +49,11 @@ export function coreResourceId(op: Operation): string | undefined {
   return CORE_ITEM.exec(op.path)?.[1];
 }
 
-/** Typed query parameters (number, boolean, enum) with their kind. */
+/** Typed query parameters (number, boolean, enum, constrained string) with their kind and at least one invalid value. */
 export function typedQueryParams(op: Operation, lookup: SchemaLookup): { param: Parameter; kind: QueryKind }[] {
   return op.parameters.filter((p) => p.in === 'query').flatMap((param) => {
     const kind = queryKind(param.schema, lookup);
-    return kind ? [{ param, kind }] : [];
+    return kind && invalidQueryValues(kind).length > 0 ? [{ param, kind }] : [];
   });
 }
 

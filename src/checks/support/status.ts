@@ -4,7 +4,7 @@
  * the status; ERR, SCHEMA: the documented or generic error body with a non-empty message).
  */
 import { headerValue, type HttpResponse } from '../../http/client.js';
-import { SCHEMA_BASE } from '../../engine/spec.js';
+import { SCHEMA_BASE, type JsonSchema, type Operation } from '../../engine/spec.js';
 import type { CheckContext } from '../../engine/types.js';
 
 /** The generic `{"error": "<message>"}` schema for statuses the profile does not model (405, 413, 415, 431, 5xx). */
@@ -37,23 +37,48 @@ export function errorSchemaFor(ctx: CheckContext, status: number): string | unde
   return ctx.spec.profile.errors[String(status)]?.schema;
 }
 
-/** The schema an error body of `status` must match: the profile's model, else the generic error body. */
-export function errorBodySchema(ctx: CheckContext, status: number): string {
-  return errorSchemaFor(ctx, status) ?? ERROR_BODY_SCHEMA;
+/**
+ * The error body the official document gives this operation for this status (e.g. ForbiddenWithErrorAndPayload
+ * on 36 `/sdk` operations, BadRequest for six sign-ins' 429), when it documents one.
+ */
+export function documentedErrorSchema(op: Operation | undefined, status: number): JsonSchema | undefined {
+  const r = op?.responses[String(status)];
+  return r?.layer === 'documented' && r.schema && Object.keys(r.schema).length ? r.schema : undefined;
+}
+
+/** The schema an error body of `status` must match: the operation's documented one, the profile's model, else the generic error body. */
+export function errorBodySchema(ctx: CheckContext, status: number, op?: Operation): JsonSchema | string {
+  return documentedErrorSchema(op, status) ?? errorSchemaFor(ctx, status) ?? ERROR_BODY_SCHEMA;
+}
+
+function schemaName(schema: JsonSchema | string): string {
+  if (typeof schema === 'string') return schema.split('/').pop() ?? schema;
+  return typeof schema.$ref === 'string' ? (schema.$ref.split('/').pop() ?? 'the documented schema') : 'the documented schema';
+}
+
+/**
+ * The human-readable message of an error body: `error` as a string, `error.message` (ForbiddenWithErrorAndPayload)
+ * or a top-level `message` (WaasVerifyApiKeyErrorResponse, InviteConflictResponse).
+ */
+function messageOf(json: unknown): unknown {
+  const body = json as { error?: unknown; message?: unknown } | undefined;
+  const error = body?.error;
+  if (error !== null && typeof error === 'object') return (error as { message?: unknown }).message;
+  return error ?? body?.message;
 }
 
 /** Why an error body does not match its documented schema (or has no message), undefined when it does. */
-export function errorBodyProblem(ctx: CheckContext, res: HttpResponse): string | undefined {
-  const schema = errorBodySchema(ctx, res.status);
+export function errorBodyProblem(ctx: CheckContext, res: HttpResponse, op?: Operation): string | undefined {
+  const schema = errorBodySchema(ctx, res.status, op);
   if (res.json === undefined) {
     const type = headerValue(res.headers['content-type']) ?? 'none';
     return `the body is not JSON (${res.text.length} bytes, content-type ${type})`;
   }
   const v = ctx.schemas.validate(schema, res.json);
-  if (!v.valid) return `the body does not match ${schema.split('/').pop()}: ${v.errors.join('; ')}`;
-  const message = (res.json as { error?: unknown }).error;
+  if (!v.valid) return `the body does not match ${schemaName(schema)}: ${v.errors.join('; ')}`;
+  const message = messageOf(res.json);
   if (typeof message !== 'string' || message.trim() === '') {
-    return 'the body has no error message (error must be a non-empty string)';
+    return 'the body has no error message (error must be a non-empty string, or error.message where the operation documents {error: {code, message}})';
   }
   return undefined;
 }
@@ -72,7 +97,7 @@ export function judgeStatus(
   ctx: CheckContext,
   res: HttpResponse,
   expected: readonly number[],
-  options: { body?: BodyRule; what?: string } = {},
+  options: { body?: BodyRule; what?: string; op?: Operation } = {},
 ): Judgement {
   const prefix = options.what ? `${options.what}: ` : '';
   const want = expected.join(' or ');
@@ -82,15 +107,15 @@ export function judgeStatus(
   if (res.status < 400) return undefined;
   const received = `${res.status} with a body that does not match`;
   if ((options.body ?? 'profile') === 'error-body') {
-    const problem = errorBodyProblem(ctx, res);
+    const problem = errorBodyProblem(ctx, res, options.op);
     if (!problem) return undefined;
     return { reason: `${prefix}status ${res.status} is right but ${problem}`, expected: `${res.status} + error body`, received };
   }
-  const schema = errorSchemaFor(ctx, res.status);
+  const schema = documentedErrorSchema(options.op, res.status) ?? errorSchemaFor(ctx, res.status);
   if (!schema) return undefined;
   const v = ctx.schemas.validate(schema, res.json);
   if (v.valid) return undefined;
-  const name = schema.split('/').pop() ?? schema;
+  const name = schemaName(schema);
   return {
     reason: `${prefix}status ${res.status} is right but the body does not match ${name}: ${v.errors.join('; ')}`,
     expected: `${res.status} + ${name}`,
@@ -99,8 +124,8 @@ export function judgeStatus(
 }
 
 /** A judge of `statuses` with the profile's error body (AUTH, TOKEN, JWT rejections). */
-export function expectRejected(ctx: CheckContext, statuses: readonly number[] = [401]): (res: HttpResponse) => Judgement {
-  return (res) => judgeStatus(ctx, res, statuses);
+export function expectRejected(ctx: CheckContext, statuses: readonly number[] = [401], op?: Operation): (res: HttpResponse) => Judgement {
+  return (res) => judgeStatus(ctx, res, statuses, op ? { op } : {});
 }
 
 /** Expects the credential to be accepted: an answer that is neither 401 nor 403 (nor a transport error). */
@@ -118,8 +143,8 @@ export function expectAccepted(): (res: HttpResponse) => Judgement {
 }
 
 /** Status and error body of an error answer (ERR, SCHEMA) as a property verdict. */
-export function expectError(ctx: CheckContext, res: HttpResponse, expected: readonly number[], what: string): Verdict {
-  const m = judgeStatus(ctx, res, expected, { body: 'error-body', what });
+export function expectError(ctx: CheckContext, res: HttpResponse, expected: readonly number[], what: string, op?: Operation): Verdict {
+  const m = judgeStatus(ctx, res, expected, { body: 'error-body', what, ...(op ? { op } : {}) });
   return m ? { ok: false, res, ...m } : { ok: true, res };
 }
 
