@@ -68,7 +68,8 @@ const seconds = (ms: number | undefined): string => `${((ms ?? 0) / 1000).toFixe
 
 /** The live run's pacing (plan against actual, 429s, where the JWT came from), coverage rotation and what did not run. */
 function runPanel(report: MatrixReport): string {
-  const p = report.pacing;
+  // Reports written before pacing (or merged without it) have none of these fields.
+  const p = report.pacing ?? { enabled: false, unplanned429: 0 };
   const parts: string[] = [];
   if (p.enabled) {
     const rows = (p.policies ?? []).map((f) => {
@@ -85,10 +86,10 @@ ${rows ? `<details><summary>Requests per policy bucket</summary><table class="ru
 ${p.unplanned?.length ? `<details open><summary class="red">Unplanned 429s</summary><ul>${p.unplanned.slice(0, 50).map((u) => `<li><code>${esc(u.method)} ${esc(u.path)}</code> (${esc(u.policies.join(', '))}) Retry-After ${esc(u.retryAfter ?? '–')}</li>`).join('')}</ul></details>` : ''}`);
   } else if (p.unplanned429) parts.push(`<p id="unplanned-429" class="red">unplanned 429s: ${esc(p.unplanned429)}</p>`);
   const c = report.rotation;
-  if (c.rotation !== undefined) {
+  if (c?.rotation !== undefined) {
     parts.push(`<p id="rotation">Live rotation: ${esc(c.pairsCovered)} (operation, rule) pairs covered this run (rotation ${esc(c.rotation)}: DYNAMIC_RUN_NUMBER or the UTC day); a full rotation takes ${esc(c.nightsForFullRotation)} night(s) at this budget.</p>`);
   }
-  if (report.notRun.length) {
+  if (report.notRun?.length) {
     parts.push(`<section id="not-run"><h2>Not run <small>${report.notRun.length} rules</small></h2><ul>${report.notRun.map((n) => `<li><a href="#${esc(n.rule)}">${esc(n.rule)}</a> ${esc(n.reason)}</li>`).join('')}</ul></section>`);
   }
   return parts.join('\n');

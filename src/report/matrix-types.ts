@@ -116,10 +116,10 @@ export interface MatrixReport {
   /** Absent in reports written before issue #13. */
   transport?: TransportReport;
   rules: RuleReport[];
-  pacing: PacingReport;
+  pacing?: PacingReport;
   /** The live rotation: which (operation, rule) pairs this run covered and how many nights a full rotation takes. */
-  rotation: CoverageReport;
-  notRun: NotRunEntry[];
+  rotation?: CoverageReport;
+  notRun?: NotRunEntry[];
   /** `authConflict`: the spec's x-dynamic-auth-conflict (sources disagree on the auth class) and its live decision.
    * `results`: rule → status (`known` for a known deviation); `changes`: rule → change, with a previous run. */
   operations: { key: string; operationId: string; auth: string; tag: string; authConflict?: { text: string; live: 'enforce' | 'report' }; results: Record<string, NightlyStatus>; changes?: Record<string, Change> }[];

@@ -93,7 +93,7 @@ test('checks whose credential is not configured are skipped with the reason nami
   for (const r of report.rules) if (r.counts.skip > 0) assert.ok(r.skipReasons.length > 0 && r.skipReasons.every((s) => s.trim().length > 10), `${r.id} has skips without reasons`);
   const reasons = (id: string): string => rule(id)?.skipReasons.join(' | ') ?? '';
   // The sandbox verifies (DYNAMIC_PROJECT_ID), so the run signs in through the test account for its user JWT.
-  assert.equal(report.pacing.jwt?.user.source, 'test-account', 'the user JWT is obtained through the sandbox test account');
+  assert.equal(report.pacing?.jwt?.user.source, 'test-account', 'the user JWT is obtained through the sandbox test account');
   assert.doesNotMatch(reasons('AUTH-012'), /DYNAMIC_USER_JWT/, 'AUTH-012 has a user JWT for the user-jwt operations');
   if (checkFor('AUTH-007')) assert.match(reasons('AUTH-007'), /DYNAMIC_OTHER_ENVIRONMENT_(TOKEN|ID)/);
   if (checkFor('AUTH-008')) assert.match(reasons('AUTH-008'), /DYNAMIC_LIMITED_TOKEN/);
@@ -145,6 +145,6 @@ test('DYNAMIC_REQUEST_BUDGET bounds the run and the matrix says why (a spent sha
   assert.ok(r, 'AUTH-005 is in the matrix');
   assert.notEqual(r.status, 'fail');
   assert.match(r.skipReasons.join(' '), /share of the request budget is spent \(\d+ of DYNAMIC_REQUEST_BUDGET=25/);
-  assert.ok((m.pacing.requests ?? 0) <= 25, `the run-wide budget holds: ${m.pacing.requests}`);
+  assert.ok((m.pacing?.requests ?? 0) <= 25, `the run-wide budget holds: ${m.pacing?.requests}`);
   passed += 1;
 });

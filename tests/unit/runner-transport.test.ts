@@ -29,6 +29,7 @@ function suiteWith(counts: TransportCounts[]): Suite {
       return counts[Math.min(call++, counts.length - 1)]!;
     },
     takeExchanges: () => [],
+    setAllowance: () => undefined,
   };
   return { config: { target: 'mock', apiUrl: 'http://example.invalid/api/v0' }, spec, client, fc: {}, workerIndex: 0 } as unknown as Suite;
 }
