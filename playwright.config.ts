@@ -16,9 +16,16 @@ try {
   config = loadConfig();
   // The known-deviations file, the previous report and the ledger are checked once, before any test starts (the
   // runner process; workers read them again). schemas/meta only: this process's one ajv instance.
-  if (process.env.TEST_WORKER_INDEX === undefined && (config.nightly.baselineFile || config.nightly.previousFile || config.nightly.ledgerFile)) {
+  if (
+    process.env.TEST_WORKER_INDEX === undefined &&
+    (config.nightly.baselineFile || config.nightly.previousFile || config.nightly.ledgerFile)
+  ) {
     const registry = new SchemaRegistry(join(ROOT, 'schemas', 'meta'));
-    suiteNightlyInputs(config, (id, v) => registry.validate(id, v), new Set(loadSpec(config.docsProfile).rulesById.keys()));
+    suiteNightlyInputs(
+      config,
+      (id, v) => registry.validate(id, v),
+      new Set(loadSpec(config.docsProfile).rulesById.keys()),
+    );
   }
 } catch (error) {
   if (error instanceof ConfigError) {
@@ -66,7 +73,13 @@ export default defineConfig<object, { apiUrlOverride: string | undefined }>({
   },
   projects: [
     // The project keeps its published name (`--project=rate-limit`); its family is `rate` (rate.json, checks/rate/, @rate).
-    { name: 'rate-limit', testMatch: /rate\.spec\.ts/, fullyParallel: false, workers: 1, use: { apiUrlOverride: rateApiUrl } },
+    {
+      name: 'rate-limit',
+      testMatch: /rate\.spec\.ts/,
+      fullyParallel: false,
+      workers: 1,
+      use: { apiUrlOverride: rateApiUrl },
+    },
     { name: 'conformance', testIgnore: /rate\.spec\.ts/, workers: 2 },
   ],
   ...(config.startMock ? { webServer: [mockServer(config.mockPort), mockServer(ratePort)] } : {}),

@@ -29,7 +29,6 @@ export interface MockServer {
   close(): Promise<void>;
 }
 
-
 const BASE = '/api/v0';
 const CONTROL = '/__mock';
 const NOT_FOUND_BODY = { error: 'Not found', code: 'not_found' };
@@ -83,7 +82,6 @@ export async function createMockServer(options: MockOptions = {}): Promise<MockS
       }),
   };
 }
-
 
 /** Answers requests node cannot parse (ERR-011, ERR-014): 431 for oversized headers, 400 otherwise; never 5xx. */
 function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
@@ -174,7 +172,10 @@ class MockApp {
     const remote = normalizeIp(req.socket.remoteAddress ?? '');
     const xff = req.headers['x-forwarded-for'];
     if (xff !== undefined && xff !== '' && (s.trustedProxy !== undefined || !s.faults.none)) {
-      const list = (Array.isArray(xff) ? xff.join(',') : xff).split(',').map((x) => x.trim()).filter((x) => x !== '');
+      const list = (Array.isArray(xff) ? xff.join(',') : xff)
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== '');
       if (s.faults.on('trust-xff') && list.length > 0) return list[0]!;
       if (s.trustedProxy !== undefined && remote === s.trustedProxy && list.length > 0) return list[list.length - 1]!;
     }
@@ -193,7 +194,14 @@ class MockApp {
       let key = p.id;
       let missing = false;
       for (const dim of p.key) {
-        const v = dim === 'ip' ? ip : dim === 'environment' ? (f.on('shared-environment-buckets') ? '*' : ctx.params['environmentId']) : ctx.params['walletId'];
+        const v =
+          dim === 'ip'
+            ? ip
+            : dim === 'environment'
+              ? f.on('shared-environment-buckets')
+                ? '*'
+                : ctx.params['environmentId']
+              : ctx.params['walletId'];
         if (v === undefined) missing = true;
         key += `|${v ?? ''}`;
       }
@@ -213,7 +221,9 @@ class MockApp {
 
   #hitOptions(): { resetDelayMs?: number; extraAllowance?: number } {
     const f = this.#s.faults;
-    return f.none ? {} : { resetDelayMs: f.on('late-window-reset') ? 1000 : 0, extraAllowance: f.on('off-by-one-limit') ? 1 : 0 };
+    return f.none
+      ? {}
+      : { resetDelayMs: f.on('late-window-reset') ? 1000 : 0, extraAllowance: f.on('off-by-one-limit') ? 1 : 0 };
   }
 
   /** Applies the operation's policies (RATE-001..RATE-014) with a synchronous check-and-increment (RATE-013). */
@@ -230,7 +240,8 @@ class MockApp {
     if (checks.length === 0) return false;
     let verdict = s.limiter.check(checks, s.clock.nowMs(), this.#hitOptions());
     await new Promise((r) => setTimeout(r, 5));
-    if (verdict.allowed) verdict = { allowed: true, charges: s.limiter.commit(checks, s.clock.nowMs(), this.#hitOptions()) };
+    if (verdict.allowed)
+      verdict = { allowed: true, charges: s.limiter.commit(checks, s.clock.nowMs(), this.#hitOptions()) };
     return this.#admit(ctx, verdict);
   }
 
@@ -252,15 +263,25 @@ class MockApp {
       else if (f.on('short-retry-after')) headers['retry-after'] = String(Math.floor(seconds / 2));
       else headers['retry-after'] = String(seconds);
     }
-    const body = f.on('wrong-429-body') ? this.#s.otherProfile.tooManyRequests.body : this.#s.profile.tooManyRequests.body;
-    send(res, 429, f.on('error-content-type-text') ? TEXT_TYPE : JSON_TYPE, JSON.stringify(body), headers, f.on('cacheable-429') ? 'public, max-age=60' : 'no-store');
+    const body = f.on('wrong-429-body')
+      ? this.#s.otherProfile.tooManyRequests.body
+      : this.#s.profile.tooManyRequests.body;
+    send(
+      res,
+      429,
+      f.on('error-content-type-text') ? TEXT_TYPE : JSON_TYPE,
+      JSON.stringify(body),
+      headers,
+      f.on('cacheable-429') ? 'public, max-age=60' : 'no-store',
+    );
   }
 
   // ---- 3. auth ------------------------------------------------------------------------------------------------
 
   async #authenticate(ctx: Ctx): Promise<boolean> {
     const s = this.#s;
-    if (ctx.op.auth !== 'none' || s.faults.on('require-auth-on-public')) ctx.authorization = authorizationValues(ctx.req.rawHeaders);
+    if (ctx.op.auth !== 'none' || s.faults.on('require-auth-on-public'))
+      ctx.authorization = authorizationValues(ctx.req.rawHeaders);
     if (ctx.op.auth === 'user-jwt' || s.faults.on('accept-jwt-as-api-token')) await s.keys.ready;
     let result: AuthResult | Promise<AuthResult> = s.auth.authenticate({
       op: ctx.op,
@@ -284,7 +305,8 @@ class MockApp {
     if (status === 403 && f.on('forbidden-as-401')) status = 401;
     else if (status === 401 && !result.credentialPresented && f.on('unauthenticated-as-403')) status = 403;
     let message = result.error;
-    if (result.status === 401 && result.credentialPresented && f.on('echo-credential-in-error')) message = `${message}: ${ctx.authorization.join(', ')}`;
+    if (result.status === 401 && result.credentialPresented && f.on('echo-credential-in-error'))
+      message = `${message}: ${ctx.authorization.join(', ')}`;
     const headers: Headers = {};
     if (result.status === 401 && f.on('reflect-request-headers')) {
       for (let i = 0; i + 1 < ctx.req.rawHeaders.length; i += 2) {
@@ -298,7 +320,8 @@ class MockApp {
   }
 
   #refundIfFree(ctx: Ctx, status: number): void {
-    if ((status === 400 || status === 401) && this.#s.faults.on('rejected-attempts-free')) this.#s.limiter.refund(ctx.charges);
+    if ((status === 400 || status === 401) && this.#s.faults.on('rejected-attempts-free'))
+      this.#s.limiter.refund(ctx.charges);
   }
 
   // ---- 4. validation ------------------------------------------------------------------------------------------
@@ -308,7 +331,14 @@ class MockApp {
     const s = this.#s;
     const f = s.faults;
     const { op } = ctx;
-    const bad = s.params.check(op, ctx.params, ctx.badEncoding, ctx.query, ctx.req.headers, f.on('ignore-query-validation'));
+    const bad = s.params.check(
+      op,
+      ctx.params,
+      ctx.badEncoding,
+      ctx.query,
+      ctx.req.headers,
+      f.on('ignore-query-validation'),
+    );
     if (bad !== undefined) {
       if (bad.uuidPath && f.on('non-uuid-id-404')) {
         this.#refundIfFree(ctx, 404);
@@ -332,7 +362,12 @@ class MockApp {
       return INVALID;
     }
     if (raw.kind === 'too-large') {
-      this.#errorBody(ctx.res, 413, 'Payload too large', tooLargeToDrain(ctx.req) ? { connection: 'close' } : undefined);
+      this.#errorBody(
+        ctx.res,
+        413,
+        'Payload too large',
+        tooLargeToDrain(ctx.req) ? { connection: 'close' } : undefined,
+      );
       return INVALID;
     }
     if (raw.kind === 'empty') {
@@ -352,7 +387,8 @@ class MockApp {
         return INVALID;
       }
       if (jsonDepth(text) > MAX_JSON_DEPTH) {
-        if (f.on('crash-on-deep-json')) send(ctx.res, 500, JSON_TYPE, JSON.stringify({ error: 'Internal server error' }));
+        if (f.on('crash-on-deep-json'))
+          send(ctx.res, 500, JSON_TYPE, JSON.stringify({ error: 'Internal server error' }));
         else this.#badRequest(ctx, `body nesting exceeds ${MAX_JSON_DEPTH} levels`);
         return INVALID;
       }
@@ -374,7 +410,8 @@ class MockApp {
   }
 
   #malformed(ctx: Ctx): void {
-    if (this.#s.faults.on('malformed-json-500')) send(ctx.res, 500, JSON_TYPE, JSON.stringify({ error: 'Internal server error' }));
+    if (this.#s.faults.on('malformed-json-500'))
+      send(ctx.res, 500, JSON_TYPE, JSON.stringify({ error: 'Internal server error' }));
     else this.#badRequest(ctx, 'Malformed JSON body');
   }
 
@@ -390,10 +427,15 @@ class MockApp {
     const { op } = ctx;
     // 5a. Object-level authorization (OBJ-001..OBJ-004): another owner's object is refused before any handler runs,
     // so the refusal has no side effect and carries nothing of the object.
-    if (!s.ownership.allows(op, ctx.params, body, ctx.principal, s.faults)) return this.#errorBody(ctx.res, 403, 'Forbidden');
-    const needsKeys = op.operationId === 'getKeysForEnvironment' || op.operationId.startsWith('getJwks') || op.operationId === 'signInWithEmailVerification';
+    if (!s.ownership.allows(op, ctx.params, body, ctx.principal, s.faults))
+      return this.#errorBody(ctx.res, 403, 'Forbidden');
+    const needsKeys =
+      op.operationId === 'getKeysForEnvironment' ||
+      op.operationId.startsWith('getJwks') ||
+      op.operationId === 'signInWithEmailVerification';
     if (needsKeys && !s.keys.isReady) return s.keys.ready.then(() => this.#dispatch(ctx, body));
-    if (s.faults.on('jwks-json-missing') && op.operationId === 'getJwksJsonByEnvironmentId') return this.#notFound(ctx.res);
+    if (s.faults.on('jwks-json-missing') && op.operationId === 'getJwksJsonByEnvironmentId')
+      return this.#notFound(ctx.res);
     const reply: Reply | undefined = s.handlers.run({
       op,
       params: ctx.params,
@@ -407,18 +449,29 @@ class MockApp {
         if (s.faults.on('unknown-id-400')) return this.#errorBody(ctx.res, 400, 'Bad request');
         return this.#notFound(ctx.res);
       }
-      if (reply.kind === 'empty') return this.#success(ctx, op.success.kind === 'void' ? op.success.status : 204, undefined, undefined);
+      if (reply.kind === 'empty')
+        return this.#success(ctx, op.success.kind === 'void' ? op.success.status : 204, undefined, undefined);
       if (reply.kind === 'error') return this.#error(ctx.res, reply.status, JSON.stringify(reply.body));
       return this.#success(ctx, reply.status, reply.body, undefined);
     }
     if (op.success.kind === 'void') return this.#success(ctx, op.success.status, undefined, undefined);
     if (op.success.kind === 'redirect') {
       // A documented redirect (oauthLogin: 302): to a provider page; the mock never follows or serves it.
-      return send(ctx.res, this.#okStatus(op), JSON_TYPE, undefined, { location: REDIRECT_LOCATION }, this.#cacheControl(ctx));
+      return send(
+        ctx.res,
+        this.#okStatus(op),
+        JSON_TYPE,
+        undefined,
+        { location: REDIRECT_LOCATION },
+        this.#cacheControl(ctx),
+      );
     }
     const cached = s.samples.forOperation(op);
     if (op.success.kind === 'text') {
-      const type = op.success.contentType !== undefined && op.success.contentType !== 'text/plain' ? `${op.success.contentType}; charset=utf-8` : TEXT_TYPE;
+      const type =
+        op.success.contentType !== undefined && op.success.contentType !== 'text/plain'
+          ? `${op.success.contentType}; charset=utf-8`
+          : TEXT_TYPE;
       return send(ctx.res, this.#okStatus(op), type, cached.text, undefined, this.#cacheControl(ctx));
     }
     return this.#success(ctx, op.success.status, cached.value, cached.text);
@@ -429,7 +482,9 @@ class MockApp {
   }
 
   #cacheControl(ctx: Ctx): string | null {
-    return ctx.principal !== undefined && ctx.principal.kind !== 'public' && this.#s.faults.on('no-cache-control') ? null : 'no-store';
+    return ctx.principal !== undefined && ctx.principal.kind !== 'public' && this.#s.faults.on('no-cache-control')
+      ? null
+      : 'no-store';
   }
 
   #success(ctx: Ctx, status: number, value: unknown, text: string | undefined): void {
@@ -459,7 +514,11 @@ class MockApp {
   // ---- errors -------------------------------------------------------------------------------------------------
 
   #routeNotFound(res: ServerResponse): void {
-    this.#error(res, 404, this.#s.faults.on('unknown-path-no-code') ? JSON.stringify({ error: 'Route not found' }) : ROUTE_NOT_FOUND);
+    this.#error(
+      res,
+      404,
+      this.#s.faults.on('unknown-path-no-code') ? JSON.stringify({ error: 'Route not found' }) : ROUTE_NOT_FOUND,
+    );
   }
 
   #notFound(res: ServerResponse): void {
@@ -478,7 +537,12 @@ class MockApp {
     if (documented !== undefined) {
       const validate = this.#s.registry.compile(documented);
       if (!validate(body)) {
-        const shapes = [{ error: { code: status === 403 ? 'forbidden' : status === 401 ? 'unauthorized' : 'bad_request', message } }, { message, verified: false }, { message }, { error: message, code: 'error' }];
+        const shapes = [
+          { error: { code: status === 403 ? 'forbidden' : status === 401 ? 'unauthorized' : 'bad_request', message } },
+          { message, verified: false },
+          { message },
+          { error: message, code: 'error' },
+        ];
         body = shapes.find((b) => validate(b)) ?? body;
       }
     }

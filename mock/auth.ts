@@ -33,14 +33,25 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
 /** Who a request is authenticated as. */
 export type Principal =
-  | { readonly kind: 'api-token'; readonly environmentId: string | undefined; readonly scopes: readonly string[]; readonly tokenId: string | undefined }
+  | {
+      readonly kind: 'api-token';
+      readonly environmentId: string | undefined;
+      readonly scopes: readonly string[];
+      readonly tokenId: string | undefined;
+    }
   | { readonly kind: 'user-jwt'; readonly environmentId: string; readonly sub: string }
   | { readonly kind: 'public' };
 
 /** The auth step's verdict. */
 export type AuthResult =
   | { readonly ok: true; readonly principal: Principal }
-  | { readonly ok: false; readonly status: 400 | 401 | 403; readonly error: string; readonly challenge: string; readonly credentialPresented: boolean };
+  | {
+      readonly ok: false;
+      readonly status: 400 | 401 | 403;
+      readonly error: string;
+      readonly challenge: string;
+      readonly credentialPresented: boolean;
+    };
 
 /** A parsed `Authorization` field (AUTH-002..AUTH-004, AUTH-018). */
 export type Credential =
@@ -71,17 +82,21 @@ export function parseAuthorization(raw: string, faults: FaultSet): Credential {
   if (!m) return { kind: 'other-scheme', rest: v, scheme: '' };
   const scheme = m[1]!;
   const rest = m[2]!;
-  const isBearer = faults.on('scheme-case-sensitive') ? scheme === 'Bearer' : scheme.length === 6 && scheme.toLowerCase() === 'bearer';
+  const isBearer = faults.on('scheme-case-sensitive')
+    ? scheme === 'Bearer'
+    : scheme.length === 6 && scheme.toLowerCase() === 'bearer';
   if (!isBearer) return { kind: 'other-scheme', rest, scheme };
   if (rest === '' || /^[ \t]*$/.test(rest)) return { kind: 'empty' };
   if (rest.charCodeAt(0) === 32 /* SP */) {
     const cred = rest.replace(/^ +/, '');
     const wellFormed = !/[ \t]/.test(cred);
-    if (!wellFormed && faults.on('accept-tab-separator')) return { kind: 'bearer', value: cred.split(/[ \t]/)[0] ?? '', wellFormed: true };
+    if (!wellFormed && faults.on('accept-tab-separator'))
+      return { kind: 'bearer', value: cred.split(/[ \t]/)[0] ?? '', wellFormed: true };
     return { kind: 'bearer', value: cred, wellFormed };
   }
   // A tab (or other character) right after the scheme.
-  if (faults.on('accept-tab-separator')) return { kind: 'bearer', value: rest.replace(/^[ \t]+/, '').split(/[ \t]/)[0] ?? '', wellFormed: true };
+  if (faults.on('accept-tab-separator'))
+    return { kind: 'bearer', value: rest.replace(/^[ \t]+/, '').split(/[ \t]/)[0] ?? '', wellFormed: true };
   return { kind: 'bearer', value: rest, wellFormed: false };
 }
 
@@ -139,14 +154,17 @@ export class Authenticator {
     const { op } = req;
     const f = this.#d.faults;
     if (op.auth === 'none') {
-      if (f.on('require-auth-on-public') && req.authorization.length === 0) return fail(401, AUTH_MESSAGES.missing, CHALLENGE.missing, false);
+      if (f.on('require-auth-on-public') && req.authorization.length === 0)
+        return fail(401, AUTH_MESSAGES.missing, CHALLENGE.missing, false);
       return { ok: true, principal: { kind: 'public' } };
     }
     if (req.authorization.length > 1) {
-      if (!f.on('accept-duplicate-authorization')) return fail(400, AUTH_MESSAGES.duplicate, CHALLENGE.invalidRequest, true);
+      if (!f.on('accept-duplicate-authorization'))
+        return fail(400, AUTH_MESSAGES.duplicate, CHALLENGE.invalidRequest, true);
       return this.#firstValid(req);
     }
-    const cred = req.authorization.length === 0 ? ({ kind: 'absent' } as const) : parseAuthorization(req.authorization[0]!, f);
+    const cred =
+      req.authorization.length === 0 ? ({ kind: 'absent' } as const) : parseAuthorization(req.authorization[0]!, f);
     return this.#withCredential(req, cred);
   }
 
@@ -184,9 +202,15 @@ export class Authenticator {
   }
 
   #fullScope(req: AuthRequest): AuthResult {
-    const env = req.pathEnvironmentId !== undefined && UUID.test(req.pathEnvironmentId) ? req.pathEnvironmentId : this.#d.defaultEnvironmentId;
+    const env =
+      req.pathEnvironmentId !== undefined && UUID.test(req.pathEnvironmentId)
+        ? req.pathEnvironmentId
+        : this.#d.defaultEnvironmentId;
     if (req.op.auth === 'user-jwt') return { ok: true, principal: { kind: 'user-jwt', environmentId: env, sub: '' } };
-    return { ok: true, principal: { kind: 'api-token', environmentId: env, scopes: this.#d.allScopes, tokenId: undefined } };
+    return {
+      ok: true,
+      principal: { kind: 'api-token', environmentId: env, scopes: this.#d.allScopes, tokenId: undefined },
+    };
   }
 
   // ---- API tokens ---------------------------------------------------------------------------------------------
@@ -199,7 +223,8 @@ export class Authenticator {
       if (f.on('nfkc-normalize-token')) value = Buffer.from(value, 'latin1').toString('utf8').normalize('NFKC');
       if (f.on('trim-token-whitespace')) value = value.replace(/[\s\u00a0\u00c2]+/g, '');
       if (f.on('accept-uppercase-prefix') && /^dyn_/i.test(value)) value = `dyn_${value.slice(4)}`;
-      if (f.on('strip-non-alphanumerics') && /^dyn_/.test(value)) value = `dyn_${value.slice(4).replace(/[^A-Za-z0-9]/g, '')}`;
+      if (f.on('strip-non-alphanumerics') && /^dyn_/.test(value))
+        value = `dyn_${value.slice(4).replace(/[^A-Za-z0-9]/g, '')}`;
       if (f.on('accept-vendor-tokens') && VENDOR.test(value)) return this.#fullScope(req);
       if (f.on('accept-jwt-as-api-token') && JWT_SHAPE.test(value)) return this.#jwtAsApiToken(req, value);
     }
@@ -207,10 +232,15 @@ export class Authenticator {
     const shapeOk = wellFormed && this.#shape.test(value);
     if (shapeOk) token = this.#d.store.findToken(value);
     if (token === undefined && !f.none) {
-      if (f.on('case-insensitive-token')) token = this.#d.store.allTokens().find((t) => t.value.toLowerCase() === value.toLowerCase());
-      if (token === undefined && f.on('accept-prefix-match')) token = this.#d.store.allTokens().find((t) => value.length > 4 && (t.value.startsWith(value) || value.startsWith(t.value)));
+      if (f.on('case-insensitive-token'))
+        token = this.#d.store.allTokens().find((t) => t.value.toLowerCase() === value.toLowerCase());
+      if (token === undefined && f.on('accept-prefix-match'))
+        token = this.#d.store
+          .allTokens()
+          .find((t) => value.length > 4 && (t.value.startsWith(value) || value.startsWith(t.value)));
       if (token === undefined && shapeOk && f.on('accept-unknown-token')) return this.#fullScope(req);
-      if (token === undefined && !shapeOk && f.on('distinct-malformed-answer')) return fail(401, AUTH_MESSAGES.malformed, CHALLENGE.invalidToken, true);
+      if (token === undefined && !shapeOk && f.on('distinct-malformed-answer'))
+        return fail(401, AUTH_MESSAGES.malformed, CHALLENGE.invalidToken, true);
     }
     if (token === undefined) return invalid();
     if (!token.active && !f.on('accept-inactive-token')) return invalid();
@@ -223,7 +253,8 @@ export class Authenticator {
     const forbidden = (): AuthResult => fail(403, AUTH_MESSAGES.forbidden, CHALLENGE.insufficientScope, true);
     const pathEnv = req.pathEnvironmentId;
     // A malformed {environmentId} cannot name another environment: validation answers it (ERR-001).
-    if (pathEnv !== undefined && UUID.test(pathEnv) && pathEnv !== tokenEnv && !f.on('ignore-token-environment')) return forbidden();
+    if (pathEnv !== undefined && UUID.test(pathEnv) && pathEnv !== tokenEnv && !f.on('ignore-token-environment'))
+      return forbidden();
     if (!f.on('ignore-documented-scopes') && !req.op.scopes.every((s) => scopes.includes(s))) return forbidden();
     if (!f.on('ignore-inferred-scopes') && !req.op.inferredScopes.every((s) => scopes.includes(s))) return forbidden();
     if (f.on('deny-valid-analytics') && req.op.tags.includes('Analytics')) return forbidden();
@@ -232,10 +263,18 @@ export class Authenticator {
 
   async #jwtAsApiToken(req: AuthRequest, value: string): Promise<AuthResult> {
     const claimedEnv = decodeJwt(value)?.payload['environment_id'];
-    const env = req.pathEnvironmentId !== undefined && UUID.test(req.pathEnvironmentId) ? req.pathEnvironmentId : typeof claimedEnv === 'string' ? claimedEnv : '';
+    const env =
+      req.pathEnvironmentId !== undefined && UUID.test(req.pathEnvironmentId)
+        ? req.pathEnvironmentId
+        : typeof claimedEnv === 'string'
+          ? claimedEnv
+          : '';
     const claims = await this.#verifyJwt(value, env);
     if (claims === undefined) return fail(401, AUTH_MESSAGES.invalidToken, CHALLENGE.invalidToken, true);
-    return { ok: true, principal: { kind: 'api-token', environmentId: env, scopes: this.#d.allScopes, tokenId: undefined } };
+    return {
+      ok: true,
+      principal: { kind: 'api-token', environmentId: env, scopes: this.#d.allScopes, tokenId: undefined },
+    };
   }
 
   // ---- User JWTs ----------------------------------------------------------------------------------------------
@@ -245,7 +284,8 @@ export class Authenticator {
     const decoded = decodeJwt(value);
     const failJwt = (): AuthResult => {
       let message: string = AUTH_MESSAGES.invalidJwt;
-      if (f.on('jwt-error-echoes-claims') && decoded && typeof decoded.payload['sub'] === 'string') message = `Invalid jwt for user ${decoded.payload['sub']}`;
+      if (f.on('jwt-error-echoes-claims') && decoded && typeof decoded.payload['sub'] === 'string')
+        message = `Invalid jwt for user ${decoded.payload['sub']}`;
       return fail(401, message, CHALLENGE.invalidToken, true);
     };
     if (!wellFormed) return failJwt();
@@ -257,11 +297,15 @@ export class Authenticator {
     }
     if (f.on('accept-api-token-as-jwt')) {
       const t = this.#d.store.findToken(value);
-      if (t !== undefined && t.active && t.environmentId === env) return { ok: true, principal: { kind: 'user-jwt', environmentId: env, sub: '' } };
+      if (t !== undefined && t.active && t.environmentId === env)
+        return { ok: true, principal: { kind: 'user-jwt', environmentId: env, sub: '' } };
     }
     const claims = await this.#verifyJwt(value, env, decoded);
     if (claims === undefined) return failJwt();
-    return { ok: true, principal: { kind: 'user-jwt', environmentId: env, sub: typeof claims['sub'] === 'string' ? claims['sub'] : '' } };
+    return {
+      ok: true,
+      principal: { kind: 'user-jwt', environmentId: env, sub: typeof claims['sub'] === 'string' ? claims['sub'] : '' },
+    };
   }
 
   /**
@@ -281,21 +325,34 @@ export class Authenticator {
     const key = this.#d.key(keyEnv);
     if (key === undefined) return undefined;
     const nowMs = this.#d.nowMs();
-    const checks = { env: keyEnv, ignoreExp: f.on('ignore-exp'), ignoreNbf: f.on('ignore-nbf'), ignoreScope: f.on('ignore-user-basic-scope') };
+    const checks = {
+      env: keyEnv,
+      ignoreExp: f.on('ignore-exp'),
+      ignoreNbf: f.on('ignore-nbf'),
+      ignoreScope: f.on('ignore-user-basic-scope'),
+    };
     if (!f.none && decoded) {
       const alg = typeof decoded.header['alg'] === 'string' ? decoded.header['alg'] : '';
       if (f.on('accept-alg-none') && alg.toLowerCase() === 'none') return claimsOk(decoded.payload, nowMs, checks);
       if (f.on('accept-hs256-public-key') && alg === 'HS256') {
-        return verifyHs256(decoded, key.pem) || verifyHs256(decoded, key.pem.trim()) ? claimsOk(decoded.payload, nowMs, checks) : undefined;
+        return verifyHs256(decoded, key.pem) || verifyHs256(decoded, key.pem.trim())
+          ? claimsOk(decoded.payload, nowMs, checks)
+          : undefined;
       }
       if (f.on('trust-embedded-jwk') && decoded.header['jwk'] !== undefined) {
         const embedded = importEmbeddedJwk(decoded.header['jwk']);
         if (!embedded) return undefined;
-        const good = cryptoVerify('sha256', Buffer.from(decoded.signingInput), embedded, Buffer.from(decoded.signature, 'base64url'));
+        const good = cryptoVerify(
+          'sha256',
+          Buffer.from(decoded.signingInput),
+          embedded,
+          Buffer.from(decoded.signature, 'base64url'),
+        );
         return good ? claimsOk(decoded.payload, nowMs, checks) : undefined;
       }
       if (f.on('skip-signature-verification')) return claimsOk(decoded.payload, nowMs, checks);
-      if (f.on('accept-empty-signature') && decoded.signature.length < 342) return claimsOk(decoded.payload, nowMs, checks);
+      if (f.on('accept-empty-signature') && decoded.signature.length < 342)
+        return claimsOk(decoded.payload, nowMs, checks);
     }
     const { jwtVerify, compactVerify } = await jose();
     const getKey = (header: { kid?: string | undefined }): typeof key.publicKey => {
@@ -307,9 +364,16 @@ export class Authenticator {
         // Time checks are deliberately relaxed (faults ignore-exp / ignore-nbf): signature via jose, claims here.
         const { payload } = await compactVerify(token, getKey, { algorithms: ['RS256'] });
         const claims = JSON.parse(Buffer.from(payload).toString('utf8')) as unknown;
-        return typeof claims === 'object' && claims !== null ? claimsOk(claims as JsonObject, nowMs, checks) : undefined;
+        return typeof claims === 'object' && claims !== null
+          ? claimsOk(claims as JsonObject, nowMs, checks)
+          : undefined;
       }
-      const { payload } = await jwtVerify(token, getKey, { algorithms: ['RS256'], issuer: issuerFor(keyEnv), currentDate: new Date(nowMs), clockTolerance: 0 });
+      const { payload } = await jwtVerify(token, getKey, {
+        algorithms: ['RS256'],
+        issuer: issuerFor(keyEnv),
+        currentDate: new Date(nowMs),
+        clockTolerance: 0,
+      });
       return claimsOk(payload, nowMs, checks);
     } catch {
       return undefined;
@@ -318,7 +382,11 @@ export class Authenticator {
 }
 
 /** Claim checks shared by every path: iss, environment_id, user:basic scope, exp and nbf (leeway 0). */
-function claimsOk(claims: JsonObject, nowMs: number, c: { env: string; ignoreExp: boolean; ignoreNbf: boolean; ignoreScope: boolean }): JsonObject | undefined {
+function claimsOk(
+  claims: JsonObject,
+  nowMs: number,
+  c: { env: string; ignoreExp: boolean; ignoreNbf: boolean; ignoreScope: boolean },
+): JsonObject | undefined {
   const now = Math.floor(nowMs / 1000);
   if (claims['iss'] !== issuerFor(c.env)) return undefined;
   if (claims['environment_id'] !== c.env) return undefined;

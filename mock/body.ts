@@ -53,7 +53,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<RawBody> 
       }
       chunks.push(chunk);
     };
-    const onEnd = (): void => finish(size === 0 ? { kind: 'empty' } : { kind: 'bytes', bytes: Buffer.concat(chunks, size) });
+    const onEnd = (): void =>
+      finish(size === 0 ? { kind: 'empty' } : { kind: 'bytes', bytes: Buffer.concat(chunks, size) });
     const onError = (): void => finish({ kind: 'aborted' });
     req.on('data', onData);
     req.on('end', onEnd);

@@ -38,9 +38,11 @@ export class ControlApi {
   /** Handles `/__mock<path>`. */
   async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const allow = ROUTES[path];
-    if (allow === undefined) return send(res, 404, JSON_TYPE, JSON.stringify({ error: 'Route not found', code: 'route_not_found' }));
+    if (allow === undefined)
+      return send(res, 404, JSON_TYPE, JSON.stringify({ error: 'Route not found', code: 'route_not_found' }));
     const method = req.method ?? 'GET';
-    if (!allow.split(', ').includes(method)) return send(res, 405, JSON_TYPE, JSON.stringify({ error: 'Method not allowed' }), { allow });
+    if (!allow.split(', ').includes(method))
+      return send(res, 405, JSON_TYPE, JSON.stringify({ error: 'Method not allowed' }), { allow });
     try {
       const body = method === 'POST' ? await this.#readJson(req) : undefined;
       switch (`${method} ${path}`) {
@@ -70,13 +72,23 @@ export class ControlApi {
   async seedView(): Promise<JsonObject> {
     const s = this.#s;
     await s.keys.ready;
-    const users = s.seed.users.map((u) => ({ id: u.id, environmentId: u.environmentId, jwt: this.mint(u.environmentId, u.id) }));
+    const users = s.seed.users.map((u) => ({
+      id: u.id,
+      environmentId: u.environmentId,
+      jwt: this.mint(u.environmentId, u.id),
+    }));
     return {
       profile: s.profile.id,
       seed: /^\d{1,15}$/.test(s.seed.seed) ? Number(s.seed.seed) : s.seed.seed,
       now: s.clock.nowSeconds(),
       environments: s.seed.environments.map((e) => ({ ...e })),
-      tokens: s.seed.tokens.map((t) => ({ value: t.value, environmentId: t.environmentId, scopes: [...t.scopes], active: t.active, label: t.label })),
+      tokens: s.seed.tokens.map((t) => ({
+        value: t.value,
+        environmentId: t.environmentId,
+        scopes: [...t.scopes],
+        active: t.active,
+        label: t.label,
+      })),
       users,
       objects: s.seed.objects.map((o) => ({ ...o })),
       faults: s.faults.list(),
@@ -88,18 +100,23 @@ export class ControlApi {
     const s = this.#s;
     const key = s.keys.get(environmentId);
     if (!key) throw new BadInput(`unknown environmentId "${environmentId}"`);
-    const ids = { sid: derivedUuid(s.seed.seed, 'sid', environmentId, userId), credentialId: derivedUuid(s.seed.seed, 'credential', environmentId, userId) };
+    const ids = {
+      sid: derivedUuid(s.seed.seed, 'sid', environmentId, userId),
+      credentialId: derivedUuid(s.seed.seed, 'credential', environmentId, userId),
+    };
     const payload = applyOverrides(defaultClaims(key, userId, s.clock.nowSeconds(), ids), claims);
     return signJwt(key, applyOverrides(defaultHeader(key), header), payload);
   }
 
   async #jwt(body: unknown): Promise<JsonObject> {
     const s = this.#s;
-    if (!isObject(body) || typeof body['environmentId'] !== 'string') throw new BadInput('body must be {environmentId, userId?, claims?, header?}');
+    if (!isObject(body) || typeof body['environmentId'] !== 'string')
+      throw new BadInput('body must be {environmentId, userId?, claims?, header?}');
     await s.keys.ready;
     const env = body['environmentId'];
     let userId = body['userId'];
-    if (userId === undefined) userId = s.seed.users.find((u) => u.environmentId === env)?.id ?? derivedUuid(s.seed.seed, 'user', env);
+    if (userId === undefined)
+      userId = s.seed.users.find((u) => u.environmentId === env)?.id ?? derivedUuid(s.seed.seed, 'user', env);
     if (typeof userId !== 'string') throw new BadInput('userId must be a string');
     const claims = body['claims'];
     const header = body['header'];
@@ -110,8 +127,10 @@ export class ControlApi {
 
   #clock(body: unknown): JsonObject {
     const c = this.#s.clock;
-    if (isObject(body) && typeof body['advanceSeconds'] === 'number' && Number.isFinite(body['advanceSeconds'])) c.advance(body['advanceSeconds']);
-    else if (isObject(body) && typeof body['set'] === 'number' && Number.isFinite(body['set']) && body['set'] >= 0) c.set(body['set']);
+    if (isObject(body) && typeof body['advanceSeconds'] === 'number' && Number.isFinite(body['advanceSeconds']))
+      c.advance(body['advanceSeconds']);
+    else if (isObject(body) && typeof body['set'] === 'number' && Number.isFinite(body['set']) && body['set'] >= 0)
+      c.set(body['set']);
     else throw new BadInput('body must be {advanceSeconds: number} or {set: epochSeconds}');
     return { now: c.nowSeconds() };
   }
@@ -136,7 +155,8 @@ export class ControlApi {
   }
 
   #faultIds(v: unknown): FaultId[] {
-    if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw new BadInput('faults must be an array of fault ids');
+    if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string'))
+      throw new BadInput('faults must be an array of fault ids');
     const unknown = firstUnknownFault(v);
     if (unknown !== undefined) throw new BadInput(`unknown fault "${unknown}"`);
     return v as FaultId[];

@@ -86,7 +86,9 @@ function makeHandlers(allScopes: readonly string[]): ReadonlyMap<string, Handler
     return ok({ environments: { sandbox: byName.get('sandbox'), live: byName.get('live') } });
   });
   // API tokens
-  h.set('getTokens', (i, env) => (env ? ok({ tokens: [...env.tokens.values()].map((t) => i.store.tokenJson(t)) }) : NOT_FOUND));
+  h.set('getTokens', (i, env) =>
+    env ? ok({ tokens: [...env.tokens.values()].map((t) => i.store.tokenJson(t)) }) : NOT_FOUND,
+  );
   h.set('postToken', (i, env) => {
     if (!env) return NOT_FOUND;
     const body = obj(i.body);
@@ -100,14 +102,20 @@ function makeHandlers(allScopes: readonly string[]): ReadonlyMap<string, Handler
     return NO_CONTENT;
   });
   // Users
-  h.set('getEnvironmentUsers', (_i, env) => (env ? ok({ count: env.users.size, users: [...env.users.values()] }) : NOT_FOUND));
+  h.set('getEnvironmentUsers', (_i, env) =>
+    env ? ok({ count: env.users.size, users: [...env.users.values()] }) : NOT_FOUND,
+  );
   h.set('createUser', (i, env) => {
     if (!env) return NOT_FOUND;
     const id = i.store.newId();
     const now = i.store.nowIso();
     const patch = { ...obj(i.body) };
     delete patch['id'];
-    const user = i.store.mergeValid({ id, projectEnvironmentId: env.seed.id, newUser: true, createdAt: now, updatedAt: now }, patch, 'User');
+    const user = i.store.mergeValid(
+      { id, projectEnvironmentId: env.seed.id, newUser: true, createdAt: now, updatedAt: now },
+      patch,
+      'User',
+    );
     env.users.set(id, user);
     return ok({ user });
   });
@@ -156,19 +164,37 @@ function makeHandlers(allScopes: readonly string[]): ReadonlyMap<string, Handler
     if (!env || !w) return NOT_FOUND;
     const b = obj(i.body);
     const now = i.store.nowIso();
-    const rec: Json = { ...w, url: str(b['url'], str(w['url'], '')), events: Array.isArray(b['events']) ? b['events'] : w['events'], isEnabled: b['isEnabled'] === true, updatedAt: now };
+    const rec: Json = {
+      ...w,
+      url: str(b['url'], str(w['url'], '')),
+      events: Array.isArray(b['events']) ? b['events'] : w['events'],
+      isEnabled: b['isEnabled'] === true,
+      updatedAt: now,
+    };
     if (rec['isEnabled'] === true && w['isEnabled'] !== true) rec['enabledAt'] = now;
     env.webhooks.set(id, rec);
     return ok(rec);
   });
-  h.set('deleteWebhookById', (i, env) => (env ? del(env.webhooks, i.params['webhookId'] ?? '', i.keepOnDelete) : NOT_FOUND));
+  h.set('deleteWebhookById', (i, env) =>
+    env ? del(env.webhooks, i.params['webhookId'] ?? '', i.keepOnDelete) : NOT_FOUND,
+  );
   // Allowlists
   h.set('getAllowlistsByEnvironmentId', (_i, env) => (env ? ok([...env.allowlists.values()]) : NOT_FOUND));
   h.set('createAllowlistByEnvironmentId', (i, env) => {
     if (!env) return NOT_FOUND;
     const b = obj(i.body);
     const id = i.store.newId();
-    const rec = i.store.mergeValid({ id, name: str(b['name'], 'allowlist'), projectEnvironmentId: env.seed.id, enabledAt: null, outcome: 'siteAccess' }, { scope: b['scope'], outcome: b['outcome'] }, 'Allowlist');
+    const rec = i.store.mergeValid(
+      {
+        id,
+        name: str(b['name'], 'allowlist'),
+        projectEnvironmentId: env.seed.id,
+        enabledAt: null,
+        outcome: 'siteAccess',
+      },
+      { scope: b['scope'], outcome: b['outcome'] },
+      'Allowlist',
+    );
     env.allowlists.set(id, rec);
     return ok(rec);
   });
@@ -185,14 +211,16 @@ function makeHandlers(allScopes: readonly string[]): ReadonlyMap<string, Handler
     env.allowlists.set(String(rec['id']), next);
     return ok(next);
   });
-  const toggle = (enabled: boolean): Handler => (i) => {
-    const found = allowlistOf(i);
-    if (!found) return NOT_FOUND;
-    const [env, rec] = found;
-    const next = { ...rec, enabledAt: enabled ? i.store.nowIso() : null };
-    env.allowlists.set(String(rec['id']), next);
-    return ok(next);
-  };
+  const toggle =
+    (enabled: boolean): Handler =>
+    (i) => {
+      const found = allowlistOf(i);
+      if (!found) return NOT_FOUND;
+      const [env, rec] = found;
+      const next = { ...rec, enabledAt: enabled ? i.store.nowIso() : null };
+      env.allowlists.set(String(rec['id']), next);
+      return ok(next);
+    };
   h.set('enableAllowlistById', toggle(true));
   h.set('disableAllowlistById', toggle(false));
   h.set('deleteAllowlistById', (i) => {
@@ -230,7 +258,9 @@ function makeHandlers(allScopes: readonly string[]): ReadonlyMap<string, Handler
     return account ? ok({ ...account }) : NOT_FOUND;
   });
   h.set('createTestAccount', (i, env) => (env ? ok({ ...i.store.testAccounts.create(env.seed.id) }) : NOT_FOUND));
-  h.set('deleteTestAccount', (i, env) => (env && i.store.testAccounts.delete(env.seed.id, i.keepOnDelete) ? NO_CONTENT : NOT_FOUND));
+  h.set('deleteTestAccount', (i, env) =>
+    env && i.store.testAccounts.delete(env.seed.id, i.keepOnDelete) ? NO_CONTENT : NOT_FOUND,
+  );
   h.set('createEmailVerification', (i, env) => {
     if (!env) return NOT_FOUND;
     const email = str(obj(i.body)['email'], '');
@@ -240,13 +270,20 @@ function makeHandlers(allScopes: readonly string[]): ReadonlyMap<string, Handler
     const key = env ? i.key(env.seed.id) : undefined;
     if (!env || !key) return NOT_FOUND;
     const b = obj(i.body);
-    const outcome = i.store.testAccounts.signIn(env.seed.id, str(b['verificationUUID'], ''), str(b['verificationToken'], ''));
+    const outcome = i.store.testAccounts.signIn(
+      env.seed.id,
+      str(b['verificationUUID'], ''),
+      str(b['verificationToken'], ''),
+    );
     if ('error' in outcome) return { kind: 'error', status: 422, body: { error: outcome.error, code: outcome.code } };
     const user = i.store.signInUser(env.seed.id, outcome.email);
     if (!user) return NOT_FOUND;
     const userId = String(user['id']);
     const ids = { sid: i.store.newId(), credentialId: i.store.newId() };
-    const claims: Record<string, unknown> = { ...defaultClaims(key, userId, i.store.nowSeconds(), ids), email: outcome.email };
+    const claims: Record<string, unknown> = {
+      ...defaultClaims(key, userId, i.store.nowSeconds(), ids),
+      email: outcome.email,
+    };
     const jwt = signJwt(key, defaultHeader(key), claims);
     return ok({ user, jwt, minifiedJwt: jwt, expiresAt: claims['exp'] });
   });
@@ -255,7 +292,12 @@ function makeHandlers(allScopes: readonly string[]): ReadonlyMap<string, Handler
   h.set('addOrigin', (i, env) => {
     if (!env) return NOT_FOUND;
     const id = i.store.newId();
-    const rec: Json = { id, origin: str(obj(i.body)['origin'], ''), createdAt: i.store.nowIso(), projectEnvironmentId: env.seed.id };
+    const rec: Json = {
+      id,
+      origin: str(obj(i.body)['origin'], ''),
+      createdAt: i.store.nowIso(),
+      projectEnvironmentId: env.seed.id,
+    };
     env.origins.set(id, rec);
     return ok({ origin: rec });
   });
@@ -272,7 +314,8 @@ function parentMissing(input: HandlerInput, env: EnvironmentState | undefined): 
   const p = input.op.path;
   if (!env) return false;
   if (p.startsWith('/environments/{environmentId}/users/{userId}')) return !env.users.has(input.params['userId'] ?? '');
-  if (p.startsWith('/environments/{environmentId}/webhooks/{webhookId}')) return !env.webhooks.has(input.params['webhookId'] ?? '');
+  if (p.startsWith('/environments/{environmentId}/webhooks/{webhookId}'))
+    return !env.webhooks.has(input.params['webhookId'] ?? '');
   return false;
 }
 

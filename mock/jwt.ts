@@ -21,7 +21,12 @@ export function signJwt(key: EnvironmentKey, header: JsonObject, payload: JsonOb
 }
 
 /** Default access-token claims of a user (MinifiedDynamicJwt required claims + scope, iat, exp). */
-export function defaultClaims(key: EnvironmentKey, userId: string, nowSeconds: number, ids: { sid: string; credentialId: string }): JsonObject {
+export function defaultClaims(
+  key: EnvironmentKey,
+  userId: string,
+  nowSeconds: number,
+  ids: { sid: string; credentialId: string },
+): JsonObject {
   const iat = Math.floor(nowSeconds);
   return {
     kid: key.kid,

@@ -13,10 +13,12 @@ export class KeyRing {
   #ready = false;
 
   constructor(seed: SeedData) {
-    this.ready = Promise.all(seed.environments.map((e) => deriveEnvironmentKey(seed.seed, e.id, e.kid))).then((keys) => {
-      this.#keys = new Map(keys.map((k) => [k.environmentId, k]));
-      this.#ready = true;
-    });
+    this.ready = Promise.all(seed.environments.map((e) => deriveEnvironmentKey(seed.seed, e.id, e.kid))).then(
+      (keys) => {
+        this.#keys = new Map(keys.map((k) => [k.environmentId, k]));
+        this.#ready = true;
+      },
+    );
   }
 
   /** True once every key is derived. */

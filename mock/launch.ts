@@ -13,7 +13,9 @@ export async function launchMock(options: MockOptions): Promise<MockServer> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      throw new SettingError(`cannot listen on ${options.host ?? '127.0.0.1'}:${String(options.port)} (${code}); choose another MOCK_PORT / MOCK_HOST`);
+      throw new SettingError(
+        `cannot listen on ${options.host ?? '127.0.0.1'}:${String(options.port)} (${code}); choose another MOCK_PORT / MOCK_HOST`,
+      );
     }
     throw err;
   }

@@ -61,7 +61,8 @@ export class BodyMutations {
         }
       } else if (Array.isArray(v)) {
         for (const part of this.#parts(s)) {
-          if (isObj(part['items'])) v.forEach((item, i) => queue.push([item, part['items'] as JsonSchema, (x) => (v[i] = x)]));
+          if (isObj(part['items']))
+            v.forEach((item, i) => queue.push([item, part['items'] as JsonSchema, (x) => (v[i] = x)]));
         }
       }
     }
@@ -72,7 +73,8 @@ export class BodyMutations {
     const out: [unknown, JsonSchema][] = [];
     for (const part of this.#parts(s)) {
       if (isObj(v) && isObj(part['properties'])) {
-        for (const [k, ps] of Object.entries(part['properties'] as Record<string, JsonSchema>)) if (k in v) out.push([v[k], ps]);
+        for (const [k, ps] of Object.entries(part['properties'] as Record<string, JsonSchema>))
+          if (k in v) out.push([v[k], ps]);
       } else if (Array.isArray(v) && isObj(part['items'])) {
         for (const item of v) out.push([item, part['items']]);
       }

@@ -44,7 +44,12 @@ export class Ownership {
       if (!f || f.stored || f.family === 'user') continue;
       let byId = this.#seeded.get(o.family);
       if (!byId) this.#seeded.set(o.family, (byId = new Map<string, Owner>()));
-      byId.set(o.id, { kind: f.owner, organizationId: o.organizationId, environmentId: o.environmentId, userId: o.userId });
+      byId.set(o.id, {
+        kind: f.owner,
+        organizationId: o.organizationId,
+        environmentId: o.environmentId,
+        userId: o.userId,
+      });
     }
   }
 
@@ -55,7 +60,12 @@ export class Ownership {
       const sdk = op.path.startsWith('/sdk/');
       const list: ObjectRef[] = [];
       for (const p of op.params.filter((x) => x.in === 'path')) {
-        const family = this.#families.find((f) => f.params.includes(p.name) && (f.surface === undefined || f.surface === (sdk ? 'sdk' : 'admin')) && (f.pathPrefix === undefined || op.path.startsWith(f.pathPrefix)));
+        const family = this.#families.find(
+          (f) =>
+            f.params.includes(p.name) &&
+            (f.surface === undefined || f.surface === (sdk ? 'sdk' : 'admin')) &&
+            (f.pathPrefix === undefined || op.path.startsWith(f.pathPrefix)),
+        );
         if (family) list.push({ family, in: 'path', name: p.name });
       }
       for (const family of this.#families) {
@@ -90,7 +100,13 @@ export class Ownership {
    * True when the principal may reach every object the request names. Faults (specs/faults.json) relax exactly one
    * comparison each: reads, writes/deletes, the allowlist family's writes, organization-owned objects, /sdk users.
    */
-  allows(op: OperationInfo, params: Readonly<Record<string, string>>, body: unknown, principal: Principal | undefined, faults: FaultSet): boolean {
+  allows(
+    op: OperationInfo,
+    params: Readonly<Record<string, string>>,
+    body: unknown,
+    principal: Principal | undefined,
+    faults: FaultSet,
+  ): boolean {
     if (principal === undefined || principal.kind === 'public') return true;
     const refs = this.refs(op);
     if (!refs.length) return true;
@@ -104,7 +120,13 @@ export class Ownership {
     return true;
   }
 
-  #owns(op: OperationInfo, family: ObjectFamilySpec, owner: Owner, principal: Exclude<Principal, { kind: 'public' }>, faults: FaultSet): boolean {
+  #owns(
+    op: OperationInfo,
+    family: ObjectFamilySpec,
+    owner: Owner,
+    principal: Exclude<Principal, { kind: 'public' }>,
+    faults: FaultSet,
+  ): boolean {
     if (principal.kind === 'user-jwt') {
       if (owner.environmentId !== undefined && owner.environmentId !== principal.environmentId) return false;
       if (owner.userId === undefined || faults.on('ignore-sdk-object-owner')) return true;
@@ -112,13 +134,21 @@ export class Ownership {
     }
     if (family.owner === 'organization' || owner.environmentId === undefined) {
       if (faults.on('ignore-organization-owner')) return true;
-      return principal.environmentId !== undefined && this.#organizationOf.get(principal.environmentId) === owner.organizationId;
+      return (
+        principal.environmentId !== undefined &&
+        this.#organizationOf.get(principal.environmentId) === owner.organizationId
+      );
     }
     if (!faults.none) {
       const read = op.method === 'GET';
       if (read && faults.on('ignore-owner-on-reads')) return true;
       if (!read && faults.on('ignore-owner-on-writes')) return true;
-      if (!read && (family.family === 'allowlist' || family.family === 'allowlistEntry') && faults.on('ignore-allowlist-owner')) return true;
+      if (
+        !read &&
+        (family.family === 'allowlist' || family.family === 'allowlistEntry') &&
+        faults.on('ignore-allowlist-owner')
+      )
+        return true;
     }
     return owner.environmentId === principal.environmentId;
   }

@@ -13,7 +13,14 @@ export type Headers = Record<string, string>;
  * `Cache-Control: no-store` (unless `cacheControl` is null, i.e. a fault dropped it), `X-Content-Type-Options:
  * nosniff`. Node's http module never adds `X-Powered-By`.
  */
-export function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer | undefined, extra?: Headers, cacheControl: string | null = 'no-store'): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string | Buffer | undefined,
+  extra?: Headers,
+  cacheControl: string | null = 'no-store',
+): void {
   const headers: Record<string, string | number> = { 'content-type': contentType, 'x-content-type-options': 'nosniff' };
   if (cacheControl !== null) headers['cache-control'] = cacheControl;
   if (extra) Object.assign(headers, extra);
@@ -29,6 +36,12 @@ export function send(res: ServerResponse, status: number, contentType: string, b
 }
 
 /** Writes a JSON body. */
-export function sendJson(res: ServerResponse, status: number, value: unknown, extra?: Headers, cacheControl: string | null = 'no-store'): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  extra?: Headers,
+  cacheControl: string | null = 'no-store',
+): void {
   send(res, status, JSON_TYPE, JSON.stringify(value), extra, cacheControl);
 }

@@ -12,7 +12,12 @@ interface Node {
 export type RouteResult =
   | { readonly kind: 'not-found' }
   | { readonly kind: 'method-not-allowed'; readonly allow: string }
-  | { readonly kind: 'operation'; readonly op: OperationInfo; readonly params: Readonly<Record<string, string>>; readonly badEncoding: readonly string[] };
+  | {
+      readonly kind: 'operation';
+      readonly op: OperationInfo;
+      readonly params: Readonly<Record<string, string>>;
+      readonly badEncoding: readonly string[];
+    };
 
 function newNode(): Node {
   return { literal: new Map(), param: undefined, ops: undefined, allow: undefined };

@@ -29,8 +29,14 @@ function withoutLookarounds(pattern: string): string {
       let inClass = false;
       for (; i < pattern.length; i++) {
         const ch = pattern[i];
-        if (ch === '\\') { i++; continue; }
-        if (inClass) { if (ch === ']') inClass = false; continue; }
+        if (ch === '\\') {
+          i++;
+          continue;
+        }
+        if (inClass) {
+          if (ch === ']') inClass = false;
+          continue;
+        }
         if (ch === '[') inClass = true;
         else if (ch === '(') depth++;
         else if (ch === ')' && --depth === 0) break;
@@ -43,7 +49,16 @@ function withoutLookarounds(pattern: string): string {
 }
 
 /** Strings tried when a pattern is beyond fast-check's regex support (checked against the real pattern). */
-const FALLBACK_STRINGS = ['', 'example', 'Example name', 'https://example.com', 'user@example.com', 'example.com', '0x0', 'a'];
+const FALLBACK_STRINGS = [
+  '',
+  'example',
+  'Example name',
+  'https://example.com',
+  'user@example.com',
+  'example.com',
+  '0x0',
+  'a',
+];
 
 /** A 32-bit seed from a label (fast-check wants a number). */
 function seedOf(label: string): number {
@@ -53,14 +68,23 @@ function seedOf(label: string): number {
 /** Format-valid strings for the formats the spec uses (ajv-formats semantics). */
 function formatSample(format: string, uuid: () => string): string | undefined {
   switch (format) {
-    case 'uuid': return uuid();
-    case 'date-time': return '2026-01-01T00:00:00.000Z';
-    case 'date': return '2026-01-01';
-    case 'email': return 'user@example.com';
-    case 'uri': case 'url': return 'https://example.com/';
-    case 'hostname': return 'example.com';
-    case 'ipv4': return '192.0.2.1';
-    default: return undefined;
+    case 'uuid':
+      return uuid();
+    case 'date-time':
+      return '2026-01-01T00:00:00.000Z';
+    case 'date':
+      return '2026-01-01';
+    case 'email':
+      return 'user@example.com';
+    case 'uri':
+    case 'url':
+      return 'https://example.com/';
+    case 'hostname':
+      return 'example.com';
+    case 'ipv4':
+      return '192.0.2.1';
+    default:
+      return undefined;
   }
 }
 
@@ -74,7 +98,8 @@ export function stringFor(schema: JsonSchema, label: string, uuid: () => string)
   const max = typeof schema['maxLength'] === 'number' ? schema['maxLength'] : Infinity;
   const pattern = typeof schema['pattern'] === 'string' ? new RegExp(schema['pattern'], 'u') : undefined;
   const format = typeof schema['format'] === 'string' ? schema['format'] : undefined;
-  const fits = (v: string): boolean => [...v].length >= min && [...v].length <= max && (pattern === undefined || pattern.test(v));
+  const fits = (v: string): boolean =>
+    [...v].length >= min && [...v].length <= max && (pattern === undefined || pattern.test(v));
   const formatted = format !== undefined ? formatSample(format, uuid) : undefined;
   if (formatted !== undefined && fits(formatted)) return formatted;
   if (pattern !== undefined && format === undefined) {
@@ -89,12 +114,18 @@ export function stringFor(schema: JsonSchema, label: string, uuid: () => string)
     }
     return FALLBACK_STRINGS.find(fits);
   }
-  if (pattern === undefined && format === undefined) return 'x'.repeat(Math.max(min, Math.min(max, 7))).slice(0, max === Infinity ? undefined : max) || undefined;
+  if (pattern === undefined && format === undefined)
+    return 'x'.repeat(Math.max(min, Math.min(max, 7))).slice(0, max === Infinity ? undefined : max) || undefined;
   return undefined;
 }
 
 function decodePointer(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /**
@@ -179,11 +210,27 @@ export class Samples {
     const path = decodePointer(e.instancePath);
     const label = `${this.#seed}:${salt}:${e.instancePath}`;
     let replacement: unknown;
-    if (['pattern', 'format', 'minLength', 'maxLength'].includes(e.keyword) || (e.keyword === 'type' && parent['type'] === 'string')) {
+    if (
+      ['pattern', 'format', 'minLength', 'maxLength'].includes(e.keyword) ||
+      (e.keyword === 'type' && parent['type'] === 'string')
+    ) {
       replacement = stringFor(parent, label, () => derivedUuid(this.#seed, salt, e.instancePath));
-    } else if (['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'].includes(e.keyword) || (e.keyword === 'type' && (parent['type'] === 'integer' || parent['type'] === 'number'))) {
-      const lo = typeof parent['minimum'] === 'number' ? parent['minimum'] : typeof parent['exclusiveMinimum'] === 'number' ? parent['exclusiveMinimum'] + 1 : 0;
-      const hi = typeof parent['maximum'] === 'number' ? parent['maximum'] : typeof parent['exclusiveMaximum'] === 'number' ? parent['exclusiveMaximum'] - 1 : lo + 1;
+    } else if (
+      ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'].includes(e.keyword) ||
+      (e.keyword === 'type' && (parent['type'] === 'integer' || parent['type'] === 'number'))
+    ) {
+      const lo =
+        typeof parent['minimum'] === 'number'
+          ? parent['minimum']
+          : typeof parent['exclusiveMinimum'] === 'number'
+            ? parent['exclusiveMinimum'] + 1
+            : 0;
+      const hi =
+        typeof parent['maximum'] === 'number'
+          ? parent['maximum']
+          : typeof parent['exclusiveMaximum'] === 'number'
+            ? parent['exclusiveMaximum'] - 1
+            : lo + 1;
       replacement = Math.ceil(Math.min(Math.max(lo, 1), hi));
     }
     if (replacement === undefined) return { value: root, changed: false };

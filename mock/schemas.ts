@@ -17,7 +17,10 @@ export function toModelRefs(schema: unknown): unknown {
   if (typeof schema !== 'object' || schema === null) return schema;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(schema)) {
-    out[k] = k === '$ref' && typeof v === 'string' && v.startsWith(COMPONENT_REF) ? `${MODEL_ID_BASE}${v.slice(COMPONENT_REF.length)}.schema.json` : toModelRefs(v);
+    out[k] =
+      k === '$ref' && typeof v === 'string' && v.startsWith(COMPONENT_REF)
+        ? `${MODEL_ID_BASE}${v.slice(COMPONENT_REF.length)}.schema.json`
+        : toModelRefs(v);
   }
   return out;
 }
@@ -34,11 +37,19 @@ export class SchemaRegistry {
   readonly #byObject = new WeakMap<object, ValidateFunction>();
 
   constructor(schemasDir: string = SCHEMAS_DIR) {
-    this.ajv = new Ajv2020({ strict: true, allErrors: true, strictTuples: false, allowUnionTypes: true, verbose: true });
+    this.ajv = new Ajv2020({
+      strict: true,
+      allErrors: true,
+      strictTuples: false,
+      allowUnionTypes: true,
+      verbose: true,
+    });
     addFormatsModule.default(this.ajv);
     const ids: string[] = [];
     for (const dir of SCHEMA_DIRS) {
-      for (const file of readdirSync(`${schemasDir}/${dir}`).filter((f) => f.endsWith('.json')).sort()) {
+      for (const file of readdirSync(`${schemasDir}/${dir}`)
+        .filter((f) => f.endsWith('.json'))
+        .sort()) {
         const schema = JSON.parse(readFileSync(`${schemasDir}/${dir}/${file}`, 'utf8')) as JsonSchema;
         const id = schema['$id'];
         if (typeof id !== 'string') throw new Error(`schemas/${dir}/${file} has no $id`);

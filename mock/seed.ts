@@ -21,7 +21,9 @@ export class Drbg {
     const parts: Buffer[] = [this.#pool];
     let have = this.#pool.length;
     while (have < n) {
-      const block = createHash('sha256').update(this.#prefix + String(this.#counter++)).digest();
+      const block = createHash('sha256')
+        .update(this.#prefix + String(this.#counter++))
+        .digest();
       parts.push(block);
       have += block.length;
     }
@@ -64,7 +66,11 @@ export function uuidFromBytes(bytes: Uint8Array): string {
 
 /** A UUID that depends only on the seed and the given parts (stateless derivation). */
 export function derivedUuid(seed: string, ...parts: string[]): string {
-  return uuidFromBytes(createHash('sha256').update(['dynamic-mock-uuid', seed, ...parts].join('\u0000')).digest());
+  return uuidFromBytes(
+    createHash('sha256')
+      .update(['dynamic-mock-uuid', seed, ...parts].join('\u0000'))
+      .digest(),
+  );
 }
 
 /** Environment names of a Dynamic project (EnvironmentEnum). */
@@ -139,7 +145,11 @@ export function issuerFor(environmentId: string): string {
 
 /** A seeded owned id of a family: a UUID, or a hex wallet address for `walletAddress`. */
 function ownedId(seed: string, family: string, ...owner: string[]): string {
-  if (family === 'walletAddress') return `0x${createHash('sha256').update(['dynamic-mock-address', seed, ...owner].join('\u0000')).digest('hex').slice(0, 40)}`;
+  if (family === 'walletAddress')
+    return `0x${createHash('sha256')
+      .update(['dynamic-mock-address', seed, ...owner].join('\u0000'))
+      .digest('hex')
+      .slice(0, 40)}`;
   return derivedUuid(seed, 'object', family, ...owner);
 }
 
@@ -150,7 +160,12 @@ function ownedId(seed: string, family: string, ...owner: string[]): string {
  * and two users; every family of specs/objects.json gets one owned object per owner (environment, organization or
  * user). Token values follow the active profile's shape (`dyn_` + `tokenLength` alphanumerics).
  */
-export function buildSeed(seed: string, tokenLength: number, allScopes: readonly string[], families: readonly ObjectFamilySpec[] = []): SeedData {
+export function buildSeed(
+  seed: string,
+  tokenLength: number,
+  allScopes: readonly string[],
+  families: readonly ObjectFamilySpec[] = [],
+): SeedData {
   const rng = new Drbg(seed, 'seed');
   const organizationId = rng.uuid();
   const projectId = rng.uuid();
@@ -161,7 +176,14 @@ export function buildSeed(seed: string, tokenLength: number, allScopes: readonly
   const readScopes = allScopes.filter((s) => s.endsWith('.read'));
   const addEnvironment = (r: Drbg, name: EnvironmentName, org: string, project: string, label: string): void => {
     const id = r.uuid();
-    environments.push({ id, name, projectId: project, organizationId: org, issuer: issuerFor(id), kid: `mock-${label}-${r.hex(8)}` });
+    environments.push({
+      id,
+      name,
+      projectId: project,
+      organizationId: org,
+      issuer: issuerFor(id),
+      kid: `mock-${label}-${r.hex(8)}`,
+    });
     const rows: [TokenLabel, readonly string[], boolean][] = [
       ['all', allScopes, true],
       ['read-only', readScopes, true],
@@ -169,10 +191,22 @@ export function buildSeed(seed: string, tokenLength: number, allScopes: readonly
       ['inactive', allScopes, false],
     ];
     for (const [tokenLabel, scopes, active] of rows) {
-      tokens.push({ id: r.uuid(), value: `dyn_${r.alnum(tokenLength)}`, environmentId: id, scopes: [...scopes], active, label: tokenLabel });
+      tokens.push({
+        id: r.uuid(),
+        value: `dyn_${r.alnum(tokenLength)}`,
+        environmentId: id,
+        scopes: [...scopes],
+        active,
+        label: tokenLabel,
+      });
     }
     for (let i = 1; i <= 2; i++) {
-      users.push({ id: r.uuid(), environmentId: id, email: `user${i}.${label}@example.invalid`, alias: `${label}-user-${i}` });
+      users.push({
+        id: r.uuid(),
+        environmentId: id,
+        email: `user${i}.${label}@example.invalid`,
+        alias: `${label}-user-${i}`,
+      });
     }
   };
   for (const name of ['sandbox', 'live'] as const) addEnvironment(rng, name, organizationId, projectId, name);
@@ -181,7 +215,8 @@ export function buildSeed(seed: string, tokenLength: number, allScopes: readonly
   const otherOrganizationId = otherRng.uuid();
   const otherProjectId = otherRng.uuid();
   const otherMemberId = otherRng.uuid();
-  for (const name of ['sandbox', 'live'] as const) addEnvironment(otherRng, name, otherOrganizationId, otherProjectId, `other-org-${name}`);
+  for (const name of ['sandbox', 'live'] as const)
+    addEnvironment(otherRng, name, otherOrganizationId, otherProjectId, `other-org-${name}`);
   const organizations = [
     { id: organizationId, projectId, memberId },
     { id: otherOrganizationId, projectId: otherProjectId, memberId: otherMemberId },
@@ -190,19 +225,39 @@ export function buildSeed(seed: string, tokenLength: number, allScopes: readonly
   for (const f of families) {
     if (f.owner === 'organization') {
       for (const o of organizations) {
-        const id = f.family === 'organization' ? o.id : f.family === 'project' ? o.projectId : f.family === 'member' ? o.memberId : ownedId(seed, f.family, o.id);
+        const id =
+          f.family === 'organization'
+            ? o.id
+            : f.family === 'project'
+              ? o.projectId
+              : f.family === 'member'
+                ? o.memberId
+                : ownedId(seed, f.family, o.id);
         objects.push({ family: f.family, id, organizationId: o.id });
       }
     } else if (f.owner === 'environment') {
       for (const e of environments) {
         if (f.family === 'user') {
-          for (const u of users.filter((x) => x.environmentId === e.id)) objects.push({ family: f.family, id: u.id, organizationId: e.organizationId, environmentId: e.id });
-        } else objects.push({ family: f.family, id: ownedId(seed, f.family, e.id), organizationId: e.organizationId, environmentId: e.id });
+          for (const u of users.filter((x) => x.environmentId === e.id))
+            objects.push({ family: f.family, id: u.id, organizationId: e.organizationId, environmentId: e.id });
+        } else
+          objects.push({
+            family: f.family,
+            id: ownedId(seed, f.family, e.id),
+            organizationId: e.organizationId,
+            environmentId: e.id,
+          });
       }
     } else {
       for (const u of users) {
         const env = environments.find((e) => e.id === u.environmentId)!;
-        objects.push({ family: f.family, id: ownedId(seed, f.family, u.environmentId, u.id), organizationId: env.organizationId, environmentId: u.environmentId, userId: u.id });
+        objects.push({
+          family: f.family,
+          id: ownedId(seed, f.family, u.environmentId, u.id),
+          organizationId: env.organizationId,
+          environmentId: u.environmentId,
+          userId: u.id,
+        });
       }
     }
   }

@@ -79,7 +79,14 @@ function checkStateful(state: MockState, spec: SpecBundle, problems: string[]): 
       continue;
     }
     const body = op.body ? bodyFor(state, operationId, op.body.schema) : undefined;
-    const reply = state.handlers.run({ op, params: ids, body, store: state.store, key: (id) => state.keys.get(id), keepOnDelete: false });
+    const reply = state.handlers.run({
+      op,
+      params: ids,
+      body,
+      store: state.store,
+      key: (id) => state.keys.get(id),
+      keepOnDelete: false,
+    });
     if (!reply || reply.kind !== 'json') {
       problems.push(`${operationId} did not answer JSON (${reply?.kind ?? 'sample'})`);
       continue;
@@ -95,7 +102,8 @@ function checkStateful(state: MockState, spec: SpecBundle, problems: string[]): 
 }
 
 function bodyFor(state: MockState, operationId: string, schema: Record<string, unknown>): unknown {
-  if (operationId === 'createWebhook' || operationId === 'updateWebhookById') return { url: 'https://example.invalid/hook', isEnabled: true, events: ['user.created'] };
+  if (operationId === 'createWebhook' || operationId === 'updateWebhookById')
+    return { url: 'https://example.invalid/hook', isEnabled: true, events: ['user.created'] };
   if (operationId === 'addOrigin') return { origin: 'https://app.example.invalid' };
   if (operationId === 'postToken') return { note: 'selfcheck', scopes: ['environment.users.read'] };
   const ref = typeof schema['$ref'] === 'string' ? schema['$ref'].replace('#/components/schemas/', '') : undefined;

@@ -44,8 +44,12 @@ function envFileArgument(argv: readonly string[]): string | undefined {
   const i = argv.indexOf('--write-env');
   if (i < 0) return undefined;
   const path = argv[i + 1];
-  if (path === undefined || path.startsWith('--')) throw new SettingError('--write-env needs a path (e.g. --write-env /tmp/simulator.env)');
-  if (existsSync(path)) throw new SettingError(`--write-env ${path} exists; the simulator never overwrites a file (remove it or choose another path)`);
+  if (path === undefined || path.startsWith('--'))
+    throw new SettingError('--write-env needs a path (e.g. --write-env /tmp/simulator.env)');
+  if (existsSync(path))
+    throw new SettingError(
+      `--write-env ${path} exists; the simulator never overwrites a file (remove it or choose another path)`,
+    );
   return path;
 }
 
@@ -53,10 +57,15 @@ runEntryPoint('simulator', async () => {
   const env = process.env;
   const clock = env['MOCK_CLOCK']?.trim();
   if (clock !== undefined && clock !== '' && clock !== 'real') {
-    throw new SettingError(`the simulator always runs MOCK_CLOCK=real (got "${clock}"); use npm run mock for the frozen clock`);
+    throw new SettingError(
+      `the simulator always runs MOCK_CLOCK=real (got "${clock}"); use npm run mock for the frozen clock`,
+    );
   }
   const envFile = envFileArgument(process.argv.slice(2));
-  const options = parseSettings({ ...env, MOCK_CLOCK: 'real', MOCK_PORT: env['MOCK_PORT']?.trim() || SIMULATOR_PORT }, profileIds());
+  const options = parseSettings(
+    { ...env, MOCK_CLOCK: 'real', MOCK_PORT: env['MOCK_PORT']?.trim() || SIMULATOR_PORT },
+    profileIds(),
+  );
   const mock = await launchMock({ ...options, control: options.control ?? true });
   const s = mock.state;
   const apiUrl = `${mock.url}/api/v0`;
@@ -75,7 +84,8 @@ runEntryPoint('simulator', async () => {
   ];
   console.log(lines.join('\n'));
   if (envFile !== undefined) {
-    const header = '# SIMULATOR-ONLY test credentials (npm run simulator): valid only against the simulator, not secrets.\n';
+    const header =
+      '# SIMULATOR-ONLY test credentials (npm run simulator): valid only against the simulator, not secrets.\n';
     writeFileSync(envFile, `${header}${vars.map(([k, v]) => `${k}=${v}`).join('\n')}\n`, { flag: 'wx' });
     console.log(`Wrote the variables to ${envFile} (load them with: set -a; . ${envFile}; set +a)`);
   }

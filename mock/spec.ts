@@ -136,12 +136,14 @@ function strings(v: unknown): string[] {
 function parseOperation(method: string, path: string, raw: Record<string, unknown>): OperationInfo {
   const where = `${method.toUpperCase()} ${path}`;
   const auth = raw['x-dynamic-auth'];
-  if (auth !== 'api-token' && auth !== 'user-jwt' && auth !== 'none') throw new Error(`spec: ${where} has no valid x-dynamic-auth`);
+  if (auth !== 'api-token' && auth !== 'user-jwt' && auth !== 'none')
+    throw new Error(`spec: ${where} has no valid x-dynamic-auth`);
   const params: ParamInfo[] = [];
   for (const p of Array.isArray(raw['parameters']) ? (raw['parameters'] as unknown[]) : []) {
     const pr = rec(p, `${where} parameter`);
     const loc = pr['in'];
-    if (loc !== 'path' && loc !== 'query' && loc !== 'header') throw new Error(`spec: ${where} has a parameter in ${String(loc)}`);
+    if (loc !== 'path' && loc !== 'query' && loc !== 'header')
+      throw new Error(`spec: ${where} has a parameter in ${String(loc)}`);
     params.push({
       name: String(pr['name']),
       in: loc,
@@ -161,7 +163,9 @@ function parseOperation(method: string, path: string, raw: Record<string, unknow
   }
   const responses = rec(raw['responses'], `${where} responses`);
   const codes = Object.keys(responses).sort();
-  const documented = codes.filter((c) => /^[23]\d\d$/.test(c) && rec(responses[c], `${where} ${c}`)['x-dynamic-layer'] === 'documented');
+  const documented = codes.filter(
+    (c) => /^[23]\d\d$/.test(c) && rec(responses[c], `${where} ${c}`)['x-dynamic-layer'] === 'documented',
+  );
   const okCode = documented[0] ?? codes.find((c) => c.startsWith('2'));
   if (okCode === undefined) throw new Error(`spec: ${where} declares no 2xx response`);
   const ok = rec(responses[okCode], `${where} ${okCode}`);
@@ -175,7 +179,12 @@ function parseOperation(method: string, path: string, raw: Record<string, unknow
     success = { status: Number(okCode), kind: 'json', schema: isRecord(media['schema']) ? media['schema'] : {} };
   } else if (textType !== undefined && isRecord(content[textType])) {
     const media = content[textType];
-    success = { status: Number(okCode), kind: 'text', schema: isRecord(media['schema']) ? media['schema'] : { type: 'string' }, contentType: textType };
+    success = {
+      status: Number(okCode),
+      kind: 'text',
+      schema: isRecord(media['schema']) ? media['schema'] : { type: 'string' },
+      contentType: textType,
+    };
   } else {
     success = { status: Number(okCode), kind: 'void', schema: undefined };
   }
@@ -191,11 +200,18 @@ function parseOperation(method: string, path: string, raw: Record<string, unknow
     params,
     body,
     success,
-    errorSchemas: Object.fromEntries(codes.filter((c) => /^[45]/.test(c)).flatMap((c) => {
-      const r = rec(responses[c], `${where} ${c}`);
-      const json = isRecord(r['content']) && isRecord(r['content']['application/json']) ? r['content']['application/json'] : undefined;
-      return r['x-dynamic-layer'] === 'documented' && json && isRecord(json['schema']) ? [[c, json['schema']]] : [];
-    })),
+    errorSchemas: Object.fromEntries(
+      codes
+        .filter((c) => /^[45]/.test(c))
+        .flatMap((c) => {
+          const r = rec(responses[c], `${where} ${c}`);
+          const json =
+            isRecord(r['content']) && isRecord(r['content']['application/json'])
+              ? r['content']['application/json']
+              : undefined;
+          return r['x-dynamic-layer'] === 'documented' && json && isRecord(json['schema']) ? [[c, json['schema']]] : [];
+        }),
+    ),
     hasEnvironmentParam: params.some((p) => p.in === 'path' && p.name === 'environmentId'),
   };
 }
@@ -216,7 +232,8 @@ function parseProfile(raw: unknown, file: string): DocsProfile {
         const wr = rec(w, `${file} rateLimits.${id} window`);
         const limit = Number(wr['limit']);
         const seconds = Number(wr['seconds']);
-        if (!Number.isInteger(limit) || limit < 0 || !(seconds > 0)) throw new Error(`spec: ${file} rateLimits.${id} has a bad window`);
+        if (!Number.isInteger(limit) || limit < 0 || !(seconds > 0))
+          throw new Error(`spec: ${file} rateLimits.${id} has a bad window`);
         return { limit, seconds };
       });
     }
@@ -255,27 +272,49 @@ export function loadSpec(specsDir: string = SPECS_DIR): SpecBundle {
     }
   }
   const profiles = new Map<string, DocsProfile>();
-  for (const f of readdirSync(`${specsDir}/profiles`).filter((n) => n.endsWith('.json')).sort()) {
+  for (const f of readdirSync(`${specsDir}/profiles`)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const p = parseProfile(readJson(`${specsDir}/profiles/${f}`), f);
     profiles.set(p.id, p);
   }
   const faultsRaw = rec(readJson(`${specsDir}/faults.json`), 'faults.json');
-  const faults: FaultSpec[] = (Array.isArray(faultsRaw['faults']) ? (faultsRaw['faults'] as unknown[]) : []).map((f) => {
-    const r = rec(f, 'faults.json entry');
-    return { id: String(r['id']), rule: String(r['rule']), description: String(r['description']), ...(r['fast'] === true ? { fast: true } : {}) };
-  });
+  const faults: FaultSpec[] = (Array.isArray(faultsRaw['faults']) ? (faultsRaw['faults'] as unknown[]) : []).map(
+    (f) => {
+      const r = rec(f, 'faults.json entry');
+      return {
+        id: String(r['id']),
+        rule: String(r['rule']),
+        description: String(r['description']),
+        ...(r['fast'] === true ? { fast: true } : {}),
+      };
+    },
+  );
   const components = rec(document['components'], 'components');
   const schemas = rec(components['schemas'], 'components.schemas');
   const tokenScopes = strings(rec(schemas['TokenScopes'], 'TokenScopes')['enum']);
   const objectsRaw = rec(readJson(`${specsDir}/objects.json`), 'objects.json');
-  const objects: ObjectFamilySpec[] = (Array.isArray(objectsRaw['families']) ? (objectsRaw['families'] as unknown[]) : []).map((f) => {
+  const objects: ObjectFamilySpec[] = (
+    Array.isArray(objectsRaw['families']) ? (objectsRaw['families'] as unknown[]) : []
+  ).map((f) => {
     const r = rec(f, 'objects.json family');
     const owner = r['owner'];
-    if (owner !== 'environment' && owner !== 'organization' && owner !== 'user') throw new Error(`objects.json: family ${String(r['family'])} has no valid owner`);
-    const body = isRecord(r['body']) ? Object.fromEntries(Object.entries(r['body']).map(([k, v]) => [k, String(v)])) : {};
+    if (owner !== 'environment' && owner !== 'organization' && owner !== 'user')
+      throw new Error(`objects.json: family ${String(r['family'])} has no valid owner`);
+    const body = isRecord(r['body'])
+      ? Object.fromEntries(Object.entries(r['body']).map(([k, v]) => [k, String(v)]))
+      : {};
     const surface = r['surface'] === 'admin' || r['surface'] === 'sdk' ? r['surface'] : undefined;
     const pathPrefix = typeof r['pathPrefix'] === 'string' ? r['pathPrefix'] : undefined;
-    return { family: String(r['family']), params: strings(r['params']), body, surface, pathPrefix, owner, stored: r['stored'] === true };
+    return {
+      family: String(r['family']),
+      params: strings(r['params']),
+      body,
+      surface,
+      pathPrefix,
+      owner,
+      stored: r['stored'] === true,
+    };
   });
   return { document, operations, profiles, faults, tokenScopes, objects };
 }

@@ -61,7 +61,8 @@ export class MockState {
     checkFaultCatalogue(this.spec.faults);
     const profileId = options.profile ?? DEFAULTS.profile;
     const profile = this.spec.profiles.get(profileId);
-    if (!profile) throw new Error(`unknown docs profile "${profileId}" (known: ${[...this.spec.profiles.keys()].join(', ')})`);
+    if (!profile)
+      throw new Error(`unknown docs profile "${profileId}" (known: ${[...this.spec.profiles.keys()].join(', ')})`);
     this.profile = profile;
     this.otherProfile = [...this.spec.profiles.values()].find((p) => p.id !== profile.id) ?? profile;
     const unknown = firstUnknownFault(options.faults ?? []);
@@ -72,7 +73,12 @@ export class MockState {
     this.clock = new MockClock(options.startTime ?? DEFAULTS.startTime, options.clock ?? 'frozen');
     this.seed = buildSeed(seed, profile.token.length, this.spec.tokenScopes, this.spec.objects);
     this.samples = new Samples(this.spec.document, this.registry, seed);
-    this.store = new Store(this.seed, { clock: this.clock, samples: this.samples, registry: this.registry, tokenLength: profile.token.length });
+    this.store = new Store(this.seed, {
+      clock: this.clock,
+      samples: this.samples,
+      registry: this.registry,
+      tokenLength: profile.token.length,
+    });
     this.limiter = new RateLimiter(options.maxRateLimitKeys !== undefined ? { maxKeys: options.maxRateLimitKeys } : {});
     this.keys = new KeyRing(this.seed);
     this.router = new Router(this.spec.operations);
@@ -108,7 +114,13 @@ export class MockState {
       for (const id of op.policies) {
         const p = this.profile.rateLimits[id];
         if (!p || p.windows === null || p.windows.length === 0) continue;
-        list.push({ id, endpoint: !GLOBAL_POLICIES.has(id), key: p.key, windows: p.windows, limits: p.windows.map((w) => ({ limit: w.limit, ms: w.seconds * 1000 })) });
+        list.push({
+          id,
+          endpoint: !GLOBAL_POLICIES.has(id),
+          key: p.key,
+          windows: p.windows,
+          limits: p.windows.map((w) => ({ limit: w.limit, ms: w.seconds * 1000 })),
+        });
       }
       plans = list;
       this.#plans.set(op.operationId, plans);

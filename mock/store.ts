@@ -56,13 +56,19 @@ export class Store {
   /** Test accounts and pending email verifications (sandbox OTP sign-in, issue #13). */
   readonly testAccounts: TestAccounts;
 
-  constructor(seed: SeedData, deps: { clock: MockClock; samples: Samples; registry: SchemaRegistry; tokenLength: number }) {
+  constructor(
+    seed: SeedData,
+    deps: { clock: MockClock; samples: Samples; registry: SchemaRegistry; tokenLength: number },
+  ) {
     this.#seed = seed;
     this.#clock = deps.clock;
     this.#samples = deps.samples;
     this.#registry = deps.registry;
     this.#tokenLength = deps.tokenLength;
-    this.testAccounts = new TestAccounts(seed.seed, seed.environments.map((e) => e.id));
+    this.testAccounts = new TestAccounts(
+      seed.seed,
+      seed.environments.map((e) => e.id),
+    );
     this.reset();
   }
 
@@ -122,17 +128,41 @@ export class Store {
       const env = o.environmentId === undefined ? undefined : this.#envs.get(o.environmentId);
       if (!env) continue;
       if (o.family === 'allowlist') {
-        env.allowlists.set(o.id, this.mergeValid({ id: o.id, name: `seeded allowlist of ${env.seed.name}`, projectEnvironmentId: env.seed.id, enabledAt: null }, { outcome: 'siteAccess' }, 'Allowlist'));
+        env.allowlists.set(
+          o.id,
+          this.mergeValid(
+            {
+              id: o.id,
+              name: `seeded allowlist of ${env.seed.name}`,
+              projectEnvironmentId: env.seed.id,
+              enabledAt: null,
+            },
+            { outcome: 'siteAccess' },
+            'Allowlist',
+          ),
+        );
         if (!firstAllowlist.has(env.seed.id)) firstAllowlist.set(env.seed.id, o.id);
       } else if (o.family === 'origin') {
-        env.origins.set(o.id, { id: o.id, origin: `https://seeded-${env.seed.id.slice(0, 8)}.example.invalid`, createdAt: now, projectEnvironmentId: env.seed.id });
+        env.origins.set(o.id, {
+          id: o.id,
+          origin: `https://seeded-${env.seed.id.slice(0, 8)}.example.invalid`,
+          createdAt: now,
+          projectEnvironmentId: env.seed.id,
+        });
       }
     }
     for (const o of this.#seed.objects) {
       const env = o.environmentId === undefined ? undefined : this.#envs.get(o.environmentId);
       const allowListId = env ? firstAllowlist.get(env.seed.id) : undefined;
       if (o.family !== 'allowlistEntry' || !env || allowListId === undefined) continue;
-      env.allowlistEntries.set(o.id, this.mergeValid({ id: o.id, allowListId }, { alias: 'seeded entry', email: `seeded@${env.seed.id.slice(0, 8)}.example.invalid` }, 'AllowlistEntry'));
+      env.allowlistEntries.set(
+        o.id,
+        this.mergeValid(
+          { id: o.id, allowListId },
+          { alias: 'seeded entry', email: `seeded@${env.seed.id.slice(0, 8)}.example.invalid` },
+          'AllowlistEntry',
+        ),
+      );
     }
   }
 
@@ -233,14 +263,24 @@ export class Store {
   signInUser(environmentId: string, email: string): Json | undefined {
     const env = this.#envs.get(environmentId);
     if (!env) return undefined;
-    let user = [...env.users.values()].find((u) => typeof u['email'] === 'string' && u['email'].toLowerCase() === email.toLowerCase());
+    let user = [...env.users.values()].find(
+      (u) => typeof u['email'] === 'string' && u['email'].toLowerCase() === email.toLowerCase(),
+    );
     if (!user) {
       const id = this.newId();
       const now = this.#nowIso();
-      user = this.mergeValid({ id, projectEnvironmentId: environmentId, newUser: true, createdAt: now, updatedAt: now }, { email }, 'User');
+      user = this.mergeValid(
+        { id, projectEnvironmentId: environmentId, newUser: true, createdAt: now, updatedAt: now },
+        { email },
+        'User',
+      );
       env.users.set(id, user);
     }
-    const base = { ...(this.#samples.forModel('SdkUser', true) as Json), id: user['id'], projectEnvironmentId: environmentId };
+    const base = {
+      ...(this.#samples.forModel('SdkUser', true) as Json),
+      id: user['id'],
+      projectEnvironmentId: environmentId,
+    };
     return this.mergeValid(base, { email, newUser: user['newUser'] === true }, 'SdkUser');
   }
 

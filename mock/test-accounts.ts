@@ -85,7 +85,8 @@ export class TestAccounts {
     const account = this.#accounts.get(environmentId);
     const code = account && account.email.toLowerCase() === email.toLowerCase() ? account.code : this.#code();
     const id = this.#rng.uuid();
-    if (this.#verifications.size >= MAX_VERIFICATIONS) this.#verifications.delete(this.#verifications.keys().next().value!);
+    if (this.#verifications.size >= MAX_VERIFICATIONS)
+      this.#verifications.delete(this.#verifications.keys().next().value!);
     this.#verifications.set(id, { environmentId, email, code });
     return id;
   }
@@ -93,7 +94,8 @@ export class TestAccounts {
   /** Uses a verification (`signInWithEmailVerification`): the email on success (once), else the refusal. */
   signIn(environmentId: string, verificationUUID: string, token: string): { email: string } | SignInRefusal {
     const v = this.#verifications.get(verificationUUID);
-    if (!v || v.environmentId !== environmentId) return { error: 'Invalid email verification', code: 'invalid_email_verification' };
+    if (!v || v.environmentId !== environmentId)
+      return { error: 'Invalid email verification', code: 'invalid_email_verification' };
     if (token !== v.code) return { error: 'Wrong email verification token', code: 'wrong_email_verification_token' };
     this.#verifications.delete(verificationUUID);
     return { email: v.email };

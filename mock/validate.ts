@@ -45,14 +45,27 @@ export class ParamValidation {
   }
 
   /** Returns the first parameter problem, or undefined. */
-  check(op: OperationInfo, params: Readonly<Record<string, string>>, badEncoding: readonly string[], query: URLSearchParams | undefined, headers: IncomingHttpHeaders, skipQuery: boolean): Invalid | undefined {
+  check(
+    op: OperationInfo,
+    params: Readonly<Record<string, string>>,
+    badEncoding: readonly string[],
+    query: URLSearchParams | undefined,
+    headers: IncomingHttpHeaders,
+    skipQuery: boolean,
+  ): Invalid | undefined {
     const validators = this.#validators(op);
     for (const v of validators) {
       if (v.info.in !== 'path') continue;
       const name = v.info.name;
-      if (badEncoding.includes(name)) return { status: 400, message: `path parameter ${name} is not valid percent-encoding`, uuidPath: v.isUuid };
+      if (badEncoding.includes(name))
+        return { status: 400, message: `path parameter ${name} is not valid percent-encoding`, uuidPath: v.isUuid };
       const value = params[name] ?? '';
-      if (!v.validate(value)) return { status: 400, message: `path parameter ${name} ${primaryError(v.validate.errors)?.message ?? 'is invalid'}`, uuidPath: v.isUuid };
+      if (!v.validate(value))
+        return {
+          status: 400,
+          message: `path parameter ${name} ${primaryError(v.validate.errors)?.message ?? 'is invalid'}`,
+          uuidPath: v.isUuid,
+        };
     }
     if (!skipQuery) {
       for (const v of validators) {
@@ -66,10 +79,16 @@ export class ParamValidation {
       const raw = headers[v.info.name.toLowerCase()];
       const value = Array.isArray(raw) ? raw[0] : raw;
       if (value === undefined) {
-        if (v.info.required) return { status: 400, message: `header parameter ${v.info.name} is required`, uuidPath: false };
+        if (v.info.required)
+          return { status: 400, message: `header parameter ${v.info.name} is required`, uuidPath: false };
         continue;
       }
-      if (!v.validate(coerce(value, v.type))) return { status: 400, message: `header parameter ${v.info.name} ${primaryError(v.validate.errors)?.message ?? 'is invalid'}`, uuidPath: false };
+      if (!v.validate(coerce(value, v.type)))
+        return {
+          status: 400,
+          message: `header parameter ${v.info.name} ${primaryError(v.validate.errors)?.message ?? 'is invalid'}`,
+          uuidPath: false,
+        };
     }
     return undefined;
   }
@@ -124,7 +143,10 @@ export class ParamValidation {
       const resolved = this.#resolve(info.schema);
       const type = typeof resolved['type'] === 'string' ? resolved['type'] : undefined;
       const items = resolved['items'];
-      const itemType = typeof items === 'object' && items !== null ? (this.#resolve(items as JsonSchema)['type'] as string | undefined) : undefined;
+      const itemType =
+        typeof items === 'object' && items !== null
+          ? (this.#resolve(items as JsonSchema)['type'] as string | undefined)
+          : undefined;
       return {
         info,
         type,

@@ -24,14 +24,17 @@ function main(argv: string[]): number {
     if (arg === '--out') out = argv[(i += 1)] ?? '';
     else if (arg === '--days') days = Number(argv[(i += 1)]);
     else if (arg === '--force') force = true;
-    else if (arg === '--help' || arg === '-h') throw new UsageError('usage: baseline:write [report.json | folder] [--out file] [--days N] [--force]');
+    else if (arg === '--help' || arg === '-h')
+      throw new UsageError('usage: baseline:write [report.json | folder] [--out file] [--days N] [--force]');
     else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
     else input = arg;
   }
   if (!out) throw new UsageError('--out needs a file name');
-  if (!Number.isInteger(days) || days < 1 || days > 3650) throw new UsageError('--days must be a whole number of days between 1 and 3650');
+  if (!Number.isInteger(days) || days < 1 || days > 3650)
+    throw new UsageError('--days must be a whole number of days between 1 and 3650');
   const file = previousReportFile(resolve(input));
-  if (!existsSync(file)) throw new UsageError(`no report at ${file}: run the suite first (npm run conformance) or name a report.json`);
+  if (!existsSync(file))
+    throw new UsageError(`no report at ${file}: run the suite first (npm run conformance) or name a report.json`);
   const report = parsePrevious(relative(process.cwd(), file) || file, readFileSync(file, 'utf8'));
   const today = new Date().toISOString().slice(0, 10);
   const baseline = baselineFromReport(report, today, days);
@@ -40,14 +43,17 @@ function main(argv: string[]): number {
     return 1;
   }
   const target = resolve(out);
-  if (existsSync(target) && !force) throw new UsageError(`${out} exists; pass --force to overwrite it (or --out another file)`);
+  if (existsSync(target) && !force)
+    throw new UsageError(`${out} exists; pass --force to overwrite it (or --out another file)`);
   const text = `${JSON.stringify({ $schema: './schemas/meta/baseline.schema.json', ...baseline }, null, 2)}\n`;
   // The same validation the suite applies when it reads the file (schemas/meta only: a small registry, one ajv).
   const registry = new SchemaRegistry(join(ROOT, 'schemas', 'meta'));
   parseBaseline(out, text, (id, v) => registry.validate(id, v));
   writeFileSync(target, text);
-  process.stdout.write(`wrote ${out}: ${baseline.deviations.length} known deviation(s) (${baseline.deviations.map((d) => d.rule).join(', ')}), expiring ${baseline.deviations[0]!.expires}\n`
-    + 'Set owner, link and expires for each entry, then commit it; CONFORMANCE_BASELINE (default conformance.baseline.json) reads it.\n');
+  process.stdout.write(
+    `wrote ${out}: ${baseline.deviations.length} known deviation(s) (${baseline.deviations.map((d) => d.rule).join(', ')}), expiring ${baseline.deviations[0]!.expires}\n` +
+      'Set owner, link and expires for each entry, then commit it; CONFORMANCE_BASELINE (default conformance.baseline.json) reads it.\n',
+  );
   return 0;
 }
 

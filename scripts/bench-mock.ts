@@ -47,7 +47,11 @@ interface Started {
 
 function start(args: string[], env: Record<string, string>, ready: RegExp): Promise<Started> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -113,14 +117,22 @@ function summarize(rates: number[], latencyRuns: number[][], statusRuns: Record<
 }
 
 /** Alternates bare and mock slices ROUNDS times; medians of the slices' req/s, pooled latencies. */
-async function compare(bareRun: (seconds: number) => Promise<Load>, mockRun: (seconds: number) => Promise<Load>): Promise<[Load, Load]> {
+async function compare(
+  bareRun: (seconds: number) => Promise<Load>,
+  mockRun: (seconds: number) => Promise<Load>,
+): Promise<[Load, Load]> {
   const bare: Load[] = [];
   const mock: Load[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     bare.push(await bareRun(SECONDS / ROUNDS));
     mock.push(await mockRun(SECONDS / ROUNDS));
   }
-  const merge = (runs: Load[]): Load => summarize(runs.map((r) => r.rps), runs.map((r) => r.latencies), runs.map((r) => r.statuses));
+  const merge = (runs: Load[]): Load =>
+    summarize(
+      runs.map((r) => r.rps),
+      runs.map((r) => r.latencies),
+      runs.map((r) => r.statuses),
+    );
   return [merge(bare), merge(mock)];
 }
 
@@ -130,7 +142,12 @@ async function withClockLoop<T>(origin: string, fn: () => Promise<T>): Promise<T
   const pool = new Pool(origin, { connections: 1 });
   const loop = (async () => {
     while (running) {
-      const r = await request(`${origin}/__mock/clock`, { method: 'POST', dispatcher: pool, headers: { 'content-type': 'application/json' }, body: '{"advanceSeconds":301}' });
+      const r = await request(`${origin}/__mock/clock`, {
+        method: 'POST',
+        dispatcher: pool,
+        headers: { 'content-type': 'application/json' },
+        body: '{"advanceSeconds":301}',
+      });
       await r.body.dump();
       await new Promise((res) => setTimeout(res, 50));
     }
@@ -145,7 +162,11 @@ async function withClockLoop<T>(origin: string, fn: () => Promise<T>): Promise<T
 }
 
 async function mockControl(origin: string, path: string): Promise<void> {
-  const r = await request(`${origin}/__mock${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const r = await request(`${origin}/__mock${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   await r.body.dump();
 }
 
@@ -170,7 +191,15 @@ function memoryChild(): void {
     const ms = performance.now() - t0;
     gc?.();
     const after = process.memoryUsage();
-    return { maxKeys, buckets: limiter.size, evictedLive: limiter.evictedLive, ms, rssMiB: after.rss / 2 ** 20, rssDeltaMiB: (after.rss - before.rss) / 2 ** 20, heapDeltaMiB: (after.heapUsed - before.heapUsed) / 2 ** 20 };
+    return {
+      maxKeys,
+      buckets: limiter.size,
+      evictedLive: limiter.evictedLive,
+      ms,
+      rssMiB: after.rss / 2 ** 20,
+      rssDeltaMiB: (after.rss - before.rss) / 2 ** 20,
+      heapDeltaMiB: (after.heapUsed - before.heapUsed) / 2 ** 20,
+    };
   };
   const bounded = measure(100_000);
   const unbounded = measure(Number.POSITIVE_INFINITY);
@@ -178,7 +207,10 @@ function memoryChild(): void {
 }
 
 async function memory(): Promise<{ bounded: Record<string, number>; unbounded: Record<string, number> }> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'scripts/bench-mock.ts', '--memory-child'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'scripts/bench-mock.ts', '--memory-child'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise((resolve) => child.once('exit', resolve));
@@ -188,7 +220,11 @@ async function memory(): Promise<{ bounded: Record<string, number>; unbounded: R
 async function main(): Promise<void> {
   const loadAtStart = loadavg();
   const bare = await start(['-e', BARE_SERVER], {}, /listening/);
-  const mock = await start(['--import', 'tsx', 'mock/server.ts'], { MOCK_PORT: String(MOCK_PORT), MOCK_HOST: '127.0.0.1', MOCK_SEED: '1' }, /listening on/);
+  const mock = await start(
+    ['--import', 'tsx', 'mock/server.ts'],
+    { MOCK_PORT: String(MOCK_PORT), MOCK_HOST: '127.0.0.1', MOCK_SEED: '1' },
+    /listening on/,
+  );
   const bareOrigin = `http://127.0.0.1:${BARE_PORT}`;
   const mockOrigin = `http://127.0.0.1:${MOCK_PORT}`;
   try {
@@ -217,12 +253,21 @@ async function main(): Promise<void> {
       }
       const [bareLoad, mockLoad] = await compare(
         (sec) => load(bareOrigin, p.path, p.addresses, sec),
-        (sec) => (p.clock ? withClockLoop(mockOrigin, () => load(mockOrigin, p.path, p.addresses, sec)) : load(mockOrigin, p.path, p.addresses, sec)),
+        (sec) =>
+          p.clock
+            ? withClockLoop(mockOrigin, () => load(mockOrigin, p.path, p.addresses, sec))
+            : load(mockOrigin, p.path, p.addresses, sec),
       );
       const ratio = mockLoad.rps / bareLoad.rps;
-      const statuses = Object.entries(mockLoad.statuses).map(([s, c]) => `${s}×${c}`).join(' ');
-      rows.push(`| ${p.name} | \`${p.path.replace(env, '{env}')}\` | ${bareLoad.rps.toFixed(0)} | ${bareLoad.p99.toFixed(2)} | ${mockLoad.rps.toFixed(0)} | ${mockLoad.p50.toFixed(2)} | ${mockLoad.p99.toFixed(2)} | **${ratio.toFixed(2)}×** | ${statuses} |`);
-      summary.push(`${p.name}: mock ${mockLoad.rps.toFixed(0)} req/s (p99 ${mockLoad.p99.toFixed(1)} ms) vs bare ${bareLoad.rps.toFixed(0)} req/s (p99 ${bareLoad.p99.toFixed(1)} ms) = ${ratio.toFixed(2)}× [${statuses}]`);
+      const statuses = Object.entries(mockLoad.statuses)
+        .map(([s, c]) => `${s}×${c}`)
+        .join(' ');
+      rows.push(
+        `| ${p.name} | \`${p.path.replace(env, '{env}')}\` | ${bareLoad.rps.toFixed(0)} | ${bareLoad.p99.toFixed(2)} | ${mockLoad.rps.toFixed(0)} | ${mockLoad.p50.toFixed(2)} | ${mockLoad.p99.toFixed(2)} | **${ratio.toFixed(2)}×** | ${statuses} |`,
+      );
+      summary.push(
+        `${p.name}: mock ${mockLoad.rps.toFixed(0)} req/s (p99 ${mockLoad.p99.toFixed(1)} ms) vs bare ${bareLoad.rps.toFixed(0)} req/s (p99 ${bareLoad.p99.toFixed(1)} ms) = ${ratio.toFixed(2)}× [${statuses}]`,
+      );
     }
     const mem = await memory();
     const lines = [

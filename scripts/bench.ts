@@ -38,14 +38,24 @@ if (!/^\d{4,5}$/.test(PORT)) throw new Error(`--port must be a port number (got 
 /** Same seed on both sides, so both generate the same cases. */
 const FC_SEED = '20261201';
 
-interface Stat { median: number; min: number; max: number }
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+}
 function stat(values: number[]): Stat {
   const s = [...values].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
 }
-const fmt = (s: Stat, digits = 0): string => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+const fmt = (s: Stat, digits = 0): string =>
+  `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
 
-function run(cmd: string, args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<{ code: number; stdout: string; seconds: number }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = ROOT,
+): Promise<{ code: number; stdout: string; seconds: number }> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -56,13 +66,27 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}, cwd 
   });
 }
 
-interface ConformanceRun { seconds: number; requests: number; rules: number; code: number; counts: Record<string, string> }
+interface ConformanceRun {
+  seconds: number;
+  requests: number;
+  rules: number;
+  code: number;
+  counts: Record<string, string>;
+}
 
 /** `npx playwright test` in `dir` — both projects (conformance, rate-limit), as `npm run conformance` runs them. */
 async function conformanceRun(dir: string, label: string, i: number): Promise<ConformanceRun> {
   const out = join(tmpdir(), `bench-conformance-${process.pid}-${label}-${i}`);
-  const r = await run('npx', ['playwright', 'test', '--reporter=./src/report/matrix-reporter.ts'], { CONFORMANCE_OUTPUT_DIR: out, MOCK_PORT: PORT, FC_SEED, CI: '' }, dir);
-  const report = JSON.parse(readFileSync(join(out, 'conformance-report', 'report.json'), 'utf8')) as { counts: { requests: number }; rules: { id: string; status: string; counts: Record<string, number> }[] };
+  const r = await run(
+    'npx',
+    ['playwright', 'test', '--reporter=./src/report/matrix-reporter.ts'],
+    { CONFORMANCE_OUTPUT_DIR: out, MOCK_PORT: PORT, FC_SEED, CI: '' },
+    dir,
+  );
+  const report = JSON.parse(readFileSync(join(out, 'conformance-report', 'report.json'), 'utf8')) as {
+    counts: { requests: number };
+    rules: { id: string; status: string; counts: Record<string, number> }[];
+  };
   rmSync(out, { recursive: true, force: true });
   const counts = Object.fromEntries(report.rules.map((x) => [x.id, `${x.status} ${JSON.stringify(x.counts)}`]));
   return { seconds: r.seconds, requests: report.counts.requests, rules: report.rules.length, code: r.code, counts };
@@ -85,31 +109,49 @@ function baselineTree(commit: string): string {
 }
 
 /** One scripts/bench-mock.ts run: start-up ms and, per path, mock req/s, bare req/s and their ratio. */
-async function mockRun(): Promise<{ startupMs: number; paths: Map<string, { mock: number; bare: number; ratio: number }>; stdout: string; code: number }> {
+async function mockRun(): Promise<{
+  startupMs: number;
+  paths: Map<string, { mock: number; bare: number; ratio: number }>;
+  stdout: string;
+  code: number;
+}> {
   const r = await run(process.execPath, ['--import', 'tsx', 'scripts/bench-mock.ts']);
   const paths = new Map<string, { mock: number; bare: number; ratio: number }>();
-  for (const m of r.stdout.matchAll(/^(\d{3}): mock (\d+) req\/s .* vs bare (\d+) req\/s .* = ([\d.]+)×/gm)) paths.set(m[1]!, { mock: Number(m[2]), bare: Number(m[3]), ratio: Number(m[4]) });
+  for (const m of r.stdout.matchAll(/^(\d{3}): mock (\d+) req\/s .* vs bare (\d+) req\/s .* = ([\d.]+)×/gm))
+    paths.set(m[1]!, { mock: Number(m[2]), bare: Number(m[3]), ratio: Number(m[4]) });
   const startupMs = Number(/mock start-up: (\d+) ms/.exec(r.stdout)?.[1] ?? NaN);
   return { startupMs, paths, stdout: r.stdout, code: r.code };
 }
 
 /** Requests per second of one client against the same server for a fixed time. */
 async function clients(seconds: number): Promise<{ suite: number; playwright: number; playwrightParallel: number }> {
-  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+  const server = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const measure = async (send: () => Promise<void>, concurrency: number): Promise<number> => {
     let n = 0;
     const end = performance.now() + seconds * 1000;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        await send();
-        n += 1;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < end) {
+          await send();
+          n += 1;
+        }
+      }),
+    );
     return n / seconds;
   };
-  const client = new HttpClient({ baseUrl: `${base}/api/v0`, requestBudget: Number.MAX_SAFE_INTEGER, rateLimited: { kind: 'none' }, allowCredentialInUrl: false }, 10);
+  const client = new HttpClient(
+    {
+      baseUrl: `${base}/api/v0`,
+      requestBudget: Number.MAX_SAFE_INTEGER,
+      rateLimited: { kind: 'none' },
+      allowCredentialInUrl: false,
+    },
+    10,
+  );
   const suite = await measure(async () => {
     await client.send({ method: 'GET', path: '/x', headers: [['authorization', 'Bearer x']] });
   }, 16);
@@ -131,8 +173,16 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, 'bench'), { recursive: true });
   const lines: string[] = [];
   const node = process.version;
-  lines.push('# Benchmark results', '', `Generated ${new Date().toISOString()} by \`npm run bench\`${quick ? ' --quick' : ''}.`, '',
-    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${node}. Each figure is the median of ${REPEATS} run(s), min–max in brackets; all measured in this one run. Load average (1/5/15 min) at the start: ${loadavg().map((x) => x.toFixed(1)).join(' / ')} (other work on the machine slows both sides of a ratio alike).`, '');
+  lines.push(
+    '# Benchmark results',
+    '',
+    `Generated ${new Date().toISOString()} by \`npm run bench\`${quick ? ' --quick' : ''}.`,
+    '',
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${node}. Each figure is the median of ${REPEATS} run(s), min–max in brackets; all measured in this one run. Load average (1/5/15 min) at the start: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' / ')} (other work on the machine slows both sides of a ratio alike).`,
+    '',
+  );
 
   process.stdout.write('bench: HTTP clients…\n');
   const c = [];
@@ -140,9 +190,20 @@ async function main(): Promise<void> {
   const suite = stat(c.map((x) => x.suite));
   const pw = stat(c.map((x) => x.playwright));
   const pwPar = stat(c.map((x) => x.playwrightParallel));
-  lines.push('## Suite client vs Playwright request API', '', 'Same bare node:http server on loopback, GET with an Authorization header.', '',
-    '| client | req/s |', '|---|---|', `| suite client (undici pool, concurrency 16) | ${fmt(suite)} |`, `| Playwright request, sequential (as in a test) | ${fmt(pw)} |`, `| Playwright request, concurrency 16 | ${fmt(pwPar)} |`, '',
-    `Ratio suite / Playwright sequential: **${(suite.median / pw.median).toFixed(1)}×** (goal ≥ 5×); vs Playwright concurrent: ${(suite.median / pwPar.median).toFixed(1)}×.`, '');
+  lines.push(
+    '## Suite client vs Playwright request API',
+    '',
+    'Same bare node:http server on loopback, GET with an Authorization header.',
+    '',
+    '| client | req/s |',
+    '|---|---|',
+    `| suite client (undici pool, concurrency 16) | ${fmt(suite)} |`,
+    `| Playwright request, sequential (as in a test) | ${fmt(pw)} |`,
+    `| Playwright request, concurrency 16 | ${fmt(pwPar)} |`,
+    '',
+    `Ratio suite / Playwright sequential: **${(suite.median / pw.median).toFixed(1)}×** (goal ≥ 5×); vs Playwright concurrent: ${(suite.median / pwPar.median).toFixed(1)}×.`,
+    '',
+  );
 
   process.stdout.write(`bench: full conformance runs, side by side with ${BASELINE}…\n`);
   const base = baselineTree(BASELINE);
@@ -159,40 +220,75 @@ async function main(): Promise<void> {
   const rps = stat(runs.map((r) => r.requests / r.seconds));
   const pairRatios = stat(runs.map((r, i) => baseRuns[i]!.seconds / r.seconds));
   const ratio = baseWall.median / wall.median;
-  const differing = Object.keys({ ...baseRuns[0]!.counts, ...runs[0]!.counts }).filter((id) => runs.some((r, i) => r.counts[id] !== baseRuns[i]!.counts[id]));
-  lines.push('## Whole conformance run against the mock, side by side with the baseline', '',
-    `\`npx playwright test\` — both projects (\`conformance\` and the serial \`rate-limit\` on its own mock), every operation, every rule; Playwright start-up and the mocks' start included. Baseline: commit \`${BASELINE}\` (own checkout and \`npm ci\`), run alternately with this tree on the same ports with the same \`FC_SEED=${FC_SEED}\`; warm caches on both sides (Playwright's transform cache; here also the precompiled schema validators).`, '',
-    '| measure | this tree | baseline | baseline / this |', '|---|---|---|---|',
+  const differing = Object.keys({ ...baseRuns[0]!.counts, ...runs[0]!.counts }).filter((id) =>
+    runs.some((r, i) => r.counts[id] !== baseRuns[i]!.counts[id]),
+  );
+  lines.push(
+    '## Whole conformance run against the mock, side by side with the baseline',
+    '',
+    `\`npx playwright test\` — both projects (\`conformance\` and the serial \`rate-limit\` on its own mock), every operation, every rule; Playwright start-up and the mocks' start included. Baseline: commit \`${BASELINE}\` (own checkout and \`npm ci\`), run alternately with this tree on the same ports with the same \`FC_SEED=${FC_SEED}\`; warm caches on both sides (Playwright's transform cache; here also the precompiled schema validators).`,
+    '',
+    '| measure | this tree | baseline | baseline / this |',
+    '|---|---|---|---|',
     `| wall time (s) | ${fmt(wall, 1)} | ${fmt(baseWall, 1)} | **${ratio.toFixed(2)}×** (per pair ${fmt(pairRatios, 2)}) |`,
     `| generated requests | ${fmt(reqs)} | ${fmt(baseReqs)} | ${(reqs.median / baseReqs.median).toFixed(3)} |`,
     `| requests/s over the wall time | ${fmt(rps)} | ${fmt(stat(baseRuns.map((r) => r.requests / r.seconds)))} | |`,
     `| rules reported | ${runs.map((r) => r.rules).join(', ')} | ${baseRuns.map((r) => r.rules).join(', ')} | |`,
-    `| exit codes | ${runs.map((r) => r.code).join(', ')} | ${baseRuns.map((r) => r.code).join(', ')} | |`, '',
+    `| exit codes | ${runs.map((r) => r.code).join(', ')} | ${baseRuns.map((r) => r.code).join(', ')} | |`,
+    '',
     `Same verdicts and per-rule outcome counts as the baseline in every pair: ${differing.length ? `**no** — ${differing.join(', ')}` : '**yes** (all rules)'}.`,
-    `Goal ≥ 2× faster than ${BASELINE} with at least as many requests — ${ratio >= 2 && reqs.median >= baseReqs.median && !differing.length && runs.every((r) => r.code === 0) ? '**met**' : '**not met**'}.`, '');
+    `Goal ≥ 2× faster than ${BASELINE} with at least as many requests — ${ratio >= 2 && reqs.median >= baseReqs.median && !differing.length && runs.every((r) => r.code === 0) ? '**met**' : '**not met**'}.`,
+    '',
+  );
 
   process.stdout.write('bench: mock vs bare node:http…\n');
   const mocks: Awaited<ReturnType<typeof mockRun>>[] = [];
   for (let i = 0; i < REPEATS; i += 1) mocks.push(await mockRun());
   const pathRows = ['200', '401', '429'].map((path) => {
     const seen = mocks.map((m) => m.paths.get(path)).filter((x) => x !== undefined);
-    if (seen.length !== mocks.length) return `| ${path} | not measured (bench-mock exit codes ${mocks.map((m) => m.code).join(', ')}) | | | |`;
+    if (seen.length !== mocks.length)
+      return `| ${path} | not measured (bench-mock exit codes ${mocks.map((m) => m.code).join(', ')}) | | | |`;
     const ratio = stat(seen.map((x) => x.ratio));
     return `| ${path} | ${fmt(stat(seen.map((x) => x.mock)))} | ${fmt(stat(seen.map((x) => x.bare)))} | **${fmt(ratio, 2)}×** | ${ratio.min >= 0.5 ? 'met' : 'not met'} |`;
   });
-  lines.push('## Mock vs bare node:http', '', `\`scripts/bench-mock.ts\` ${REPEATS}× (each: 3 s per path and server in alternating slices, concurrency 32). Goal: mock ≥ 0.5× bare node:http.`, '',
-    '| path | mock req/s | bare req/s | mock / bare | goal (every run) |', '|---|---|---|---|---|', ...pathRows, '',
-    `Mock start-up: ${fmt(stat(mocks.map((m) => m.startupMs)))} ms. Last run in full:`, '', '```', mocks[mocks.length - 1]!.stdout.trim(), '```', '');
+  lines.push(
+    '## Mock vs bare node:http',
+    '',
+    `\`scripts/bench-mock.ts\` ${REPEATS}× (each: 3 s per path and server in alternating slices, concurrency 32). Goal: mock ≥ 0.5× bare node:http.`,
+    '',
+    '| path | mock req/s | bare req/s | mock / bare | goal (every run) |',
+    '|---|---|---|---|---|',
+    ...pathRows,
+    '',
+    `Mock start-up: ${fmt(stat(mocks.map((m) => m.startupMs)))} ms. Last run in full:`,
+    '',
+    '```',
+    mocks[mocks.length - 1]!.stdout.trim(),
+    '```',
+    '',
+  );
 
-  if (process.argv.includes('--no-mutants')) lines.push('## Mutation run (fast set)', '', 'Not measured in this run (`--no-mutants`).', '');
+  if (process.argv.includes('--no-mutants'))
+    lines.push('## Mutation run (fast set)', '', 'Not measured in this run (`--no-mutants`).', '');
   else {
     process.stdout.write('bench: fast mutation runs…\n');
     const mutantRuns = [];
-    for (let i = 0; i < REPEATS; i += 1) mutantRuns.push(await run(process.execPath, ['--import', 'tsx', 'scripts/mutants.ts', '--fast']));
+    for (let i = 0; i < REPEATS; i += 1)
+      mutantRuns.push(await run(process.execPath, ['--import', 'tsx', 'scripts/mutants.ts', '--fast']));
     const scores = mutantRuns.map((m) => /mutation score: (\d+\/\d+)/.exec(m.stdout)?.[1] ?? 'n/a');
-    lines.push('## Mutation run (fast set)', '', `\`npm run mutants:fast\` ${REPEATS}×: ${fmt(stat(mutantRuns.map((m) => m.seconds)), 1)} s wall; scores ${scores.join(', ')}; exit codes ${mutantRuns.map((m) => m.code).join(', ')}. The full harness (\`npm run mutants\`, every fault against its rule family) runs nightly; it is too long to repeat here.`, '');
+    lines.push(
+      '## Mutation run (fast set)',
+      '',
+      `\`npm run mutants:fast\` ${REPEATS}×: ${fmt(stat(mutantRuns.map((m) => m.seconds)), 1)} s wall; scores ${scores.join(', ')}; exit codes ${mutantRuns.map((m) => m.code).join(', ')}. The full harness (\`npm run mutants\`, every fault against its rule family) runs nightly; it is too long to repeat here.`,
+      '',
+    );
   }
-  lines.push(`Load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' / ')}.`, '');
+  lines.push(
+    `Load average at the end: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' / ')}.`,
+    '',
+  );
   writeFileSync(join(ROOT, 'bench', 'results.md'), `${lines.join('\n')}\n`);
   process.stdout.write(`${lines.join('\n')}\n→ bench/results.md\n`);
 }

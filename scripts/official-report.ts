@@ -13,10 +13,18 @@ import { reconcile } from './derive/measure.js';
 
 const args = process.argv.slice(2);
 const fromAt = args.indexOf('--from');
-const file = fromAt >= 0 && args[fromAt + 1] ? args[fromAt + 1]! : join(ROOT, 'specs', 'sources', 'official', 'public-api.yaml');
-const spec = JSON.parse(readFileSync(join(ROOT, 'specs', 'dynamic-api.openapi.json'), 'utf8')) as Record<string, unknown>;
+const file =
+  fromAt >= 0 && args[fromAt + 1] ? args[fromAt + 1]! : join(ROOT, 'specs', 'sources', 'official', 'public-api.yaml');
+const spec = JSON.parse(readFileSync(join(ROOT, 'specs', 'dynamic-api.openapi.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 const registry = new SchemaRegistry();
-const n = reconcile(loadOfficial(file), spec, (schema, value) => registry.validate(toRegistrySchema(schema), value).valid);
+const n = reconcile(
+  loadOfficial(file),
+  spec,
+  (schema, value) => registry.validate(toRegistrySchema(schema), value).valid,
+);
 const pct = (a: number, b: number): string => `${((100 * a) / Math.max(b, 1)).toFixed(1)} %`;
 const lines = [
   `official operations in the spec: ${n.present}/${n.officialOperations}${n.missing.length ? ` (missing: ${n.missing.join(', ')})` : ''}`,
@@ -28,6 +36,12 @@ const lines = [
   `official constraints kept: ${n.constraints.kept}/${n.constraints.official} (lost ${n.constraints.lost.length} = ${pct(n.constraints.lost.length, n.constraints.official)})${n.constraints.lost.length ? `\n  lost: ${n.constraints.lost.slice(0, 20).join('\n  lost: ')}` : ''}`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
-const ok = n.missing.length === 0 && n.securedClassedNone.length === 0 && n.unrecordedConflicts.length === 0 && n.successAgree >= 266
-  && n.errorCoverage.complete >= 0.95 * n.errorCoverage.total && n.payload403.accepting === n.payload403.total && n.constraints.lost.length <= 0.05 * n.constraints.official;
+const ok =
+  n.missing.length === 0 &&
+  n.securedClassedNone.length === 0 &&
+  n.unrecordedConflicts.length === 0 &&
+  n.successAgree >= 266 &&
+  n.errorCoverage.complete >= 0.95 * n.errorCoverage.total &&
+  n.payload403.accepting === n.payload403.total &&
+  n.constraints.lost.length <= 0.05 * n.constraints.official;
 process.exit(ok ? 0 : 1);

@@ -18,7 +18,11 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { needlesFor, scanPaths, MIN_VALUE_LENGTH } from '../src/secrets/leaks.js';
 
-interface Options { paths: string[]; values: { label: string; value: string }[]; githubMasks: boolean }
+interface Options {
+  paths: string[];
+  values: { label: string; value: string }[];
+  githubMasks: boolean;
+}
 
 class UsageError extends Error {}
 
@@ -29,7 +33,8 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Options {
   const add = (label: string, raw: string | undefined): void => {
     const value = raw?.trim();
     if (!value) return;
-    if (value.length < MIN_VALUE_LENGTH) throw new UsageError(`${label} is shorter than ${MIN_VALUE_LENGTH} characters; refusing to scan for it`);
+    if (value.length < MIN_VALUE_LENGTH)
+      throw new UsageError(`${label} is shorter than ${MIN_VALUE_LENGTH} characters; refusing to scan for it`);
     if (!values.some((v) => v.value === value)) values.push({ label, value });
   };
   (env.SECRET_SCAN_VALUES ?? '').split(/[\n,]/).forEach((v, i) => add(`SECRET_SCAN_VALUES[${i + 1}]`, v));
@@ -48,7 +53,11 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Options {
     } else if (arg === '--from-env') {
       const names = argv[(i += 1)];
       if (!names) throw new UsageError('--from-env needs a comma-separated list of variable names');
-      for (const name of names.split(',').map((s) => s.trim()).filter(Boolean)) add(name, env[name]);
+      for (const name of names
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean))
+        add(name, env[name]);
     } else if (arg === '--github-masks') {
       githubMasks = true;
     } else if (arg === '--help' || arg === '-h') {
@@ -62,7 +71,12 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Options {
   return { paths, values, githubMasks };
 }
 
-export function main(argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): number {
+export function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): number {
   let options: Options;
   try {
     options = parseArgs(argv, env);
@@ -75,10 +89,13 @@ export function main(argv: string[], env: NodeJS.ProcessEnv, out: (line: string)
   }
   if (options.githubMasks) {
     if (env.GITHUB_ACTIONS !== 'true') {
-      err('secret-scan: --github-masks prints derived secret forms for the Actions runner to mask; it runs only inside GitHub Actions');
+      err(
+        'secret-scan: --github-masks prints derived secret forms for the Actions runner to mask; it runs only inside GitHub Actions',
+      );
       return 2;
     }
-    for (const [i, v] of options.values.entries()) for (const n of needlesFor(v.value, i)) if (n.encoding !== 'raw') out(`::add-mask::${n.bytes.toString('utf8')}`);
+    for (const [i, v] of options.values.entries())
+      for (const n of needlesFor(v.value, i)) if (n.encoding !== 'raw') out(`::add-mask::${n.bytes.toString('utf8')}`);
     out(`::notice::masked derived forms of ${options.values.length} secret value(s)`);
     return 0;
   }
@@ -90,7 +107,10 @@ export function main(argv: string[], env: NodeJS.ProcessEnv, out: (line: string)
     err('secret-scan: give at least one directory or file to scan');
     return 2;
   }
-  const { hits, stats, missing } = scanPaths(options.paths.map((p) => resolve(p)), options.values.map((v) => v.value));
+  const { hits, stats, missing } = scanPaths(
+    options.paths.map((p) => resolve(p)),
+    options.values.map((v) => v.value),
+  );
   for (const m of missing) err(`secret-scan: warning: ${m} does not exist (nothing scanned there)`);
   const summary = `${stats.files} files, ${stats.nested} nested archives/base64 blobs, ${(stats.bytes / 1e6).toFixed(1)} MB, ${options.values.length} value(s)`;
   if (!hits.length) {
@@ -103,5 +123,10 @@ export function main(argv: string[], env: NodeJS.ProcessEnv, out: (line: string)
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  process.exitCode = main(process.argv.slice(2), process.env, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
+  process.exitCode = main(
+    process.argv.slice(2),
+    process.env,
+    (l) => process.stdout.write(`${l}\n`),
+    (l) => process.stderr.write(`${l}\n`),
+  );
 }

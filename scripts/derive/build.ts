@@ -44,9 +44,26 @@ export interface Overlay {
     operations: { method: string; path: string; operationId: string; tag: string }[];
   };
   authReview: { source: string; operations: AuthReview[] };
-  uuidPathParams: { documented: string[]; documentedSource: string; inferred: string[]; inferredBasis: string; pattern: string };
-  scopes: { documented: { method: string; path: string; scopes: string[]; source: string }[]; inferred: { path?: string; pathPrefix?: string; read: string; write: string }[]; inferredBasis: string };
-  rateLimitPolicies: { policy: string; methods?: string[]; paths?: string[]; pathPrefix?: string; surface?: 'admin' | 'sdk'; source: string }[];
+  uuidPathParams: {
+    documented: string[];
+    documentedSource: string;
+    inferred: string[];
+    inferredBasis: string;
+    pattern: string;
+  };
+  scopes: {
+    documented: { method: string; path: string; scopes: string[]; source: string }[];
+    inferred: { path?: string; pathPrefix?: string; read: string; write: string }[];
+    inferredBasis: string;
+  };
+  rateLimitPolicies: {
+    policy: string;
+    methods?: string[];
+    paths?: string[];
+    pathPrefix?: string;
+    surface?: 'admin' | 'sdk';
+    source: string;
+  }[];
   standardLayer: { source: string; note: string };
   errorResponses: Record<string, { model: string; description: string; authOnly?: boolean; source: string }>;
 }
@@ -70,7 +87,8 @@ export interface DerivedSpec {
     conflicts: number;
     models: number;
     sources: string[];
-    official: { operations: number; merged: number; shared: number; officialOnly: number; clientsOnly: number } | undefined;
+    official:
+      { operations: number; merged: number; shared: number; officialOnly: number; clientsOnly: number } | undefined;
   };
 }
 
@@ -129,13 +147,16 @@ interface AuthDecision {
 
 function clientsSay(client: ClientOperation | undefined): string {
   if (!client) return 'the published clients do not have this operation';
-  return client.declaresBearer ? `the published clients (${client.source}) send the bearer token` : `the published clients (${client.source}) declare no security`;
+  return client.declaresBearer
+    ? `the published clients (${client.source}) send the bearer token`
+    : `the published clients (${client.source}) declare no security`;
 }
 
 function officialSays(official: OfficialOperation | undefined, name: string): string {
   if (!official) return `the official document (${name}) does not have this operation`;
   const lists401 = official.responses.some((r) => r.status === '401');
-  if (official.security.length === 0) return `the official document (${name}) declares no security${lists401 ? ' but lists a 401 response' : ''}`;
+  if (official.security.length === 0)
+    return `the official document (${name}) declares no security${lists401 ? ' but lists a 401 response' : ''}`;
   return `the official document (${name}) declares security ${official.security.join(', ')}`;
 }
 
@@ -143,7 +164,13 @@ function officialSays(official: OfficialOperation | undefined, name: string): st
  * The auth class of an operation from both sources and the overlay. A disagreement between them that the overlay
  * has not reviewed stops the derivation (so a new one cannot slip in unclassified).
  */
-function decideAuth(key: string, client: ClientOperation | undefined, official: OfficialOperation | undefined, officialName: string, overlay: Overlay): AuthDecision {
+function decideAuth(
+  key: string,
+  client: ClientOperation | undefined,
+  official: OfficialOperation | undefined,
+  officialName: string,
+  overlay: Overlay,
+): AuthDecision {
   const [method, path] = key.split(' ') as [string, string];
   const surface = surfaceOf(path);
   const officialSecured = official ? official.security.length > 0 : undefined;
@@ -162,20 +189,35 @@ function decideAuth(key: string, client: ClientOperation | undefined, official: 
   if (surface === 'sdk') {
     const lists401 = official?.responses.some((r) => r.status === '401') ?? false;
     const secured = officialSecured ?? clientSecured ?? false;
-    const disagree = (officialSecured !== undefined && clientSecured !== undefined && officialSecured !== clientSecured) || !officialKnownScheme || (official !== undefined && !officialSecured && lists401);
-    if (disagree) throw new Error(`/sdk operation ${key}: ${both} — review it into specs/overlay/doc-facts.json authReview`);
-    return { auth: secured ? 'user-jwt' : 'none', source: secured ? overlay.authRule.source : `declared no security (${official ? officialName : client?.source ?? ''})` };
+    const disagree =
+      (officialSecured !== undefined && clientSecured !== undefined && officialSecured !== clientSecured) ||
+      !officialKnownScheme ||
+      (official !== undefined && !officialSecured && lists401);
+    if (disagree)
+      throw new Error(`/sdk operation ${key}: ${both} — review it into specs/overlay/doc-facts.json authReview`);
+    return {
+      auth: secured ? 'user-jwt' : 'none',
+      source: secured
+        ? overlay.authRule.source
+        : `declared no security (${official ? officialName : (client?.source ?? '')})`,
+    };
   }
   if (officialSecured ?? clientSecured) {
     if (officialSecured === false || clientSecured === false) {
       const correction = overlay.authCorrections.operations.find((c) => c.method === method && c.path === path);
-      if (!correction) throw new Error(`admin operation ${key}: ${both} — review it into specs/overlay/doc-facts.json authCorrections`);
+      if (!correction)
+        throw new Error(
+          `admin operation ${key}: ${both} — review it into specs/overlay/doc-facts.json authCorrections`,
+        );
     } else {
       return { auth: 'api-token', source: overlay.authRule.source };
     }
   }
   const corrected = overlay.authCorrections.operations.find((c) => c.method === method && c.path === path);
-  if (!corrected) throw new Error(`admin operation ${key} declares no security (${both}) and has no reviewed entry in specs/overlay/doc-facts.json authCorrections`);
+  if (!corrected)
+    throw new Error(
+      `admin operation ${key} declares no security (${both}) and has no reviewed entry in specs/overlay/doc-facts.json authCorrections`,
+    );
   const evidence = overlay.authCorrections.evidence[corrected.tag] ?? overlay.authCorrections.source;
   return {
     auth: 'api-token',
@@ -203,15 +245,28 @@ function inlineParamSchema(schema: JsonSchema, models: Map<string, JsonSchema>):
   let out = schema;
   const name = refName(schema);
   const target = name ? models.get(name) : undefined;
-  if (target && target.enum === undefined && typeof target.type === 'string' && ['string', 'number', 'integer', 'boolean'].includes(target.type) && target.properties === undefined) {
-    out = Object.fromEntries(Object.entries(target).filter(([k]) => k !== 'examples' && k !== 'description' && k !== '$comment'));
+  if (
+    target &&
+    target.enum === undefined &&
+    typeof target.type === 'string' &&
+    ['string', 'number', 'integer', 'boolean'].includes(target.type) &&
+    target.properties === undefined
+  ) {
+    out = Object.fromEntries(
+      Object.entries(target).filter(([k]) => k !== 'examples' && k !== 'description' && k !== '$comment'),
+    );
   }
-  if (out.type === 'string' && out.pattern === UUID_PATTERN && out.format === undefined) out = { ...out, format: 'uuid' };
+  if (out.type === 'string' && out.pattern === UUID_PATTERN && out.format === undefined)
+    out = { ...out, format: 'uuid' };
   return out;
 }
 
 function clientParamSchema(param: ClientParam, where: 'path' | 'query' | 'header', overlay: Overlay): JsonSchema {
-  if (where === 'path' && (overlay.uuidPathParams.documented.includes(param.name) || overlay.uuidPathParams.inferred.includes(param.name))) return uuidSchema(overlay.uuidPathParams.pattern);
+  if (
+    where === 'path' &&
+    (overlay.uuidPathParams.documented.includes(param.name) || overlay.uuidPathParams.inferred.includes(param.name))
+  )
+    return uuidSchema(overlay.uuidPathParams.pattern);
   return param.schema;
 }
 
@@ -220,7 +275,9 @@ function describeSchema(schema: JsonSchema | undefined): string {
   const name = refName(schema);
   if (name) return name;
   if (schema.type === 'array') return `array of ${describeSchema(schema.items as JsonSchema | undefined)}`;
-  const keys = ['type', 'format', 'pattern', 'minLength', 'maxLength'].filter((k) => schema[k] !== undefined).map((k) => `${k} ${JSON.stringify(schema[k])}`);
+  const keys = ['type', 'format', 'pattern', 'minLength', 'maxLength']
+    .filter((k) => schema[k] !== undefined)
+    .map((k) => `${k} ${JSON.stringify(schema[k])}`);
   return keys.length ? keys.join(', ') : 'inline schema';
 }
 
@@ -239,8 +296,17 @@ function errorResponse(status: string, overlay: Overlay): Record<string, unknown
 /** The clients' success response (200 JSON / 200 text / 204). */
 function clientSuccess(op: ClientOperation): [string, Record<string, unknown>] {
   const base = { 'x-dynamic-layer': 'clients', 'x-dynamic-source': op.source };
-  if (op.response.kind === 'json') return ['200', { description: 'Success', content: { 'application/json': { schema: op.response.model ? modelRef(op.response.model) : {} } }, ...base }];
-  if (op.response.kind === 'text') return ['200', { description: 'Success', content: { 'text/plain': { schema: { type: 'string' } } }, ...base }];
+  if (op.response.kind === 'json')
+    return [
+      '200',
+      {
+        description: 'Success',
+        content: { 'application/json': { schema: op.response.model ? modelRef(op.response.model) : {} } },
+        ...base,
+      },
+    ];
+  if (op.response.kind === 'text')
+    return ['200', { description: 'Success', content: { 'text/plain': { schema: { type: 'string' } } }, ...base }];
   return ['204', { description: 'Success, no content', ...base }];
 }
 
@@ -267,17 +333,27 @@ interface BuildContext {
   official: OfficialInput | undefined;
 }
 
-function commonExtensions(method: string, path: string, decision: AuthDecision, overlay: Overlay): Record<string, unknown> {
+function commonExtensions(
+  method: string,
+  path: string,
+  decision: AuthDecision,
+  overlay: Overlay,
+): Record<string, unknown> {
   const scopes = decision.auth === 'api-token' ? scopesFor(method, path, overlay) : {};
   return {
-    security: decision.auth === 'api-token' ? [{ apiToken: [] }] : decision.auth === 'user-jwt' ? [{ userJwt: [] }] : [],
+    security:
+      decision.auth === 'api-token' ? [{ apiToken: [] }] : decision.auth === 'user-jwt' ? [{ userJwt: [] }] : [],
     'x-dynamic-auth': decision.auth,
     'x-dynamic-auth-source': decision.source,
-    ...(decision.conflict ? { 'x-dynamic-auth-conflict': decision.conflict, 'x-dynamic-auth-conflict-live': decision.conflictLive } : {}),
+    ...(decision.conflict
+      ? { 'x-dynamic-auth-conflict': decision.conflict, 'x-dynamic-auth-conflict-live': decision.conflictLive }
+      : {}),
     'x-dynamic-surface': surfaceOf(path),
     ...(scopes.documented ? { 'x-dynamic-scopes': scopes.documented } : {}),
     ...(scopes.inferred ? { 'x-dynamic-scopes-inferred': scopes.inferred } : {}),
-    'x-dynamic-rate-limit': overlay.rateLimitPolicies.filter((r) => matchesPolicy(r, method, path)).map((r) => r.policy),
+    'x-dynamic-rate-limit': overlay.rateLimitPolicies
+      .filter((r) => matchesPolicy(r, method, path))
+      .map((r) => r.policy),
   };
 }
 
@@ -286,17 +362,38 @@ function buildClientOperation(op: ClientOperation, operationId: string, ctx: Bui
   const { overlay, models } = ctx;
   const decision = decideAuth(`${op.method} ${op.path}`, op, undefined, ctx.official?.name ?? 'none given', overlay);
   const parameters = [
-    ...op.pathParams.map((p) => ({ name: p.name, in: 'path', required: true, schema: clientParamSchema(p, 'path', overlay) })),
-    ...op.queryParams.map((p) => ({ name: p.name, in: 'query', required: p.required, schema: clientParamSchema(p, 'query', overlay), ...(isObjectSchema(p.schema, models) ? { style: 'deepObject', explode: true } : {}) })),
+    ...op.pathParams.map((p) => ({
+      name: p.name,
+      in: 'path',
+      required: true,
+      schema: clientParamSchema(p, 'path', overlay),
+    })),
+    ...op.queryParams.map((p) => ({
+      name: p.name,
+      in: 'query',
+      required: p.required,
+      schema: clientParamSchema(p, 'query', overlay),
+      ...(isObjectSchema(p.schema, models) ? { style: 'deepObject', explode: true } : {}),
+    })),
     ...op.headerParams.map((p) => ({ name: p.name, in: 'header', required: p.required, schema: p.schema })),
   ];
   let requestBody: Record<string, unknown> | undefined;
   if (op.requestBody && 'model' in op.requestBody) {
-    requestBody = { required: op.requestBody.required, content: { [op.requestBody.contentType]: { schema: modelRef(op.requestBody.model) } } };
+    requestBody = {
+      required: op.requestBody.required,
+      content: { [op.requestBody.contentType]: { schema: modelRef(op.requestBody.model) } },
+    };
   } else if (op.requestBody) {
     const properties = Object.fromEntries(op.requestBody.form.map((f) => [f.name, f.schema]));
     const required = op.requestBody.form.filter((f) => f.required).map((f) => f.name);
-    requestBody = { required: op.requestBody.required, content: { [op.requestBody.contentType]: { schema: { type: 'object', properties, ...(required.length ? { required } : {}) } } } };
+    requestBody = {
+      required: op.requestBody.required,
+      content: {
+        [op.requestBody.contentType]: {
+          schema: { type: 'object', properties, ...(required.length ? { required } : {}) },
+        },
+      },
+    };
   }
   const [status, success] = clientSuccess(op);
   const responses: Record<string, unknown> = { [status]: success };
@@ -330,28 +427,55 @@ function buildClientOperation(op: ClientOperation, operationId: string, ctx: Bui
 function officialParamEntry(p: OfficialParam, ctx: BuildContext): Record<string, unknown> {
   const { models, overlay } = ctx;
   let schema = inlineParamSchema(p.schema, models);
-  if (p.in === 'path' && overlay.uuidPathParams.documented.includes(p.name) && schema.format !== 'uuid') schema = uuidSchema(overlay.uuidPathParams.pattern);
+  if (p.in === 'path' && overlay.uuidPathParams.documented.includes(p.name) && schema.format !== 'uuid')
+    schema = uuidSchema(overlay.uuidPathParams.pattern);
   // `format: uuid` alone accepts upper case; Dynamic's ids are documented lowercase (overlay uuidPathParams.pattern).
-  if (p.in === 'path' && schema.format === 'uuid' && schema.pattern === undefined) schema = { ...schema, ...uuidSchema(overlay.uuidPathParams.pattern) };
-  return { name: p.name, in: p.in, required: p.required, schema, ...(p.in === 'query' && isObjectSchema(schema, models) ? { style: 'deepObject', explode: true } : {}) };
+  if (p.in === 'path' && schema.format === 'uuid' && schema.pattern === undefined)
+    schema = { ...schema, ...uuidSchema(overlay.uuidPathParams.pattern) };
+  return {
+    name: p.name,
+    in: p.in,
+    required: p.required,
+    schema,
+    ...(p.in === 'query' && isObjectSchema(schema, models) ? { style: 'deepObject', explode: true } : {}),
+  };
 }
 
 /** An operation the official document has: its shape from the document; the clients' differences recorded. */
-function buildOfficialOperation(official: OfficialOperation, client: ClientOperation | undefined, operationId: string, ctx: BuildContext): Record<string, unknown> {
+function buildOfficialOperation(
+  official: OfficialOperation,
+  client: ClientOperation | undefined,
+  operationId: string,
+  ctx: BuildContext,
+): Record<string, unknown> {
   const { overlay, models } = ctx;
   const name = ctx.official!.name;
-  const plainDocumentedUuids = official.parameters.filter((p) => p.in === 'path' && overlay.uuidPathParams.documented.includes(p.name) && inlineParamSchema(p.schema, models).format !== 'uuid').map((p) => p.name);
+  const plainDocumentedUuids = official.parameters
+    .filter(
+      (p) =>
+        p.in === 'path' &&
+        overlay.uuidPathParams.documented.includes(p.name) &&
+        inlineParamSchema(p.schema, models).format !== 'uuid',
+    )
+    .map((p) => p.name);
   const decision = decideAuth(official.key, client, official, name, overlay);
   const order = { path: 0, query: 1, header: 2 } as const;
-  const parameters = [...official.parameters].sort((a, b) => order[a.in] - order[b.in]).map((p) => officialParamEntry(p, ctx));
+  const parameters = [...official.parameters]
+    .sort((a, b) => order[a.in] - order[b.in])
+    .map((p) => officialParamEntry(p, ctx));
   const differs: Record<string, unknown> = {};
   let requestBody: Record<string, unknown> | undefined;
   if (official.requestBody && Object.keys(official.requestBody.content).length) {
-    requestBody = { required: official.requestBody.required, content: Object.fromEntries(Object.entries(official.requestBody.content).map(([t, schema]) => [t, { schema }])) };
+    requestBody = {
+      required: official.requestBody.required,
+      content: Object.fromEntries(Object.entries(official.requestBody.content).map(([t, schema]) => [t, { schema }])),
+    };
   }
   const responses: Record<string, unknown> = {};
   for (const r of official.responses) {
-    const content = Object.keys(r.content).length ? { content: Object.fromEntries(Object.entries(r.content).map(([t, schema]) => [t, { schema }])) } : {};
+    const content = Object.keys(r.content).length
+      ? { content: Object.fromEntries(Object.entries(r.content).map(([t, schema]) => [t, { schema }])) }
+      : {};
     responses[r.status] = {
       description: r.description || `Status ${r.status}`,
       ...content,
@@ -370,16 +494,34 @@ function buildOfficialOperation(official: OfficialOperation, client: ClientOpera
   const standard = addStandardLayer(responses, decision.auth, overlay);
   if (client) {
     const [clientStatus, clientResp] = clientSuccess(client);
-    if (officialSuccess.join(',') !== clientStatus) differs.success = { official: officialSuccess.map(Number), clients: [Number(clientStatus)] };
-    const officialJson = official.responses.find((r) => r.status.startsWith('2') && r.content['application/json'])?.content['application/json'];
-    const clientJson = ((clientResp.content as Record<string, { schema: JsonSchema }> | undefined)?.['application/json'])?.schema;
-    if (JSON.stringify(officialJson ?? null) !== JSON.stringify(clientJson ?? null)) differs.successSchema = { official: officialJson ? describeSchema(officialJson) : 'none', clients: clientJson ? describeSchema(clientJson) : 'none' };
-    const officialTypes = official.responses.filter((r) => r.status.startsWith('2')).flatMap((r) => Object.keys(r.content));
+    if (officialSuccess.join(',') !== clientStatus)
+      differs.success = { official: officialSuccess.map(Number), clients: [Number(clientStatus)] };
+    const officialJson = official.responses.find((r) => r.status.startsWith('2') && r.content['application/json'])
+      ?.content['application/json'];
+    const clientJson = (clientResp.content as Record<string, { schema: JsonSchema }> | undefined)?.['application/json']
+      ?.schema;
+    if (JSON.stringify(officialJson ?? null) !== JSON.stringify(clientJson ?? null))
+      differs.successSchema = {
+        official: officialJson ? describeSchema(officialJson) : 'none',
+        clients: clientJson ? describeSchema(clientJson) : 'none',
+      };
+    const officialTypes = official.responses
+      .filter((r) => r.status.startsWith('2'))
+      .flatMap((r) => Object.keys(r.content));
     const clientTypes = Object.keys((clientResp.content as Record<string, unknown> | undefined) ?? {});
-    if (officialTypes.join(',') !== clientTypes.join(',') && officialTypes.length) differs.successContentType = { official: officialTypes, clients: clientTypes };
-    const clientParams = [...client.pathParams.map((p) => ({ p, in: 'path' as const })), ...client.queryParams.map((p) => ({ p, in: 'query' as const })), ...client.headerParams.map((p) => ({ p, in: 'header' as const }))];
-    const onlyClients = clientParams.filter(({ p, in: where }) => !official.parameters.some((o) => o.name === p.name && o.in === where)).map(({ p, in: where }) => `${where}:${p.name}`);
-    const onlyOfficial = official.parameters.filter((o) => !clientParams.some(({ p, in: where }) => p.name === o.name && where === o.in)).map((o) => `${o.in}:${o.name}`);
+    if (officialTypes.join(',') !== clientTypes.join(',') && officialTypes.length)
+      differs.successContentType = { official: officialTypes, clients: clientTypes };
+    const clientParams = [
+      ...client.pathParams.map((p) => ({ p, in: 'path' as const })),
+      ...client.queryParams.map((p) => ({ p, in: 'query' as const })),
+      ...client.headerParams.map((p) => ({ p, in: 'header' as const })),
+    ];
+    const onlyClients = clientParams
+      .filter(({ p, in: where }) => !official.parameters.some((o) => o.name === p.name && o.in === where))
+      .map(({ p, in: where }) => `${where}:${p.name}`);
+    const onlyOfficial = official.parameters
+      .filter((o) => !clientParams.some(({ p, in: where }) => p.name === o.name && where === o.in))
+      .map((o) => `${o.in}:${o.name}`);
     if (onlyClients.length) differs.parametersOnlyInClients = onlyClients;
     if (onlyOfficial.length) differs.parametersOnlyInOfficial = onlyOfficial;
     const paramSchemas: Record<string, unknown> = {};
@@ -391,29 +533,47 @@ function buildOfficialOperation(official: OfficialOperation, client: ClientOpera
       if (ours !== theirs) paramSchemas[`${where}:${p.name}`] = { official: ours, clients: theirs };
     }
     if (Object.keys(paramSchemas).length) differs.parameterSchemas = paramSchemas;
-    const clientBody = client.requestBody && 'model' in client.requestBody ? describeSchema(modelRef(client.requestBody.model)) : client.requestBody ? 'form' : 'none';
+    const clientBody =
+      client.requestBody && 'model' in client.requestBody
+        ? describeSchema(modelRef(client.requestBody.model))
+        : client.requestBody
+          ? 'form'
+          : 'none';
     const officialBody = requestBody ? describeSchema(Object.values(official.requestBody!.content)[0]) : 'none';
     if (clientBody !== officialBody) differs.requestBody = { official: officialBody, clients: clientBody };
   }
-  if (plainDocumentedUuids.length) differs.pathParametersKeptUuid = plainDocumentedUuids.map((n) => `${n}: the document writes a plain string here, the docs pages (${overlay.uuidPathParams.documentedSource.split(' ')[0]}) a UUID`);
+  if (plainDocumentedUuids.length)
+    differs.pathParametersKeptUuid = plainDocumentedUuids.map(
+      (n) =>
+        `${n}: the document writes a plain string here, the docs pages (${overlay.uuidPathParams.documentedSource.split(' ')[0]}) a UUID`,
+    );
   const tag = client ? client.apiClass.replace(/Api$/, '') : (official.tags[0] ?? 'Untagged').replace(/\s+/g, '');
   return {
     operationId,
     tags: [tag],
     summary: official.summary || client?.summary || '',
-    ...(official.description || client?.description ? { description: official.description || client?.description } : {}),
+    ...(official.description || client?.description
+      ? { description: official.description || client?.description }
+      : {}),
     ...(parameters.length ? { parameters } : {}),
     ...(requestBody ? { requestBody } : {}),
     responses: sortedStatuses(responses),
     ...commonExtensions(official.method, official.path, decision, overlay),
-    'x-dynamic-declared-security': { official: official.security.length ? official.security.join(',') : 'none', ...(client ? { clients: client.declaresBearer ? 'bearerAuth' : 'none' } : {}) },
+    'x-dynamic-declared-security': {
+      official: official.security.length ? official.security.join(',') : 'none',
+      ...(client ? { clients: client.declaresBearer ? 'bearerAuth' : 'none' } : {}),
+    },
     'x-dynamic-source': client ? 'official+clients' : 'official',
     'x-dynamic-provenance': {
       official: name,
       clients: client ? client.source : 'not in the published clients',
       shape: 'official',
       auth: decision.conflict ? 'overlay' : 'official',
-      statuses: { documented: official.responses.map((r) => Number(r.status)), ...(client && official2xx.length === 0 ? { clientsSuccess: true } : {}), standard: standard.map(Number) },
+      statuses: {
+        documented: official.responses.map((r) => Number(r.status)),
+        ...(client && official2xx.length === 0 ? { clientsSuccess: true } : {}),
+        standard: standard.map(Number),
+      },
       ...(official.tags[0] && official.tags[0].replace(/\s+/g, '') !== tag ? { officialTag: official.tags[0] } : {}),
       ...(Object.keys(differs).length ? { differs } : {}),
     },
@@ -432,7 +592,10 @@ interface ModelProvenance {
  * value only the clients have is kept unless it differs from an official value only in case (icloud vs iCloud:
  * the document's spelling wins). Each model records its source and, when the clients differ, how.
  */
-function mergeModels(clientModels: Map<string, JsonSchema>, official: OfficialInput | undefined): { models: Map<string, JsonSchema>; provenance: Map<string, ModelProvenance> } {
+function mergeModels(
+  clientModels: Map<string, JsonSchema>,
+  official: OfficialInput | undefined,
+): { models: Map<string, JsonSchema>; provenance: Map<string, ModelProvenance> } {
   const models = new Map<string, JsonSchema>();
   const provenance = new Map<string, ModelProvenance>();
   for (const [name, schema] of clientModels) {
@@ -443,7 +606,8 @@ function mergeModels(clientModels: Map<string, JsonSchema>, official: OfficialIn
   const officialModels = official.doc.schemas;
   for (const [name, rawSchema] of official.doc.schemas) {
     let schema = structuredClone(rawSchema);
-    if (name === 'uuid' && schema.type === 'string' && schema.pattern === UUID_PATTERN && schema.format === undefined) schema = { ...schema, format: 'uuid' };
+    if (name === 'uuid' && schema.type === 'string' && schema.pattern === UUID_PATTERN && schema.format === undefined)
+      schema = { ...schema, format: 'uuid' };
     const theirs = clientModels.get(name);
     const differs: Record<string, unknown> = {};
     if (schema.properties !== undefined && Array.isArray(schema.required)) {
@@ -454,14 +618,19 @@ function mergeModels(clientModels: Map<string, JsonSchema>, official: OfficialIn
       if (missing.length) {
         const cp = (theirs?.properties ?? {}) as Record<string, unknown>;
         schema = { ...schema, properties: { ...props, ...Object.fromEntries(missing.map((k) => [k, cp[k] ?? {}])) } };
-        differs.requiredButUndefinedInOfficial = missing.map((k) => `${k} (${cp[k] ? 'definition from the clients' : 'untyped'})`);
+        differs.requiredButUndefinedInOfficial = missing.map(
+          (k) => `${k} (${cp[k] ? 'definition from the clients' : 'untyped'})`,
+        );
       }
     }
     if (theirs) {
       if (Array.isArray(schema.enum) && Array.isArray(theirs.enum)) {
         const ours = schema.enum as unknown[];
         const clientOnly = (theirs.enum as unknown[]).filter((v) => !ours.includes(v));
-        const spelling = clientOnly.filter((v) => typeof v === 'string' && ours.some((o) => typeof o === 'string' && o.toLowerCase() === v.toLowerCase()));
+        const spelling = clientOnly.filter(
+          (v) =>
+            typeof v === 'string' && ours.some((o) => typeof o === 'string' && o.toLowerCase() === v.toLowerCase()),
+        );
         const kept = clientOnly.filter((v) => !spelling.includes(v));
         const officialOnly = ours.filter((v) => !(theirs.enum as unknown[]).includes(v));
         if (kept.length) schema = { ...schema, enum: [...ours, ...kept] };
@@ -475,14 +644,23 @@ function mergeModels(clientModels: Map<string, JsonSchema>, official: OfficialIn
       const onlyOfficial = Object.keys(op).filter((k) => !(k in cp));
       if (schema.properties !== undefined && onlyClients.length) differs.propertiesOnlyInClients = onlyClients;
       if (schema.properties !== undefined && onlyOfficial.length) differs.propertiesOnlyInOfficial = onlyOfficial;
-      const or = ((schema.required ?? []) as string[]).filter((k) => !((theirs.required ?? []) as string[]).includes(k));
-      const cr = ((theirs.required ?? []) as string[]).filter((k) => !((schema.required ?? []) as string[]).includes(k));
+      const or = ((schema.required ?? []) as string[]).filter(
+        (k) => !((theirs.required ?? []) as string[]).includes(k),
+      );
+      const cr = ((theirs.required ?? []) as string[]).filter(
+        (k) => !((schema.required ?? []) as string[]).includes(k),
+      );
       if (or.length) differs.requiredOnlyInOfficial = or;
       if (cr.length) differs.requiredOnlyInClients = cr;
-      if (JSON.stringify(schema.type) !== JSON.stringify(theirs.type)) differs.type = { official: schema.type ?? 'composed', clients: theirs.type ?? 'composed' };
+      if (JSON.stringify(schema.type) !== JSON.stringify(theirs.type))
+        differs.type = { official: schema.type ?? 'composed', clients: theirs.type ?? 'composed' };
     }
     const untyped = declareRequired(schema, '', officialModels);
-    if (untyped.length) differs.requiredButUndefinedInOfficial = [...((differs.requiredButUndefinedInOfficial as string[] | undefined) ?? []), ...untyped];
+    if (untyped.length)
+      differs.requiredButUndefinedInOfficial = [
+        ...((differs.requiredButUndefinedInOfficial as string[] | undefined) ?? []),
+        ...untyped,
+      ];
     models.set(name, schema);
     provenance.set(name, { source: 'official', ...(Object.keys(differs).length ? { differs } : {}) });
   }
@@ -490,7 +668,12 @@ function mergeModels(clientModels: Map<string, JsonSchema>, official: OfficialIn
 }
 
 /** The definition of a property somewhere in a schema (its properties, or an allOf branch, through model refs). */
-function findProperty(schema: unknown, prop: string, models: Map<string, JsonSchema>, seen = new Set<string>()): unknown {
+function findProperty(
+  schema: unknown,
+  prop: string,
+  models: Map<string, JsonSchema>,
+  seen = new Set<string>(),
+): unknown {
   if (!schema || typeof schema !== 'object') return undefined;
   const s = schema as Record<string, unknown>;
   const ref = refName(s);
@@ -513,23 +696,42 @@ function findProperty(schema: unknown, prop: string, models: Map<string, JsonSch
  * (the document writes `required` in one allOf branch and `properties` in another): the sibling branches'
  * definition when there is one, else an untyped property. No change to what validates. Returns what it added.
  */
-function declareRequired(schema: unknown, where: string, models: Map<string, JsonSchema>, siblings: unknown[] = []): string[] {
+function declareRequired(
+  schema: unknown,
+  where: string,
+  models: Map<string, JsonSchema>,
+  siblings: unknown[] = [],
+): string[] {
   const added: string[] = [];
-  if (Array.isArray(schema)) schema.forEach((s, i) => added.push(...declareRequired(s, `${where}/${i}`, models, siblings)));
+  if (Array.isArray(schema))
+    schema.forEach((s, i) => added.push(...declareRequired(s, `${where}/${i}`, models, siblings)));
   else if (schema && typeof schema === 'object') {
     const s = schema as Record<string, unknown>;
     if (Array.isArray(s.required) && where !== '') {
       const props = (s.properties ??= {}) as Record<string, unknown>;
-      for (const k of s.required as string[]) if (!(k in props)) {
-        const found = siblings.map((b) => findProperty(b, k, models)).find((x) => x !== undefined);
-        props[k] = found !== undefined ? structuredClone(found) : {};
-        added.push(`${k} at ${where} (${found !== undefined ? 'definition from a sibling allOf branch' : 'untyped'})`);
-      }
+      for (const k of s.required as string[])
+        if (!(k in props)) {
+          const found = siblings.map((b) => findProperty(b, k, models)).find((x) => x !== undefined);
+          props[k] = found !== undefined ? structuredClone(found) : {};
+          added.push(
+            `${k} at ${where} (${found !== undefined ? 'definition from a sibling allOf branch' : 'untyped'})`,
+          );
+        }
       if (s.type === undefined) s.type = 'object';
     }
     for (const [k, v] of Object.entries(s)) {
       if (k === 'enum' || k === 'const' || k === 'examples' || k === 'default' || k === 'required') continue;
-      if (k === 'allOf' && Array.isArray(v)) v.forEach((branch, i) => added.push(...declareRequired(branch, `${where}/allOf/${i}`, models, v.filter((_, j) => j !== i))));
+      if (k === 'allOf' && Array.isArray(v))
+        v.forEach((branch, i) =>
+          added.push(
+            ...declareRequired(
+              branch,
+              `${where}/allOf/${i}`,
+              models,
+              v.filter((_, j) => j !== i),
+            ),
+          ),
+        );
       else added.push(...declareRequired(v, `${where}/${k}`, models));
     }
   }
@@ -537,7 +739,11 @@ function declareRequired(schema: unknown, where: string, models: Map<string, Jso
 }
 
 /** Collects every model reachable from the operations (transitively). */
-function reachableModels(ops: Record<string, unknown>[], models: Map<string, JsonSchema>, extra: string[]): Map<string, JsonSchema> {
+function reachableModels(
+  ops: Record<string, unknown>[],
+  models: Map<string, JsonSchema>,
+  extra: string[],
+): Map<string, JsonSchema> {
   const out = new Map<string, JsonSchema>();
   const queue: string[] = [...extra];
   const scan = (value: unknown): void => {
@@ -554,7 +760,8 @@ function reachableModels(ops: Record<string, unknown>[], models: Map<string, Jso
     const name = queue.pop()!;
     if (out.has(name)) continue;
     const model = models.get(name);
-    if (!model) throw new Error(`model ${name} is referenced but not defined by either source (clients or official document)`);
+    if (!model)
+      throw new Error(`model ${name} is referenced but not defined by either source (clients or official document)`);
     out.set(name, model);
     scan(model);
   }
@@ -562,7 +769,10 @@ function reachableModels(ops: Record<string, unknown>[], models: Map<string, Jso
 }
 
 /** Union of both client packages: method+path pairs without OPTIONS; sdk-api-core wins for /sdk paths. */
-export function clientOperations(admin: ClientPackage, core: ClientPackage): { ops: ClientOperation[]; models: Map<string, JsonSchema>; sources: string[] } {
+export function clientOperations(
+  admin: ClientPackage,
+  core: ClientPackage,
+): { ops: ClientOperation[]; models: Map<string, JsonSchema>; sources: string[] } {
   const byKey = new Map<string, ClientOperation>();
   for (const op of [...admin.operations, ...core.operations]) {
     if (op.method === 'OPTIONS') continue;
@@ -570,11 +780,19 @@ export function clientOperations(admin: ClientPackage, core: ClientPackage): { o
     const existing = byKey.get(key);
     if (!existing || (surfaceOf(op.path) === 'sdk' && op.source.startsWith(core.name))) byKey.set(key, op);
   }
-  return { ops: [...byKey.values()], models: new Map([...core.models, ...admin.models]), sources: [`${admin.name}@${admin.version}`, `${core.name}@${core.version}`] };
+  return {
+    ops: [...byKey.values()],
+    models: new Map([...core.models, ...admin.models]),
+    sources: [`${admin.name}@${admin.version}`, `${core.name}@${core.version}`],
+  };
 }
 
 /** The merged spec of the clients and (when given) the official document. */
-export function assemble(clients: { ops: ClientOperation[]; models: Map<string, JsonSchema>; sources: string[] }, official: OfficialInput | undefined, overlay: Overlay): DerivedSpec {
+export function assemble(
+  clients: { ops: ClientOperation[]; models: Map<string, JsonSchema>; sources: string[] },
+  official: OfficialInput | undefined,
+  overlay: Overlay,
+): DerivedSpec {
   const { models: allModels, provenance } = mergeModels(clients.models, official);
   const clientByKey = new Map(clients.ops.map((o) => [`${o.method} ${o.path}`, o]));
   const officialByKey = new Map((official?.doc.operations ?? []).map((o) => [o.key, o]));
@@ -594,23 +812,32 @@ export function assemble(clients: { ops: ClientOperation[]; models: Map<string, 
     let operationId = client?.operationId ?? off?.operationId ?? `${method.toLowerCase()}${path.replace(/\W+/g, '_')}`;
     if (seenIds.has(operationId)) operationId = `${operationId}${method.charAt(0)}${method.slice(1).toLowerCase()}`;
     seenIds.add(operationId);
-    const item = off ? buildOfficialOperation(off, client, operationId, ctx) : buildClientOperation(client!, operationId, ctx);
+    const item = off
+      ? buildOfficialOperation(off, client, operationId, ctx)
+      : buildClientOperation(client!, operationId, ctx);
     built.push(item);
     (paths[path] ??= {})[method.toLowerCase()] = item;
   }
   const errorModels = Object.values(overlay.errorResponses).map((e) => e.model);
   // Every model the official operations name is kept, also when the spec inlines it (a parameter's `orderBy`).
   const officialRefs: string[] = [];
-  if (official) for (const o of official.doc.operations) JSON.stringify([o.parameters, o.requestBody, o.responses], (k, v: unknown) => {
-    if (k === '$ref' && typeof v === 'string' && v.startsWith(REF)) officialRefs.push(v.slice(REF.length));
-    return v;
-  });
+  if (official)
+    for (const o of official.doc.operations)
+      JSON.stringify([o.parameters, o.requestBody, o.responses], (k, v: unknown) => {
+        if (k === '$ref' && typeof v === 'string' && v.startsWith(REF)) officialRefs.push(v.slice(REF.length));
+        return v;
+      });
   const components = reachableModels(built, allModels, [...errorModels, ...officialRefs]);
-  const describedModels = new Map([...components].map(([name, schema]) => {
-    const p = provenance.get(name)!;
-    const comment = p.source === 'official' ? `source: official document (${official!.name})` : `source: published clients (${clients.sources.join(' + ')})`;
-    return [name, { $comment: comment, ...schema }] as const;
-  }));
+  const describedModels = new Map(
+    [...components].map(([name, schema]) => {
+      const p = provenance.get(name)!;
+      const comment =
+        p.source === 'official'
+          ? `source: official document (${official!.name})`
+          : `source: published clients (${clients.sources.join(' + ')})`;
+      return [name, { $comment: comment, ...schema }] as const;
+    }),
+  );
   const auth: Record<AuthClass, number> = { 'api-token': 0, 'user-jwt': 0, none: 0 };
   for (const op of built) auth[op['x-dynamic-auth'] as AuthClass] += 1;
   const sources = [...(official ? [official.name] : []), ...clients.sources];
@@ -624,12 +851,24 @@ export function assemble(clients: { ops: ClientOperation[]; models: Map<string, 
     components: { schemas: Object.fromEntries(describedModels), securitySchemes: overlay.securitySchemes },
     'x-dynamic-derived-from': sources,
     'x-dynamic-sources': {
-      ...(official ? { official: { name: official.name, label: official.doc.label, sha256: official.doc.sha256, operations: official.doc.operations.length, repairs: official.doc.repairs } } : {}),
+      ...(official
+        ? {
+            official: {
+              name: official.name,
+              label: official.doc.label,
+              sha256: official.doc.sha256,
+              operations: official.doc.operations.length,
+              repairs: official.doc.repairs,
+            },
+          }
+        : {}),
       clients: clients.sources,
       overlay: 'specs/overlay/doc-facts.json',
       standardLayer: overlay.standardLayer,
     },
-    'x-dynamic-model-provenance': Object.fromEntries([...components.keys()].map((name) => [name, provenance.get(name)!])),
+    'x-dynamic-model-provenance': Object.fromEntries(
+      [...components.keys()].map((name) => [name, provenance.get(name)!]),
+    ),
   };
   const shared = official ? official.doc.operations.filter((o) => clientByKey.has(o.key)).length : 0;
   return {
@@ -640,12 +879,19 @@ export function assemble(clients: { ops: ClientOperation[]; models: Map<string, 
       admin: built.filter((o) => o['x-dynamic-surface'] === 'admin').length,
       sdk: built.filter((o) => o['x-dynamic-surface'] === 'sdk').length,
       auth,
-      corrected: built.filter((o) => o['x-dynamic-surface'] === 'admin' && o['x-dynamic-auth-conflict'] !== undefined).length,
+      corrected: built.filter((o) => o['x-dynamic-surface'] === 'admin' && o['x-dynamic-auth-conflict'] !== undefined)
+        .length,
       conflicts: built.filter((o) => o['x-dynamic-auth-conflict'] !== undefined).length,
       models: components.size,
       sources,
       official: official
-        ? { operations: official.doc.operations.length, merged: official.doc.operations.length, shared, officialOnly: official.doc.operations.length - shared, clientsOnly: clients.ops.length - shared }
+        ? {
+            operations: official.doc.operations.length,
+            merged: official.doc.operations.length,
+            shared,
+            officialOnly: official.doc.operations.length - shared,
+            clientsOnly: clients.ops.length - shared,
+          }
         : undefined,
     },
   };

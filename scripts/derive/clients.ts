@@ -26,7 +26,10 @@ export interface ClientOperation {
   pathParams: ClientParam[];
   queryParams: ClientParam[];
   headerParams: ClientParam[];
-  requestBody: { model: string; contentType: string; required: boolean } | { form: ClientParam[]; contentType: string; required: boolean } | null;
+  requestBody:
+    | { model: string; contentType: string; required: boolean }
+    | { form: ClientParam[]; contentType: string; required: boolean }
+    | null;
   response: { kind: 'json'; model: string | null } | { kind: 'void' } | { kind: 'text' };
   source: string; // package@version
 }
@@ -52,9 +55,13 @@ function typeToSchema(node: ts.TypeNode, src: ts.SourceFile, inlineEnums: Map<st
   if (ts.isUnionTypeNode(node)) {
     const parts = node.types.filter((t) => !(ts.isLiteralTypeNode(t) && t.literal.kind === ts.SyntaxKind.NullKeyword));
     const nullable = parts.length !== node.types.length;
-    const inner: JsonSchema = parts.length === 1 ? typeToSchema(parts[0]!, src, inlineEnums) : { anyOf: parts.map((p) => typeToSchema(p, src, inlineEnums)) };
+    const inner: JsonSchema =
+      parts.length === 1
+        ? typeToSchema(parts[0]!, src, inlineEnums)
+        : { anyOf: parts.map((p) => typeToSchema(p, src, inlineEnums)) };
     if (!nullable) return inner;
-    if (typeof inner.type === 'string' && Object.keys(inner).every((k) => k === 'type' || k === 'format')) return { ...inner, type: [inner.type, 'null'] };
+    if (typeof inner.type === 'string' && Object.keys(inner).every((k) => k === 'type' || k === 'format'))
+      return { ...inner, type: [inner.type, 'null'] };
     return { anyOf: [inner, { type: 'null' }] };
   }
   if (ts.isArrayTypeNode(node)) return { type: 'array', items: typeToSchema(node.elementType, src, inlineEnums) };
@@ -65,8 +72,10 @@ function typeToSchema(node: ts.TypeNode, src: ts.SourceFile, inlineEnums: Map<st
   }
   if (ts.isTypeReferenceNode(node)) {
     const name = node.typeName.getText(src);
-    if (name === 'Array' && node.typeArguments?.[0]) return { type: 'array', items: typeToSchema(node.typeArguments[0], src, inlineEnums) };
-    if (name === 'Set' && node.typeArguments?.[0]) return { type: 'array', uniqueItems: true, items: typeToSchema(node.typeArguments[0], src, inlineEnums) };
+    if (name === 'Array' && node.typeArguments?.[0])
+      return { type: 'array', items: typeToSchema(node.typeArguments[0], src, inlineEnums) };
+    if (name === 'Set' && node.typeArguments?.[0])
+      return { type: 'array', uniqueItems: true, items: typeToSchema(node.typeArguments[0], src, inlineEnums) };
     if (name === 'Date') return { ...PRIMITIVES.Date };
     if (name === 'Blob') return { type: 'string', contentEncoding: 'base64' };
     const inline = inlineEnums.get(name);
@@ -113,14 +122,17 @@ function enumValues(members: ts.NodeArray<ts.EnumMember>): (string | number)[] {
     const init = m.initializer;
     if (init && ts.isStringLiteral(init)) return init.text;
     if (init && ts.isNumericLiteral(init)) return Number(init.text);
-    if (init && ts.isPrefixUnaryExpression(init) && ts.isNumericLiteral(init.operand)) return -Number(init.operand.text);
+    if (init && ts.isPrefixUnaryExpression(init) && ts.isNumericLiteral(init.operand))
+      return -Number(init.operand.text);
     throw new Error(`enum member without literal value: ${m.name.getText()}`);
   });
 }
 
 function parseModels(modelsDir: string): Map<string, JsonSchema> {
   const models = new Map<string, JsonSchema>();
-  for (const file of readdirSync(modelsDir).filter((f) => f.endsWith('.d.ts') && f !== 'index.d.ts').sort()) {
+  for (const file of readdirSync(modelsDir)
+    .filter((f) => f.endsWith('.d.ts') && f !== 'index.d.ts')
+    .sort()) {
     const src = ts.createSourceFile(file, readFileSync(join(modelsDir, file), 'utf8'), ts.ScriptTarget.ES2022, true);
     const keys = wireKeys(join(modelsDir, file.replace(/\.d\.ts$/, '.js')));
     for (const stmt of src.statements) {
@@ -133,7 +145,12 @@ function parseModels(modelsDir: string): Map<string, JsonSchema> {
           const wire = keys.get(tsName) ?? tsName;
           const schema = typeToSchema(member.type, src, new Map());
           const description = jsDocText(member);
-          properties[wire] = description && !schema.$ref ? { ...schema, description } : description ? { allOf: [schema], description } : schema;
+          properties[wire] =
+            description && !schema.$ref
+              ? { ...schema, description }
+              : description
+                ? { allOf: [schema], description }
+                : schema;
           if (!member.questionToken) required.push(wire);
         }
         const description = jsDocText(stmt);
@@ -148,7 +165,12 @@ function parseModels(modelsDir: string): Map<string, JsonSchema> {
       } else if (ts.isTypeAliasDeclaration(stmt)) {
         const t = stmt.type;
         const parts = ts.isUnionTypeNode(t) ? [...t.types] : [t];
-        models.set(stmt.name.text, parts.length === 1 ? typeToSchema(parts[0]!, src, new Map()) : { oneOf: parts.map((p) => typeToSchema(p, src, new Map())) });
+        models.set(
+          stmt.name.text,
+          parts.length === 1
+            ? typeToSchema(parts[0]!, src, new Map())
+            : { oneOf: parts.map((p) => typeToSchema(p, src, new Map())) },
+        );
       }
     }
   }
@@ -156,7 +178,11 @@ function parseModels(modelsDir: string): Map<string, JsonSchema> {
 }
 
 /** Enums declared inside api files (e.g. GetAnalyticsOverviewGranularityEnum) and the request interfaces. */
-function parseApiDts(file: string): { inlineEnums: Map<string, JsonSchema>; requests: Map<string, Map<string, { type: ts.TypeNode; optional: boolean }>>; src: ts.SourceFile } {
+function parseApiDts(file: string): {
+  inlineEnums: Map<string, JsonSchema>;
+  requests: Map<string, Map<string, { type: ts.TypeNode; optional: boolean }>>;
+  src: ts.SourceFile;
+} {
   const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
   const inlineEnums = new Map<string, JsonSchema>();
   const requests = new Map<string, Map<string, { type: ts.TypeNode; optional: boolean }>>();
@@ -164,7 +190,9 @@ function parseApiDts(file: string): { inlineEnums: Map<string, JsonSchema>; requ
     if (ts.isEnumDeclaration(stmt)) inlineEnums.set(stmt.name.text, enumSchema(enumValues(stmt.members), ''));
     if (ts.isInterfaceDeclaration(stmt) && stmt.name.text.endsWith('Request')) {
       const fields = new Map<string, { type: ts.TypeNode; optional: boolean }>();
-      for (const m of stmt.members) if (ts.isPropertySignature(m) && m.type) fields.set(m.name.getText(src), { type: m.type, optional: !!m.questionToken });
+      for (const m of stmt.members)
+        if (ts.isPropertySignature(m) && m.type)
+          fields.set(m.name.getText(src), { type: m.type, optional: !!m.questionToken });
       requests.set(stmt.name.text, fields);
     }
   }
@@ -177,7 +205,9 @@ function upperFirst(s: string): string {
 
 function parseApis(apisDir: string, source: string): ClientOperation[] {
   const operations: ClientOperation[] = [];
-  for (const file of readdirSync(apisDir).filter((f) => f.endsWith('.js') && f !== 'index.js').sort()) {
+  for (const file of readdirSync(apisDir)
+    .filter((f) => f.endsWith('.js') && f !== 'index.js')
+    .sort()) {
     const apiClass = file.replace(/\.js$/, '');
     const dts = parseApiDts(join(apisDir, `${apiClass}.d.ts`));
     const text = readFileSync(join(apisDir, file), 'utf8');
@@ -186,30 +216,43 @@ function parseApis(apisDir: string, source: string): ClientOperation[] {
       const head = /^\s{4}(?:async )?(\w+)Raw\((requestParameters, )?initOverrides\) \{/m.exec(chunk);
       if (!head) continue;
       const operationId = head[1]!;
-      const doc = (/\/\*\*\n([\s\S]*?)\*\//.exec(chunk)?.[1] ?? '').split('\n').map((l) => l.replace(/^\s*\* ?/, '').trim()).filter(Boolean);
+      const doc = (/\/\*\*\n([\s\S]*?)\*\//.exec(chunk)?.[1] ?? '')
+        .split('\n')
+        .map((l) => l.replace(/^\s*\* ?/, '').trim())
+        .filter(Boolean);
       const summary = doc.at(-1) ?? '';
       const description = doc.slice(0, -1).join(' ');
       const pathTemplate = /path: `([^`]+)`/.exec(chunk)?.[1];
       const method = /method: '(\w+)'/.exec(chunk)?.[1];
       if (!pathTemplate || !method) throw new Error(`cannot read path/method of ${apiClass}.${operationId}`);
-      const requestFields: Map<string, { type: ts.TypeNode; optional: boolean }> = dts.requests.get(`${upperFirst(operationId)}Request`) ?? new Map<string, { type: ts.TypeNode; optional: boolean }>();
+      const requestFields: Map<string, { type: ts.TypeNode; optional: boolean }> =
+        dts.requests.get(`${upperFirst(operationId)}Request`) ??
+        new Map<string, { type: ts.TypeNode; optional: boolean }>();
       const required = new Set([...chunk.matchAll(/RequiredError\('(\w+)'/g)].map((m) => m[1]!));
       const paramSchema = (tsName: string): JsonSchema => {
         const field = requestFields.get(tsName);
         return field ? typeToSchema(field.type, dts.src, dts.inlineEnums) : { type: 'string' };
       };
-      const pathParams = [...pathTemplate.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1]!, tsName: m[1]!, required: true, schema: paramSchema(m[1]!) }));
+      const pathParams = [...pathTemplate.matchAll(/\{(\w+)\}/g)].map((m) => ({
+        name: m[1]!,
+        tsName: m[1]!,
+        required: true,
+        schema: paramSchema(m[1]!),
+      }));
       const queryParams = [...chunk.matchAll(/queryParameters\['([^']+)'\] = (?:[^;]*?)requestParameters\.(\w+)/g)]
         .filter((m, i, all) => all.findIndex((o) => o[1] === m[1]) === i)
         .map((m) => ({ name: m[1]!, tsName: m[2]!, required: required.has(m[2]!), schema: paramSchema(m[2]!) }));
-      const headerParams = [...chunk.matchAll(/headerParameters\['([^']+)'\] = String\(requestParameters\.(\w+)\)/g)]
-        .map((m) => ({ name: m[1]!, tsName: m[2]!, required: required.has(m[2]!), schema: paramSchema(m[2]!) }));
+      const headerParams = [
+        ...chunk.matchAll(/headerParameters\['([^']+)'\] = String\(requestParameters\.(\w+)\)/g),
+      ].map((m) => ({ name: m[1]!, tsName: m[2]!, required: required.has(m[2]!), schema: paramSchema(m[2]!) }));
       let requestBody: ClientOperation['requestBody'] = null;
       const jsonBody = /body: (\w+)ToJSON\(requestParameters\.(\w+)\)/.exec(chunk);
-      if (jsonBody) requestBody = { model: jsonBody[1]!, contentType: 'application/json', required: required.has(jsonBody[2]!) };
+      if (jsonBody)
+        requestBody = { model: jsonBody[1]!, contentType: 'application/json', required: required.has(jsonBody[2]!) };
       else if (/body: formParams/.test(chunk)) {
-        const form = [...chunk.matchAll(/formParams\.append\('([^']+)', (?:[^;]*?)requestParameters\.(\w+)/g)]
-          .map((m) => ({ name: m[1]!, tsName: m[2]!, required: required.has(m[2]!), schema: paramSchema(m[2]!) }));
+        const form = [...chunk.matchAll(/formParams\.append\('([^']+)', (?:[^;]*?)requestParameters\.(\w+)/g)].map(
+          (m) => ({ name: m[1]!, tsName: m[2]!, required: required.has(m[2]!), schema: paramSchema(m[2]!) }),
+        );
         const contentType = /contentType: '([^']+)'/.exec(chunk)?.[1] ?? 'application/x-www-form-urlencoded';
         requestBody = { form, contentType, required: form.some((f) => f.required) };
       } else if (/body: requestParameters\.(\w+)\.map\((\w+)ToJSON\)/.test(chunk)) {
@@ -228,9 +271,19 @@ function parseApis(apisDir: string, source: string): ClientOperation[] {
       else response = { kind: 'void' };
       if (model && /jsonValue\.map\(/.test(chunk)) response = { kind: 'json', model: `Array<${model}>` };
       operations.push({
-        operationId, apiClass, method, path: pathTemplate, summary, description,
+        operationId,
+        apiClass,
+        method,
+        path: pathTemplate,
+        summary,
+        description,
         declaresBearer: /token\("bearerAuth"/.test(chunk),
-        pathParams, queryParams, headerParams, requestBody, response, source,
+        pathParams,
+        queryParams,
+        headerParams,
+        requestBody,
+        response,
+        source,
       });
     }
   }

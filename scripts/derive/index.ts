@@ -27,8 +27,15 @@ function fail(message: string): never {
 
 /** A component schema as a standalone JSON Schema 2020-12 file with an $id; refs become relative file refs. */
 export function modelFile(name: string, schema: JsonSchema): string {
-  const rewritten = JSON.parse(JSON.stringify(schema).replace(/"#\/components\/schemas\/(\w+)"/g, '"$1.schema.json"')) as JsonSchema;
-  const file = { $schema: 'https://json-schema.org/draft/2020-12/schema', $id: `${SCHEMA_BASE}models/${name}.schema.json`, title: name, ...rewritten };
+  const rewritten = JSON.parse(
+    JSON.stringify(schema).replace(/"#\/components\/schemas\/(\w+)"/g, '"$1.schema.json"'),
+  ) as JsonSchema;
+  const file = {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: `${SCHEMA_BASE}models/${name}.schema.json`,
+    title: name,
+    ...rewritten,
+  };
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
@@ -51,12 +58,18 @@ function sourceDrift(pins: SourcePins = readPins()): string[] {
   if (!existsSync(file)) problems.push(`official document missing: ${relative(ROOT, file)}`);
   else {
     const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
-    if (sha !== pins.official.sha256) problems.push(`official document ${relative(ROOT, file)} has sha256 ${sha}, pinned ${pins.official.sha256} in specs/sources/sources.json`);
+    if (sha !== pins.official.sha256)
+      problems.push(
+        `official document ${relative(ROOT, file)} has sha256 ${sha}, pinned ${pins.official.sha256} in specs/sources/sources.json`,
+      );
   }
   for (const c of pins.clients) {
     const pkg = join(ROOT, 'node_modules', ...c.name.split('/'), 'package.json');
-    const version = existsSync(pkg) ? (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version : 'not installed';
-    if (version !== c.version) problems.push(`client ${c.name} is ${version}, pinned ${c.version} in specs/sources/sources.json (run npm ci)`);
+    const version = existsSync(pkg)
+      ? (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version
+      : 'not installed';
+    if (version !== c.version)
+      problems.push(`client ${c.name} is ${version}, pinned ${c.version} in specs/sources/sources.json (run npm ci)`);
   }
   return problems;
 }
@@ -74,7 +87,10 @@ function derive(from: string | undefined): DerivedSpec {
     fail(`${from ? '--from: ' : ''}${(error as Error).message}`);
   }
   const modules = join(ROOT, 'node_modules', '@dynamic-labs');
-  const clients = clientOperations(loadClientPackage(join(modules, 'sdk-api')), loadClientPackage(join(modules, 'sdk-api-core')));
+  const clients = clientOperations(
+    loadClientPackage(join(modules, 'sdk-api')),
+    loadClientPackage(join(modules, 'sdk-api-core')),
+  );
   return assemble(clients, official, overlay);
 }
 
@@ -110,17 +126,25 @@ function main(): void {
   const existing = existsSync(MODELS_DIR) ? readdirSync(MODELS_DIR).map((f) => join(MODELS_DIR, f)) : [];
   const s = spec.summary;
   const o = s.official;
-  const merged = o ? `; official ${o.operations} (${o.shared} shared, ${o.officialOnly} official-only), clients-only ${o.clientsOnly}` : '';
+  const merged = o
+    ? `; official ${o.operations} (${o.shared} shared, ${o.officialOnly} official-only), clients-only ${o.clientsOnly}`
+    : '';
   const line = `${s.operations} operations (${s.admin} admin, ${s.sdk} /sdk; api-token ${s.auth['api-token']}, user-jwt ${s.auth['user-jwt']}, none ${s.auth.none}; ${s.corrected} admin auth corrections, ${s.conflicts} auth conflicts recorded${merged}), ${s.models} models, from ${s.sources.join(' + ')}`;
   if (check) {
     const problems: string[] = from ? [] : sourceDrift();
     for (const [file, text] of files) {
       if (!existsSync(file)) problems.push(`missing: ${relative(ROOT, file)}`);
-      else if (readFileSync(file, 'utf8') !== text) problems.push(`differs: ${relative(ROOT, file)}${file === SPEC_FILE ? describeSpecDrift(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>, spec.document) : ''}`);
+      else if (readFileSync(file, 'utf8') !== text)
+        problems.push(
+          `differs: ${relative(ROOT, file)}${file === SPEC_FILE ? describeSpecDrift(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>, spec.document) : ''}`,
+        );
     }
-    for (const file of existing) if (!files.has(file)) problems.push(`stale: ${relative(ROOT, file)} (no such model any more)`);
+    for (const file of existing)
+      if (!files.has(file)) problems.push(`stale: ${relative(ROOT, file)} (no such model any more)`);
     if (problems.length) {
-      process.stderr.write(`specs:check: the committed spec differs from a fresh derivation (${problems.length} file(s)); run npm run specs:derive and review:\n  ${problems.slice(0, 40).join('\n  ')}${problems.length > 40 ? `\n  … ${problems.length - 40} more` : ''}\n`);
+      process.stderr.write(
+        `specs:check: the committed spec differs from a fresh derivation (${problems.length} file(s)); run npm run specs:derive and review:\n  ${problems.slice(0, 40).join('\n  ')}${problems.length > 40 ? `\n  … ${problems.length - 40} more` : ''}\n`,
+      );
       process.exit(1);
     }
     process.stdout.write(`specs:check: up to date — ${line}\n`);
@@ -135,7 +159,8 @@ function main(): void {
 function describeSpecDrift(committed: Record<string, unknown>, fresh: Record<string, unknown>): string {
   const ops = (doc: Record<string, unknown>): Map<string, string> => {
     const out = new Map<string, string>();
-    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) for (const [method, op] of Object.entries(item)) out.set(`${method.toUpperCase()} ${path}`, JSON.stringify(op));
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>))
+      for (const [method, op] of Object.entries(item)) out.set(`${method.toUpperCase()} ${path}`, JSON.stringify(op));
     return out;
   };
   const a = ops(committed);
@@ -143,7 +168,8 @@ function describeSpecDrift(committed: Record<string, unknown>, fresh: Record<str
   const added = [...b.keys()].filter((k) => !a.has(k));
   const removed = [...a.keys()].filter((k) => !b.has(k));
   const changed = [...b.keys()].filter((k) => a.has(k) && a.get(k) !== b.get(k));
-  const show = (label: string, list: string[]): string => (list.length ? `\n    ${label} ${list.length}: ${list.slice(0, 8).join(', ')}${list.length > 8 ? ', …' : ''}` : '');
+  const show = (label: string, list: string[]): string =>
+    list.length ? `\n    ${label} ${list.length}: ${list.slice(0, 8).join(', ')}${list.length > 8 ? ', …' : ''}` : '';
   return show('operations added', added) + show('operations removed', removed) + show('operations changed', changed);
 }
 

@@ -11,10 +11,25 @@ import type { JsonSchema } from './types.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
-type SpecOperation = Record<string, unknown> & { responses: Record<string, Record<string, unknown>>; parameters?: Record<string, unknown>[] };
+type SpecOperation = Record<string, unknown> & {
+  responses: Record<string, Record<string, unknown>>;
+  parameters?: Record<string, unknown>[];
+};
 
 /** The keywords counted as constraints (issue 12: uuid, patterns, lengths, formats, integers, bounds). */
-export const CONSTRAINT_KEYWORDS = ['pattern', 'minLength', 'maxLength', 'format', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minItems', 'maxItems'] as const;
+export const CONSTRAINT_KEYWORDS = [
+  'pattern',
+  'minLength',
+  'maxLength',
+  'format',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minItems',
+  'maxItems',
+] as const;
 
 export interface ReconcileNumbers {
   officialOperations: number;
@@ -36,7 +51,8 @@ export interface ReconcileNumbers {
 
 function specOperations(spec: Record<string, unknown>): Map<string, SpecOperation> {
   const out = new Map<string, SpecOperation>();
-  for (const [path, item] of Object.entries(spec.paths as Record<string, Record<string, SpecOperation>>)) for (const [method, op] of Object.entries(item)) out.set(`${method.toUpperCase()} ${path}`, op);
+  for (const [path, item] of Object.entries(spec.paths as Record<string, Record<string, SpecOperation>>))
+    for (const [method, op] of Object.entries(item)) out.set(`${method.toUpperCase()} ${path}`, op);
   return out;
 }
 
@@ -47,9 +63,18 @@ export function constraintsOf(schema: unknown, pointer = ''): string[] {
   else if (schema && typeof schema === 'object') {
     const s = schema as Record<string, unknown>;
     for (const k of CONSTRAINT_KEYWORDS) if (s[k] !== undefined) out.push(`${pointer} ${k}=${JSON.stringify(s[k])}`);
-    if (s.type === 'integer' || (Array.isArray(s.type) && s.type.includes('integer'))) out.push(`${pointer} type=integer`);
+    if (s.type === 'integer' || (Array.isArray(s.type) && s.type.includes('integer')))
+      out.push(`${pointer} type=integer`);
     for (const [k, v] of Object.entries(s)) {
-      if (k === 'enum' || k === 'const' || k === 'examples' || k === 'default' || k === 'required' || k === 'description') continue;
+      if (
+        k === 'enum' ||
+        k === 'const' ||
+        k === 'examples' ||
+        k === 'default' ||
+        k === 'required' ||
+        k === 'description'
+      )
+        continue;
       if (typeof v === 'object' && v !== null) out.push(...constraintsOf(v, `${pointer}/${k}`));
     }
   }
@@ -60,7 +85,8 @@ function refsOf(value: unknown, into: Set<string>): void {
   if (Array.isArray(value)) value.forEach((v) => refsOf(v, into));
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      if (k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/')) into.add(v.slice('#/components/schemas/'.length));
+      if (k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/'))
+        into.add(v.slice('#/components/schemas/'.length));
       else refsOf(v, into);
     }
   }
@@ -84,24 +110,36 @@ function reachable(doc: OfficialDocument): Set<string> {
 }
 
 /** The body the document gives a ForbiddenWithErrorAndPayload 403 (components/schemas ForbiddenWithErrorAndPayload). */
-export const PAYLOAD_403_BODY = { error: { code: 'wallet_not_allowed', message: 'Forbidden' }, payload: { walletPublicKey: '0xbF394748301603f18d953C90F0b087CBEC0E1834', email: 'user@example.com' } };
+export const PAYLOAD_403_BODY = {
+  error: { code: 'wallet_not_allowed', message: 'Forbidden' },
+  payload: { walletPublicKey: '0xbF394748301603f18d953C90F0b087CBEC0E1834', email: 'user@example.com' },
+};
 
 /**
  * The Done-when numbers. `validates(schema, value)` validates a spec schema (component refs as in the spec);
  * `paramSchema` resolves a parameter's official schema the way the spec inlines it (primitive refs).
  */
-export function reconcile(doc: OfficialDocument, spec: Record<string, unknown>, validates: (schema: JsonSchema, value: unknown) => boolean): ReconcileNumbers {
+export function reconcile(
+  doc: OfficialDocument,
+  spec: Record<string, unknown>,
+  validates: (schema: JsonSchema, value: unknown) => boolean,
+): ReconcileNumbers {
   const ops = specOperations(spec);
   const missing = doc.operations.filter((o) => !ops.has(o.key)).map((o) => o.key);
-  const securedClassedNone = doc.operations.filter((o) => o.security.length > 0 && ops.get(o.key)?.['x-dynamic-auth'] === 'none').map((o) => o.key);
+  const securedClassedNone = doc.operations
+    .filter((o) => o.security.length > 0 && ops.get(o.key)?.['x-dynamic-auth'] === 'none')
+    .map((o) => o.key);
   const unrecordedConflicts: string[] = [];
   for (const o of doc.operations) {
     const s = ops.get(o.key);
     if (!s) continue;
     const auth = s['x-dynamic-auth'];
-    const contradicts = (o.security.length === 0 && auth !== 'none') || (o.security.length > 0 && (auth === 'none' || o.security.some((x) => !doc.securitySchemes.includes(x))));
+    const contradicts =
+      (o.security.length === 0 && auth !== 'none') ||
+      (o.security.length > 0 && (auth === 'none' || o.security.some((x) => !doc.securitySchemes.includes(x))));
     const lists401 = o.responses.some((r) => r.status === '401');
-    if ((contradicts || (auth === 'none' && lists401)) && typeof s['x-dynamic-auth-conflict'] !== 'string') unrecordedConflicts.push(o.key);
+    if ((contradicts || (auth === 'none' && lists401)) && typeof s['x-dynamic-auth-conflict'] !== 'string')
+      unrecordedConflicts.push(o.key);
   }
   const withConflict = [...ops.values()].filter((s) => typeof s['x-dynamic-auth-conflict'] === 'string');
   const clientsShared = doc.operations.filter((o) => {
@@ -112,18 +150,30 @@ export function reconcile(doc: OfficialDocument, spec: Record<string, unknown>, 
   const incomplete: ReconcileNumbers['errorCoverage']['incomplete'] = [];
   for (const o of clientsShared) {
     const s = ops.get(o.key)!;
-    const official = o.responses.map((r) => Number(r.status)).filter((n) => n >= 200 && n < 400).sort();
-    const ours = Object.keys(s.responses).map(Number).filter((n) => n >= 200 && n < 400).sort();
+    const official = o.responses
+      .map((r) => Number(r.status))
+      .filter((n) => n >= 200 && n < 400)
+      .sort();
+    const ours = Object.keys(s.responses)
+      .map(Number)
+      .filter((n) => n >= 200 && n < 400)
+      .sort();
     if (official.join() !== ours.join()) successDisagree.push({ key: o.key, official, spec: ours });
     const errors = o.responses.map((r) => Number(r.status)).filter((n) => n >= 400);
     const absent = errors.filter((n) => s.responses[String(n)] === undefined);
     if (absent.length) incomplete.push({ key: o.key, missing: absent });
   }
-  const payloadOps = doc.operations.filter((o) => o.responses.some((r) => r.status === '403' && r.component === 'ForbiddenWithErrorAndPayload'));
-  const rejecting = payloadOps.filter((o) => {
-    const schema = (ops.get(o.key)?.responses['403']?.content as Record<string, { schema: JsonSchema }> | undefined)?.['application/json']?.schema;
-    return !schema || !validates(schema, PAYLOAD_403_BODY);
-  }).map((o) => o.key);
+  const payloadOps = doc.operations.filter((o) =>
+    o.responses.some((r) => r.status === '403' && r.component === 'ForbiddenWithErrorAndPayload'),
+  );
+  const rejecting = payloadOps
+    .filter((o) => {
+      const schema = (
+        ops.get(o.key)?.responses['403']?.content as Record<string, { schema: JsonSchema }> | undefined
+      )?.['application/json']?.schema;
+      return !schema || !validates(schema, PAYLOAD_403_BODY);
+    })
+    .map((o) => o.key);
   // Constraints: every official model the operations reach, compared at the same place in the spec's model of
   // that name; every parameter schema compared with the spec's parameter.
   const models = (spec.components as { schemas: Record<string, unknown> }).schemas;
@@ -141,7 +191,7 @@ export function reconcile(doc: OfficialDocument, spec: Record<string, unknown>, 
     const s = ops.get(o.key);
     for (const p of o.parameters) {
       const ref = typeof p.schema.$ref === 'string' ? p.schema.$ref.split('/').pop()! : undefined;
-      const resolved = ref && doc.schemas.get(ref)?.enum === undefined ? doc.schemas.get(ref) ?? p.schema : p.schema;
+      const resolved = ref && doc.schemas.get(ref)?.enum === undefined ? (doc.schemas.get(ref) ?? p.schema) : p.schema;
       const theirs = constraintsOf(resolved).filter((c) => c.startsWith(' '));
       const ourParam = s?.parameters?.find((x) => x.name === p.name && x.in === p.in);
       const ours = new Set(constraintsOf(ourParam?.schema));
@@ -175,11 +225,14 @@ export function reconcile(doc: OfficialDocument, spec: Record<string, unknown>, 
  * A validator of bodies against the official document's own response schemas (its components as written, refs
  * between them resolved; non-strict, because the document is checked as published, not as the spec repairs it).
  */
-export function officialBodyValidator(doc: OfficialDocument): (key: string, status: string, body: unknown) => { schema: boolean; valid: boolean; errors: string[] } {
+export function officialBodyValidator(
+  doc: OfficialDocument,
+): (key: string, status: string, body: unknown) => { schema: boolean; valid: boolean; errors: string[] } {
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);
   const base = 'https://official.dynamic-conformance.invalid/schemas/';
-  const rebase = (s: unknown): unknown => JSON.parse(JSON.stringify(s).replace(/"#\/components\/schemas\/([\w.-]+)"/g, `"${base}$1"`)) as unknown;
+  const rebase = (s: unknown): unknown =>
+    JSON.parse(JSON.stringify(s).replace(/"#\/components\/schemas\/([\w.-]+)"/g, `"${base}$1"`)) as unknown;
   for (const [name, schema] of doc.schemas) ajv.addSchema({ ...(rebase(schema) as object), $id: `${base}${name}` });
   const byKey = new Map(doc.operations.map((o) => [o.key, o]));
   const cache = new Map<string, ReturnType<typeof ajv.compile>>();
@@ -190,6 +243,10 @@ export function officialBodyValidator(doc: OfficialDocument): (key: string, stat
     let validate = cache.get(id);
     if (!validate) cache.set(id, (validate = ajv.compile(rebase(schema) as object)));
     const valid = validate(body) === true;
-    return { schema: true, valid, errors: (validate.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '(root)'} ${e.message ?? e.keyword}`) };
+    return {
+      schema: true,
+      valid,
+      errors: (validate.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '(root)'} ${e.message ?? e.keyword}`),
+    };
   };
 }

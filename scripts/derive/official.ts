@@ -81,16 +81,20 @@ export function normaliseSchema(schema: unknown): unknown {
       continue;
     }
     if (k === 'properties' || k === 'patternProperties' || k === '$defs' || k === 'definitions') {
-      out[k] = Object.fromEntries(Object.entries((v ?? {}) as Record<string, unknown>).map(([name, s]) => [name, normaliseSchema(s)]));
+      out[k] = Object.fromEntries(
+        Object.entries((v ?? {}) as Record<string, unknown>).map(([name, s]) => [name, normaliseSchema(s)]),
+      );
       continue;
     }
-    out[k] = k === 'enum' || k === 'const' || k === 'default' || k === 'examples' || k === 'required' ? v : normaliseSchema(v);
+    out[k] =
+      k === 'enum' || k === 'const' || k === 'default' || k === 'examples' || k === 'required' ? v : normaliseSchema(v);
   }
   if (src.example !== undefined && out.examples === undefined) out.examples = [src.example];
   if (src.exclusiveMinimum === true) delete out.minimum;
   if (src.exclusiveMaximum === true) delete out.maximum;
   if (out.type === undefined) {
-    if (out.properties !== undefined || out.required !== undefined || out.additionalProperties !== undefined) out.type = 'object';
+    if (out.properties !== undefined || out.required !== undefined || out.additionalProperties !== undefined)
+      out.type = 'object';
     else if (out.items !== undefined) out.type = 'array';
   }
   if (Array.isArray(out.type)) {
@@ -104,7 +108,8 @@ export function normaliseSchema(schema: unknown): unknown {
       return { anyOf: branches, ...rest };
     }
     if (nonNull.length === 1 && types.length === 1) out.type = nonNull[0];
-    else if (types.includes('null') && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
+    else if (types.includes('null') && Array.isArray(out.enum) && !out.enum.includes(null))
+      out.enum = [...(out.enum as unknown[]), null];
   }
   if (src.nullable === true) {
     if (typeof out.type === 'string') {
@@ -168,7 +173,9 @@ function repairResponseRefsInSchemas(root: Record<string, unknown>): string[] {
     }
   };
   visit(root.paths, false);
-  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${n} schema(s) pointing at #/components/responses/${name} read as its JSON schema`);
+  return [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, n]) => `${n} schema(s) pointing at #/components/responses/${name} read as its JSON schema`);
 }
 
 /** Parses the text of an official document (YAML or JSON). Throws a readable Error for anything else. */
@@ -179,7 +186,8 @@ export function parseOfficial(text: string, where: string): OfficialDocument {
   } catch (error) {
     throw new Error(`${where} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`);
   }
-  if (!isRecord(doc) || typeof doc.openapi !== 'string' || !isRecord(doc.paths)) throw new Error(`${where} is not an OpenAPI document (no 'openapi' and 'paths')`);
+  if (!isRecord(doc) || typeof doc.openapi !== 'string' || !isRecord(doc.paths))
+    throw new Error(`${where} is not an OpenAPI document (no 'openapi' and 'paths')`);
   if (!/^3\./.test(doc.openapi)) throw new Error(`${where} is OpenAPI ${doc.openapi}; only 3.x documents are read`);
   const root = doc;
   const repairs = repairResponseRefsInSchemas(root);
@@ -197,22 +205,33 @@ export function parseOfficial(text: string, where: string): OfficialDocument {
       for (const p of params) {
         if (p.in !== 'path' && p.in !== 'query' && p.in !== 'header') continue;
         const existing = parameters.findIndex((x) => x.name === p.name && x.in === p.in);
-        const param: OfficialParam = { name: String(p.name), in: p.in, required: p.required === true || p.in === 'path', schema: normaliseSchema(p.schema ?? {}) as JsonSchema };
+        const param: OfficialParam = {
+          name: String(p.name),
+          in: p.in,
+          required: p.required === true || p.in === 'path',
+          schema: normaliseSchema(p.schema ?? {}) as JsonSchema,
+        };
         if (existing >= 0) parameters[existing] = param;
         else parameters.push(param);
       }
       const body = op.requestBody === undefined ? undefined : resolve(root, op.requestBody);
-      const responses: OfficialResponse[] = Object.entries(isRecord(op.responses) ? op.responses : {}).map(([status, raw]) => {
-        const ref = isRecord(raw) && typeof raw.$ref === 'string' ? raw.$ref : undefined;
-        const r = resolve(root, raw);
-        return {
-          status,
-          description: typeof r.description === 'string' ? r.description : '',
-          component: ref?.startsWith('#/components/responses/') ? ref.slice('#/components/responses/'.length) : undefined,
-          content: mediaSchemas(r.content),
-        };
-      });
-      const security = (Array.isArray(op.security) ? op.security : topSecurity).flatMap((s) => (isRecord(s) ? Object.keys(s) : []));
+      const responses: OfficialResponse[] = Object.entries(isRecord(op.responses) ? op.responses : {}).map(
+        ([status, raw]) => {
+          const ref = isRecord(raw) && typeof raw.$ref === 'string' ? raw.$ref : undefined;
+          const r = resolve(root, raw);
+          return {
+            status,
+            description: typeof r.description === 'string' ? r.description : '',
+            component: ref?.startsWith('#/components/responses/')
+              ? ref.slice('#/components/responses/'.length)
+              : undefined,
+            content: mediaSchemas(r.content),
+          };
+        },
+      );
+      const security = (Array.isArray(op.security) ? op.security : topSecurity).flatMap((s) =>
+        isRecord(s) ? Object.keys(s) : [],
+      );
       operations.push({
         key: `${method.toUpperCase()} ${path}`,
         method: method.toUpperCase(),
@@ -230,7 +249,9 @@ export function parseOfficial(text: string, where: string): OfficialDocument {
   }
   const components = isRecord(root.components) ? root.components : {};
   const schemas = new Map<string, JsonSchema>();
-  for (const [name, s] of Object.entries(isRecord(components.schemas) ? components.schemas : {}).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [name, s] of Object.entries(isRecord(components.schemas) ? components.schemas : {}).sort(([a], [b]) =>
+    a.localeCompare(b),
+  )) {
     schemas.set(name, normaliseSchema(s) as JsonSchema);
   }
   const info = isRecord(root.info) ? root.info : {};

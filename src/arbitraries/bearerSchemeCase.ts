@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 
 export function bearerSchemeCase(scheme = 'Bearer'): fc.Arbitrary<string> {
-  return fc.array(fc.boolean(), { minLength: scheme.length, maxLength: scheme.length })
+  return fc
+    .array(fc.boolean(), { minLength: scheme.length, maxLength: scheme.length })
     .map((mask) => [...scheme].map((ch, i) => (mask[i] ? ch.toUpperCase() : ch.toLowerCase())).join(''))
     .filter((s) => s !== scheme);
 }

@@ -9,6 +9,8 @@ export function invalidBody(cases: readonly NegativeCase[], sample: unknown): fc
   if (cases.length === 0) throw new Error('invalidBody needs at least one negative case');
   return fc.constantFrom(...cases).chain((c) => {
     const alternatives = c.types ? wrongTypeValues(c.types) : [];
-    return alternatives.length > 1 ? fc.constantFrom(...alternatives).map((v) => withValue(c, sample, v)) : fc.constant(c);
+    return alternatives.length > 1
+      ? fc.constantFrom(...alternatives).map((v) => withValue(c, sample, v))
+      : fc.constant(c);
   });
 }

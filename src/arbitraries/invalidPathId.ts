@@ -17,7 +17,9 @@ export function invalidPathId(reserved: ReadonlySet<string> = new Set()): fc.Arb
       fc.tuple(fc.uuid(), fc.integer({ min: 1, max: 35 })).map(([u, n]) => u.slice(0, n)),
       fc.tuple(fc.uuid(), fc.stringMatching(/^[0-9a-z]{1,4}$/)).map(([u, s]) => `${u}${s}`),
       fc.uuid().map((u) => u.replace(/-/g, '')),
-      fc.tuple(fc.uuid(), fc.integer({ min: 0, max: 35 }), fc.constantFrom('g', 'z', 'G', '_', '!', '~', ' ', 'é')).map(([u, i, c]) => `${u.slice(0, i)}${c}${u.slice(i + 1)}`),
+      fc
+        .tuple(fc.uuid(), fc.integer({ min: 0, max: 35 }), fc.constantFrom('g', 'z', 'G', '_', '!', '~', ' ', 'é'))
+        .map(([u, i, c]) => `${u.slice(0, i)}${c}${u.slice(i + 1)}`),
       word,
       fc.nat().map(String),
       fc.tuple(fc.constantFrom(...TRAVERSAL), word).map(([t, w]) => `${t}${w}`),

@@ -4,7 +4,28 @@
  */
 import fc from 'fast-check';
 
-const CLASSIC = ['{', '}', '[1,2', '{"a":1,}', "{'a':1}", '{a:1}', 'nul', 'tru', '{"a":}', 'NaN', 'undefined', '{"a":1}}', '{"a" 1}', '{"a":01}', '"unterminated', ',', '{"a":"\\x41"}', '<json/>', '{"a":1 "b":2}', '[,]'];
+const CLASSIC = [
+  '{',
+  '}',
+  '[1,2',
+  '{"a":1,}',
+  "{'a':1}",
+  '{a:1}',
+  'nul',
+  'tru',
+  '{"a":}',
+  'NaN',
+  'undefined',
+  '{"a":1}}',
+  '{"a" 1}',
+  '{"a":01}',
+  '"unterminated',
+  ',',
+  '{"a":"\\x41"}',
+  '<json/>',
+  '{"a":1 "b":2}',
+  '[,]',
+];
 
 function parses(text: string): boolean {
   try {
@@ -22,7 +43,11 @@ export function malformedJson(sample: unknown): fc.Arbitrary<string> {
       fc.constantFrom(...CLASSIC),
       fc.integer({ min: 1, max: Math.max(1, valid.length - 1) }).map((n) => valid.slice(0, n)),
       fc.constantFrom('}', ',', ']', '"', ':', 'x').map((junk) => `${valid}${junk}`),
-      fc.json().chain((t) => fc.integer({ min: 0, max: Math.max(0, t.length - 1) }).map((n) => t.slice(0, n) + (t.length > 1 ? '' : '{'))),
+      fc
+        .json()
+        .chain((t) =>
+          fc.integer({ min: 0, max: Math.max(0, t.length - 1) }).map((n) => t.slice(0, n) + (t.length > 1 ? '' : '{')),
+        ),
     )
     .filter((t) => t.trim().length > 0 && !parses(t));
 }

@@ -13,25 +13,37 @@ export function outsideAlphabet(shape: TokenShape): string[] {
   const inside = new Set(alphabetChars(shape));
   const out: string[] = [];
   for (let c = 0x21; c <= 0x7e; c += 1) if (!inside.has(String.fromCharCode(c))) out.push(String.fromCharCode(c));
-  for (let c = 0xa1; c <= 0xff; c += 1) if (c !== 0xad && !inside.has(String.fromCharCode(c))) out.push(String.fromCharCode(c));
+  for (let c = 0xa1; c <= 0xff; c += 1)
+    if (c !== 0xad && !inside.has(String.fromCharCode(c))) out.push(String.fromCharCode(c));
   return out;
 }
 
 export function malformedToken(shape: TokenShape): fc.Arbitrary<TokenEdit> {
   const forbidden = outsideAlphabet(shape);
   const b64token = ['_', '-', '.', '~', '+', '/', '='].filter((c) => forbidden.includes(c));
-  const char = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...b64token) }, { weight: 3, arbitrary: fc.constantFrom(...forbidden) });
-  const change = fc.record({ insert: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 2, arbitrary: fc.constant(false) }), position: fc.nat({ max: shape.length }), char });
-  return fc.array(change, { minLength: 1, maxLength: 3 }).map((changes) => tokenEdit(
-    changes.map((c) => `${c.insert ? 'insert' : 'replace with'} ${charLabel(c.char)} at body position ${c.position}`).join(', '),
-    (t) => {
-      const { prefix, body } = splitToken(t, shape.prefix);
-      let out = body;
-      for (const c of changes) {
-        const p = Math.min(c.position, c.insert ? out.length : Math.max(out.length - 1, 0));
-        out = out.slice(0, p) + c.char + out.slice(c.insert ? p : p + 1);
-      }
-      return prefix + out;
-    },
-  ));
+  const char = fc.oneof(
+    { weight: 2, arbitrary: fc.constantFrom(...b64token) },
+    { weight: 3, arbitrary: fc.constantFrom(...forbidden) },
+  );
+  const change = fc.record({
+    insert: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 2, arbitrary: fc.constant(false) }),
+    position: fc.nat({ max: shape.length }),
+    char,
+  });
+  return fc.array(change, { minLength: 1, maxLength: 3 }).map((changes) =>
+    tokenEdit(
+      changes
+        .map((c) => `${c.insert ? 'insert' : 'replace with'} ${charLabel(c.char)} at body position ${c.position}`)
+        .join(', '),
+      (t) => {
+        const { prefix, body } = splitToken(t, shape.prefix);
+        let out = body;
+        for (const c of changes) {
+          const p = Math.min(c.position, c.insert ? out.length : Math.max(out.length - 1, 0));
+          out = out.slice(0, p) + c.char + out.slice(c.insert ? p : p + 1);
+        }
+        return prefix + out;
+      },
+    ),
+  );
 }

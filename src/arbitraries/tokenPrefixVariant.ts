@@ -9,11 +9,13 @@ import { splitToken, tokenEdit, type TokenEdit } from './edit.js';
 
 function caseVariant(prefix: string, mask: boolean[]): string {
   let i = 0;
-  return [...prefix].map((ch) => {
-    if (ch.toLowerCase() === ch.toUpperCase()) return ch;
-    const flip = mask[i++ % mask.length] === true;
-    return flip ? (ch === ch.toLowerCase() ? ch.toUpperCase() : ch.toLowerCase()) : ch;
-  }).join('');
+  return [...prefix]
+    .map((ch) => {
+      if (ch.toLowerCase() === ch.toUpperCase()) return ch;
+      const flip = mask[i++ % mask.length] === true;
+      return flip ? (ch === ch.toLowerCase() ? ch.toUpperCase() : ch.toLowerCase()) : ch;
+    })
+    .join('');
 }
 
 export function tokenPrefixVariant(shape: Pick<TokenShape, 'prefix'>): fc.Arbitrary<TokenEdit> {
@@ -21,15 +23,22 @@ export function tokenPrefixVariant(shape: Pick<TokenShape, 'prefix'>): fc.Arbitr
   const letters = [...prefix].filter((ch) => ch.toLowerCase() !== ch.toUpperCase()).length;
   const stem = prefix.replace(/[^A-Za-z0-9]+$/, '');
   const separator = prefix.slice(stem.length);
-  const cases = fc.array(fc.boolean(), { minLength: Math.max(letters, 1), maxLength: Math.max(letters, 1) })
+  const cases = fc
+    .array(fc.boolean(), { minLength: Math.max(letters, 1), maxLength: Math.max(letters, 1) })
     .filter((mask) => mask.some(Boolean))
     .map((mask) => {
       const variant = caseVariant(prefix, mask);
       return tokenEdit(`prefix case variant ${variant}`, (t) => variant + splitToken(t, prefix).body);
     });
-  const separators = fc.constantFrom('-', '.', '', '__', ':', '=')
+  const separators = fc
+    .constantFrom('-', '.', '', '__', ':', '=')
     .filter((s) => s !== separator)
-    .map((s) => tokenEdit(`prefix separator ${JSON.stringify(s)} instead of ${JSON.stringify(separator)}`, (t) => stem + s + splitToken(t, prefix).body));
+    .map((s) =>
+      tokenEdit(
+        `prefix separator ${JSON.stringify(s)} instead of ${JSON.stringify(separator)}`,
+        (t) => stem + s + splitToken(t, prefix).body,
+      ),
+    );
   const structural = fc.constantFrom(
     tokenEdit('prefix missing (body alone)', (t) => splitToken(t, prefix).body),
     tokenEdit('prefix doubled', (t) => prefix + t),

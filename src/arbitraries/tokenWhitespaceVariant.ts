@@ -10,13 +10,23 @@ import { charLabel, tokenEdit, type TokenEdit } from './edit.js';
 
 export function tokenWhitespaceVariant(shape: TokenShape): fc.Arbitrary<TokenEdit> {
   const total = shape.prefix.length + shape.length;
-  const inside = fc.tuple(fc.constantFrom(' ', '\t', '\u00a0'), fc.integer({ min: 1, max: Math.max(total - 1, 1) }), fc.integer({ min: 1, max: 3 }))
-    .map(([ch, p, n]) => tokenEdit(`${n}× ${charLabel(ch)} inside the token at position ${p}`, (t) => {
-      const at = Math.min(p, Math.max(t.length - 1, 1));
-      return t.slice(0, at) + ch.repeat(n) + t.slice(at);
-    }));
-  const before = fc.tuple(fc.constantFrom('\t', '\u00a0'), fc.integer({ min: 1, max: 3 }))
+  const inside = fc
+    .tuple(
+      fc.constantFrom(' ', '\t', '\u00a0'),
+      fc.integer({ min: 1, max: Math.max(total - 1, 1) }),
+      fc.integer({ min: 1, max: 3 }),
+    )
+    .map(([ch, p, n]) =>
+      tokenEdit(`${n}× ${charLabel(ch)} inside the token at position ${p}`, (t) => {
+        const at = Math.min(p, Math.max(t.length - 1, 1));
+        return t.slice(0, at) + ch.repeat(n) + t.slice(at);
+      }),
+    );
+  const before = fc
+    .tuple(fc.constantFrom('\t', '\u00a0'), fc.integer({ min: 1, max: 3 }))
     .map(([ch, n]) => tokenEdit(`${n}× ${charLabel(ch)} glued before the token`, (t) => ch.repeat(n) + t));
-  const after = fc.integer({ min: 1, max: 3 }).map((n) => tokenEdit(`${n}× ${charLabel('\u00a0')} glued after the token`, (t) => t + '\u00a0'.repeat(n)));
+  const after = fc
+    .integer({ min: 1, max: 3 })
+    .map((n) => tokenEdit(`${n}× ${charLabel('\u00a0')} glued after the token`, (t) => t + '\u00a0'.repeat(n)));
   return fc.oneof({ weight: 3, arbitrary: inside }, { weight: 1, arbitrary: before }, { weight: 1, arbitrary: after });
 }

@@ -41,14 +41,29 @@ export function wrongChecksum(random: string): string {
   return right.slice(0, 5) + BASE62[(BASE62.indexOf(last) + 1 + (random.length % 61)) % 62]!;
 }
 
-const chars = (alphabet: string, min: number, max = min): fc.Arbitrary<string> => fc.string({ unit: fc.constantFrom(...alphabet), minLength: min, maxLength: max });
+const chars = (alphabet: string, min: number, max = min): fc.Arbitrary<string> =>
+  fc.string({ unit: fc.constantFrom(...alphabet), minLength: min, maxLength: max });
 
 export function vendorToken(): fc.Arbitrary<string> {
   return fc.oneof(
-    fc.tuple(fc.constantFrom('ghp_', 'gho_', 'ghs_', 'npm_'), chars(ALNUM, 30)).map(([p, r]) => p + r + wrongChecksum(r)),
+    fc
+      .tuple(fc.constantFrom('ghp_', 'gho_', 'ghs_', 'npm_'), chars(ALNUM, 30))
+      .map(([p, r]) => p + r + wrongChecksum(r)),
     fc.tuple(chars(ALNUM, 22), chars(`${ALNUM}_`, 53)).map(([a, b]) => `github_pat_${a}_${b}${wrongChecksum(a + b)}`),
-    fc.tuple(fc.constantFrom('sk_live_', 'sk_test_', 'rk_live_', 'pk_live_'), fc.oneof(chars(ALNUM, 24), chars(ALNUM, 99))).map(([p, r]) => p + r),
-    fc.tuple(fc.constantFrom('xoxb-', 'xoxp-'), chars('0123456789', 10, 13), chars('0123456789', 10, 13), chars(ALNUM, 24)).map(([p, a, b, c]) => `${p}${a}-${b}-${c}`),
+    fc
+      .tuple(
+        fc.constantFrom('sk_live_', 'sk_test_', 'rk_live_', 'pk_live_'),
+        fc.oneof(chars(ALNUM, 24), chars(ALNUM, 99)),
+      )
+      .map(([p, r]) => p + r),
+    fc
+      .tuple(
+        fc.constantFrom('xoxb-', 'xoxp-'),
+        chars('0123456789', 10, 13),
+        chars('0123456789', 10, 13),
+        chars(ALNUM, 24),
+      )
+      .map(([p, a, b, c]) => `${p}${a}-${b}-${c}`),
     chars(ALNUM, 48).map((r) => `sk-${r}`),
   );
 }

@@ -6,5 +6,7 @@ import fc from 'fast-check';
 import { alphabetChars, type TokenShape } from '../generators/token-classifier.js';
 
 export function wellFormedToken(shape: TokenShape): fc.Arbitrary<string> {
-  return fc.string({ unit: fc.constantFrom(...alphabetChars(shape)), minLength: shape.length, maxLength: shape.length }).map((body) => shape.prefix + body);
+  return fc
+    .string({ unit: fc.constantFrom(...alphabetChars(shape)), minLength: shape.length, maxLength: shape.length })
+    .map((body) => shape.prefix + body);
 }

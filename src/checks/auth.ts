@@ -27,7 +27,10 @@ const writeSkip = (ctx: CheckContext, op: Operation): string | undefined =>
 /** AUTH-001 (API reference; RFC 6750 3.1): a request without Authorization gets 401 with the Unauthorized body. */
 export const rejectsMissingCredentials: Check = {
   rule: 'AUTH-001',
-  run: (ctx) => judgeOperations(ctx, ctx.operations, (op) => [requestCase(ctx, op, 'no Authorization header', {}, expectRejected(ctx))]),
+  run: (ctx) =>
+    judgeOperations(ctx, ctx.operations, (op) => [
+      requestCase(ctx, op, 'no Authorization header', {}, expectRejected(ctx)),
+    ]),
 };
 
 /** AUTH-002 (RFC 6750 2.1, 3.1): `Bearer`, `Bearer ` and an empty Authorization field never authenticate: 401. */
@@ -35,8 +38,17 @@ export const rejectsEmptyBearer: Check = {
   rule: 'AUTH-002',
   run: (ctx) => {
     const statuses = ctx.config.target === 'mock' ? [401] : [400, 401];
-    return judgeOperations(ctx, ctx.operations, (op, i) => variantsFor(ctx, ['Bearer', 'Bearer ', ''], i).map((value) =>
-      requestCase(ctx, op, `Authorization: ${JSON.stringify(value)}`, { authorization: value }, expectRejected(ctx, statuses))));
+    return judgeOperations(ctx, ctx.operations, (op, i) =>
+      variantsFor(ctx, ['Bearer', 'Bearer ', ''], i).map((value) =>
+        requestCase(
+          ctx,
+          op,
+          `Authorization: ${JSON.stringify(value)}`,
+          { authorization: value },
+          expectRejected(ctx, statuses),
+        ),
+      ),
+    );
   },
 };
 
@@ -46,12 +58,19 @@ export const rejectsOtherSchemes: Check = {
   run: (ctx) => {
     const token = ctx.credentials.apiToken;
     const variants: [string, RequestOptions][] = [
-      ['Basic base64(token:)', { authorization: authWith(token, (raw) => `Basic ${Buffer.from(`${raw}:`).toString('base64')}`) }],
+      [
+        'Basic base64(token:)',
+        { authorization: authWith(token, (raw) => `Basic ${Buffer.from(`${raw}:`).toString('base64')}`) },
+      ],
       ['Token <token>', { authorization: authWith(token, (raw) => `Token ${raw}`) }],
       ['bare token (no scheme)', { authorization: authWith(token, (raw) => raw) }],
       ['X-API-Key header only', { headers: [['x-api-key', authWith(token, (raw) => raw)]] }],
     ];
-    return judgeOperations(ctx, ctx.operations, (op, i) => variantsFor(ctx, variants, i).map(([label, options]) => requestCase(ctx, op, label, options, expectRejected(ctx))));
+    return judgeOperations(ctx, ctx.operations, (op, i) =>
+      variantsFor(ctx, variants, i).map(([label, options]) =>
+        requestCase(ctx, op, label, options, expectRejected(ctx)),
+      ),
+    );
   },
 };
 
@@ -62,8 +81,21 @@ export const acceptsSchemeInAnyCase: Check = {
     const random = fc.sample(bearerSchemeCase(), { seed: ctx.fc.seed, numRuns: 1 })[0] ?? 'bEaReR';
     const schemes = [...new Set(['bearer', 'BEARER', 'bEaReR', random])];
     ctx.log(`AUTH-004 schemes: ${schemes.join(', ')} (seed ${ctx.fc.seed})`);
-    return judgeOperations(ctx, ctx.operations, (op, i) => writeSkip(ctx, op) ?? variantsFor(ctx, schemes, i).map((scheme) =>
-      requestCase(ctx, op, `'${scheme} <valid token>'`, { authorization: authWith(ctx.credentials.apiToken, (raw) => `${scheme} ${raw}`) }, expectAccepted())));
+    return judgeOperations(
+      ctx,
+      ctx.operations,
+      (op, i) =>
+        writeSkip(ctx, op) ??
+        variantsFor(ctx, schemes, i).map((scheme) =>
+          requestCase(
+            ctx,
+            op,
+            `'${scheme} <valid token>'`,
+            { authorization: authWith(ctx.credentials.apiToken, (raw) => `${scheme} ${raw}`) },
+            expectAccepted(),
+          ),
+        ),
+    );
   },
 };
 
@@ -73,7 +105,15 @@ export const rejectsUnknownToken: Check = {
   run: (ctx) => {
     const tokens = unknownTokens(ctx, ctx.operations.length);
     ctx.log(`AUTH-005 unknown tokens from seed ${ctx.fc.seed}`);
-    return judgeOperations(ctx, ctx.operations, (op, i) => [requestCase(ctx, op, 'well-formed unknown token', { authorization: `Bearer ${tokens[i] ?? ''}` }, expectRejected(ctx))]);
+    return judgeOperations(ctx, ctx.operations, (op, i) => [
+      requestCase(
+        ctx,
+        op,
+        'well-formed unknown token',
+        { authorization: `Bearer ${tokens[i] ?? ''}` },
+        expectRejected(ctx),
+      ),
+    ]);
   },
 };
 
@@ -84,7 +124,9 @@ export const rejectsInactiveToken: Check = {
   run: (ctx) => {
     const inactive = ctx.credentials.inactiveToken!;
     const judge = expectRejected(ctx);
-    return judgeOperations(ctx, ctx.operations, (op) => [requestCase(ctx, op, 'inactive token', { authorization: bearer(inactive) }, judge)]);
+    return judgeOperations(ctx, ctx.operations, (op) => [
+      requestCase(ctx, op, 'inactive token', { authorization: bearer(inactive) }, judge),
+    ]);
   },
 };
 
@@ -96,9 +138,29 @@ export const rejectsOtherEnvironmentToken: Check = {
     const scoped = ctx.operations.filter((op) => op.path.includes('{environmentId}'));
     return judgeOperations(ctx, scoped, (op) => {
       const cases: AuthCase[] = [];
-      if (otherEnvironmentToken) cases.push(requestCase(ctx, op, "the other environment's token on this environment", { authorization: bearer(otherEnvironmentToken) }, expectRejected(ctx, [403], op)));
-      if (otherEnvironmentId) cases.push(requestCase(ctx, op, "this environment's token on the other environment", { authorization: bearer(apiToken), pathParams: { environmentId: otherEnvironmentId } }, expectRejected(ctx, [403], op)));
-      return cases.length ? cases : `no second environment: ${ctx.credentials.missing.otherEnvironmentToken ?? ctx.credentials.missing.otherEnvironmentId ?? 'not available'}`;
+      if (otherEnvironmentToken)
+        cases.push(
+          requestCase(
+            ctx,
+            op,
+            "the other environment's token on this environment",
+            { authorization: bearer(otherEnvironmentToken) },
+            expectRejected(ctx, [403], op),
+          ),
+        );
+      if (otherEnvironmentId)
+        cases.push(
+          requestCase(
+            ctx,
+            op,
+            "this environment's token on the other environment",
+            { authorization: bearer(apiToken), pathParams: { environmentId: otherEnvironmentId } },
+            expectRejected(ctx, [403], op),
+          ),
+        );
+      return cases.length
+        ? cases
+        : `no second environment: ${ctx.credentials.missing.otherEnvironmentToken ?? ctx.credentials.missing.otherEnvironmentId ?? 'not available'}`;
     });
   },
 };
@@ -114,14 +176,32 @@ export const rejectsMissingDocumentedScope: Check = {
     }
     const { noScopeToken, limitedToken, limitedTokenScopes } = ctx.credentials;
     await judgeOperations(ctx, scoped, (op) => {
-      if (noScopeToken) return [requestCase(ctx, op, `token without scopes (needs ${op.scopes.join(', ')})`, { authorization: bearer(noScopeToken) }, expectRejected(ctx, [403], op))];
+      if (noScopeToken)
+        return [
+          requestCase(
+            ctx,
+            op,
+            `token without scopes (needs ${op.scopes.join(', ')})`,
+            { authorization: bearer(noScopeToken) },
+            expectRejected(ctx, [403], op),
+          ),
+        ];
       if (limitedToken && limitedTokenScopes) {
         const lacking = op.scopes.filter((s) => !limitedTokenScopes.includes(s));
-        if (lacking.length) return [requestCase(ctx, op, `limited token lacking ${lacking.join(', ')}`, { authorization: bearer(limitedToken) }, expectRejected(ctx, [403], op))];
+        if (lacking.length)
+          return [
+            requestCase(
+              ctx,
+              op,
+              `limited token lacking ${lacking.join(', ')}`,
+              { authorization: bearer(limitedToken) },
+              expectRejected(ctx, [403], op),
+            ),
+          ];
         return `the limited token holds ${op.scopes.join(', ')}; no token lacking it is available`;
       }
       return limitedToken
-        ? 'the limited token\'s scopes are not known (live tokens do not reveal them), so whether it lacks the documented scope cannot be decided'
+        ? "the limited token's scopes are not known (live tokens do not reveal them), so whether it lacks the documented scope cannot be decided"
         : `no under-scoped token: ${ctx.credentials.missing.limitedToken ?? ctx.credentials.missing.noScopeToken ?? 'not available'}`;
     });
   },
@@ -143,14 +223,43 @@ export const enforcesInferredScopes: Check = {
     const { noScopeToken, limitedToken, limitedTokenScopes } = ctx.credentials;
     await judgeOperations(ctx, inferred, (op) => {
       const cases: AuthCase[] = [];
-      if (noScopeToken) cases.push(requestCase(ctx, op, `token without scopes (needs ${op.inferredScopes.join(', ')})`, { authorization: bearer(noScopeToken) }, expectRejected(ctx, [403], op)));
+      if (noScopeToken)
+        cases.push(
+          requestCase(
+            ctx,
+            op,
+            `token without scopes (needs ${op.inferredScopes.join(', ')})`,
+            { authorization: bearer(noScopeToken) },
+            expectRejected(ctx, [403], op),
+          ),
+        );
       if (limitedToken && limitedTokenScopes) {
         const lacking = [...op.inferredScopes, ...op.scopes].filter((s) => !limitedTokenScopes.includes(s));
-        if (lacking.length) cases.push(requestCase(ctx, op, `read-only token lacking ${lacking.join(', ')}`, { authorization: bearer(limitedToken) }, expectRejected(ctx, [403], op)));
-        else if (!writeSkip(ctx, op)) cases.push(requestCase(ctx, op, `read-only token holding ${op.inferredScopes.join(', ')}`, { authorization: bearer(limitedToken) }, expectAccepted()));
+        if (lacking.length)
+          cases.push(
+            requestCase(
+              ctx,
+              op,
+              `read-only token lacking ${lacking.join(', ')}`,
+              { authorization: bearer(limitedToken) },
+              expectRejected(ctx, [403], op),
+            ),
+          );
+        else if (!writeSkip(ctx, op))
+          cases.push(
+            requestCase(
+              ctx,
+              op,
+              `read-only token holding ${op.inferredScopes.join(', ')}`,
+              { authorization: bearer(limitedToken) },
+              expectAccepted(),
+            ),
+          );
       }
       if (cases.length) return cases;
-      return limitedToken ? 'the limited token\'s scopes are not known and no token without scopes is available' : `no under-scoped token: ${ctx.credentials.missing.noScopeToken ?? ctx.credentials.missing.limitedToken ?? 'not available'}`;
+      return limitedToken
+        ? "the limited token's scopes are not known and no token without scopes is available"
+        : `no under-scoped token: ${ctx.credentials.missing.noScopeToken ?? ctx.credentials.missing.limitedToken ?? 'not available'}`;
     });
   },
 };
@@ -160,9 +269,19 @@ export const rejectsJwtAsApiToken: Check = {
   rule: 'AUTH-010',
   run: async (ctx) => {
     const jwt = await validUserJwt(ctx);
-    await judgeOperations(ctx, ctx.operations, (op) => ('jwt' in jwt
-      ? [requestCase(ctx, op, "a valid user JWT of the token's environment", { authorization: authWith(jwt.jwt, (raw) => `Bearer ${raw}`) }, expectRejected(ctx))]
-      : jwt.reason));
+    await judgeOperations(ctx, ctx.operations, (op) =>
+      'jwt' in jwt
+        ? [
+            requestCase(
+              ctx,
+              op,
+              "a valid user JWT of the token's environment",
+              { authorization: authWith(jwt.jwt, (raw) => `Bearer ${raw}`) },
+              expectRejected(ctx),
+            ),
+          ]
+        : jwt.reason,
+    );
   },
 };
 
@@ -173,30 +292,47 @@ export const rejectsQueryToken: Check = {
   run: (ctx) => {
     // Mock credentials are dummies: the only place a credential may be written into a URL (credentialInUrl).
     const raw = ctx.credentials.apiToken.reveal();
-    return judgeOperations(ctx, ctx.operations, (op) => ['access_token', 'token'].map((param) => ({
-      label: `token only in ?${param}=`,
-      send: () => ctx.client.send({ ...ctx.requests.build(op, { localAddress: ctx.sourceAddress(), query: { [param]: raw } }), credentialInUrl: true }),
-      judge: expectRejected(ctx),
-    })));
+    return judgeOperations(ctx, ctx.operations, (op) =>
+      ['access_token', 'token'].map((param) => ({
+        label: `token only in ?${param}=`,
+        send: () =>
+          ctx.client.send({
+            ...ctx.requests.build(op, { localAddress: ctx.sourceAddress(), query: { [param]: raw } }),
+            credentialInUrl: true,
+          }),
+        judge: expectRejected(ctx),
+      })),
+    );
   },
 };
 
 /** AUTH-012 (API reference, quickstart): valid, permitted credentials are never answered 401 or 403. */
 export const acceptsValidCredentials: Check = {
   rule: 'AUTH-012',
-  run: (ctx) => judgeOperations(ctx, ctx.operations, async (op) => {
-    const skip = writeSkip(ctx, op);
-    if (skip) return skip;
-    if (op.auth === 'none') return [requestCase(ctx, op, 'no credentials (public operation)', {}, expectAccepted())];
-    const valid = await validCredentialFor(ctx, op);
-    if (!('credential' in valid)) return valid.reason;
-    return [requestCase(ctx, op, op.auth === 'api-token' ? 'full-scope token' : 'valid user JWT', { authorization: authWith(valid.credential, (raw) => `Bearer ${raw}`) }, expectAccepted())];
-  }),
+  run: (ctx) =>
+    judgeOperations(ctx, ctx.operations, async (op) => {
+      const skip = writeSkip(ctx, op);
+      if (skip) return skip;
+      if (op.auth === 'none') return [requestCase(ctx, op, 'no credentials (public operation)', {}, expectAccepted())];
+      const valid = await validCredentialFor(ctx, op);
+      if (!('credential' in valid)) return valid.reason;
+      return [
+        requestCase(
+          ctx,
+          op,
+          op.auth === 'api-token' ? 'full-scope token' : 'valid user JWT',
+          { authorization: authWith(valid.credential, (raw) => `Bearer ${raw}`) },
+          expectAccepted(),
+        ),
+      ];
+    }),
 };
 
 /** A credential that is presented and rejected on `op` (unknown API token / unsigned JWT shape). */
 function rejectedCredential(op: Operation, unknown: string): { label: string; value: string } {
-  return op.auth === 'api-token' ? { label: 'unknown token', value: `Bearer ${unknown}` } : { label: 'JWT nobody signed', value: `Bearer ${unsignedJwtShape()}` };
+  return op.auth === 'api-token'
+    ? { label: 'unknown token', value: `Bearer ${unknown}` }
+    : { label: 'JWT nobody signed', value: `Bearer ${unsignedJwtShape()}` };
 }
 
 /** AUTH-013 (RFC 9110 11.6.1, 15.5.2; RFC 6750 3): every 401 carries a parseable WWW-Authenticate with one Bearer challenge. */
@@ -224,14 +360,21 @@ export const challengeErrorParam: Check = {
   rule: 'AUTH-014',
   run: (ctx) => {
     const tokens = unknownTokens(ctx, ctx.operations.length);
-    const judge = (want: string | undefined) => (res: HttpResponse): string | undefined => {
-      if (res.status !== 401) return `expected 401, got ${statusText(res)}`;
-      const c = bearerChallenge(res);
-      if ('reason' in c) return c.reason;
-      const error = challengeParam(c.challenge, 'error');
-      if (want === undefined) return error === undefined ? undefined : `a request without credentials got error="${error}" (RFC 6750 3.1: SHOULD NOT include an error code)`;
-      return error === want ? undefined : `expected error="${want}", got ${error === undefined ? 'no error auth-param' : `error="${error}"`}`;
-    };
+    const judge =
+      (want: string | undefined) =>
+      (res: HttpResponse): string | undefined => {
+        if (res.status !== 401) return `expected 401, got ${statusText(res)}`;
+        const c = bearerChallenge(res);
+        if ('reason' in c) return c.reason;
+        const error = challengeParam(c.challenge, 'error');
+        if (want === undefined)
+          return error === undefined
+            ? undefined
+            : `a request without credentials got error="${error}" (RFC 6750 3.1: SHOULD NOT include an error code)`;
+        return error === want
+          ? undefined
+          : `expected error="${want}", got ${error === undefined ? 'no error auth-param' : `error="${error}"`}`;
+      };
     return judgeOperations(ctx, ctx.operations, (op, i) => {
       const rejected = rejectedCredential(op, tokens[i] ?? '');
       return [
@@ -255,38 +398,65 @@ export const rejectsDuplicateAuthorization: Check = {
       const c = bearerChallenge(res);
       if ('reason' in c) return c.reason;
       const error = challengeParam(c.challenge, 'error');
-      return error === 'invalid_request' ? undefined : `the challenge names error=${error === undefined ? '(none)' : `"${error}"`}, expected "invalid_request"`;
+      return error === 'invalid_request'
+        ? undefined
+        : `the challenge names error=${error === undefined ? '(none)' : `"${error}"`}, expected "invalid_request"`;
     };
-    await judgeOperations(ctx, ctx.operations, (op) => {
-      let valid: HeaderValue;
-      let invalid: string;
-      if (op.auth === 'api-token') {
-        valid = bearer(ctx.credentials.apiToken);
-        invalid = `Bearer ${tokens[0] ?? ''}`;
-      } else {
-        if (!('jwt' in jwt)) return jwt.reason;
-        valid = authWith(jwt.jwt, (raw) => `Bearer ${raw}`);
-        invalid = `Bearer ${unsignedJwtShape()}`;
-      }
-      return ([['valid, then invalid', [valid, invalid]], ['invalid, then valid', [invalid, valid]]] as const).map(([label, lines]) => ({
-        label: `two Authorization lines (${label})`,
-        send: () => sendRawRequest(ctx, rawRequest(ctx, op, [...lines]), `${op.key} duplicate Authorization (${label})`),
-        judge,
-      }));
-    }, RAW_CONCURRENCY);
+    await judgeOperations(
+      ctx,
+      ctx.operations,
+      (op) => {
+        let valid: HeaderValue;
+        let invalid: string;
+        if (op.auth === 'api-token') {
+          valid = bearer(ctx.credentials.apiToken);
+          invalid = `Bearer ${tokens[0] ?? ''}`;
+        } else {
+          if (!('jwt' in jwt)) return jwt.reason;
+          valid = authWith(jwt.jwt, (raw) => `Bearer ${raw}`);
+          invalid = `Bearer ${unsignedJwtShape()}`;
+        }
+        return (
+          [
+            ['valid, then invalid', [valid, invalid]],
+            ['invalid, then valid', [invalid, valid]],
+          ] as const
+        ).map(([label, lines]) => ({
+          label: `two Authorization lines (${label})`,
+          send: () =>
+            sendRawRequest(ctx, rawRequest(ctx, op, [...lines]), `${op.key} duplicate Authorization (${label})`),
+          judge,
+        }));
+      },
+      RAW_CONCURRENCY,
+    );
   },
 };
 
 /** AUTH-016 (API reference: two kinds of bearer token): a valid API token where a user JWT is required gets 401. */
 export const rejectsApiTokenAsJwt: Check = {
   rule: 'AUTH-016',
-  run: (ctx) => judgeOperations(ctx, ctx.operations, (op) => [requestCase(ctx, op, "the environment's full-scope API token", { authorization: bearer(ctx.credentials.apiToken) }, expectRejected(ctx))]),
+  run: (ctx) =>
+    judgeOperations(ctx, ctx.operations, (op) => [
+      requestCase(
+        ctx,
+        op,
+        "the environment's full-scope API token",
+        { authorization: bearer(ctx.credentials.apiToken) },
+        expectRejected(ctx),
+      ),
+    ]),
 };
 
 /** AUTH-017 (sdk-api-core SDKApi: no security declared): public operations answer without credentials, never 401/403. */
 export const publicWithoutCredentials: Check = {
   rule: 'AUTH-017',
-  run: (ctx) => judgeOperations(ctx, ctx.operations, (op) => writeSkip(ctx, op) ?? [requestCase(ctx, op, 'no credentials', {}, expectAccepted())]),
+  run: (ctx) =>
+    judgeOperations(
+      ctx,
+      ctx.operations,
+      (op) => writeSkip(ctx, op) ?? [requestCase(ctx, op, 'no credentials', {}, expectAccepted())],
+    ),
 };
 
 /**
@@ -305,8 +475,15 @@ export const bearerWhitespaceGrammar: Check = {
       ["'Bearer <token> extra' (trailing word)", (raw) => `Bearer ${raw} extra`],
     ];
     return judgeOperations(ctx, ctx.operations, (op, i) => {
-      const cases = variantsFor(ctx, rejected, i).map(([label, render]) => requestCase(ctx, op, label, { authorization: authWith(token, render) }, expectRejected(ctx, statuses)));
-      if (!writeSkip(ctx, op)) cases.push(...variantsFor(ctx, accepted, i).map(([label, render]) => requestCase(ctx, op, label, { authorization: authWith(token, render) }, expectAccepted())));
+      const cases = variantsFor(ctx, rejected, i).map(([label, render]) =>
+        requestCase(ctx, op, label, { authorization: authWith(token, render) }, expectRejected(ctx, statuses)),
+      );
+      if (!writeSkip(ctx, op))
+        cases.push(
+          ...variantsFor(ctx, accepted, i).map(([label, render]) =>
+            requestCase(ctx, op, label, { authorization: authWith(token, render) }, expectAccepted()),
+          ),
+        );
       return cases;
     });
   },
@@ -316,7 +493,8 @@ const NOT_A_UUID = 'not-a-uuid';
 
 /** A value that violates a parameter's schema (enum, number, boolean), or undefined when any string is valid. */
 function invalidValue(schema: Record<string, unknown>): string | undefined {
-  if (Array.isArray(schema.enum) || (typeof schema.$ref === 'string' && /Enum\.schema\.json$/.test(schema.$ref))) return 'not-a-documented-value';
+  if (Array.isArray(schema.enum) || (typeof schema.$ref === 'string' && /Enum\.schema\.json$/.test(schema.$ref)))
+    return 'not-a-documented-value';
   if (schema.type === 'number' || schema.type === 'integer') return 'not-a-number';
   if (schema.type === 'boolean') return 'not-a-boolean';
   return undefined;
@@ -328,13 +506,18 @@ function invalidValue(schema: Record<string, unknown>): string | undefined {
  */
 function invalidInput(op: Operation): { label: string; options: RequestOptions } | undefined {
   const ids = op.parameters.filter((p) => p.in === 'path' && p.schema.format === 'uuid');
-  const typedPath = op.parameters.filter((p) => p.in === 'path' && p.schema.format !== 'uuid' && invalidValue(p.schema) !== undefined);
+  const typedPath = op.parameters.filter(
+    (p) => p.in === 'path' && p.schema.format !== 'uuid' && invalidValue(p.schema) !== undefined,
+  );
   const typedQuery = op.parameters.filter((p) => p.in === 'query' && invalidValue(p.schema) !== undefined);
   const json = op.requestBody !== undefined && op.requestBody.contentType.includes('json');
   const parts: string[] = [];
   const options: RequestOptions = {};
   if (ids.length || typedPath.length) {
-    options.pathParams = Object.fromEntries([...ids.map((p): [string, string] => [p.name, NOT_A_UUID]), ...typedPath.map((p): [string, string] => [p.name, invalidValue(p.schema) ?? ''])]);
+    options.pathParams = Object.fromEntries([
+      ...ids.map((p): [string, string] => [p.name, NOT_A_UUID]),
+      ...typedPath.map((p): [string, string] => [p.name, invalidValue(p.schema) ?? '']),
+    ]);
     if (ids.length) parts.push(`non-UUID ${ids.map((p) => p.name).join(', ')}`);
     if (typedPath.length) parts.push(`invalid ${typedPath.map((p) => p.name).join(', ')}`);
   }
@@ -361,7 +544,13 @@ export const authBeforeValidation: Check = {
       const rejected = rejectedCredential(op, tokens[i] ?? '');
       return [
         requestCase(ctx, op, `no credentials + ${bad.label}`, bad.options, expectRejected(ctx)),
-        requestCase(ctx, op, `${rejected.label} + ${bad.label}`, { ...bad.options, authorization: rejected.value }, expectRejected(ctx)),
+        requestCase(
+          ctx,
+          op,
+          `${rejected.label} + ${bad.label}`,
+          { ...bad.options, authorization: rejected.value },
+          expectRejected(ctx),
+        ),
       ];
     });
   },
@@ -369,8 +558,23 @@ export const authBeforeValidation: Check = {
 
 /** Every AUTH-* check, in rule order. */
 export const AUTH_CHECKS: Check[] = [
-  rejectsMissingCredentials, rejectsEmptyBearer, rejectsOtherSchemes, acceptsSchemeInAnyCase, rejectsUnknownToken,
-  rejectsInactiveToken, rejectsOtherEnvironmentToken, rejectsMissingDocumentedScope, enforcesInferredScopes,
-  rejectsJwtAsApiToken, rejectsQueryToken, acceptsValidCredentials, challengesEvery401, challengeErrorParam,
-  rejectsDuplicateAuthorization, rejectsApiTokenAsJwt, publicWithoutCredentials, bearerWhitespaceGrammar, authBeforeValidation,
+  rejectsMissingCredentials,
+  rejectsEmptyBearer,
+  rejectsOtherSchemes,
+  acceptsSchemeInAnyCase,
+  rejectsUnknownToken,
+  rejectsInactiveToken,
+  rejectsOtherEnvironmentToken,
+  rejectsMissingDocumentedScope,
+  enforcesInferredScopes,
+  rejectsJwtAsApiToken,
+  rejectsQueryToken,
+  acceptsValidCredentials,
+  challengesEvery401,
+  challengeErrorParam,
+  rejectsDuplicateAuthorization,
+  rejectsApiTokenAsJwt,
+  publicWithoutCredentials,
+  bearerWhitespaceGrammar,
+  authBeforeValidation,
 ];

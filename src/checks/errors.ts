@@ -24,7 +24,13 @@ import { hostileBody } from '../arbitraries/hostileBody.js';
 import { validAuth } from './support/credentials.js';
 import { rateLimitProbe, sweepErrors } from './support/error-sweep.js';
 import {
-  coreResourceId, literalSegments, negativeCasesFor, replaceableIdParams, schemaLookup, typedQueryParams, uuidParams,
+  coreResourceId,
+  literalSegments,
+  negativeCasesFor,
+  replaceableIdParams,
+  schemaLookup,
+  typedQueryParams,
+  uuidParams,
 } from './support/operations.js';
 import { checkProperty, propertyOutcome, runsPerOp, seedFor } from './support/property.js';
 import { LIVE_SAMPLE, forEachOperation, liveSample } from './support/sample.js';
@@ -40,19 +46,28 @@ export const rejectsNonUuidPathIds: Check = {
     const auth = await validAuth(ctx);
     const reserved = literalSegments(ctx.spec);
     const arbId = invalidPathId(reserved);
-    await forEachOperation(ctx, ctx.operations, (op) => {
-      if (uuidParams(op).length === 0) return 'no UUID path parameter';
-      const params = replaceableIdParams(op);
-      if (params.length === 0) return 'the only UUID path parameter is {environmentId}, which authentication reads first (the credential is bound to its environment), so a non-UUID value is an auth answer there (ES-02 order)';
-      const a = auth(op);
-      return typeof a === 'string' ? a : { a, params };
-    }, async (op, { a, params }) => {
-      const arb = fc.tuple(fc.constantFrom(...params.map((p) => p.name)), fc.oneof(arbId, fc.constantFrom(...INVALID_UUIDS)));
-      await propertyOutcome(ctx, op.key, arb, runsPerOp(ctx, 3), async ([name, value]) => {
-        const res = await sendFor(ctx, op, { ...a, pathParams: { [name]: value } });
-        return expectError(ctx, res, [400], `non-UUID {${name}}`, op);
-      });
-    });
+    await forEachOperation(
+      ctx,
+      ctx.operations,
+      (op) => {
+        if (uuidParams(op).length === 0) return 'no UUID path parameter';
+        const params = replaceableIdParams(op);
+        if (params.length === 0)
+          return 'the only UUID path parameter is {environmentId}, which authentication reads first (the credential is bound to its environment), so a non-UUID value is an auth answer there (ES-02 order)';
+        const a = auth(op);
+        return typeof a === 'string' ? a : { a, params };
+      },
+      async (op, { a, params }) => {
+        const arb = fc.tuple(
+          fc.constantFrom(...params.map((p) => p.name)),
+          fc.oneof(arbId, fc.constantFrom(...INVALID_UUIDS)),
+        );
+        await propertyOutcome(ctx, op.key, arb, runsPerOp(ctx, 3), async ([name, value]) => {
+          const res = await sendFor(ctx, op, { ...a, pathParams: { [name]: value } });
+          return expectError(ctx, res, [400], `non-UUID {${name}}`, op);
+        });
+      },
+    );
   },
 };
 
@@ -67,20 +82,29 @@ export const rejectsInvalidQueryValues: Check = {
   async run(ctx) {
     const auth = await validAuth(ctx);
     const lookup = schemaLookup(ctx);
-    await forEachOperation(ctx, ctx.operations, (op) => {
-      const typed = typedQueryParams(op, lookup);
-      if (typed.length === 0) return 'no typed query parameter (number, boolean, enum or constrained string)';
-      const risk = liveWriteRisk(ctx.config, op, 'an otherwise valid request with one bad query value');
-      if (risk) return risk;
-      const a = auth(op);
-      return typeof a === 'string' ? a : { a, typed };
-    }, async (op, { a, typed }) => {
-      const arb = fc.constantFrom(...typed).chain(({ param, kind }) => invalidQueryValue(kind).map((value) => ({ name: param.name, kind: kind.kind, value })));
-      await propertyOutcome(ctx, op.key, arb, runsPerOp(ctx, 4), async ({ name, kind, value }) => {
-        const res = await sendFor(ctx, op, { ...a, query: { ...ctx.requests.query(op), [name]: value } });
-        return expectError(ctx, res, [400], `query ${name} (${kind}) = ${JSON.stringify(value)}`, op);
-      });
-    });
+    await forEachOperation(
+      ctx,
+      ctx.operations,
+      (op) => {
+        const typed = typedQueryParams(op, lookup);
+        if (typed.length === 0) return 'no typed query parameter (number, boolean, enum or constrained string)';
+        const risk = liveWriteRisk(ctx.config, op, 'an otherwise valid request with one bad query value');
+        if (risk) return risk;
+        const a = auth(op);
+        return typeof a === 'string' ? a : { a, typed };
+      },
+      async (op, { a, typed }) => {
+        const arb = fc
+          .constantFrom(...typed)
+          .chain(({ param, kind }) =>
+            invalidQueryValue(kind).map((value) => ({ name: param.name, kind: kind.kind, value })),
+          );
+        await propertyOutcome(ctx, op.key, arb, runsPerOp(ctx, 4), async ({ name, kind, value }) => {
+          const res = await sendFor(ctx, op, { ...a, query: { ...ctx.requests.query(op), [name]: value } });
+          return expectError(ctx, res, [400], `query ${name} (${kind}) = ${JSON.stringify(value)}`, op);
+        });
+      },
+    );
   },
 };
 
@@ -92,21 +116,32 @@ export const rejectsSchemaViolatingBodies: Check = {
   async run(ctx) {
     const auth = await validAuth(ctx);
     const lookup = schemaLookup(ctx);
-    await forEachOperation(ctx, ctx.operations, (op) => {
-      const prepared = negativeCasesFor(ctx, op, lookup);
-      if (typeof prepared === 'string') return prepared;
-      const risk = liveWriteRisk(ctx.config, op, 'a body with one schema violation');
-      if (risk) return risk;
-      const a = auth(op);
-      return typeof a === 'string' ? a : { a, prepared };
-    }, async (op, { a, prepared }) => {
-      const schema = op.requestBody!.schema;
-      await propertyOutcome(ctx, op.key, invalidBody(prepared.cases, prepared.sample), runsPerOp(ctx, 4), async (c) => {
-        fc.pre(!ctx.schemas.validate(schema, c.body).valid);
-        const res = await sendRawBody(ctx, op, a, JSON.stringify(c.body));
-        return expectError(ctx, res, [400], `body ${c.kind} at ${c.description}`, op);
-      });
-    });
+    await forEachOperation(
+      ctx,
+      ctx.operations,
+      (op) => {
+        const prepared = negativeCasesFor(ctx, op, lookup);
+        if (typeof prepared === 'string') return prepared;
+        const risk = liveWriteRisk(ctx.config, op, 'a body with one schema violation');
+        if (risk) return risk;
+        const a = auth(op);
+        return typeof a === 'string' ? a : { a, prepared };
+      },
+      async (op, { a, prepared }) => {
+        const schema = op.requestBody!.schema;
+        await propertyOutcome(
+          ctx,
+          op.key,
+          invalidBody(prepared.cases, prepared.sample),
+          runsPerOp(ctx, 4),
+          async (c) => {
+            fc.pre(!ctx.schemas.validate(schema, c.body).valid);
+            const res = await sendRawBody(ctx, op, a, JSON.stringify(c.body));
+            return expectError(ctx, res, [400], `body ${c.kind} at ${c.description}`, op);
+          },
+        );
+      },
+    );
   },
 };
 
@@ -117,17 +152,22 @@ export const rejectsMalformedJson: Check = {
   rule: 'ERR-004',
   async run(ctx) {
     const auth = await validAuth(ctx);
-    await forEachOperation(ctx, ctx.operations, (op) => {
-      if (!op.requestBody) return 'no request body';
-      if (!isJsonOp(op)) return `request body is ${op.requestBody.contentType}, not JSON`;
-      const a = auth(op);
-      return typeof a === 'string' ? a : { a };
-    }, async (op, { a }) => {
-      await propertyOutcome(ctx, op.key, malformedJson(ctx.requests.body(op)), runsPerOp(ctx, 3), async (text) => {
-        const res = await sendRawBody(ctx, op, a, text);
-        return expectError(ctx, res, [400], 'malformed JSON body', op);
-      });
-    });
+    await forEachOperation(
+      ctx,
+      ctx.operations,
+      (op) => {
+        if (!op.requestBody) return 'no request body';
+        if (!isJsonOp(op)) return `request body is ${op.requestBody.contentType}, not JSON`;
+        const a = auth(op);
+        return typeof a === 'string' ? a : { a };
+      },
+      async (op, { a }) => {
+        await propertyOutcome(ctx, op.key, malformedJson(ctx.requests.body(op)), runsPerOp(ctx, 3), async (text) => {
+          const res = await sendRawBody(ctx, op, a, text);
+          return expectError(ctx, res, [400], 'malformed JSON body', op);
+        });
+      },
+    );
   },
 };
 
@@ -139,20 +179,32 @@ export const unknownIdsAreNotFound: Check = {
   async run(ctx) {
     const auth = await validAuth(ctx);
     const known = new Set([ctx.credentials.userId, ctx.credentials.projectId, ctx.credentials.environmentId]);
-    await forEachOperation(ctx, ctx.operations, (op) => {
-      const idParam = coreResourceId(op);
-      if (!idParam) return 'not an item of a stateful core resource (tokens, users, webhooks, allowlists, origins): nothing to look up';
-      if (ctx.config.target === 'live' && op.method !== 'GET' && op.method !== 'DELETE' && !ctx.config.allowWrites) {
-        return liveWriteRisk(ctx.config, op, 'a write to an unknown id') ?? 'write';
-      }
-      const a = auth(op);
-      return typeof a === 'string' ? a : { a, idParam };
-    }, async (op, { a, idParam }) => {
-      await propertyOutcome(ctx, op.key, fc.uuid({ version: 4 }).filter((u) => !known.has(u)), runsPerOp(ctx, 3), async (id) => {
-        const res = await sendFor(ctx, op, { ...a, pathParams: { [idParam]: id } });
-        return expectError(ctx, res, [404], `unknown {${idParam}}`, op);
-      });
-    });
+    await forEachOperation(
+      ctx,
+      ctx.operations,
+      (op) => {
+        const idParam = coreResourceId(op);
+        if (!idParam)
+          return 'not an item of a stateful core resource (tokens, users, webhooks, allowlists, origins): nothing to look up';
+        if (ctx.config.target === 'live' && op.method !== 'GET' && op.method !== 'DELETE' && !ctx.config.allowWrites) {
+          return liveWriteRisk(ctx.config, op, 'a write to an unknown id') ?? 'write';
+        }
+        const a = auth(op);
+        return typeof a === 'string' ? a : { a, idParam };
+      },
+      async (op, { a, idParam }) => {
+        await propertyOutcome(
+          ctx,
+          op.key,
+          fc.uuid({ version: 4 }).filter((u) => !known.has(u)),
+          runsPerOp(ctx, 3),
+          async (id) => {
+            const res = await sendFor(ctx, op, { ...a, pathParams: { [idParam]: id } });
+            return expectError(ctx, res, [404], `unknown {${idParam}}`, op);
+          },
+        );
+      },
+    );
   },
 };
 
@@ -165,12 +217,23 @@ export const unknownPathsAreNotFound: Check = {
     const isKnown = templateMatcher(ctx.spec.operations.map((o) => o.path));
     const filled = [...new Set(ctx.spec.operations.map((o) => fillPath(o.path, ctx.requests.pathParams(o))))];
     const kinds = ['top-level', 'sub-resource', 'random'] as const;
-    const methods = ctx.config.target === 'live' && !ctx.config.allowWrites ? ['GET'] : ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+    const methods =
+      ctx.config.target === 'live' && !ctx.config.allowWrites ? ['GET'] : ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
     const authorization = bearer(ctx.credentials.apiToken);
     await mapLimit(kinds, concurrency(ctx), async (kind) => {
-      const arb = fc.tuple(unknownPath(filled, isKnown).filter((p) => p.kind === kind), fc.constantFrom(...methods));
+      const arb = fc.tuple(
+        unknownPath(filled, isKnown).filter((p) => p.kind === kind),
+        fc.constantFrom(...methods),
+      );
       await propertyOutcome(ctx, `unknown ${kind} path`, arb, runsPerOp(ctx, 25), async ([p, method]) => {
-        const res = await sendRequest(ctx, { method, path: p.path, headers: [['accept', 'application/json'], ['authorization', authorization]] });
+        const res = await sendRequest(ctx, {
+          method,
+          path: p.path,
+          headers: [
+            ['accept', 'application/json'],
+            ['authorization', authorization],
+          ],
+        });
         return expectError(ctx, res, [404], `${method} ${p.path}`);
       });
     });
@@ -183,7 +246,12 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /** The methods of an Allow header (upper case). */
 function allowed(header: string | string[] | undefined): Set<string> {
-  return new Set((Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((m) => m.trim().toUpperCase()).filter(Boolean));
+  return new Set(
+    (Array.isArray(header) ? header.join(',') : (header ?? ''))
+      .split(',')
+      .map((m) => m.trim().toUpperCase())
+      .filter(Boolean),
+  );
 }
 
 /**
@@ -199,7 +267,12 @@ export const undeclaredMethodsAre405: Check = {
     let paths = [...byPath.entries()];
     if (ctx.config.target === 'live') {
       const chosen = new Set(liveSample(ctx, paths, LIVE_SAMPLE, ([path]) => path).map(([path]) => path));
-      for (const [path] of paths) if (!chosen.has(path)) ctx.skip(path, `live: not in this run's sample of ${chosen.size} of ${paths.length} paths (rotation ${ctx.config.rotation}: DYNAMIC_RUN_NUMBER or the UTC day; the mock target covers all)`);
+      for (const [path] of paths)
+        if (!chosen.has(path))
+          ctx.skip(
+            path,
+            `live: not in this run's sample of ${chosen.size} of ${paths.length} paths (rotation ${ctx.config.rotation}: DYNAMIC_RUN_NUMBER or the UTC day; the mock target covers all)`,
+          );
       paths = paths.filter(([path]) => chosen.has(path));
     }
     await mapLimit(paths, concurrency(ctx), async ([path, ops], index) => {
@@ -209,13 +282,25 @@ export const undeclaredMethodsAre405: Check = {
       // Two undeclared methods per path, rotating, so every method is tried across the API at about half the requests.
       if (undeclared.length > 2) undeclared = [0, 1].map((k) => undeclared[(index + k) % undeclared.length]!);
       if (undeclared.length === 0) {
-        return ctx.skip(path, declared.size === METHODS.length ? 'every method is declared' : 'on live only an undeclared GET is sent without DYNAMIC_ALLOW_WRITES, and GET is declared');
+        return ctx.skip(
+          path,
+          declared.size === METHODS.length
+            ? 'every method is declared'
+            : 'on live only an undeclared GET is sent without DYNAMIC_ALLOW_WRITES, and GET is declared',
+        );
       }
       const filled = fillPath(path, ctx.requests.pathParams(ops[0]!));
       const problems: string[] = [];
       const responses: HttpResponse[] = [];
       for (const method of undeclared) {
-        const res = await sendRequest(ctx, { method, path: filled, headers: [['accept', 'application/json'], ['authorization', authorization]] });
+        const res = await sendRequest(ctx, {
+          method,
+          path: filled,
+          headers: [
+            ['accept', 'application/json'],
+            ['authorization', authorization],
+          ],
+        });
         responses.push(res);
         const v = expectError(ctx, res, [405], method);
         if (!v.ok) {
@@ -230,7 +315,10 @@ export const undeclaredMethodsAre405: Check = {
         const tolerated = new Set(['OPTIONS', ...(declared.has('GET') ? ['HEAD'] : [])]);
         const missing = [...declared].filter((m) => !got.has(m));
         const extra = [...got].filter((m) => !declared.has(m) && !tolerated.has(m));
-        if (missing.length || extra.length) problems.push(`${method}: Allow '${headerValue(res.headers.allow) ?? ''}' ${missing.length ? `lacks ${missing.join(', ')}` : ''}${missing.length && extra.length ? ' and ' : ''}${extra.length ? `lists undeclared ${extra.join(', ')}` : ''} (declared: ${[...declared].sort().join(', ')})`);
+        if (missing.length || extra.length)
+          problems.push(
+            `${method}: Allow '${headerValue(res.headers.allow) ?? ''}' ${missing.length ? `lacks ${missing.join(', ')}` : ''}${missing.length && extra.length ? ' and ' : ''}${extra.length ? `lists undeclared ${extra.join(', ')}` : ''} (declared: ${[...declared].sort().join(', ')})`,
+          );
       }
       if (problems.length) ctx.fail(path, problems.join('; '), responses);
       else ctx.pass(path, responses[0]);
@@ -248,17 +336,27 @@ export const errorBodiesMatchSchemas: Check = {
   rule: 'ERR-008',
   async run(ctx) {
     const auth = await validAuth(ctx);
-    await sweepErrors(ctx, undefined, (op, errors) => {
-      if (errors.length === 0) return ctx.skip(op.key, 'no probe provoked an error on this operation');
-      const problems = errors.flatMap(({ label, res }) => {
-        if (res.status === 0) return [`${label}: no response (${res.exchange.error ?? 'transport error'})`];
-        const p = errorBodyProblem(ctx, res, op);
-        return p ? [`${label} → ${res.status}: ${p}`] : [];
-      });
-      const statuses = [...new Set(errors.map((e) => e.res.status))].sort().join(', ');
-      if (problems.length) ctx.fail(op.key, `${problems.join('; ')} (statuses seen: ${statuses})`, errors.map((e) => e.res));
-      else ctx.pass(op.key, errors[0]!.res);
-    }, { extra: (op) => rateLimitProbe(ctx, op, auth) });
+    await sweepErrors(
+      ctx,
+      undefined,
+      (op, errors) => {
+        if (errors.length === 0) return ctx.skip(op.key, 'no probe provoked an error on this operation');
+        const problems = errors.flatMap(({ label, res }) => {
+          if (res.status === 0) return [`${label}: no response (${res.exchange.error ?? 'transport error'})`];
+          const p = errorBodyProblem(ctx, res, op);
+          return p ? [`${label} → ${res.status}: ${p}`] : [];
+        });
+        const statuses = [...new Set(errors.map((e) => e.res.status))].sort().join(', ');
+        if (problems.length)
+          ctx.fail(
+            op.key,
+            `${problems.join('; ')} (statuses seen: ${statuses})`,
+            errors.map((e) => e.res),
+          );
+        else ctx.pass(op.key, errors[0]!.res);
+      },
+      { extra: (op) => rateLimitProbe(ctx, op, auth) },
+    );
   },
 };
 
@@ -270,7 +368,8 @@ const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 function alnum(label: string, length: number): string {
   let out = '';
   for (let i = 0; out.length < length; i += 1) {
-    for (const byte of createHash('sha256').update(`${label}:${i}`).digest()) if (out.length < length) out += ALNUM[byte % ALNUM.length];
+    for (const byte of createHash('sha256').update(`${label}:${i}`).digest())
+      if (out.length < length) out += ALNUM[byte % ALNUM.length];
   }
   return out;
 }
@@ -282,17 +381,39 @@ function canaries(ctx: CheckContext): { token: Secret; jwt: Secret; windows: Map
   const tag = `${ctx.fc.seed}`;
   const { prefix, length } = ctx.spec.profile.token;
   const token = new Secret(`${prefix}${`CANARY${alnum(`token:${tag}`, length)}`.slice(0, length)}`, 'CANARY_API_TOKEN');
-  const payload = b64url({ sub: `canary-${alnum(`sub:${tag}`, 16)}`, environment_id: ctx.credentials.environmentId, scope: 'user:basic', exp: 4_102_444_800 });
+  const payload = b64url({
+    sub: `canary-${alnum(`sub:${tag}`, 16)}`,
+    environment_id: ctx.credentials.environmentId,
+    scope: 'user:basic',
+    exp: 4_102_444_800,
+  });
   const signature = alnum(`sig:${tag}`, 43);
-  const jwt = new Secret(`${b64url({ alg: 'RS256', typ: 'JWT', kid: 'canary' })}.${payload}.${signature}`, 'CANARY_USER_JWT');
-  const piecesOf = (distinctive: string): string[] => Array.from({ length: Math.max(0, distinctive.length - 7) }, (_, i) => distinctive.slice(i, i + 8));
+  const jwt = new Secret(
+    `${b64url({ alg: 'RS256', typ: 'JWT', kid: 'canary' })}.${payload}.${signature}`,
+    'CANARY_USER_JWT',
+  );
+  const piecesOf = (distinctive: string): string[] =>
+    Array.from({ length: Math.max(0, distinctive.length - 7) }, (_, i) => distinctive.slice(i, i + 8));
   // The JWT's header is the same for every RS256 JWT: only its payload and signature are distinctive.
-  return { token, jwt, windows: new Map([[token, piecesOf(token.reveal())], [jwt, piecesOf(`${payload}.${signature}`)]]) };
+  return {
+    token,
+    jwt,
+    windows: new Map([
+      [token, piecesOf(token.reveal())],
+      [jwt, piecesOf(`${payload}.${signature}`)],
+    ]),
+  };
 }
 
 /** Where a response echoes a piece of the credential (a description without the value), or undefined. */
 function echoOf(res: HttpResponse, pieces: string[]): string | undefined {
-  const places: [string, string][] = [['body', res.text], ...Object.entries(res.headers).map(([k, v]): [string, string] => [`header ${k}`, Array.isArray(v) ? v.join(', ') : v ?? ''])];
+  const places: [string, string][] = [
+    ['body', res.text],
+    ...Object.entries(res.headers).map(([k, v]): [string, string] => [
+      `header ${k}`,
+      Array.isArray(v) ? v.join(', ') : (v ?? ''),
+    ]),
+  ];
   for (const [where, text] of places) {
     const hits = pieces.filter((p) => text.includes(p));
     if (hits.length) return `the ${where} echoes ${hits.length + 7} characters of the credential`;
@@ -306,31 +427,59 @@ export const errorsNeverEchoCredentials: Check = {
   async run(ctx) {
     const canary = canaries(ctx);
     const other = ctx.credentials.otherEnvironmentToken;
-    const otherPieces = other ? Array.from({ length: other.reveal().length - 7 }, (_, i) => other.reveal().slice(i, i + 8)) : [];
-    await forEachOperation(ctx, ctx.operations, () => ({}), async (op) => {
-      const secret = op.auth === 'user-jwt' ? canary.jwt : canary.token;
-      const header: HeaderValue = bearer(secret);
-      const sent: { label: string; res: HttpResponse; pieces: string[] }[] = [];
-      if (op.auth !== 'none') {
-        sent.push({ label: `${secret.envName} (${op.auth === 'user-jwt' ? '401 invalid JWT' : '401 unknown token'})`, res: await sendFor(ctx, op, { authorization: header }), pieces: canary.windows.get(secret)! });
-      } else {
-        // No auth: the canary rides along on a request that fails validation.
-        const ids = replaceableIdParams(op);
-        const options: RequestOptions = ids.length ? { pathParams: { [ids[0]!.name]: 'not-a-uuid' } } : isJsonOp(op) ? { rawBody: '{"malformed": ', headers: [['content-type', 'application/json']] } : {};
-        sent.push({ label: `${secret.envName} on an invalid request`, res: await sendFor(ctx, op, { ...options, authorization: header }), pieces: canary.windows.get(secret)! });
-      }
-      const hasEnv = op.parameters.some((p) => p.name === 'environmentId' && p.in === 'path');
-      if (op.auth === 'api-token' && hasEnv && other && liveWriteRisk(ctx.config, op) === undefined) {
-        sent.push({ label: 'token of another environment (403)', res: await sendFor(ctx, op, { authorization: bearer(other) }), pieces: otherPieces });
-      }
-      const problems = sent.flatMap(({ label, res, pieces }) => {
-        if (res.status === 0) return [`${label}: no response (${res.exchange.error ?? 'transport error'})`];
-        const echo = echoOf(res, pieces);
-        return echo ? [`${label} → ${res.status}: ${echo}`] : [];
-      });
-      if (problems.length) ctx.fail(op.key, problems.join('; '), sent.map((s) => s.res));
-      else ctx.pass(op.key, sent[0]!.res);
-    });
+    const otherPieces = other
+      ? Array.from({ length: other.reveal().length - 7 }, (_, i) => other.reveal().slice(i, i + 8))
+      : [];
+    await forEachOperation(
+      ctx,
+      ctx.operations,
+      () => ({}),
+      async (op) => {
+        const secret = op.auth === 'user-jwt' ? canary.jwt : canary.token;
+        const header: HeaderValue = bearer(secret);
+        const sent: { label: string; res: HttpResponse; pieces: string[] }[] = [];
+        if (op.auth !== 'none') {
+          sent.push({
+            label: `${secret.envName} (${op.auth === 'user-jwt' ? '401 invalid JWT' : '401 unknown token'})`,
+            res: await sendFor(ctx, op, { authorization: header }),
+            pieces: canary.windows.get(secret)!,
+          });
+        } else {
+          // No auth: the canary rides along on a request that fails validation.
+          const ids = replaceableIdParams(op);
+          const options: RequestOptions = ids.length
+            ? { pathParams: { [ids[0]!.name]: 'not-a-uuid' } }
+            : isJsonOp(op)
+              ? { rawBody: '{"malformed": ', headers: [['content-type', 'application/json']] }
+              : {};
+          sent.push({
+            label: `${secret.envName} on an invalid request`,
+            res: await sendFor(ctx, op, { ...options, authorization: header }),
+            pieces: canary.windows.get(secret)!,
+          });
+        }
+        const hasEnv = op.parameters.some((p) => p.name === 'environmentId' && p.in === 'path');
+        if (op.auth === 'api-token' && hasEnv && other && liveWriteRisk(ctx.config, op) === undefined) {
+          sent.push({
+            label: 'token of another environment (403)',
+            res: await sendFor(ctx, op, { authorization: bearer(other) }),
+            pieces: otherPieces,
+          });
+        }
+        const problems = sent.flatMap(({ label, res, pieces }) => {
+          if (res.status === 0) return [`${label}: no response (${res.exchange.error ?? 'transport error'})`];
+          const echo = echoOf(res, pieces);
+          return echo ? [`${label} → ${res.status}: ${echo}`] : [];
+        });
+        if (problems.length)
+          ctx.fail(
+            op.key,
+            problems.join('; '),
+            sent.map((s) => s.res),
+          );
+        else ctx.pass(op.key, sent[0]!.res);
+      },
+    );
   },
 };
 
@@ -343,8 +492,14 @@ const LEAKS: [string, RegExp][] = [
   ['node_modules', /node_modules/],
   ['an SQL state', /SQLSTATE/],
   ['an SQL statement', /\bSELECT\s+[\w*"`]|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b/],
-  ['a file path', /(?:^|[\s"'(=])\/(?:home|usr|var|opt|srv|app|tmp|Users|root|workspace|src)\/[\w.@-]+|\b[A-Za-z]:\\[\w\\.-]+|\b[\w-]+\.(?:ts|js|mjs|cjs|py|rb|java|go|php):\d+/],
-  ['an internal IP address', /\b(?:10\.\d{1,3}\.\d{1,3}\.\d{1,3}|192\.168\.\d{1,3}\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3}|127\.\d{1,3}\.\d{1,3}\.\d{1,3})\b/],
+  [
+    'a file path',
+    /(?:^|[\s"'(=])\/(?:home|usr|var|opt|srv|app|tmp|Users|root|workspace|src)\/[\w.@-]+|\b[A-Za-z]:\\[\w\\.-]+|\b[\w-]+\.(?:ts|js|mjs|cjs|py|rb|java|go|php):\d+/,
+  ],
+  [
+    'an internal IP address',
+    /\b(?:10\.\d{1,3}\.\d{1,3}\.\d{1,3}|192\.168\.\d{1,3}\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3}|127\.\d{1,3}\.\d{1,3}\.\d{1,3})\b/,
+  ],
   ['an exception class with a stack', /\b(?:TypeError|ReferenceError|RangeError|SyntaxError|Error): [^\n]*\n\s+at /],
 ];
 
@@ -362,15 +517,25 @@ function leaksOf(res: HttpResponse): string[] {
 export const errorsLeakNoInternals: Check = {
   rule: 'ERR-010',
   async run(ctx) {
-    await sweepErrors(ctx, undefined, (op, errors) => {
-      if (errors.length === 0) return ctx.skip(op.key, 'no probe provoked an error on this operation');
-      const problems = errors.flatMap(({ label, res }) => {
-        const leaks = leaksOf(res);
-        return leaks.length ? [`${label} → ${res.status}: ${leaks.join(', ')}`] : [];
-      });
-      if (problems.length) ctx.fail(op.key, problems.join('; '), errors.map((e) => e.res));
-      else ctx.pass(op.key, errors[0]!.res);
-    }, { perOp: 2 });
+    await sweepErrors(
+      ctx,
+      undefined,
+      (op, errors) => {
+        if (errors.length === 0) return ctx.skip(op.key, 'no probe provoked an error on this operation');
+        const problems = errors.flatMap(({ label, res }) => {
+          const leaks = leaksOf(res);
+          return leaks.length ? [`${label} → ${res.status}: ${leaks.join(', ')}`] : [];
+        });
+        if (problems.length)
+          ctx.fail(
+            op.key,
+            problems.join('; '),
+            errors.map((e) => e.res),
+          );
+        else ctx.pass(op.key, errors[0]!.res);
+      },
+      { perOp: 2 },
+    );
   },
 };
 
@@ -384,25 +549,41 @@ const BAD_ENCODINGS = ['%zz', '%E0%A4%A', '%C0%AF', '%00'];
  * Requests with broken percent-encoding in a path parameter and an oversized / out-of-range / repeated query value;
  * the variant rotates with the operation's index so the sweep covers every variant at one request each.
  */
-function encodingProbes(ctx: CheckContext, op: Operation, cred: Pick<RequestOptions, 'authorization'>, index: number): { label: string; request: HttpRequest }[] {
+function encodingProbes(
+  ctx: CheckContext,
+  op: Operation,
+  cred: Pick<RequestOptions, 'authorization'>,
+  index: number,
+): { label: string; request: HttpRequest }[] {
   const out: { label: string; request: HttpRequest }[] = [];
   const pathParam = op.parameters.find((p) => p.in === 'path' && !(op.auth !== 'none' && p.name === 'environmentId'));
   if (pathParam) {
     const bad = BAD_ENCODINGS[index % BAD_ENCODINGS.length]!;
     const base = ctx.requests.build(op, { ...cred, pathParams: { [pathParam.name]: PLACEHOLDER } });
-    out.push({ label: `path {${pathParam.name}} = ${bad}`, request: { ...base, path: base.path.replace(PLACEHOLDER, bad) } });
+    out.push({
+      label: `path {${pathParam.name}} = ${bad}`,
+      request: { ...base, path: base.path.replace(PLACEHOLDER, bad) },
+    });
   }
   const query = op.parameters.find((p) => p.in === 'query');
   const base = ctx.requests.build(op, cred);
   const name = query?.name ?? 'unexpected';
-  const variants: [string, string | string[]][] = [['8 KB value', 'x'.repeat(8192)], ['1e999999', '1e999999'], ['repeated 50 times', Array.from({ length: 50 }, (_, i) => String(i))]];
+  const variants: [string, string | string[]][] = [
+    ['8 KB value', 'x'.repeat(8192)],
+    ['1e999999', '1e999999'],
+    ['repeated 50 times', Array.from({ length: 50 }, (_, i) => String(i))],
+  ];
   const [label, value] = variants[index % variants.length]!;
-  out.push({ label: `query ${name} = ${label}`, request: { ...base, query: { ...(base.query ?? {}), [name]: value } } });
+  out.push({
+    label: `query ${name} = ${label}`,
+    request: { ...base, query: { ...(base.query ?? {}), [name]: value } },
+  });
   return out;
 }
 
 function serverError(res: HttpResponse, label: string): Verdict {
-  if (res.status === 0) return { ok: false, reason: `${label}: no response (${res.exchange.error ?? 'transport error'})`, res };
+  if (res.status === 0)
+    return { ok: false, reason: `${label}: no response (${res.exchange.error ?? 'transport error'})`, res };
   if (res.status >= 500) return { ok: false, reason: `${label}: ${res.status}`, res };
   return { ok: true, res };
 }
@@ -415,49 +596,59 @@ export const clientErrorsNeverServerErrors: Check = {
   rule: 'ERR-011',
   async run(ctx) {
     const auth = await validAuth(ctx);
-    await forEachOperation(ctx, ctx.operations, (op) => {
-      const a = auth(op);
-      return { cred: typeof a === 'string' ? {} : a };
-    }, async (op, { cred }, index) => {
-      const problems: string[] = [];
-      const failed: HttpResponse[] = [];
-      let last: HttpResponse | undefined;
-      for (const probe of encodingProbes(ctx, op, cred, index)) {
-        const v = serverError(await sendRequest(ctx, probe.request), probe.label);
-        last = v.res ?? last;
-        if (!v.ok) {
-          problems.push(v.reason);
-          if (v.res) failed.push(v.res);
-        }
-      }
-      const bodyRisk = liveWriteRisk(ctx.config, op, 'a hostile body');
-      if (isJsonOp(op) && !bodyRisk) {
-        if (op.requestBody!.required) {
-          const v = serverError(await sendRawBody(ctx, op, cred, ''), 'empty body on a required-body operation');
+    await forEachOperation(
+      ctx,
+      ctx.operations,
+      (op) => {
+        const a = auth(op);
+        return { cred: typeof a === 'string' ? {} : a };
+      },
+      async (op, { cred }, index) => {
+        const problems: string[] = [];
+        const failed: HttpResponse[] = [];
+        let last: HttpResponse | undefined;
+        for (const probe of encodingProbes(ctx, op, cred, index)) {
+          const v = serverError(await sendRequest(ctx, probe.request), probe.label);
+          last = v.res ?? last;
           if (!v.ok) {
             problems.push(v.reason);
             if (v.res) failed.push(v.res);
           }
         }
-        const subject = `${op.key} (hostile bodies)`;
-        let bodyFail: Verdict | undefined;
-        const run = await checkProperty(ctx, [hostileBody(ctx.requests.body(op))], async (h) => {
-          const v = serverError(await sendRawBody(ctx, op, cred, h.body), h.label);
-          if (!v.ok) bodyFail = v;
-          else last = v.res;
-          return v.ok;
-        }, { numRuns: runsPerOp(ctx, 3), seed: seedFor(ctx, subject) });
-        if (run.failed && bodyFail && !bodyFail.ok) {
-          problems.push(`${bodyFail.reason} (replay: ${run.replay})`);
-          if (bodyFail.res) failed.push(bodyFail.res);
-        } else if (run.failed && !run.interrupted) {
-          throw run.error instanceof Error ? run.error : new Error(`${subject}: property failed without a verdict`);
+        const bodyRisk = liveWriteRisk(ctx.config, op, 'a hostile body');
+        if (isJsonOp(op) && !bodyRisk) {
+          if (op.requestBody!.required) {
+            const v = serverError(await sendRawBody(ctx, op, cred, ''), 'empty body on a required-body operation');
+            if (!v.ok) {
+              problems.push(v.reason);
+              if (v.res) failed.push(v.res);
+            }
+          }
+          const subject = `${op.key} (hostile bodies)`;
+          let bodyFail: Verdict | undefined;
+          const run = await checkProperty(
+            ctx,
+            [hostileBody(ctx.requests.body(op))],
+            async (h) => {
+              const v = serverError(await sendRawBody(ctx, op, cred, h.body), h.label);
+              if (!v.ok) bodyFail = v;
+              else last = v.res;
+              return v.ok;
+            },
+            { numRuns: runsPerOp(ctx, 3), seed: seedFor(ctx, subject) },
+          );
+          if (run.failed && bodyFail && !bodyFail.ok) {
+            problems.push(`${bodyFail.reason} (replay: ${run.replay})`);
+            if (bodyFail.res) failed.push(bodyFail.res);
+          } else if (run.failed && !run.interrupted) {
+            throw run.error instanceof Error ? run.error : new Error(`${subject}: property failed without a verdict`);
+          }
         }
-      }
-      if (problems.length) ctx.fail(op.key, problems.join('; '), failed);
-      else if (last) ctx.pass(op.key, last);
-      else ctx.skip(op.key, bodyRisk ?? 'no probe could be sent');
-    });
+        if (problems.length) ctx.fail(op.key, problems.join('; '), failed);
+        else if (last) ctx.pass(op.key, last);
+        else ctx.skip(op.key, bodyRisk ?? 'no probe could be sent');
+      },
+    );
   },
 };
 
@@ -477,8 +668,13 @@ export const oversizedBodiesAre413: Check = {
   rule: 'ERR-012',
   async run(ctx) {
     const auth = await validAuth(ctx);
-    const picks = (['api-token', 'user-jwt', 'none'] as const).map((kind) => ctx.spec.operations.find((o) => o.auth === kind && o.method === 'POST' && isJsonOp(o))).filter((o): o is Operation => o !== undefined);
-    const cases = [...picks.map((op) => ({ op, bytes: 2 * MIB, label: `${op.key} (2 MiB body)` })), ...picks.slice(0, 1).map((op) => ({ op, bytes: MIB + 1, label: `${op.key} (1 MiB + 1 byte)` }))];
+    const picks = (['api-token', 'user-jwt', 'none'] as const)
+      .map((kind) => ctx.spec.operations.find((o) => o.auth === kind && o.method === 'POST' && isJsonOp(o)))
+      .filter((o): o is Operation => o !== undefined);
+    const cases = [
+      ...picks.map((op) => ({ op, bytes: 2 * MIB, label: `${op.key} (2 MiB body)` })),
+      ...picks.slice(0, 1).map((op) => ({ op, bytes: MIB + 1, label: `${op.key} (1 MiB + 1 byte)` })),
+    ];
     for (const { op, bytes, label } of cases) {
       const risk = liveWriteRisk(ctx.config, op, 'an oversized body');
       if (risk) {
@@ -504,27 +700,41 @@ export const oversizedBodiesAre413: Check = {
 
 // ---- ERR-013 ------------------------------------------------------------------------------------------------------
 
-const NON_JSON_TYPES = ['text/plain', 'application/xml', 'text/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=conformance', 'text/html', 'application/octet-stream', '(none)'];
+const NON_JSON_TYPES = [
+  'text/plain',
+  'application/xml',
+  'text/xml',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=conformance',
+  'text/html',
+  'application/octet-stream',
+  '(none)',
+];
 
 /** ERR-013 (RFC 9110 15.5.16): a JSON operation given a non-JSON Content-Type (or none) gets 415. */
 export const nonJsonContentTypesAre415: Check = {
   rule: 'ERR-013',
   async run(ctx) {
     const auth = await validAuth(ctx);
-    await forEachOperation(ctx, ctx.operations, (op) => {
-      if (!op.requestBody) return 'no request body';
-      if (!isJsonOp(op)) return `request body is ${op.requestBody.contentType}, not JSON`;
-      const risk = liveWriteRisk(ctx.config, op, 'a valid JSON body under another Content-Type');
-      if (risk) return risk;
-      const a = auth(op);
-      return typeof a === 'string' ? a : { a };
-    }, async (op, { a }) => {
-      const body = JSON.stringify(ctx.requests.body(op));
-      await propertyOutcome(ctx, op.key, fc.constantFrom(...NON_JSON_TYPES), runsPerOp(ctx, 2), async (type) => {
-        const res = await sendRawBody(ctx, op, a, body, type === '(none)' ? null : type);
-        return expectError(ctx, res, [415], `valid JSON sent as ${type}`, op);
-      });
-    });
+    await forEachOperation(
+      ctx,
+      ctx.operations,
+      (op) => {
+        if (!op.requestBody) return 'no request body';
+        if (!isJsonOp(op)) return `request body is ${op.requestBody.contentType}, not JSON`;
+        const risk = liveWriteRisk(ctx.config, op, 'a valid JSON body under another Content-Type');
+        if (risk) return risk;
+        const a = auth(op);
+        return typeof a === 'string' ? a : { a };
+      },
+      async (op, { a }) => {
+        const body = JSON.stringify(ctx.requests.body(op));
+        await propertyOutcome(ctx, op.key, fc.constantFrom(...NON_JSON_TYPES), runsPerOp(ctx, 2), async (type) => {
+          const res = await sendRawBody(ctx, op, a, body, type === '(none)' ? null : type);
+          return expectError(ctx, res, [415], `valid JSON sent as ${type}`, op);
+        });
+      },
+    );
   },
 };
 
@@ -538,7 +748,17 @@ export const nonJsonContentTypesAre415: Check = {
 export const oversizedAuthorizationHeaders: Check = {
   rule: 'ERR-014',
   async run(ctx) {
-    const ops = (['api-token', 'user-jwt'] as const).map((kind) => ctx.spec.operations.find((o) => o.auth === kind && o.method === 'GET' && replaceableIdParams(o).length === 0 && !o.parameters.some((p) => p.in === 'query' && p.required))).filter((o): o is Operation => o !== undefined);
+    const ops = (['api-token', 'user-jwt'] as const)
+      .map((kind) =>
+        ctx.spec.operations.find(
+          (o) =>
+            o.auth === kind &&
+            o.method === 'GET' &&
+            replaceableIdParams(o).length === 0 &&
+            !o.parameters.some((p) => p.in === 'query' && p.required),
+        ),
+      )
+      .filter((o): o is Operation => o !== undefined);
     for (const op of ops) {
       for (const kb of [10, 64]) {
         const subject = `${op.key} (Authorization ${kb} KB)`;
@@ -547,9 +767,16 @@ export const oversizedAuthorizationHeaders: Check = {
         const res = await sendFor(ctx, op, { authorization: value, on429: 'return' });
         const ms = Math.round(performance.now() - started);
         if (res.status === 429) ctx.inconclusive(subject, 'rate limited (429) before the header could be judged', res);
-        else if (ms > 10_000) ctx.fail(subject, `answered after ${ms} ms (a hang for a header the server should refuse at once)`, res);
-        else if (res.status === 0) ctx.fail(subject, `no HTTP answer within ${ms} ms (${res.exchange.error ?? 'connection closed'}); expected 431 or 400`, res);
-        else if (kb >= 64 ? res.status !== 431 && res.status !== 400 : res.status < 400 || res.status >= 500) ctx.fail(subject, `expected ${kb >= 64 ? '431 or 400' : 'a 4xx'}, got ${res.status} (${ms} ms)`, res);
+        else if (ms > 10_000)
+          ctx.fail(subject, `answered after ${ms} ms (a hang for a header the server should refuse at once)`, res);
+        else if (res.status === 0)
+          ctx.fail(
+            subject,
+            `no HTTP answer within ${ms} ms (${res.exchange.error ?? 'connection closed'}); expected 431 or 400`,
+            res,
+          );
+        else if (kb >= 64 ? res.status !== 431 && res.status !== 400 : res.status < 400 || res.status >= 500)
+          ctx.fail(subject, `expected ${kb >= 64 ? '431 or 400' : 'a 4xx'}, got ${res.status} (${ms} ms)`, res);
         else ctx.pass(subject, res);
       }
     }
@@ -562,13 +789,27 @@ export const oversizedAuthorizationHeaders: Check = {
 export const errorsAreJson: Check = {
   rule: 'ERR-015',
   async run(ctx) {
-    await sweepErrors(ctx, new Set([400, 401, 403, 404, 415]), (op, errors) => {
-      if (errors.length === 0) return ctx.skip(op.key, 'no probe provoked an error on this operation');
-      const problems = errors.filter(({ res }) => res.status === 0 || !isJsonMediaType(res.headers['content-type']))
-        .map(({ label, res }) => `${label} → ${res.status}: Content-Type ${headerValue(res.headers['content-type']) ?? 'missing'}`);
-      if (problems.length) ctx.fail(op.key, problems.join('; '), errors.map((e) => e.res));
-      else ctx.pass(op.key, errors[0]!.res);
-    }, { perOp: 1 });
+    await sweepErrors(
+      ctx,
+      new Set([400, 401, 403, 404, 415]),
+      (op, errors) => {
+        if (errors.length === 0) return ctx.skip(op.key, 'no probe provoked an error on this operation');
+        const problems = errors
+          .filter(({ res }) => res.status === 0 || !isJsonMediaType(res.headers['content-type']))
+          .map(
+            ({ label, res }) =>
+              `${label} → ${res.status}: Content-Type ${headerValue(res.headers['content-type']) ?? 'missing'}`,
+          );
+        if (problems.length)
+          ctx.fail(
+            op.key,
+            problems.join('; '),
+            errors.map((e) => e.res),
+          );
+        else ctx.pass(op.key, errors[0]!.res);
+      },
+      { perOp: 1 },
+    );
   },
 };
 

@@ -12,7 +12,16 @@ import { RATE_CHECKS } from './rate/index.js';
 import { SEC_CHECKS } from './secrets.js';
 import { OBJ_CHECKS } from './object.js';
 
-export const CHECKS: readonly Check[] = [...AUTH_CHECKS, ...TOKEN_CHECKS, ...JWT_CHECKS, ...ERR_CHECKS, ...SCHEMA_CHECKS, ...RATE_CHECKS, ...SEC_CHECKS, ...OBJ_CHECKS];
+export const CHECKS: readonly Check[] = [
+  ...AUTH_CHECKS,
+  ...TOKEN_CHECKS,
+  ...JWT_CHECKS,
+  ...ERR_CHECKS,
+  ...SCHEMA_CHECKS,
+  ...RATE_CHECKS,
+  ...SEC_CHECKS,
+  ...OBJ_CHECKS,
+];
 
 /** The registered check of a rule id. */
 export function checkFor(ruleId: string): Check | undefined {

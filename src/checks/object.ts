@@ -19,8 +19,21 @@ import type { Check, CheckContext } from '../engine/types.js';
 import { bearerOf, FAR_FUTURE_EXP, mintMockJwt, type Credential } from './support/credentials.js';
 import { sendFor } from './support/send.js';
 import {
-  discoverForeign, distinctiveValues, idOnlyOperations, mockEnvironments, mockObjects, objectRefs, perOperation, refusalVerdict,
-  unownedReason, userObjectOperations, withObject, type Discovered, type ObjectFamily, type ObjectRef, type OperationVerdict,
+  discoverForeign,
+  distinctiveValues,
+  idOnlyOperations,
+  mockEnvironments,
+  mockObjects,
+  objectRefs,
+  perOperation,
+  refusalVerdict,
+  unownedReason,
+  userObjectOperations,
+  withObject,
+  type Discovered,
+  type ObjectFamily,
+  type ObjectRef,
+  type OperationVerdict,
   type Side,
 } from './support/objects.js';
 
@@ -31,7 +44,12 @@ function primaryRef(op: Operation): ObjectRef | undefined {
 
 /** The id-only api-token operations whose object belongs to an environment (directly or through its user). */
 function environmentOperations(spec: LoadedSpec, reads: boolean): Operation[] {
-  return idOnlyOperations(spec).filter((op) => (op.method === 'GET') === reads && primaryRef(op)?.family.owner !== 'organization' && (primaryRef(op) !== undefined || reads));
+  return idOnlyOperations(spec).filter(
+    (op) =>
+      (op.method === 'GET') === reads &&
+      primaryRef(op)?.family.owner !== 'organization' &&
+      (primaryRef(op) !== undefined || reads),
+  );
 }
 
 /** The id-only api-token operations whose object belongs to an organization. */
@@ -45,7 +63,11 @@ function familiesOf(ops: readonly Operation[]): ObjectFamily[] {
   return [...byName.values()];
 }
 
-function asDiscovered(objects: { family: string; id: string }[], families: readonly ObjectFamily[], reason: string): Discovered {
+function asDiscovered(
+  objects: { family: string; id: string }[],
+  families: readonly ObjectFamily[],
+  reason: string,
+): Discovered {
   const out: Discovered = new Map();
   for (const f of families) {
     const ids = objects.filter((o) => o.family === f.family).map((o) => o.id);
@@ -58,21 +80,37 @@ function asDiscovered(objects: { family: string; id: string }[], families: reado
 function otherEnvironmentSide(ctx: CheckContext): Side | { reason: string } {
   const { otherEnvironmentToken, otherEnvironmentId } = ctx.credentials;
   if (!otherEnvironmentToken || !otherEnvironmentId) {
-    return { reason: `no second environment: ${ctx.credentials.missing.otherEnvironmentToken ?? ctx.credentials.missing.otherEnvironmentId ?? 'not available'}` };
+    return {
+      reason: `no second environment: ${ctx.credentials.missing.otherEnvironmentToken ?? ctx.credentials.missing.otherEnvironmentId ?? 'not available'}`,
+    };
   }
-  return { label: "the other environment's token", authorization: bearer(otherEnvironmentToken), environmentId: otherEnvironmentId };
+  return {
+    label: "the other environment's token",
+    authorization: bearer(otherEnvironmentToken),
+    environmentId: otherEnvironmentId,
+  };
 }
 
 /** The other environment's side and the ids of its objects, or why the cross-environment rules cannot run. */
-async function otherEnvironmentObjects(ctx: CheckContext, families: ObjectFamily[]): Promise<{ side: Side; ids: Discovered } | { reason: string }> {
+async function otherEnvironmentObjects(
+  ctx: CheckContext,
+  families: ObjectFamily[],
+): Promise<{ side: Side; ids: Discovered } | { reason: string }> {
   const side = otherEnvironmentSide(ctx);
   if ('reason' in side) return side;
   const { otherEnvironmentId } = ctx.credentials;
   if (ctx.mock) {
     const objects = (await mockObjects(ctx)).filter((o) => o.environmentId === otherEnvironmentId);
-    return { side, ids: asDiscovered(objects, families, 'the mock seed has no object of this family in the other environment') };
+    return {
+      side,
+      ids: asDiscovered(objects, families, 'the mock seed has no object of this family in the other environment'),
+    };
   }
-  const main: Side = { label: 'the main token', authorization: bearer(ctx.credentials.apiToken), environmentId: ctx.credentials.environmentId };
+  const main: Side = {
+    label: 'the main token',
+    authorization: bearer(ctx.credentials.apiToken),
+    environmentId: ctx.credentials.environmentId,
+  };
   return { side, ids: await discoverForeign(ctx, side, main, families) };
 }
 
@@ -89,7 +127,13 @@ function ownerReadOf(ctx: CheckContext, op: Operation): Operation | undefined {
 }
 
 /** What a refusal must not contain: the values of the owner's own read of the object (the id itself excluded). */
-async function ownerLeaks(ctx: CheckContext, op: Operation | undefined, ref: ObjectRef, id: string, owner: HeaderValue): Promise<{ leaks: string[]; snapshot: string | undefined }> {
+async function ownerLeaks(
+  ctx: CheckContext,
+  op: Operation | undefined,
+  ref: ObjectRef,
+  id: string,
+  owner: HeaderValue,
+): Promise<{ leaks: string[]; snapshot: string | undefined }> {
   if (!op) return { leaks: [], snapshot: undefined };
   const res = await sendFor(ctx, op, withObject(ctx, op, ref, id, { authorization: owner }));
   if (res.status !== 200) return { leaks: [], snapshot: `${res.status}` };
@@ -97,7 +141,15 @@ async function ownerLeaks(ctx: CheckContext, op: Operation | undefined, ref: Obj
 }
 
 /** A request for another owner's object must be refused; the owner's read is used to spot leaked values. */
-async function refusedRead(ctx: CheckContext, op: Operation, ref: ObjectRef, id: string, main: HeaderValue, owner: HeaderValue | undefined, what: string): Promise<OperationVerdict> {
+async function refusedRead(
+  ctx: CheckContext,
+  op: Operation,
+  ref: ObjectRef,
+  id: string,
+  main: HeaderValue,
+  owner: HeaderValue | undefined,
+  what: string,
+): Promise<OperationVerdict> {
   const { leaks } = owner ? await ownerLeaks(ctx, op, ref, id, owner) : { leaks: [] };
   const res = await sendFor(ctx, op, withObject(ctx, op, ref, id, { authorization: main }));
   return refusalVerdict(ctx, res, leaks, what);
@@ -123,7 +175,15 @@ export const refusesOtherEnvironmentReads: Check = {
       if ('reason' in other) return { status: 'skip', reason: other.reason };
       const id = idFor(other.ids, ref);
       if ('reason' in id) return { status: 'skip', reason: id.reason };
-      return refusedRead(ctx, op, ref, id.id, main, other.side.authorization, `this environment's token on the other environment's ${ref.family.family}`);
+      return refusedRead(
+        ctx,
+        op,
+        ref,
+        id.id,
+        main,
+        other.side.authorization,
+        `this environment's token on the other environment's ${ref.family.family}`,
+      );
     });
   },
 };
@@ -152,24 +212,41 @@ async function json(ctx: CheckContext, opId: string, options: RequestOptions): P
  * Creates a stored object of `family` in the other environment with its own token and registers its deletion; the
  * snapshot is what the owner reads of it (item and entries, or its place in the origins list).
  */
-async function createInOtherEnvironment(ctx: CheckContext, side: Side, family: string, cleanup: CleanupRegistry): Promise<Created | string> {
+async function createInOtherEnvironment(
+  ctx: CheckContext,
+  side: Side,
+  family: string,
+  cleanup: CleanupRegistry,
+): Promise<Created | string> {
   const env = side.environmentId ?? '';
   const auth = side.authorization;
   const deleteAs = (opId: string, pathParams: Record<string, string>): void => {
     const op = ctx.spec.byId.get(opId)!;
-    cleanup.registerDeletion(ctx, `${op.key} ${Object.values(pathParams).join(' ')}`, ctx.requests.build(op, { authorization: auth, pathParams }));
+    cleanup.registerDeletion(
+      ctx,
+      `${op.key} ${Object.values(pathParams).join(' ')}`,
+      ctx.requests.build(op, { authorization: auth, pathParams }),
+    );
   };
   const allowlist = async (): Promise<{ id: string; name: string } | string> => {
     const name = marker();
-    const res = await json(ctx, 'createAllowlistByEnvironmentId', { authorization: auth, pathParams: { environmentId: env }, body: { name } });
+    const res = await json(ctx, 'createAllowlistByEnvironmentId', {
+      authorization: auth,
+      pathParams: { environmentId: env },
+      body: { name },
+    });
     const id = (res.json as { id?: unknown } | undefined)?.id;
-    if (res.status !== 200 || typeof id !== 'string') return `could not create an allowlist in the other environment (${res.status || res.exchange.error || 'no response'})`;
+    if (res.status !== 200 || typeof id !== 'string')
+      return `could not create an allowlist in the other environment (${res.status || res.exchange.error || 'no response'})`;
     deleteAs('deleteAllowlistById', { allowlistId: id });
     return { id, name };
   };
   const readAllowlist = async (id: string): Promise<string> => {
     const item = await json(ctx, 'getAllowlistsById', { authorization: auth, pathParams: { allowlistId: id } });
-    const entries = await json(ctx, 'getEntriesByAllowlistId', { authorization: auth, pathParams: { allowlistId: id } });
+    const entries = await json(ctx, 'getEntriesByAllowlistId', {
+      authorization: auth,
+      pathParams: { allowlistId: id },
+    });
     return `allowlist ${item.status} ${item.text} entries ${entries.status} ${entries.text}`;
   };
   if (family === 'allowlist') {
@@ -181,21 +258,33 @@ async function createInOtherEnvironment(ctx: CheckContext, side: Side, family: s
     const a = await allowlist();
     if (typeof a === 'string') return a;
     const alias = marker();
-    const res = await json(ctx, 'postEntryByAllowlistId', { authorization: auth, pathParams: { allowlistId: a.id }, body: { alias } });
+    const res = await json(ctx, 'postEntryByAllowlistId', {
+      authorization: auth,
+      pathParams: { allowlistId: a.id },
+      body: { alias },
+    });
     const id = (res.json as { id?: unknown } | undefined)?.id;
-    if (res.status !== 200 || typeof id !== 'string') return `could not add an allowlist entry in the other environment (${res.status || 'no response'})`;
+    if (res.status !== 200 || typeof id !== 'string')
+      return `could not add an allowlist entry in the other environment (${res.status || 'no response'})`;
     deleteAs('deleteAllowlistEntryById', { allowlistEntryId: id });
     return { id, snapshot: () => readAllowlist(a.id), leaks: [a.name, alias] };
   }
   if (family === 'origin') {
     const origin = `https://${marker()}.example.invalid`;
-    const res = await json(ctx, 'addOrigin', { authorization: auth, pathParams: { environmentId: env }, body: { origin } });
+    const res = await json(ctx, 'addOrigin', {
+      authorization: auth,
+      pathParams: { environmentId: env },
+      body: { origin },
+    });
     const id = (res.json as { origin?: { id?: unknown } } | undefined)?.origin?.id;
-    if (res.status !== 200 || typeof id !== 'string') return `could not add an origin in the other environment (${res.status || 'no response'})`;
+    if (res.status !== 200 || typeof id !== 'string')
+      return `could not add an origin in the other environment (${res.status || 'no response'})`;
     deleteAs('deleteOriginById', { originId: id });
     const snapshot = async (): Promise<string> => {
       const list = await json(ctx, 'getOrigins', { authorization: auth, pathParams: { environmentId: env } });
-      const mine = ((list.json as { origins?: { id?: unknown }[] } | undefined)?.origins ?? []).find((o) => o.id === id);
+      const mine = ((list.json as { origins?: { id?: unknown }[] } | undefined)?.origins ?? []).find(
+        (o) => o.id === id,
+      );
       return `origins ${list.status} ${JSON.stringify(mine ?? null)}`;
     };
     return { id, snapshot, leaks: [origin] };
@@ -205,7 +294,7 @@ async function createInOtherEnvironment(ctx: CheckContext, side: Side, family: s
 
 /** Bodies that would visibly change a stored object if the write were served (rename, new entry). */
 function changingBody(ctx: CheckContext, op: Operation): RequestOptions {
-  if (op.operationId === 'updateAllowlistById') return { body: { ...((ctx.requests.body(op) ?? {})), name: marker() } };
+  if (op.operationId === 'updateAllowlistById') return { body: { ...(ctx.requests.body(op) ?? {}), name: marker() } };
   if (op.operationId === 'postEntryByAllowlistId') return { body: { alias: marker() } };
   return {};
 }
@@ -216,11 +305,22 @@ async function liveWritesRefused(ctx: CheckContext, side: Side): Promise<string 
   const mine = await writesRefused(ctx);
   if (mine) return mine;
   const { otherProjectId, otherEnvironmentId } = ctx.credentials;
-  if (!otherProjectId) return `refusing to write: ${ctx.credentials.missing.otherProjectId ?? 'DYNAMIC_OTHER_PROJECT_ID is not set'}, so the other environment cannot be verified as a sandbox`;
-  const res = await ctx.client.send({ method: 'GET', path: `/projects/${encodeURIComponent(otherProjectId)}/environments`, headers: [['accept', 'application/json'], ['authorization', side.authorization]] });
-  const sandboxId = (res.json as { environments?: { sandbox?: { id?: unknown } } } | undefined)?.environments?.sandbox?.id;
-  if (res.status !== 200) return `refusing to write: GET /projects/{DYNAMIC_OTHER_PROJECT_ID}/environments with the other environment's token answered ${res.status || 'no response'}`;
-  if (sandboxId !== otherEnvironmentId) return 'refusing to write: DYNAMIC_OTHER_ENVIRONMENT_ID is not the sandbox of DYNAMIC_OTHER_PROJECT_ID';
+  if (!otherProjectId)
+    return `refusing to write: ${ctx.credentials.missing.otherProjectId ?? 'DYNAMIC_OTHER_PROJECT_ID is not set'}, so the other environment cannot be verified as a sandbox`;
+  const res = await ctx.client.send({
+    method: 'GET',
+    path: `/projects/${encodeURIComponent(otherProjectId)}/environments`,
+    headers: [
+      ['accept', 'application/json'],
+      ['authorization', side.authorization],
+    ],
+  });
+  const sandboxId = (res.json as { environments?: { sandbox?: { id?: unknown } } } | undefined)?.environments?.sandbox
+    ?.id;
+  if (res.status !== 200)
+    return `refusing to write: GET /projects/{DYNAMIC_OTHER_PROJECT_ID}/environments with the other environment's token answered ${res.status || 'no response'}`;
+  if (sandboxId !== otherEnvironmentId)
+    return 'refusing to write: DYNAMIC_OTHER_ENVIRONMENT_ID is not the sandbox of DYNAMIC_OTHER_PROJECT_ID';
   return undefined;
 }
 
@@ -234,14 +334,20 @@ export const refusesOtherEnvironmentWrites: Check = {
   rule: 'OBJ-002',
   needs: {
     credentials: ['otherEnvironmentToken', 'otherEnvironmentId'],
-    writes: { why: "creates allowlists, entries and origins in the other environment and sends this environment's writes and deletes to them" },
+    writes: {
+      why: "creates allowlists, entries and origins in the other environment and sends this environment's writes and deletes to them",
+    },
   },
   async run(ctx) {
     const ops = environmentOperations(ctx.spec, false);
     const side = otherEnvironmentSide(ctx);
     // The write gate first: a refused run sends no discovery request either.
     const gate = 'reason' in side ? side.reason : await liveWritesRefused(ctx, side);
-    const other = gate ? { reason: gate } : ctx.mock ? await otherEnvironmentObjects(ctx, familiesOf(ops)) : { side: side as Side, ids: new Map() as Discovered };
+    const other = gate
+      ? { reason: gate }
+      : ctx.mock
+        ? await otherEnvironmentObjects(ctx, familiesOf(ops))
+        : { side: side as Side, ids: new Map() as Discovered };
     const main = bearer(ctx.credentials.apiToken);
     const cleanup = new CleanupRegistry();
     try {
@@ -253,7 +359,11 @@ export const refusesOtherEnvironmentWrites: Check = {
           const created = await createInOtherEnvironment(ctx, other.side, ref.family.family, cleanup);
           if (typeof created === 'string') return { status: 'skip', reason: created };
           const before = await created.snapshot();
-          const res = await sendFor(ctx, op, withObject(ctx, op, ref, created.id, { authorization: main, ...changingBody(ctx, op) }));
+          const res = await sendFor(
+            ctx,
+            op,
+            withObject(ctx, op, ref, created.id, { authorization: main, ...changingBody(ctx, op) }),
+          );
           const verdict = refusalVerdict(ctx, res, created.leaks, what);
           const after = await created.snapshot();
           if (after === before) return verdict;
@@ -261,7 +371,11 @@ export const refusesOtherEnvironmentWrites: Check = {
           if (verdict.status === 'fail') return { ...verdict, reason: `${verdict.reason}; ${effect}` };
           return { status: 'fail', reason: `${what}: answered ${res.status} but ${effect}`, responses: [res] };
         }
-        if (ctx.config.target !== 'mock') return { status: 'skip', reason: `live: writes go only to objects the suite created for the test, and it cannot create a ${ref.family.family}` };
+        if (ctx.config.target !== 'mock')
+          return {
+            status: 'skip',
+            reason: `live: writes go only to objects the suite created for the test, and it cannot create a ${ref.family.family}`,
+          };
         const id = idFor(other.ids, ref);
         if ('reason' in id) return { status: 'skip', reason: id.reason };
         const read = ownerReadOf(ctx, op);
@@ -270,7 +384,12 @@ export const refusesOtherEnvironmentWrites: Check = {
         const verdict = refusalVerdict(ctx, res, before.leaks, what);
         if (verdict.status !== 'pass' || !read) return verdict;
         const after = await ownerLeaks(ctx, read, ref, id.id, other.side.authorization);
-        if (after.snapshot !== before.snapshot) return { status: 'fail', reason: `${what}: answered ${res.status} but the owner's read changed (${before.snapshot?.slice(0, 200) ?? ''} → ${after.snapshot?.slice(0, 200) ?? ''})`, responses: [res] };
+        if (after.snapshot !== before.snapshot)
+          return {
+            status: 'fail',
+            reason: `${what}: answered ${res.status} but the owner's read changed (${before.snapshot?.slice(0, 200) ?? ''} → ${after.snapshot?.slice(0, 200) ?? ''})`,
+            responses: [res],
+          };
         return verdict;
       });
     } finally {
@@ -295,25 +414,49 @@ export const refusesOtherOrganization: Check = {
     const families = familiesOf(ops);
     const main = bearer(ctx.credentials.apiToken);
     const token = ctx.credentials.otherOrganizationToken;
-    const side: Side | undefined = token ? { label: "the other organization's token", authorization: bearer(token), environmentId: undefined } : undefined;
+    const side: Side | undefined = token
+      ? { label: "the other organization's token", authorization: bearer(token), environmentId: undefined }
+      : undefined;
     let ids: Discovered | string;
     if (ctx.mock) {
       const mine = (await mockEnvironments(ctx)).find((e) => e.id === ctx.credentials.environmentId)?.organizationId;
-      const objects = (await mockObjects(ctx)).filter((o) => o.environmentId === undefined && o.organizationId !== mine);
-      ids = mine ? asDiscovered(objects, families, 'the mock seed has no object of this family in another organization') : 'the mock seed does not say which organization owns the environment';
+      const objects = (await mockObjects(ctx)).filter(
+        (o) => o.environmentId === undefined && o.organizationId !== mine,
+      );
+      ids = mine
+        ? asDiscovered(objects, families, 'the mock seed has no object of this family in another organization')
+        : 'the mock seed does not say which organization owns the environment';
     } else if (!side) {
       ids = `no token of another organization: ${ctx.credentials.missing.otherOrganizationToken ?? 'DYNAMIC_OTHER_ORGANIZATION_TOKEN is not set'}`;
     } else {
-      ids = await discoverForeign(ctx, side, { label: 'the main token', authorization: main, environmentId: ctx.credentials.environmentId }, families);
+      ids = await discoverForeign(
+        ctx,
+        side,
+        { label: 'the main token', authorization: main, environmentId: ctx.credentials.environmentId },
+        families,
+      );
     }
     await perOperation(ctx, ops, async (op) => {
       const ref = primaryRef(op)!;
       if (typeof ids === 'string') return { status: 'skip', reason: ids };
-      if (ctx.config.target !== 'mock' && op.method !== 'GET') return { status: 'skip', reason: 'live: never writes to another organization\'s objects (the suite cannot create organization-level objects for the test)' };
+      if (ctx.config.target !== 'mock' && op.method !== 'GET')
+        return {
+          status: 'skip',
+          reason:
+            "live: never writes to another organization's objects (the suite cannot create organization-level objects for the test)",
+        };
       const id = idFor(ids, ref);
       if ('reason' in id) return { status: 'skip', reason: id.reason };
       const owner = op.method === 'GET' ? side?.authorization : undefined;
-      return refusedRead(ctx, op, ref, id.id, main, owner, `this environment's token ${op.method} on another organization's ${ref.family.family}`);
+      return refusedRead(
+        ctx,
+        op,
+        ref,
+        id.id,
+        main,
+        owner,
+        `this environment's token ${op.method} on another organization's ${ref.family.family}`,
+      );
     });
   },
 };
@@ -321,15 +464,24 @@ export const refusesOtherOrganization: Check = {
 // ---- OBJ-004 ------------------------------------------------------------------------------------------------------
 
 function mockUserJwt(ctx: CheckContext, userId: string): Promise<string> {
-  return mintMockJwt(ctx, `OBJ-004 user ${userId}`, ctx.credentials.environmentId, { userId, claims: { exp: FAR_FUTURE_EXP } });
+  return mintMockJwt(ctx, `OBJ-004 user ${userId}`, ctx.credentials.environmentId, {
+    userId,
+    claims: { exp: FAR_FUTURE_EXP },
+  });
 }
 
 /** The main user's and another user's JWT of the environment under test, or why they are not available. */
-async function twoUsers(ctx: CheckContext): Promise<{ main: Credential; other: Credential; otherUserId: string | undefined } | { reason: string }> {
+async function twoUsers(
+  ctx: CheckContext,
+): Promise<{ main: Credential; other: Credential; otherUserId: string | undefined } | { reason: string }> {
   const { userJwt, otherUserJwt, userId, otherUserId } = ctx.credentials;
-  if (ctx.mock && userId && otherUserId) return { main: await mockUserJwt(ctx, userId), other: await mockUserJwt(ctx, otherUserId), otherUserId };
+  if (ctx.mock && userId && otherUserId)
+    return { main: await mockUserJwt(ctx, userId), other: await mockUserJwt(ctx, otherUserId), otherUserId };
   if (!userJwt) return { reason: `no user JWT: ${ctx.credentials.missing.userJwt ?? 'DYNAMIC_USER_JWT is not set'}` };
-  if (!otherUserJwt) return { reason: `no JWT of another user of the environment: ${ctx.credentials.missing.otherUserJwt ?? 'DYNAMIC_OTHER_USER_JWT is not set'}` };
+  if (!otherUserJwt)
+    return {
+      reason: `no JWT of another user of the environment: ${ctx.credentials.missing.otherUserJwt ?? 'DYNAMIC_OTHER_USER_JWT is not set'}`,
+    };
   return { main: userJwt, other: otherUserJwt, otherUserId };
 }
 
@@ -348,25 +500,53 @@ export const refusesOtherUserObjects: Check = {
     const users = await twoUsers(ctx);
     let ids: Discovered | string;
     if ('reason' in users) ids = users.reason;
-    else if (ctx.mock) ids = asDiscovered((await mockObjects(ctx)).filter((o) => o.userId !== undefined && o.userId === users.otherUserId), families, 'the mock seed has no object of this family for the other user');
+    else if (ctx.mock)
+      ids = asDiscovered(
+        (await mockObjects(ctx)).filter((o) => o.userId !== undefined && o.userId === users.otherUserId),
+        families,
+        'the mock seed has no object of this family for the other user',
+      );
     else {
       const environmentId = ctx.credentials.environmentId;
-      ids = await discoverForeign(ctx, { label: "the other user's JWT", authorization: bearerOf(users.other), environmentId }, { label: "the main user's JWT", authorization: bearerOf(users.main), environmentId }, families);
+      ids = await discoverForeign(
+        ctx,
+        { label: "the other user's JWT", authorization: bearerOf(users.other), environmentId },
+        { label: "the main user's JWT", authorization: bearerOf(users.main), environmentId },
+        families,
+      );
     }
     await perOperation(ctx, ops, async (op) => {
-      if (typeof ids === 'string' || 'reason' in users) return { status: 'skip', reason: typeof ids === 'string' ? ids : 'no users' };
+      if (typeof ids === 'string' || 'reason' in users)
+        return { status: 'skip', reason: typeof ids === 'string' ? ids : 'no users' };
       const ref = objectRefs(op).find((r) => r.family.owner === 'user')!;
-      if (ctx.config.target !== 'mock' && op.method !== 'GET') return { status: 'skip', reason: 'live: never writes to another user\'s objects (the suite cannot create them for the test)' };
+      if (ctx.config.target !== 'mock' && op.method !== 'GET')
+        return {
+          status: 'skip',
+          reason: "live: never writes to another user's objects (the suite cannot create them for the test)",
+        };
       const id = idFor(ids, ref);
       if ('reason' in id) return { status: 'skip', reason: id.reason };
       const owner = op.method === 'GET' ? bearerOf(users.other) : undefined;
-      return refusedRead(ctx, op, ref, id.id, bearerOf(users.main), owner, `a user's JWT ${op.method} on another user's ${ref.family.family}`);
+      return refusedRead(
+        ctx,
+        op,
+        ref,
+        id.id,
+        bearerOf(users.main),
+        owner,
+        `a user's JWT ${op.method} on another user's ${ref.family.family}`,
+      );
     });
   },
 };
 
 /** Every OBJ-* check, in rule order. */
-export const OBJ_CHECKS: Check[] = [refusesOtherEnvironmentReads, refusesOtherEnvironmentWrites, refusesOtherOrganization, refusesOtherUserObjects];
+export const OBJ_CHECKS: Check[] = [
+  refusesOtherEnvironmentReads,
+  refusesOtherEnvironmentWrites,
+  refusesOtherOrganization,
+  refusesOtherUserObjects,
+];
 
 /** How the object checks split the id-only api-token operations (for the README and the unit tests). */
 export function objectCoverage(spec: LoadedSpec): Record<'reads' | 'writes' | 'organization' | 'user', string[]> {

@@ -35,10 +35,38 @@ interface CoreResource {
 /** sdk-api TokensApi, UsersApi, WebhooksApi, AllowlistsApi, OriginsApi (operation ids of the spec). */
 const CORE_RESOURCES: CoreResource[] = [
   { name: 'API token', idParam: 'tokenId', create: 'postToken', list: 'getTokens', remove: 'deleteTokenById' },
-  { name: 'user', idParam: 'userId', create: 'createUser', list: 'getEnvironmentUsers', get: 'getUser', remove: 'deleteUser' },
-  { name: 'webhook', idParam: 'webhookId', create: 'createWebhook', list: 'getWebhooks', get: 'getWebhook', remove: 'deleteWebhookById' },
-  { name: 'allowlist', idParam: 'allowlistId', create: 'createAllowlistByEnvironmentId', list: 'getAllowlistsByEnvironmentId', get: 'getAllowlistsById', remove: 'deleteAllowlistById' },
-  { name: 'allowlist entry', idParam: 'allowlistEntryId', create: 'postEntryByAllowlistId', list: 'getEntriesByAllowlistId', remove: 'deleteAllowlistEntryById', parent: 'allowlistId' },
+  {
+    name: 'user',
+    idParam: 'userId',
+    create: 'createUser',
+    list: 'getEnvironmentUsers',
+    get: 'getUser',
+    remove: 'deleteUser',
+  },
+  {
+    name: 'webhook',
+    idParam: 'webhookId',
+    create: 'createWebhook',
+    list: 'getWebhooks',
+    get: 'getWebhook',
+    remove: 'deleteWebhookById',
+  },
+  {
+    name: 'allowlist',
+    idParam: 'allowlistId',
+    create: 'createAllowlistByEnvironmentId',
+    list: 'getAllowlistsByEnvironmentId',
+    get: 'getAllowlistsById',
+    remove: 'deleteAllowlistById',
+  },
+  {
+    name: 'allowlist entry',
+    idParam: 'allowlistEntryId',
+    create: 'postEntryByAllowlistId',
+    list: 'getEntriesByAllowlistId',
+    remove: 'deleteAllowlistEntryById',
+    parent: 'allowlistId',
+  },
   { name: 'origin', idParam: 'originId', create: 'addOrigin', list: 'getOrigins', remove: 'deleteOriginById' },
 ];
 
@@ -74,14 +102,19 @@ class Provisioner {
   private readonly shared = new Map<string, Promise<string | { error: string }>>();
   private readonly created: { resource: CoreResource; id: string; parentId: string | undefined }[] = [];
 
-  constructor(private readonly ctx: CheckContext, private readonly auth: AuthFor) {}
+  constructor(
+    private readonly ctx: CheckContext,
+    private readonly auth: AuthFor,
+  ) {}
 
   private resource(idParam: string): CoreResource | undefined {
     return CORE_RESOURCES.find((r) => r.idParam === idParam);
   }
 
   /** Creates one resource; the id, or the reason it could not be created. */
-  async create(resource: CoreResource): Promise<{ id: string; parentId: string | undefined; res: HttpResponse } | { error: string; res?: HttpResponse }> {
+  async create(
+    resource: CoreResource,
+  ): Promise<{ id: string; parentId: string | undefined; res: HttpResponse } | { error: string; res?: HttpResponse }> {
     const op = this.ctx.spec.byId.get(resource.create);
     if (!op) return { error: `the spec has no ${resource.create}` };
     const risk = liveWriteRisk(this.ctx.config, op, `creating a ${resource.name} to address`);
@@ -94,9 +127,16 @@ class Provisioner {
     }
     const a = this.auth(op);
     if (typeof a === 'string') return { error: a };
-    const res = await sendFor(this.ctx, op, { ...a, ...(resource.parent && parentId ? { pathParams: { [resource.parent]: parentId } } : {}) });
+    const res = await sendFor(this.ctx, op, {
+      ...a,
+      ...(resource.parent && parentId ? { pathParams: { [resource.parent]: parentId } } : {}),
+    });
     const id = res.status >= 200 && res.status < 300 ? findId(res.json, resource.idParam) : undefined;
-    if (!id) return { error: `creating a ${resource.name} (${op.key}) answered ${res.status}${id === undefined && res.status < 300 ? ' without an id' : ''}`, res };
+    if (!id)
+      return {
+        error: `creating a ${resource.name} (${op.key}) answered ${res.status}${id === undefined && res.status < 300 ? ' without an id' : ''}`,
+        res,
+      };
     this.created.push({ resource, id, parentId });
     return { id, parentId, res };
   }
@@ -105,7 +145,9 @@ class Provisioner {
     let p = this.shared.get(idParam);
     if (!p) {
       const resource = this.resource(idParam);
-      p = resource ? this.create(resource).then((r) => ('id' in r ? r.id : { error: r.error })) : Promise.resolve({ error: `no core resource ${idParam}` });
+      p = resource
+        ? this.create(resource).then((r) => ('id' in r ? r.id : { error: r.error }))
+        : Promise.resolve({ error: `no core resource ${idParam}` });
       this.shared.set(idParam, p);
     }
     return p;
@@ -132,7 +174,10 @@ class Provisioner {
       const op = this.ctx.spec.byId.get(resource.remove);
       const a = op ? this.auth(op) : 'no delete operation';
       if (!op || typeof a === 'string') continue;
-      await sendFor(this.ctx, op, { ...a, pathParams: { [resource.idParam]: id, ...(resource.parent && parentId ? { [resource.parent]: parentId } : {}) } });
+      await sendFor(this.ctx, op, {
+        ...a,
+        pathParams: { [resource.idParam]: id, ...(resource.parent && parentId ? { [resource.parent]: parentId } : {}) },
+      });
     }
   }
 }
@@ -154,26 +199,39 @@ function sweepRisk(ctx: CheckContext, op: Operation): string | undefined {
  * Sends one valid, credentialed request to every operation of the rule (reads and updates first, then DELETEs, each
  * on a resource of its own) and hands the answer to `judge`; records a skip where no request can be sent.
  */
-async function validSweep(ctx: CheckContext, judge: (op: Operation, res: HttpResponse, auth: Pick<RequestOptions, 'authorization'>) => Promise<void> | void): Promise<void> {
+async function validSweep(
+  ctx: CheckContext,
+  judge: (op: Operation, res: HttpResponse, auth: Pick<RequestOptions, 'authorization'>) => Promise<void> | void,
+): Promise<void> {
   const auth = await validAuth(ctx);
   const provisioner = new Provisioner(ctx, auth);
-  const phases = [ctx.operations.filter((o) => o.method !== 'DELETE'), ctx.operations.filter((o) => o.method === 'DELETE')];
+  const phases = [
+    ctx.operations.filter((o) => o.method !== 'DELETE'),
+    ctx.operations.filter((o) => o.method === 'DELETE'),
+  ];
   for (const phase of phases) {
-    await forEachOperation(ctx, phase, (op) => {
-      const a = auth(op);
-      const resource = CORE_RESOURCES.find((r) => r.idParam === coreResourceId(op));
-      const needsWrite = resource && ctx.config.target === 'live' && !ctx.config.allowWrites
-        ? `live: addresses ${/^[aeiou]/.test(resource.name) ? 'an' : 'a'} ${resource.name}, which the suite would have to create first; set DYNAMIC_ALLOW_WRITES=true for a disposable sandbox`
-        : undefined;
-      return sweepRisk(ctx, op) ?? needsWrite ?? (typeof a === 'string' ? a : { a });
-    }, async (op, { a }) => {
-      const pathParams = await provisioner.pathParamsFor(op);
-      if (typeof pathParams === 'string') return ctx.skip(op.key, `no resource to address: ${pathParams}`);
-      const body = op.operationId === 'signInWithEmailVerification' ? await signInBody(ctx) : undefined;
-      if (typeof body === 'string') return ctx.skip(op.key, `no verification to sign in with: ${body}`);
-      const res = await sendFor(ctx, op, { ...a, pathParams, ...(body ? { body } : {}) });
-      await judge(op, res, a);
-    }, LIVE_SWEEP_SAMPLE);
+    await forEachOperation(
+      ctx,
+      phase,
+      (op) => {
+        const a = auth(op);
+        const resource = CORE_RESOURCES.find((r) => r.idParam === coreResourceId(op));
+        const needsWrite =
+          resource && ctx.config.target === 'live' && !ctx.config.allowWrites
+            ? `live: addresses ${/^[aeiou]/.test(resource.name) ? 'an' : 'a'} ${resource.name}, which the suite would have to create first; set DYNAMIC_ALLOW_WRITES=true for a disposable sandbox`
+            : undefined;
+        return sweepRisk(ctx, op) ?? needsWrite ?? (typeof a === 'string' ? a : { a });
+      },
+      async (op, { a }) => {
+        const pathParams = await provisioner.pathParamsFor(op);
+        if (typeof pathParams === 'string') return ctx.skip(op.key, `no resource to address: ${pathParams}`);
+        const body = op.operationId === 'signInWithEmailVerification' ? await signInBody(ctx) : undefined;
+        if (typeof body === 'string') return ctx.skip(op.key, `no verification to sign in with: ${body}`);
+        const res = await sendFor(ctx, op, { ...a, pathParams, ...(body ? { body } : {}) });
+        await judge(op, res, a);
+      },
+      LIVE_SWEEP_SAMPLE,
+    );
   }
   await provisioner.cleanUp();
 }
@@ -183,7 +241,9 @@ async function validSweep(ctx: CheckContext, judge: (op: Operation, res: HttpRes
  * verification and its static code (nightly-operations.md §6). Only reached where POSTs are sent (the mock; live
  * sends GETs only in this sweep). The body, or why there is none.
  */
-async function signInBody(ctx: CheckContext): Promise<{ verificationUUID: string; verificationToken: string } | string> {
+async function signInBody(
+  ctx: CheckContext,
+): Promise<{ verificationUUID: string; verificationToken: string } | string> {
   const accountOp = ctx.spec.byId.get('getTestAccount');
   const createOp = ctx.spec.byId.get('createTestAccount');
   const verifyOp = ctx.spec.byId.get('createEmailVerification');
@@ -192,7 +252,8 @@ async function signInBody(ctx: CheckContext): Promise<{ verificationUUID: string
   let account = await sendFor(ctx, accountOp, { authorization });
   if (account.status === 404) account = await sendFor(ctx, createOp, { authorization });
   const { code, email } = (account.json ?? {}) as { code?: unknown; email?: unknown };
-  if (account.status !== 200 || typeof code !== 'string' || typeof email !== 'string') return `the test account answered ${account.status}`;
+  if (account.status !== 200 || typeof code !== 'string' || typeof email !== 'string')
+    return `the test account answered ${account.status}`;
   const created = await sendFor(ctx, verifyOp, { body: { email } });
   const verificationUUID = (created.json as { verificationUUID?: unknown } | undefined)?.verificationUUID;
   if (typeof verificationUUID !== 'string') return `emailVerifications/create answered ${created.status}`;
@@ -202,7 +263,10 @@ async function signInBody(ctx: CheckContext): Promise<{ verificationUUID: string
 /** The reason an answer to the suite's valid request is not a 2xx, for a skip (or undefined for a 2xx). */
 function not2xx(res: HttpResponse): string | undefined {
   if (res.status >= 200 && res.status < 300) return undefined;
-  const message = typeof (res.json as { error?: unknown } | undefined)?.error === 'string' ? `: ${(res.json as { error: string }).error}` : '';
+  const message =
+    typeof (res.json as { error?: unknown } | undefined)?.error === 'string'
+      ? `: ${(res.json as { error: string }).error}`
+      : '';
   return `the suite's sample request got ${res.status || `no response (${res.exchange.error ?? 'transport error'})`}${message.slice(0, 160)} — no 2xx body to check`;
 }
 
@@ -214,22 +278,37 @@ export const successBodiesMatchSchemas: Check = {
   async run(ctx) {
     await validSweep(ctx, (op, res) => {
       const why = not2xx(res);
-      if (why) return res.status >= 500 || res.status === 0 ? ctx.inconclusive(op.key, why, res) : ctx.skip(op.key, why);
+      if (why)
+        return res.status >= 500 || res.status === 0 ? ctx.inconclusive(op.key, why, res) : ctx.skip(op.key, why);
       if (op.success.status === 204 || !op.success.contentType) {
-        if (res.text.length) return ctx.fail(op.key, `a no-content operation answered ${res.status} with a ${res.text.length}-byte body`, res);
+        if (res.text.length)
+          return ctx.fail(
+            op.key,
+            `a no-content operation answered ${res.status} with a ${res.text.length}-byte body`,
+            res,
+          );
         return ctx.pass(op.key, res);
       }
       const isJson = op.success.contentType === 'application/json';
       const value = isJson ? res.json : res.text;
-      if (isJson && res.json === undefined) return ctx.fail(op.key, `${res.status} body is not JSON (${res.text.length} bytes)`, res);
+      if (isJson && res.json === undefined)
+        return ctx.fail(op.key, `${res.status} body is not JSON (${res.text.length} bytes)`, res);
       const schema = op.success.schema;
       if (!schema || (typeof schema === 'object' && Object.keys(schema).length === 0)) {
         // Five operations: the published clients type the body as `any`/`object`, so the spec has nothing to hold it to.
-        return ctx.skip(op.key, `no body schema documented (the published clients type it as any): only its being ${isJson ? 'JSON' : 'present'} was checked`);
+        return ctx.skip(
+          op.key,
+          `no body schema documented (the published clients type it as any): only its being ${isJson ? 'JSON' : 'present'} was checked`,
+        );
       }
       const v = ctx.schemas.validate(schema, value);
       // Drift (recorded, never asserted): what this validated answer carries that the spec does not document.
-      observeResponse(ctx.drift, op.key, { status: res.status, headers: res.headers, body: value, schema, documentedStatuses: op.documentedStatuses }, (ref, base) => ctx.schemas.resolveRef(ref, base));
+      observeResponse(
+        ctx.drift,
+        op.key,
+        { status: res.status, headers: res.headers, body: value, schema, documentedStatuses: op.documentedStatuses },
+        (ref, base) => ctx.schemas.resolveRef(ref, base),
+      );
       if (v.valid) ctx.pass(op.key, res);
       else ctx.fail(op.key, `${res.status} body does not match the success schema: ${v.errors.join('; ')}`, res);
     });
@@ -243,9 +322,16 @@ export const successIsJson: Check = {
   rule: 'SCHEMA-002',
   async run(ctx) {
     await validSweep(ctx, (op, res) => {
-      if (op.success.contentType !== 'application/json') return ctx.skip(op.key, op.success.contentType ? `not a JSON operation (${op.success.contentType})` : `not a JSON operation (${op.success.status}, no content)`);
+      if (op.success.contentType !== 'application/json')
+        return ctx.skip(
+          op.key,
+          op.success.contentType
+            ? `not a JSON operation (${op.success.contentType})`
+            : `not a JSON operation (${op.success.status}, no content)`,
+        );
       const why = not2xx(res);
-      if (why) return res.status >= 500 || res.status === 0 ? ctx.inconclusive(op.key, why, res) : ctx.skip(op.key, why);
+      if (why)
+        return res.status >= 500 || res.status === 0 ? ctx.inconclusive(op.key, why, res) : ctx.skip(op.key, why);
       if (res.status === 204 && !res.text) return ctx.skip(op.key, 'answered 204 without content');
       const type = headerValue(res.headers['content-type']);
       if (isJsonMediaType(type)) ctx.pass(op.key, res);
@@ -264,13 +350,35 @@ export const statusesAreDocumented: Check = {
       const seen: { what: string; res: HttpResponse }[] = [{ what: 'valid request', res }];
       if (op.auth !== 'none') seen.push({ what: 'no credentials', res: await sendFor(ctx, op, {}) });
       const ids = replaceableIdParams(op);
-      if (ids.length) seen.push({ what: 'non-UUID path id', res: await sendFor(ctx, op, { ...auth, pathParams: { [ids[0]!.name]: 'not-a-uuid' } }) });
+      if (ids.length)
+        seen.push({
+          what: 'non-UUID path id',
+          res: await sendFor(ctx, op, { ...auth, pathParams: { [ids[0]!.name]: 'not-a-uuid' } }),
+        });
       const documented = new Set(op.documentedStatuses);
       // Drift: undocumented statuses and header names of every answer seen here (bodies are SCHEMA-001's).
-      for (const { res: r } of seen) observeResponse(ctx.drift, op.key, { status: r.status, headers: r.headers, body: undefined, schema: undefined, documentedStatuses: op.documentedStatuses }, () => undefined);
+      for (const { res: r } of seen)
+        observeResponse(
+          ctx.drift,
+          op.key,
+          {
+            status: r.status,
+            headers: r.headers,
+            body: undefined,
+            schema: undefined,
+            documentedStatuses: op.documentedStatuses,
+          },
+          () => undefined,
+        );
       const bad = seen.filter(({ res: r }) => r.status !== 0 && !documented.has(r.status));
-      if (bad.length) ctx.fail(op.key, `undocumented status ${bad.map((b) => `${b.res.status} (${b.what})`).join(', ')}; documented: ${op.documentedStatuses.join(', ')}`, bad.map((b) => b.res));
-      else if (seen.every((s) => s.res.status === 0)) ctx.inconclusive(op.key, `no response: ${res.exchange.error ?? 'transport error'}`, res);
+      if (bad.length)
+        ctx.fail(
+          op.key,
+          `undocumented status ${bad.map((b) => `${b.res.status} (${b.what})`).join(', ')}; documented: ${op.documentedStatuses.join(', ')}`,
+          bad.map((b) => b.res),
+        );
+      else if (seen.every((s) => s.res.status === 0))
+        ctx.inconclusive(op.key, `no response: ${res.exchange.error ?? 'transport error'}`, res);
       else ctx.pass(op.key, res);
     });
   },
@@ -281,7 +389,11 @@ export const statusesAreDocumented: Check = {
 /** SCHEMA-004 (sdk-api TokensApi, WebhooksApi, AllowlistsApi, OriginsApi, UsersApi): create → get → list contains → delete → get 404 (and list no longer contains, delete again 404). */
 export const coreResourcesRoundTrip: Check = {
   rule: 'SCHEMA-004',
-  needs: { writes: { why: 'round trips create and delete resources: on live only with DYNAMIC_ALLOW_WRITES=true (a disposable sandbox)' } },
+  needs: {
+    writes: {
+      why: 'round trips create and delete resources: on live only with DYNAMIC_ALLOW_WRITES=true (a disposable sandbox)',
+    },
+  },
   async run(ctx) {
     const auth = await validAuth(ctx);
     const provisioner = new Provisioner(ctx, auth);
@@ -294,7 +406,10 @@ export const coreResourcesRoundTrip: Check = {
       const subject = `${resource.name} (${resource.create} → ${resource.get ?? resource.list} → ${resource.remove})`;
       const created = await provisioner.create(resource);
       if ('error' in created) return ctx.fail(subject, created.error, created.res);
-      const params = { [resource.idParam]: created.id, ...(resource.parent && created.parentId ? { [resource.parent]: created.parentId } : {}) };
+      const params = {
+        [resource.idParam]: created.id,
+        ...(resource.parent && created.parentId ? { [resource.parent]: created.parentId } : {}),
+      };
       const send = (id: string): Promise<HttpResponse> => {
         const op = byId(id);
         const a = auth(op);
@@ -312,31 +427,38 @@ export const coreResourcesRoundTrip: Check = {
       if (resource.get) {
         const got = await send(resource.get);
         steps.push(got);
-        if (got.status !== 200) return fail(`${resource.get} of the created ${resource.name} answered ${got.status}, expected 200`);
-        if (findId(got.json, resource.idParam) !== created.id && !listContains(got.json, created.id)) return fail(`${resource.get} answered another ${resource.name} than the created one`);
+        if (got.status !== 200)
+          return fail(`${resource.get} of the created ${resource.name} answered ${got.status}, expected 200`);
+        if (findId(got.json, resource.idParam) !== created.id && !listContains(got.json, created.id))
+          return fail(`${resource.get} answered another ${resource.name} than the created one`);
         const p = schemaProblem(resource.get, got);
         if (p) return fail(p);
       }
       const listed = await send(resource.list);
       steps.push(listed);
       if (listed.status !== 200) return fail(`${resource.list} answered ${listed.status}, expected 200`);
-      if (!listContains(listed.json, created.id)) return fail(`${resource.list} does not contain the created ${resource.name}`);
+      if (!listContains(listed.json, created.id))
+        return fail(`${resource.list} does not contain the created ${resource.name}`);
       const removed = await send(resource.remove);
       steps.push(removed);
-      if (removed.status < 200 || removed.status >= 300) return fail(`${resource.remove} answered ${removed.status}, expected 2xx`);
+      if (removed.status < 200 || removed.status >= 300)
+        return fail(`${resource.remove} answered ${removed.status}, expected 2xx`);
       if (resource.get) {
         const gone = await send(resource.get);
         steps.push(gone);
-        if (gone.status !== 404) return fail(`${resource.get} after ${resource.remove} answered ${gone.status}, expected 404`);
+        if (gone.status !== 404)
+          return fail(`${resource.get} after ${resource.remove} answered ${gone.status}, expected 404`);
         const bodyProblem = errorBodyProblem(ctx, gone, byId(resource.get));
         if (bodyProblem) return fail(`${resource.get} after delete: 404 but ${bodyProblem}`);
       }
       const relisted = await send(resource.list);
       steps.push(relisted);
-      if (listContains(relisted.json, created.id)) return fail(`${resource.list} still contains the ${resource.name} after ${resource.remove}`);
+      if (listContains(relisted.json, created.id))
+        return fail(`${resource.list} still contains the ${resource.name} after ${resource.remove}`);
       const again = await send(resource.remove);
       steps.push(again);
-      if (again.status !== 404) return fail(`${resource.remove} of the deleted ${resource.name} answered ${again.status}, expected 404`);
+      if (again.status !== 404)
+        return fail(`${resource.remove} of the deleted ${resource.name} answered ${again.status}, expected 404`);
       ctx.pass(subject, created.res);
     });
   },
@@ -347,10 +469,15 @@ export const coreResourcesRoundTrip: Check = {
 /** Missing security headers of a credentialed answer (empty when both are right). */
 function securityHeaderProblems(res: HttpResponse): string[] {
   const problems: string[] = [];
-  const cc = (headerValue(res.headers['cache-control']) ?? '').toLowerCase().split(',').map((d) => d.trim());
-  if (!cc.includes('no-store')) problems.push(`Cache-Control is ${headerValue(res.headers['cache-control']) ?? 'missing'} (no-store required)`);
+  const cc = (headerValue(res.headers['cache-control']) ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((d) => d.trim());
+  if (!cc.includes('no-store'))
+    problems.push(`Cache-Control is ${headerValue(res.headers['cache-control']) ?? 'missing'} (no-store required)`);
   const xcto = headerValue(res.headers['x-content-type-options']);
-  if ((xcto ?? '').trim().toLowerCase() !== 'nosniff') problems.push(`X-Content-Type-Options is ${xcto ?? 'missing'} (nosniff required)`);
+  if ((xcto ?? '').trim().toLowerCase() !== 'nosniff')
+    problems.push(`X-Content-Type-Options is ${xcto ?? 'missing'} (nosniff required)`);
   return problems;
 }
 
@@ -366,13 +493,25 @@ export const credentialedResponsesAreNotCached: Check = {
         seen.push({ what: `credentialed error (${bad.status})`, res: bad });
       }
       const answered = seen.filter((s) => s.res.status !== 0);
-      if (answered.length === 0) return ctx.inconclusive(op.key, `no response: ${res.exchange.error ?? 'transport error'}`, res);
+      if (answered.length === 0)
+        return ctx.inconclusive(op.key, `no response: ${res.exchange.error ?? 'transport error'}`, res);
       const problems = answered.flatMap((s) => securityHeaderProblems(s.res).map((p) => `${s.what}: ${p}`));
-      if (problems.length) ctx.fail(op.key, problems.join('; '), answered.map((s) => s.res));
+      if (problems.length)
+        ctx.fail(
+          op.key,
+          problems.join('; '),
+          answered.map((s) => s.res),
+        );
       else ctx.pass(op.key, res);
     });
   },
 };
 
 /** Every SCHEMA-* check, in rule order. */
-export const SCHEMA_CHECKS: Check[] = [successBodiesMatchSchemas, successIsJson, statusesAreDocumented, coreResourcesRoundTrip, credentialedResponsesAreNotCached];
+export const SCHEMA_CHECKS: Check[] = [
+  successBodiesMatchSchemas,
+  successIsJson,
+  statusesAreDocumented,
+  coreResourcesRoundTrip,
+  credentialedResponsesAreNotCached,
+];

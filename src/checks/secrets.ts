@@ -20,7 +20,14 @@ import { bearer, HttpClient, type HttpRequest } from '../http/client.js';
 import { findInText, needlesFor, type Needle } from '../secrets/leaks.js';
 import { redact, Secret } from '../secrets/redact.js';
 import { uuidFrom } from '../http/requests.js';
-import { CleanupRegistry, burstRefused, verifySandbox, withCleanup, writesRefused, type SafetyTarget } from '../secrets/safety.js';
+import {
+  CleanupRegistry,
+  burstRefused,
+  verifySandbox,
+  withCleanup,
+  writesRefused,
+  type SafetyTarget,
+} from '../secrets/safety.js';
 import type { Check, CheckContext } from '../engine/types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -45,8 +52,17 @@ function canaryJwt(): { raw: string; secret: Secret; needles: Needle[] } {
   return { raw, secret: new Secret(raw, 'CANARY_JWT'), needles: needlesFor(raw, 0) };
 }
 
-interface Seen { method: string; url: string; authorization: string | undefined }
-interface Listener { port: number; url: string; seen: Seen[]; close(): Promise<void> }
+interface Seen {
+  method: string;
+  url: string;
+  authorization: string | undefined;
+}
+interface Listener {
+  port: number;
+  url: string;
+  seen: Seen[];
+  close(): Promise<void>;
+}
 
 /** A loopback HTTP listener on an ephemeral port that records every request it gets. */
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Listener> {
@@ -62,11 +78,14 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   });
   const { port } = server.address() as AddressInfo;
   return {
-    port, url: `http://127.0.0.1:${port}/api/v0`, seen,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    port,
+    url: `http://127.0.0.1:${port}/api/v0`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -79,7 +98,13 @@ async function closedPort(): Promise<number> {
 
 /** A client like the suite's, pointed at a loopback listener. */
 function localClient(baseUrl: string): HttpClient {
-  return new HttpClient({ baseUrl, requestBudget: 50, rateLimited: { kind: 'none' }, allowCredentialInUrl: false, connections: 2 });
+  return new HttpClient({
+    baseUrl,
+    requestBudget: 50,
+    rateLimited: { kind: 'none' },
+    allowCredentialInUrl: false,
+    connections: 2,
+  });
 }
 
 function leakReport(found: { encoding: string }[]): string {
@@ -105,18 +130,33 @@ async function redactionOfCanaries(ctx: CheckContext): Promise<void> {
   const jwt = canaryJwt();
 
   // Every string form of a Secret is its fingerprint.
-  const forms = [String(token.secret), `${token.secret.toString()}`, JSON.stringify({ token: token.secret, nested: [jwt.secret] }), inspect(token.secret), inspect({ a: { b: jwt.secret } }, { depth: 5, showHidden: true }), format('%s %o %O %j', token.secret, jwt.secret, token.secret, jwt.secret)].join('\n');
+  const forms = [
+    String(token.secret),
+    `${token.secret.toString()}`,
+    JSON.stringify({ token: token.secret, nested: [jwt.secret] }),
+    inspect(token.secret),
+    inspect({ a: { b: jwt.secret } }, { depth: 5, showHidden: true }),
+    format('%s %o %O %j', token.secret, jwt.secret, token.secret, jwt.secret),
+  ].join('\n');
   const inForms = findInText(forms, [...token.needles, ...jwt.needles]);
-  if (inForms.length) ctx.fail('Secret string forms', `a Secret's string form contains the credential (${leakReport(inForms)})`);
+  if (inForms.length)
+    ctx.fail('Secret string forms', `a Secret's string form contains the credential (${leakReport(inForms)})`);
   else ctx.pass('Secret string forms');
 
   // redact() removes every encoding the scanner looks for, and fragments of a mutated credential.
   for (const c of [token, jwt]) {
     const v = c.raw;
     const text = [
-      `Authorization: Bearer ${v}`, encodeURIComponent(v), JSON.stringify({ v }), JSON.stringify(JSON.stringify({ v })),
-      Buffer.from(v).toString('base64'), Buffer.from(v).toString('base64url'), Buffer.from(`${v}:`).toString('base64'),
-      `${v.slice(0, -3)}XYZ`, `prefix${v.slice(5, 40)}suffix`, v.slice(10),
+      `Authorization: Bearer ${v}`,
+      encodeURIComponent(v),
+      JSON.stringify({ v }),
+      JSON.stringify(JSON.stringify({ v })),
+      Buffer.from(v).toString('base64'),
+      Buffer.from(v).toString('base64url'),
+      Buffer.from(`${v}:`).toString('base64'),
+      `${v.slice(0, -3)}XYZ`,
+      `prefix${v.slice(5, 40)}suffix`,
+      v.slice(10),
     ].join(' | ');
     const left = findInText(redact(text), c.needles);
     const subject = `redact() on ${c === token ? 'a dyn_ token' : 'a JWT'} in every encoding`;
@@ -134,18 +174,33 @@ async function redactionOfCanaries(ctx: CheckContext): Promise<void> {
       'set-cookie': `session=${value}`,
       'www-authenticate': `Bearer realm="canary", error="invalid_token", error_description="unknown token ${value}"`,
     });
-    res.end(JSON.stringify({ error: `Invalid authentication credentials: ${auth}`, base64: Buffer.from(value).toString('base64'), url: encodeURIComponent(value), partial: value.slice(3, 40), nested: JSON.stringify({ auth }) }));
+    res.end(
+      JSON.stringify({
+        error: `Invalid authentication credentials: ${auth}`,
+        base64: Buffer.from(value).toString('base64'),
+        url: encodeURIComponent(value),
+        partial: value.slice(3, 40),
+        nested: JSON.stringify({ auth }),
+      }),
+    );
   });
   const client = localClient(echo.url);
   try {
     for (const c of [token, jwt]) {
-      const res = await client.send({ method: 'POST', path: '/environments/echo', headers: [['authorization', bearer(c.secret)]], body: { note: 'canary' } });
+      const res = await client.send({
+        method: 'POST',
+        path: '/environments/echo',
+        headers: [['authorization', bearer(c.secret)]],
+        body: { note: 'canary' },
+      });
       const recorded = JSON.stringify([res.exchange, client.takeExchanges()]);
       const subject = `exchange with a server echoing ${c === token ? 'a dyn_ token' : 'a JWT'}`;
-      if (echo.seen.at(-1)?.authorization !== `Bearer ${c.raw}`) ctx.fail(subject, 'the echo listener did not receive the canary credential; the check proves nothing', res);
+      if (echo.seen.at(-1)?.authorization !== `Bearer ${c.raw}`)
+        ctx.fail(subject, 'the echo listener did not receive the canary credential; the check proves nothing', res);
       else {
         const left = findInText(recorded, c.needles);
-        if (left.length) ctx.fail(subject, `the recorded exchange or its curl line contains the credential (${leakReport(left)})`);
+        if (left.length)
+          ctx.fail(subject, `the recorded exchange or its curl line contains the credential (${leakReport(left)})`);
         else ctx.pass(subject, res);
       }
     }
@@ -158,10 +213,16 @@ async function redactionOfCanaries(ctx: CheckContext): Promise<void> {
   const port = await closedPort();
   const dead = localClient(`http://127.0.0.1:${port}/api/v0`);
   try {
-    const res = await dead.send({ method: 'GET', path: '/environments/closed', headers: [['authorization', bearer(token.secret)]] });
+    const res = await dead.send({
+      method: 'GET',
+      path: '/environments/closed',
+      headers: [['authorization', bearer(token.secret)]],
+    });
     const left = findInText(JSON.stringify(res.exchange), token.needles);
-    if (res.status !== 0) ctx.fail('transport error record', `expected a transport error from a closed port, got ${res.status}`, res);
-    else if (left.length) ctx.fail('transport error record', `the recorded transport error contains the credential (${leakReport(left)})`);
+    if (res.status !== 0)
+      ctx.fail('transport error record', `expected a transport error from a closed port, got ${res.status}`, res);
+    else if (left.length)
+      ctx.fail('transport error record', `the recorded transport error contains the credential (${leakReport(left)})`);
     else ctx.pass('transport error record');
   } finally {
     await dead.close();
@@ -169,7 +230,15 @@ async function redactionOfCanaries(ctx: CheckContext): Promise<void> {
 
   // The credentials of this run are registered with the redaction layer.
   const creds = ctx.credentials;
-  const secrets = [creds.apiToken, creds.otherEnvironmentToken, creds.limitedToken, creds.noScopeToken, creds.inactiveToken, creds.userJwt, creds.otherEnvironmentJwt].filter((s): s is Secret => s !== undefined);
+  const secrets = [
+    creds.apiToken,
+    creds.otherEnvironmentToken,
+    creds.limitedToken,
+    creds.noScopeToken,
+    creds.inactiveToken,
+    creds.userJwt,
+    creds.otherEnvironmentJwt,
+  ].filter((s): s is Secret => s !== undefined);
   for (const secret of secrets) {
     // reveal() only to build the probe text; the value is never written anywhere.
     const value = secret.reveal();
@@ -188,13 +257,18 @@ async function redactionOfCanaries(ctx: CheckContext): Promise<void> {
 async function noCredentialsInUrls(ctx: CheckContext): Promise<void> {
   const token = canaryToken();
   const jwt = canaryJwt();
-  const listener = await listen((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}'));
+  const listener = await listen((_req, res) =>
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}'),
+  );
   const client = localClient(listener.url);
   const cases: [string, HttpRequest][] = [
     ['dyn_ token in the path', { method: 'GET', path: `/environments/${token.raw}` }],
     ['dyn_ token in ?access_token=', { method: 'GET', path: '/environments', query: { access_token: token.raw } }],
     ['JWT in ?token=', { method: 'GET', path: '/sdk/x/users', query: { token: jwt.raw } }],
-    ['credentialInUrl on a client that does not allow it', { method: 'GET', path: '/environments', query: { access_token: token.raw }, credentialInUrl: true }],
+    [
+      'credentialInUrl on a client that does not allow it',
+      { method: 'GET', path: '/environments', query: { access_token: token.raw }, credentialInUrl: true },
+    ],
   ];
   try {
     for (const [subject, request] of cases) {
@@ -202,7 +276,8 @@ async function noCredentialsInUrls(ctx: CheckContext): Promise<void> {
       const message = await thrown(() => client.send(request));
       if (message === undefined) ctx.fail(subject, 'the client sent the request instead of refusing it');
       else if (listener.seen.length !== before) ctx.fail(subject, 'the client refused only after sending the request');
-      else if (findInText(message, [...token.needles, ...jwt.needles]).length) ctx.fail(subject, 'the refusal message contains the credential');
+      else if (findInText(message, [...token.needles, ...jwt.needles]).length)
+        ctx.fail(subject, 'the refusal message contains the credential');
       else if (!/refusing/.test(message)) ctx.fail(subject, `the client failed for another reason: ${redact(message)}`);
       else ctx.pass(subject);
     }
@@ -213,9 +288,20 @@ async function noCredentialsInUrls(ctx: CheckContext): Promise<void> {
   // The suite's own client: a credential in a query string is refused before the budget or the network sees it.
   const sentBefore = ctx.client.requestsSent;
   const asked = ctx.config.target === 'live';
-  const message = await thrown(() => ctx.client.send({ method: 'GET', path: '/environments', query: { access_token: token.raw }, ...(asked ? { credentialInUrl: true } : {}) }));
+  const message = await thrown(() =>
+    ctx.client.send({
+      method: 'GET',
+      path: '/environments',
+      query: { access_token: token.raw },
+      ...(asked ? { credentialInUrl: true } : {}),
+    }),
+  );
   const subject = asked ? "the suite's client on live, even when a check asks" : "the suite's client";
-  if (message === undefined || !/refusing/.test(message)) ctx.fail(subject, `the suite's client did not refuse a credential in the query string${message ? `: ${redact(message)}` : ''}`);
+  if (message === undefined || !/refusing/.test(message))
+    ctx.fail(
+      subject,
+      `the suite's client did not refuse a credential in the query string${message ? `: ${redact(message)}` : ''}`,
+    );
   else if (ctx.client.requestsSent !== sentBefore) ctx.fail(subject, 'the refused request was counted as sent');
   else ctx.pass(subject);
 }
@@ -230,31 +316,80 @@ async function safetyGates(ctx: CheckContext): Promise<void> {
     credentials: { ...ctx.credentials, ...credentials },
     client: ctx.client,
   });
-  const expectRefusal = async (subject: string, target: SafetyTarget, gate: 'writes' | 'burst', variable: RegExp, offline: boolean): Promise<void> => {
+  const expectRefusal = async (
+    subject: string,
+    target: SafetyTarget,
+    gate: 'writes' | 'burst',
+    variable: RegExp,
+    offline: boolean,
+  ): Promise<void> => {
     const sent = ctx.client.requestsSent;
     const why = gate === 'writes' ? await writesRefused(target) : await burstRefused(target);
     if (why === undefined) ctx.fail(subject, `the ${gate} gate opened`);
-    else if (!variable.test(why)) ctx.fail(subject, `refused, but the message does not name the variable to change: ${why}`);
-    else if (offline && ctx.client.requestsSent !== sent) ctx.fail(subject, 'the gate sent a request although the opt-in alone decides');
+    else if (!variable.test(why))
+      ctx.fail(subject, `refused, but the message does not name the variable to change: ${why}`);
+    else if (offline && ctx.client.requestsSent !== sent)
+      ctx.fail(subject, 'the gate sent a request although the opt-in alone decides');
     else ctx.pass(subject);
   };
 
-  await expectRefusal('writes without DYNAMIC_ALLOW_WRITES', simulated({ allowWrites: false }), 'writes', /DYNAMIC_ALLOW_WRITES/, true);
-  await expectRefusal('bursts without DYNAMIC_RATE_LIMIT_BUDGET', simulated({ rateLimitBudget: undefined }), 'burst', /DYNAMIC_RATE_LIMIT_BUDGET/, true);
-  await expectRefusal('writes without DYNAMIC_PROJECT_ID', simulated({ allowWrites: true }, { projectId: undefined }), 'writes', /DYNAMIC_PROJECT_ID/, true);
+  await expectRefusal(
+    'writes without DYNAMIC_ALLOW_WRITES',
+    simulated({ allowWrites: false }),
+    'writes',
+    /DYNAMIC_ALLOW_WRITES/,
+    true,
+  );
+  await expectRefusal(
+    'bursts without DYNAMIC_RATE_LIMIT_BUDGET',
+    simulated({ rateLimitBudget: undefined }),
+    'burst',
+    /DYNAMIC_RATE_LIMIT_BUDGET/,
+    true,
+  );
+  await expectRefusal(
+    'writes without DYNAMIC_PROJECT_ID',
+    simulated({ allowWrites: true }, { projectId: undefined }),
+    'writes',
+    /DYNAMIC_PROJECT_ID/,
+    true,
+  );
 
   const { projectId } = ctx.credentials;
   if (!projectId) {
     const reason = ctx.credentials.missing.projectId ?? 'no project id';
-    for (const subject of ['writes on an environment that is not the sandbox', 'configured environment is a verified sandbox']) ctx.skip(subject, `${reason}: the sandbox cannot be verified, so writes and bursts are refused`);
+    for (const subject of [
+      'writes on an environment that is not the sandbox',
+      'configured environment is a verified sandbox',
+    ])
+      ctx.skip(subject, `${reason}: the sandbox cannot be verified, so writes and bursts are refused`);
   } else {
     // Refused either because the project's sandbox is another environment or because the project cannot be read.
-    await expectRefusal('writes on an environment that is not the sandbox', simulated({ allowWrites: true }, { environmentId: uuidFrom('SEC-003 not a sandbox') }), 'writes', /DYNAMIC_[A-Z_]+/, false);
-    await expectRefusal('bursts on an environment that is not the sandbox', simulated({ rateLimitBudget: 10 }, { environmentId: uuidFrom('SEC-003 not a sandbox') }), 'burst', /DYNAMIC_[A-Z_]+/, false);
+    await expectRefusal(
+      'writes on an environment that is not the sandbox',
+      simulated({ allowWrites: true }, { environmentId: uuidFrom('SEC-003 not a sandbox') }),
+      'writes',
+      /DYNAMIC_[A-Z_]+/,
+      false,
+    );
+    await expectRefusal(
+      'bursts on an environment that is not the sandbox',
+      simulated({ rateLimitBudget: 10 }, { environmentId: uuidFrom('SEC-003 not a sandbox') }),
+      'burst',
+      /DYNAMIC_[A-Z_]+/,
+      false,
+    );
     if (ctx.mock) {
       const live = (await ctx.mock.seed()).environments.find((e) => e.name === 'live');
       if (!live) ctx.fail("writes on the project's live environment", 'the mock seed has no live environment');
-      else await expectRefusal("writes on the project's live environment", simulated({ allowWrites: true }, { environmentId: live.id }), 'writes', /DYNAMIC_ENVIRONMENT_ID is the project's live environment/, false);
+      else
+        await expectRefusal(
+          "writes on the project's live environment",
+          simulated({ allowWrites: true }, { environmentId: live.id }),
+          'writes',
+          /DYNAMIC_ENVIRONMENT_ID is the project's live environment/,
+          false,
+        );
     }
     const verification = await verifySandbox(ctx);
     const subject = 'configured environment is a verified sandbox';
@@ -267,7 +402,11 @@ async function safetyGates(ctx: CheckContext): Promise<void> {
       else ctx.pass('gates open with the opt-in on the verified sandbox');
     } else if (ctx.config.target === 'mock') {
       // The mock serves its seeded environments: its sandbox must verify, or the gate cannot be trusted.
-      ctx.fail(subject, `the mock's seeded sandbox did not verify: ${verification.reason}`, verification.response ? [verification.response] : undefined);
+      ctx.fail(
+        subject,
+        `the mock's seeded sandbox did not verify: ${verification.reason}`,
+        verification.response ? [verification.response] : undefined,
+      );
     } else {
       ctx.skip(subject, `${verification.reason}; writes and bursts are refused`);
     }
@@ -276,15 +415,26 @@ async function safetyGates(ctx: CheckContext): Promise<void> {
   // Clean-up: every registered step runs, newest first, even when the work and another step fail.
   const ran: string[] = [];
   const logged: string[] = [];
-  const error = await thrown(() => withCleanup((cleanup) => {
-    cleanup.register('first', () => Promise.resolve(ran.push('first')));
-    cleanup.register('failing', () => Promise.reject(new Error('delete answered 500')));
-    cleanup.register('last', () => Promise.resolve(ran.push('last')));
-    return Promise.reject(new Error('check failed mid-way'));
-  }, (line) => logged.push(line)));
-  if (error !== 'check failed mid-way') ctx.fail('clean-up after a failure', `the work's own error was not rethrown (got ${error === undefined ? 'none' : redact(error)})`);
-  else if (ran.join(',') !== 'last,first') ctx.fail('clean-up after a failure', `expected clean-up steps 'last,first' to run, got '${ran.join(',')}'`);
-  else if (!logged.some((l) => l.includes("'failing'"))) ctx.fail('clean-up after a failure', 'the failing clean-up step was not reported');
+  const error = await thrown(() =>
+    withCleanup(
+      (cleanup) => {
+        cleanup.register('first', () => Promise.resolve(ran.push('first')));
+        cleanup.register('failing', () => Promise.reject(new Error('delete answered 500')));
+        cleanup.register('last', () => Promise.resolve(ran.push('last')));
+        return Promise.reject(new Error('check failed mid-way'));
+      },
+      (line) => logged.push(line),
+    ),
+  );
+  if (error !== 'check failed mid-way')
+    ctx.fail(
+      'clean-up after a failure',
+      `the work's own error was not rethrown (got ${error === undefined ? 'none' : redact(error)})`,
+    );
+  else if (ran.join(',') !== 'last,first')
+    ctx.fail('clean-up after a failure', `expected clean-up steps 'last,first' to run, got '${ran.join(',')}'`);
+  else if (!logged.some((l) => l.includes("'failing'")))
+    ctx.fail('clean-up after a failure', 'the failing clean-up step was not reported');
   else ctx.pass('clean-up after a failure');
 
   // Registered deletions are sent (with their credential) by the clean-up client, and refusals are reported.
@@ -293,19 +443,32 @@ async function safetyGates(ctx: CheckContext): Promise<void> {
   try {
     const registry = new CleanupRegistry();
     const target = { config: { ...ctx.config, apiUrl: listener.url } };
-    registry.registerDeletion(target, 'created token', { method: 'DELETE', path: '/environments/e/tokens/created', headers: [['authorization', bearer(token.secret)]] });
-    registry.registerDeletion(target, 'stuck token', { method: 'DELETE', path: '/environments/e/tokens/stuck', headers: [['authorization', bearer(token.secret)]] });
+    registry.registerDeletion(target, 'created token', {
+      method: 'DELETE',
+      path: '/environments/e/tokens/created',
+      headers: [['authorization', bearer(token.secret)]],
+    });
+    registry.registerDeletion(target, 'stuck token', {
+      method: 'DELETE',
+      path: '/environments/e/tokens/stuck',
+      headers: [['authorization', bearer(token.secret)]],
+    });
     let problems: string[];
     try {
       problems = await registry.runAll();
     } catch (error) {
       problems = [];
-      ctx.fail('registered deletions', `clean-up stopped at a failing deletion instead of running the others: ${redact(error instanceof Error ? error.message : String(error))}`);
+      ctx.fail(
+        'registered deletions',
+        `clean-up stopped at a failing deletion instead of running the others: ${redact(error instanceof Error ? error.message : String(error))}`,
+      );
       return;
     }
     const deleted = listener.seen.find((s) => s.url === '/api/v0/environments/e/tokens/created');
-    if (!deleted || deleted.method !== 'DELETE' || deleted.authorization !== `Bearer ${token.raw}`) ctx.fail('registered deletions', 'the registered DELETE was not sent with its credential');
-    else if (problems.length !== 1 || !problems[0]!.includes("'stuck token'") || !problems[0]!.includes('500')) ctx.fail('registered deletions', `expected one reported problem for 'stuck token', got ${problems.length}`);
+    if (!deleted || deleted.method !== 'DELETE' || deleted.authorization !== `Bearer ${token.raw}`)
+      ctx.fail('registered deletions', 'the registered DELETE was not sent with its credential');
+    else if (problems.length !== 1 || !problems[0]!.includes("'stuck token'") || !problems[0]!.includes('500'))
+      ctx.fail('registered deletions', `expected one reported problem for 'stuck token', got ${problems.length}`);
     else if (registry.pending !== 0) ctx.fail('registered deletions', 'the registry kept tasks after running them');
     else ctx.pass('registered deletions');
   } finally {
@@ -319,7 +482,13 @@ async function safetyGates(ctx: CheckContext): Promise<void> {
 /** Credentials go only over https to Dynamic's hosts or to loopback; redirects are never followed (SEC-004). */
 async function outboundHygiene(ctx: CheckContext): Promise<void> {
   const token = canaryToken();
-  const env = (url: string): NodeJS.ProcessEnv => ({ DYNAMIC_TARGET: 'live', DYNAMIC_API_URL: url, DYNAMIC_ENVIRONMENT_ID: uuidFrom('SEC-004'), DYNAMIC_API_TOKEN: token.raw, FC_SEED: '1' });
+  const env = (url: string): NodeJS.ProcessEnv => ({
+    DYNAMIC_TARGET: 'live',
+    DYNAMIC_API_URL: url,
+    DYNAMIC_ENVIRONMENT_ID: uuidFrom('SEC-004'),
+    DYNAMIC_API_TOKEN: token.raw,
+    FC_SEED: '1',
+  });
   const refused: [string, string][] = [
     ['plain http to Dynamic', 'http://app.dynamic.xyz/api/v0'],
     ['https to another host', 'https://app.dynamic.xyz.example.com/api/v0'],
@@ -335,19 +504,27 @@ async function outboundHygiene(ctx: CheckContext): Promise<void> {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (!(error instanceof ConfigError)) ctx.fail(subject, `failed with an unexpected error: ${redact(message)}`);
-      else if (!message.includes('DYNAMIC_API_URL')) ctx.fail(subject, 'refused, but the message does not name DYNAMIC_API_URL');
+      else if (!message.includes('DYNAMIC_API_URL'))
+        ctx.fail(subject, 'refused, but the message does not name DYNAMIC_API_URL');
       else if (findInText(message, token.needles).length) ctx.fail(subject, 'the refusal message contains the token');
       else ctx.pass(subject);
     }
   }
-  const accepted = ['https://app.dynamic.xyz/api/v0', 'https://app.dynamicauth.com/api/v0', 'http://127.0.0.1:4010/api/v0', 'http://localhost:4010/api/v0'];
+  const accepted = [
+    'https://app.dynamic.xyz/api/v0',
+    'https://app.dynamicauth.com/api/v0',
+    'http://127.0.0.1:4010/api/v0',
+    'http://localhost:4010/api/v0',
+  ];
   for (const url of accepted) {
     const subject = `DYNAMIC_API_URL accepted: ${new URL(url).host}`;
     const message = await thrown(() => Promise.resolve().then(() => parseConfig(env(url))));
     if (message) ctx.fail(subject, `refused: ${redact(message)}`);
     else ctx.pass(subject);
   }
-  const configured = await thrown(() => Promise.resolve().then(() => checkApiUrl(ctx.config.apiUrl, 'DYNAMIC_API_URL')));
+  const configured = await thrown(() =>
+    Promise.resolve().then(() => checkApiUrl(ctx.config.apiUrl, 'DYNAMIC_API_URL')),
+  );
   if (configured) ctx.fail('configured DYNAMIC_API_URL', redact(configured));
   else ctx.pass('configured DYNAMIC_API_URL');
 
@@ -361,9 +538,20 @@ async function outboundHygiene(ctx: CheckContext): Promise<void> {
   try {
     for (const status of [302, 307, 308]) {
       const subject = `${status} redirect to another port`;
-      const res = await client.send({ method: 'POST', path: `/environments/redirect-${status}`, headers: [['authorization', bearer(token.secret)]], body: { probe: true } });
-      if (res.status !== status) ctx.fail(subject, `expected the ${status} itself, got ${res.status || 'a transport error'}`, res);
-      else if (elsewhere.seen.length) ctx.fail(subject, `the client followed the redirect${elsewhere.seen.some((s) => s.authorization) ? ' and sent Authorization to the new location' : ''}`, res);
+      const res = await client.send({
+        method: 'POST',
+        path: `/environments/redirect-${status}`,
+        headers: [['authorization', bearer(token.secret)]],
+        body: { probe: true },
+      });
+      if (res.status !== status)
+        ctx.fail(subject, `expected the ${status} itself, got ${res.status || 'a transport error'}`, res);
+      else if (elsewhere.seen.length)
+        ctx.fail(
+          subject,
+          `the client followed the redirect${elsewhere.seen.some((s) => s.authorization) ? ' and sent Authorization to the new location' : ''}`,
+          res,
+        );
       else ctx.pass(subject, res);
     }
   } finally {
@@ -381,30 +569,64 @@ function traceSettingsFor(env: NodeJS.ProcessEnv): Promise<{ trace: unknown; pro
   const config = pathToFileURL(join(ROOT, 'playwright.config.ts')).href;
   const script = `const c = (await import(${JSON.stringify(config)})).default; process.stdout.write(JSON.stringify({ trace: c.use?.trace ?? null, projects: (c.projects ?? []).map((p) => p.use?.trace ?? null) }));`;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env, timeout: 60_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`playwright.config.ts could not be evaluated: ${redact(stderr.split('\n').find((l) => l.trim()) ?? error.message)}`));
-      else resolve(JSON.parse(stdout) as { trace: unknown; projects: unknown[] });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: ROOT, env, timeout: 60_000, maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        if (error)
+          reject(
+            new Error(
+              `playwright.config.ts could not be evaluated: ${redact(stderr.split('\n').find((l) => l.trim()) ?? error.message)}`,
+            ),
+          );
+        else resolve(JSON.parse(stdout) as { trace: unknown; projects: unknown[] });
+      },
+    );
   });
 }
 
 /** Traces (which record Authorization headers) are off whenever the target is live (SEC-005). */
 async function tracesOffForLive(ctx: CheckContext): Promise<void> {
   const token = canaryToken();
-  const base: NodeJS.ProcessEnv = { FC_SEED: '1', CONFORMANCE_OUTPUT_DIR: join(ctx.config.outputDir, 'test-results'), DYNAMIC_DOCS_PROFILE: ctx.config.docsProfile };
-  const live = { ...base, DYNAMIC_TARGET: 'live', DYNAMIC_API_URL: 'https://app.dynamic.xyz/api/v0', DYNAMIC_ENVIRONMENT_ID: uuidFrom('SEC-005'), DYNAMIC_API_TOKEN: token.raw };
+  const base: NodeJS.ProcessEnv = {
+    FC_SEED: '1',
+    CONFORMANCE_OUTPUT_DIR: join(ctx.config.outputDir, 'test-results'),
+    DYNAMIC_DOCS_PROFILE: ctx.config.docsProfile,
+  };
+  const live = {
+    ...base,
+    DYNAMIC_TARGET: 'live',
+    DYNAMIC_API_URL: 'https://app.dynamic.xyz/api/v0',
+    DYNAMIC_ENVIRONMENT_ID: uuidFrom('SEC-005'),
+    DYNAMIC_API_TOKEN: token.raw,
+  };
   try {
     const settings = await traceSettingsFor(live);
     const projectTraces = settings.projects.filter((t) => t !== null && t !== 'off');
-    if (settings.trace !== 'off') ctx.fail('playwright.config.ts with DYNAMIC_TARGET=live', `use.trace is ${JSON.stringify(settings.trace)}, expected 'off'`);
-    else if (projectTraces.length) ctx.fail('playwright.config.ts with DYNAMIC_TARGET=live', `a project turns traces back on: ${JSON.stringify(projectTraces)}`);
+    if (settings.trace !== 'off')
+      ctx.fail(
+        'playwright.config.ts with DYNAMIC_TARGET=live',
+        `use.trace is ${JSON.stringify(settings.trace)}, expected 'off'`,
+      );
+    else if (projectTraces.length)
+      ctx.fail(
+        'playwright.config.ts with DYNAMIC_TARGET=live',
+        `a project turns traces back on: ${JSON.stringify(projectTraces)}`,
+      );
     else ctx.pass('playwright.config.ts with DYNAMIC_TARGET=live');
   } catch (error) {
     ctx.fail('playwright.config.ts with DYNAMIC_TARGET=live', error instanceof Error ? error.message : String(error));
   }
   if (ctx.config.target === 'live') {
     // This very run: the worker was configured by the same file with the same variables.
-    const settings = await traceSettingsFor({ ...base, DYNAMIC_TARGET: 'live', DYNAMIC_API_URL: ctx.config.apiUrl, DYNAMIC_ENVIRONMENT_ID: ctx.credentials.environmentId, DYNAMIC_API_TOKEN: token.raw });
+    const settings = await traceSettingsFor({
+      ...base,
+      DYNAMIC_TARGET: 'live',
+      DYNAMIC_API_URL: ctx.config.apiUrl,
+      DYNAMIC_ENVIRONMENT_ID: ctx.credentials.environmentId,
+      DYNAMIC_API_TOKEN: token.raw,
+    });
     if (settings.trace !== 'off') ctx.fail('this live run', `use.trace is ${JSON.stringify(settings.trace)}`);
     else ctx.pass('this live run');
   }
@@ -424,13 +646,24 @@ export function workflowTriggers(doc: unknown): string[] {
   return [];
 }
 
-interface Step { uses?: string; run?: string; name?: string }
-interface Job { environment?: unknown; steps?: Step[]; env?: Record<string, unknown> }
+interface Step {
+  uses?: string;
+  run?: string;
+  name?: string;
+}
+interface Job {
+  environment?: unknown;
+  steps?: Step[];
+  env?: Record<string, unknown>;
+}
 
 /** A job that holds live credentials: it (or its workflow's env) references secrets.DYNAMIC_* or targets live. */
 function isLiveJob(workflow: { env?: Record<string, unknown> }, job: Job): boolean {
   const text = JSON.stringify([workflow.env ?? {}, job]);
-  return /secrets\s*\.\s*DYNAMIC_|secrets\[\s*['"]DYNAMIC_/.test(text) || /"DYNAMIC_TARGET":"live"/.test(JSON.stringify([workflow.env ?? {}, job.env ?? {}]));
+  return (
+    /secrets\s*\.\s*DYNAMIC_|secrets\[\s*['"]DYNAMIC_/.test(text) ||
+    /"DYNAMIC_TARGET":"live"/.test(JSON.stringify([workflow.env ?? {}, job.env ?? {}]))
+  );
 }
 
 /** SEC-006 findings per job of one workflow: live jobs only on trusted triggers, behind an environment, scan before upload. */
@@ -443,11 +676,15 @@ export function auditWorkflow(file: string, doc: unknown): { subject: string; li
     if (live) {
       const untrusted = triggers.filter((t) => !TRUSTED_TRIGGERS.has(t));
       if (untrusted.length) problems.push(`runs with live credentials on untrusted triggers: ${untrusted.join(', ')}`);
-      if (!job.environment) problems.push('has no environment: (the sandbox secrets must sit behind a GitHub environment)');
+      if (!job.environment)
+        problems.push('has no environment: (the sandbox secrets must sit behind a GitHub environment)');
       const steps = job.steps ?? [];
       const scanAt = steps.findIndex((s) => /secrets:scan|secret-scan/.test(s.run ?? ''));
       steps.forEach((s, i) => {
-        if (/^actions\/upload-artifact@/.test(s.uses ?? '') && (scanAt === -1 || scanAt > i)) problems.push(`uploads artifacts (step ${i + 1}${s.name ? ` '${s.name}'` : ''}) without a secret scan before it`);
+        if (/^actions\/upload-artifact@/.test(s.uses ?? '') && (scanAt === -1 || scanAt > i))
+          problems.push(
+            `uploads artifacts (step ${i + 1}${s.name ? ` '${s.name}'` : ''}) without a secret scan before it`,
+          );
       });
     }
     return { subject: `${file} › ${id}`, live, problems };
@@ -459,7 +696,9 @@ function trustedTriggersOnly(ctx: CheckContext): Promise<void> {
   const dir = join(ROOT, '.github', 'workflows');
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+    files = readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
   } catch {
     files = [];
   }
@@ -505,4 +744,11 @@ export const tracesOff: Check = { rule: 'SEC-005', run: tracesOffForLive };
 export const trustedCiTriggers: Check = { rule: 'SEC-006', run: trustedTriggersOnly };
 
 /** Every SEC-* check, in rule order. */
-export const SEC_CHECKS: Check[] = [noCredentialInArtifacts, noCredentialInUrl, liveSafetyGates, outboundCredentialHygiene, tracesOff, trustedCiTriggers];
+export const SEC_CHECKS: Check[] = [
+  noCredentialInArtifacts,
+  noCredentialInUrl,
+  liveSafetyGates,
+  outboundCredentialHygiene,
+  tracesOff,
+  trustedCiTriggers,
+];

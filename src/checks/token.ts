@@ -37,12 +37,19 @@ function rejectionStatuses(ctx: CheckContext, allow400: boolean): number[] {
 }
 
 /** A property over edits of the valid token: every edited token gets the documented 401. */
-async function editProperty(ctx: CheckContext, name: string, arbitrary: fc.Arbitrary<TokenEdit>, allow400 = false): Promise<void> {
+async function editProperty(
+  ctx: CheckContext,
+  name: string,
+  arbitrary: fc.Arbitrary<TokenEdit>,
+  allow400 = false,
+): Promise<void> {
   const token = ctx.credentials.apiToken;
   const ops = await acceptedControl(ctx, propertyOperations(ctx, ctx.operations), token);
   const judge = expectRejected(ctx, rejectionStatuses(ctx, allow400));
   await runProperty(ctx, {
-    name, arbitrary, operations: ops,
+    name,
+    arbitrary,
+    operations: ops,
     probe: async (edit, op) => {
       const res = await sendFor(ctx, op, { authorization: authWith(token, (raw) => `Bearer ${edit.apply(raw)}`) });
       return { why: judge(res), responses: [res] };
@@ -69,7 +76,9 @@ export const classifierAgreesWithSchema: Check = {
     const agree = (value: string): string | undefined => {
       const mine = isWellFormedToken(value, shape);
       const theirs = ctx.schemas.validate(schema, value).valid;
-      return mine === theirs ? undefined : `classifier says ${mine ? 'well-formed' : `malformed (${(classifyToken(value, shape) as { reason: string }).reason})`}, ${schema.split('/').pop() ?? schema} says ${theirs ? 'valid' : 'invalid'}`;
+      return mine === theirs
+        ? undefined
+        : `classifier says ${mine ? 'well-formed' : `malformed (${(classifyToken(value, shape) as { reason: string }).reason})`}, ${schema.split('/').pop() ?? schema} says ${theirs ? 'valid' : 'invalid'}`;
     };
     // The configured token is read here only to classify it; no output contains it.
     const raw = ctx.credentials.apiToken.reveal();
@@ -78,8 +87,16 @@ export const classifierAgreesWithSchema: Check = {
     const why = agree(raw);
     if (why) ctx.fail(configured, why);
     else if (valid) ctx.pass(configured);
-    else if (ctx.config.target === 'mock') ctx.fail(configured, `the mock's seeded token is not well-formed under ${profile} (length ${raw.length - shape.prefix.length} after the prefix; the profile says ${shape.length})`);
-    else ctx.inconclusive(configured, `the configured token is not well-formed under ${profile} (body length ${raw.length - shape.prefix.length}, the profile says ${shape.length}); another DYNAMIC_DOCS_PROFILE may describe it`);
+    else if (ctx.config.target === 'mock')
+      ctx.fail(
+        configured,
+        `the mock's seeded token is not well-formed under ${profile} (length ${raw.length - shape.prefix.length} after the prefix; the profile says ${shape.length})`,
+      );
+    else
+      ctx.inconclusive(
+        configured,
+        `the configured token is not well-formed under ${profile} (body length ${raw.length - shape.prefix.length}, the profile says ${shape.length}); another DYNAMIC_DOCS_PROFILE may describe it`,
+      );
     const fixtures: [string, string, boolean][] = [
       ['length −1', raw.slice(0, -1), false],
       ['length +1', `${raw}A`, false],
@@ -96,7 +113,8 @@ export const classifierAgreesWithSchema: Check = {
     for (const [label, value, expected] of fixtures) {
       const disagree = agree(value);
       if (disagree) ctx.fail(`fixture: ${label}`, disagree);
-      else if (isWellFormedToken(value, shape) !== expected) ctx.fail(`fixture: ${label}`, `classified ${expected ? 'malformed' : 'well-formed'}, expected the opposite`);
+      else if (isWellFormedToken(value, shape) !== expected)
+        ctx.fail(`fixture: ${label}`, `classified ${expected ? 'malformed' : 'well-formed'}, expected the opposite`);
       else ctx.pass(`fixture: ${label}`);
     }
     const base = valid ? raw : shape.prefix + 'A'.repeat(shape.length);
@@ -111,11 +129,19 @@ export const classifierAgreesWithSchema: Check = {
       ['wellFormedToken', wellFormedToken(shape), true],
     ];
     for (const [name, arb, expected] of generators) {
-      const bad = fc.sample(arb, { seed: ctx.fc.seed, numRuns: 500 }).find((v) => agree(v) !== undefined || isWellFormedToken(v, shape) !== expected || v === raw);
+      const bad = fc
+        .sample(arb, { seed: ctx.fc.seed, numRuns: 500 })
+        .find((v) => agree(v) !== undefined || isWellFormedToken(v, shape) !== expected || v === raw);
       if (bad === undefined) ctx.pass(`generator: ${name}`);
-      else ctx.fail(`generator: ${name}`, `${agree(bad) ?? (bad === raw ? 'generated the valid token itself' : `generated a ${expected ? 'malformed' : 'well-formed'} value`)} (seed ${ctx.fc.seed})`);
+      else
+        ctx.fail(
+          `generator: ${name}`,
+          `${agree(bad) ?? (bad === raw ? 'generated the valid token itself' : `generated a ${expected ? 'malformed' : 'well-formed'} value`)} (seed ${ctx.fc.seed})`,
+        );
     }
-    ctx.log(`TOKEN-001: profile ${profile}, ${shape.prefix} + ${shape.length} of ${shape.alphabet}; generator samples from seed ${ctx.fc.seed}`);
+    ctx.log(
+      `TOKEN-001: profile ${profile}, ${shape.prefix} + ${shape.length} of ${shape.alphabet}; generator samples from seed ${ctx.fc.seed}`,
+    );
     return Promise.resolve();
   },
 };
@@ -150,7 +176,9 @@ export const rejectsVendorTokens: Check = {
   run: async (ctx) => {
     const judge = expectRejected(ctx);
     await runProperty(ctx, {
-      name: "other vendors' token shapes", arbitrary: vendorToken(), operations: propertyOperations(ctx, ctx.operations),
+      name: "other vendors' token shapes",
+      arbitrary: vendorToken(),
+      operations: propertyOperations(ctx, ctx.operations),
       probe: async (value, op) => {
         const res = await sendFor(ctx, op, { authorization: `Bearer ${value}` });
         return { why: judge(res), responses: [res] };
@@ -161,7 +189,10 @@ export const rejectsVendorTokens: Check = {
 
 /** Same status and same body (JSON compared structurally, else text). */
 function sameAnswer(a: HttpResponse, b: HttpResponse): boolean {
-  return a.status === b.status && (a.json !== undefined || b.json !== undefined ? isDeepStrictEqual(a.json, b.json) : a.text === b.text);
+  return (
+    a.status === b.status &&
+    (a.json !== undefined || b.json !== undefined ? isDeepStrictEqual(a.json, b.json) : a.text === b.text)
+  );
 }
 
 function bodyText(res: HttpResponse): string {
@@ -182,22 +213,52 @@ export const unknownAndMalformedIndistinguishable: Check = {
     const [reference] = unknownTokens(ctx, 1);
     if (inactive && reference) {
       await mapLimit(ops, concurrency(ctx), async (op) => {
-        const [u, i] = [await sendFor(ctx, op, { authorization: `Bearer ${reference}` }), await sendFor(ctx, op, { authorization: bearer(inactive) })];
-        if (!sameAnswer(u, i)) ctx.fail(`${op.key} (inactive vs unknown)`, `an inactive token got ${statusText(i)} ${bodyText(i)}, an unknown one ${statusText(u)} ${bodyText(u)}`, [u, i]);
+        const [u, i] = [
+          await sendFor(ctx, op, { authorization: `Bearer ${reference}` }),
+          await sendFor(ctx, op, { authorization: bearer(inactive) }),
+        ];
+        if (!sameAnswer(u, i))
+          ctx.fail(
+            `${op.key} (inactive vs unknown)`,
+            `an inactive token got ${statusText(i)} ${bodyText(i)}, an unknown one ${statusText(u)} ${bodyText(u)}`,
+            [u, i],
+          );
         else ctx.pass(`${op.key} (inactive vs unknown)`, i);
       });
     }
-    const malformed: fc.Arbitrary<{ label: string; header: (raw: string) => string } | string> = fc.oneof(
-      tokenPrefixVariant(shape), tokenLengthVariant(shape), malformedToken(shape), tokenWhitespaceVariant(shape), vendorToken(),
-    ).map((v) => (typeof v === 'string' ? v : { label: v.label, header: (raw: string) => `Bearer ${v.apply(raw)}`, [fc.toStringMethod]: () => `<${v.label}>` }));
+    const malformed: fc.Arbitrary<{ label: string; header: (raw: string) => string } | string> = fc
+      .oneof(
+        tokenPrefixVariant(shape),
+        tokenLengthVariant(shape),
+        malformedToken(shape),
+        tokenWhitespaceVariant(shape),
+        vendorToken(),
+      )
+      .map((v) =>
+        typeof v === 'string'
+          ? v
+          : {
+              label: v.label,
+              header: (raw: string) => `Bearer ${v.apply(raw)}`,
+              [fc.toStringMethod]: () => `<${v.label}>`,
+            },
+      );
     const judge = expectRejected(ctx);
     await runProperty(ctx, {
-      name: 'unknown vs malformed', operations: ops,
+      name: 'unknown vs malformed',
+      operations: ops,
       arbitrary: fc.tuple(wellFormedToken(shape), malformed),
       probe: async ([unknown, bad], op) => {
         const u = await sendFor(ctx, op, { authorization: `Bearer ${unknown}` });
-        const m = await sendFor(ctx, op, { authorization: typeof bad === 'string' ? `Bearer ${bad}` : authWith(token, bad.header) });
-        const why = judge(u) ?? judge(m) ?? (sameAnswer(u, m) ? undefined : `the unknown token got ${statusText(u)} ${bodyText(u)}, the malformed one ${statusText(m)} ${bodyText(m)}`);
+        const m = await sendFor(ctx, op, {
+          authorization: typeof bad === 'string' ? `Bearer ${bad}` : authWith(token, bad.header),
+        });
+        const why =
+          judge(u) ??
+          judge(m) ??
+          (sameAnswer(u, m)
+            ? undefined
+            : `the unknown token got ${statusText(u)} ${bodyText(u)}, the malformed one ${statusText(m)} ${bodyText(m)}`);
         return { why, responses: [u, m] };
       },
     });
@@ -212,7 +273,8 @@ export const comparesTokenExactly: Check = {
 
 /** The fixed lookalike edits every sampled operation gets (one of each kind the rule names). */
 function lookalikeEdits(prefix: string): TokenEdit[] {
-  const body = (label: string, f: (b: string) => string): TokenEdit => tokenEdit(label, (t) => (t.startsWith(prefix) ? prefix + f(t.slice(prefix.length)) : f(t)));
+  const body = (label: string, f: (b: string) => string): TokenEdit =>
+    tokenEdit(label, (t) => (t.startsWith(prefix) ? prefix + f(t.slice(prefix.length)) : f(t)));
   const firstLetter = (b: string): number => [...b].findIndex((ch) => HOMOGLYPHS[ch] !== undefined);
   return [
     body('Cyrillic/Greek homoglyph for one letter', (b) => {
@@ -242,11 +304,24 @@ export const rejectsUnicodeLookalikes: Check = {
     const generated = fc.sample(unicodeLookalike(shape), { seed: ctx.fc.seed, numRuns: ops.length * 2 });
     const judge = expectRejected(ctx, [400, 401]);
     ctx.log(`TOKEN-009: ${ops.length} operation(s), generated lookalikes from seed ${ctx.fc.seed}`);
-    await judgeOperations(ctx, ops, (op, i) => [...variantsFor(ctx, lookalikeEdits(shape.prefix), i), generated[2 * i]!, generated[2 * i + 1]!].map((edit): AuthCase => ({
-      label: edit.label,
-      send: () => sendRawRequest(ctx, rawRequest(ctx, op, [authWith(token, (raw) => `Bearer ${edit.apply(raw)}`)]), `${op.key} ${edit.label}`),
-      judge,
-    })), RAW_CONCURRENCY);
+    await judgeOperations(
+      ctx,
+      ops,
+      (op, i) =>
+        [...variantsFor(ctx, lookalikeEdits(shape.prefix), i), generated[2 * i]!, generated[2 * i + 1]!].map(
+          (edit): AuthCase => ({
+            label: edit.label,
+            send: () =>
+              sendRawRequest(
+                ctx,
+                rawRequest(ctx, op, [authWith(token, (raw) => `Bearer ${edit.apply(raw)}`)]),
+                `${op.key} ${edit.label}`,
+              ),
+            judge,
+          }),
+        ),
+      RAW_CONCURRENCY,
+    );
   },
 };
 
@@ -260,7 +335,10 @@ export const controlCharactersNeverInject: Check = {
     const token = ctx.credentials.apiToken;
     const [unknown] = unknownTokens(ctx, 1);
     const ops = propertyOperations(ctx, ctx.operations);
-    const split = (sep: string) => (raw: string): string => `Bearer ${raw.slice(0, 12)}${sep}${raw.slice(12)}`;
+    const split =
+      (sep: string) =>
+      (raw: string): string =>
+        `Bearer ${raw.slice(0, 12)}${sep}${raw.slice(12)}`;
     const cases: [string, (raw: string) => string][] = [
       ['CRLF splitting the token', split('\r\n')],
       ['bare CR inside the token', split('\r')],
@@ -272,21 +350,36 @@ export const controlCharactersNeverInject: Check = {
       ['bare LF + injected header after a split token', (raw) => `Bearer ${raw.slice(0, 12)}\nX-Injected: 1`],
     ];
     const judge: Judge = (res) => {
-      const injected = Object.keys(res.headers).some((h) => h.toLowerCase() === 'x-injected') || /x-injected/i.test(res.text);
+      const injected =
+        Object.keys(res.headers).some((h) => h.toLowerCase() === 'x-injected') || /x-injected/i.test(res.text);
       if (injected) return 'the injected header is echoed in the response';
       if (res.status === 0 || res.status === 400) return undefined;
       return expectRejected(ctx, [400, 401])(res);
     };
-    await judgeOperations(ctx, ops, (op, i) => variantsFor(ctx, cases, i).map(([label, render]): AuthCase => ({
-      label,
-      send: () => sendRawRequest(ctx, rawRequest(ctx, op, [authWith(token, render)]), `${op.key} ${label}`),
-      judge,
-    })), RAW_CONCURRENCY);
+    await judgeOperations(
+      ctx,
+      ops,
+      (op, i) =>
+        variantsFor(ctx, cases, i).map(([label, render]): AuthCase => ({
+          label,
+          send: () => sendRawRequest(ctx, rawRequest(ctx, op, [authWith(token, render)]), `${op.key} ${label}`),
+          judge,
+        })),
+      RAW_CONCURRENCY,
+    );
   },
 };
 
 /** Every TOKEN-* check, in rule order. */
 export const TOKEN_CHECKS: Check[] = [
-  classifierAgreesWithSchema, rejectsPrefixVariants, rejectsWrongLength, rejectsCharactersOutsideAlphabet, rejectsWhitespaceInToken,
-  rejectsVendorTokens, unknownAndMalformedIndistinguishable, comparesTokenExactly, rejectsUnicodeLookalikes, controlCharactersNeverInject,
+  classifierAgreesWithSchema,
+  rejectsPrefixVariants,
+  rejectsWrongLength,
+  rejectsCharactersOutsideAlphabet,
+  rejectsWhitespaceInToken,
+  rejectsVendorTokens,
+  unknownAndMalformedIndistinguishable,
+  comparesTokenExactly,
+  rejectsUnicodeLookalikes,
+  controlCharactersNeverInject,
 ];

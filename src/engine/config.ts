@@ -96,7 +96,8 @@ function percent(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
   const m = /^(\d+(?:\.\d+)?)\s*%?$/.exec(raw);
-  if (!m || Number(m[1]) > 100) throw new ConfigError(`${name} must be a percentage from 0 to 100 (e.g. 2 or 0.5%), got '${raw}'`);
+  if (!m || Number(m[1]) > 100)
+    throw new ConfigError(`${name} must be a percentage from 0 to 100 (e.g. 2 or 0.5%), got '${raw}'`);
   return Number(m[1]);
 }
 
@@ -120,48 +121,70 @@ export function checkApiUrl(raw: string, variable: string): string {
   } catch {
     throw new ConfigError(`${variable} is not a URL: '${raw}'`);
   }
-  const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-  if (!loopback && url.protocol !== 'https:') throw new ConfigError(`${variable} must use https unless it points at loopback, got '${url.origin}'`);
-  if (!loopback && !DYNAMIC_HOSTS.includes(url.hostname)) throw new ConfigError(`${variable} host must be one of ${DYNAMIC_HOSTS.join(', ')} or loopback, got '${url.hostname}'`);
-  if (url.username || url.password || url.search || url.hash) throw new ConfigError(`${variable} must not carry credentials, a query or a fragment`);
+  const loopback =
+    url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  if (!loopback && url.protocol !== 'https:')
+    throw new ConfigError(`${variable} must use https unless it points at loopback, got '${url.origin}'`);
+  if (!loopback && !DYNAMIC_HOSTS.includes(url.hostname))
+    throw new ConfigError(
+      `${variable} host must be one of ${DYNAMIC_HOSTS.join(', ')} or loopback, got '${url.hostname}'`,
+    );
+  if (url.username || url.password || url.search || url.hash)
+    throw new ConfigError(`${variable} must not carry credentials, a query or a fragment`);
   return url.toString().replace(/\/+$/, '');
 }
 
 /** Parses an environment (process.env merged with .env) into a validated configuration. */
 export function parseConfig(env: NodeJS.ProcessEnv): SuiteConfig {
   const targetRaw = (env.DYNAMIC_TARGET ?? 'mock').trim() || 'mock';
-  if (targetRaw !== 'mock' && targetRaw !== 'live') throw new ConfigError(`DYNAMIC_TARGET must be 'mock' or 'live', got '${targetRaw}'`);
+  if (targetRaw !== 'mock' && targetRaw !== 'live')
+    throw new ConfigError(`DYNAMIC_TARGET must be 'mock' or 'live', got '${targetRaw}'`);
   const target: Target = targetRaw;
   const mockPort = int(env, 'MOCK_PORT', 4010, 1, 65535);
   const given = optional(env, 'DYNAMIC_API_URL');
-  const apiUrl = checkApiUrl(given ?? (target === 'live' ? 'https://app.dynamic.xyz/api/v0' : `http://127.0.0.1:${mockPort}/api/v0`), 'DYNAMIC_API_URL');
+  const apiUrl = checkApiUrl(
+    given ?? (target === 'live' ? 'https://app.dynamic.xyz/api/v0' : `http://127.0.0.1:${mockPort}/api/v0`),
+    'DYNAMIC_API_URL',
+  );
   const docsProfile = (env.DYNAMIC_DOCS_PROFILE ?? 'docs-2026').trim() || 'docs-2026';
-  if (!/^docs-\d{4}$/.test(docsProfile)) throw new ConfigError(`DYNAMIC_DOCS_PROFILE must look like docs-2026, got '${docsProfile}'`);
+  if (!/^docs-\d{4}$/.test(docsProfile))
+    throw new ConfigError(`DYNAMIC_DOCS_PROFILE must look like docs-2026, got '${docsProfile}'`);
   const ci = Boolean(env.CI) && env.CI !== 'false' && env.CI !== '0';
   const seedFromEnv = optional(env, 'FC_SEED') !== undefined;
   const seed = int(env, 'FC_SEED', Date.now() % 2_147_483_647, -2_147_483_648, 2_147_483_647);
   const fcPath = optional(env, 'FC_PATH');
-  if (fcPath && !/^\d+(:\d+)*$/.test(fcPath)) throw new ConfigError(`FC_PATH must look like 0:1:3 (from a failure report), got '${fcPath}'`);
-  if (fcPath && !seedFromEnv) throw new ConfigError('FC_PATH needs FC_SEED: replay uses both values printed by the failing property');
+  if (fcPath && !/^\d+(:\d+)*$/.test(fcPath))
+    throw new ConfigError(`FC_PATH must look like 0:1:3 (from a failure report), got '${fcPath}'`);
+  if (fcPath && !seedFromEnv)
+    throw new ConfigError('FC_PATH needs FC_SEED: replay uses both values printed by the failing property');
   const runs = int(env, 'FC_RUNS', target === 'live' ? 20 : 100, 1, 1_000_000);
   let live: LiveCredentialsConfig | undefined;
   if (target === 'live') {
     const environmentId = optional(env, 'DYNAMIC_ENVIRONMENT_ID');
     const apiToken = optional(env, 'DYNAMIC_API_TOKEN');
-    if (!environmentId) throw new ConfigError('DYNAMIC_ENVIRONMENT_ID is required when DYNAMIC_TARGET=live (copy .env.example to .env)');
+    if (!environmentId)
+      throw new ConfigError('DYNAMIC_ENVIRONMENT_ID is required when DYNAMIC_TARGET=live (copy .env.example to .env)');
     if (!UUID.test(environmentId)) throw new ConfigError('DYNAMIC_ENVIRONMENT_ID must be a lowercase UUID');
-    if (!apiToken) throw new ConfigError('DYNAMIC_API_TOKEN is required when DYNAMIC_TARGET=live (a sandbox dyn_ token)');
-    if (!apiToken.startsWith('dyn_')) throw new ConfigError('DYNAMIC_API_TOKEN must start with dyn_ (the value is not shown)');
+    if (!apiToken)
+      throw new ConfigError('DYNAMIC_API_TOKEN is required when DYNAMIC_TARGET=live (a sandbox dyn_ token)');
+    if (!apiToken.startsWith('dyn_'))
+      throw new ConfigError('DYNAMIC_API_TOKEN must start with dyn_ (the value is not shown)');
     const otherEnvironmentId = optional(env, 'DYNAMIC_OTHER_ENVIRONMENT_ID');
-    if (otherEnvironmentId && !UUID.test(otherEnvironmentId)) throw new ConfigError('DYNAMIC_OTHER_ENVIRONMENT_ID must be a lowercase UUID');
+    if (otherEnvironmentId && !UUID.test(otherEnvironmentId))
+      throw new ConfigError('DYNAMIC_OTHER_ENVIRONMENT_ID must be a lowercase UUID');
     const projectId = optional(env, 'DYNAMIC_PROJECT_ID');
     if (projectId && !UUID.test(projectId)) throw new ConfigError('DYNAMIC_PROJECT_ID must be a lowercase UUID');
     const otherProjectId = optional(env, 'DYNAMIC_OTHER_PROJECT_ID');
-    if (otherProjectId && !UUID.test(otherProjectId)) throw new ConfigError('DYNAMIC_OTHER_PROJECT_ID must be a lowercase UUID');
+    if (otherProjectId && !UUID.test(otherProjectId))
+      throw new ConfigError('DYNAMIC_OTHER_PROJECT_ID must be a lowercase UUID');
     const otherOrganizationToken = optional(env, 'DYNAMIC_OTHER_ORGANIZATION_TOKEN');
-    if (otherOrganizationToken && !otherOrganizationToken.startsWith('dyn_')) throw new ConfigError('DYNAMIC_OTHER_ORGANIZATION_TOKEN must start with dyn_ (the value is not shown)');
+    if (otherOrganizationToken && !otherOrganizationToken.startsWith('dyn_'))
+      throw new ConfigError('DYNAMIC_OTHER_ORGANIZATION_TOKEN must start with dyn_ (the value is not shown)');
     live = {
-      environmentId, apiToken, projectId, otherEnvironmentId,
+      environmentId,
+      apiToken,
+      projectId,
+      otherEnvironmentId,
       otherEnvironmentToken: optional(env, 'DYNAMIC_OTHER_ENVIRONMENT_TOKEN'),
       limitedToken: optional(env, 'DYNAMIC_LIMITED_TOKEN'),
       inactiveToken: optional(env, 'DYNAMIC_INACTIVE_TOKEN'),
@@ -175,13 +198,20 @@ export function parseConfig(env: NodeJS.ProcessEnv): SuiteConfig {
   const budgetRaw = optional(env, 'DYNAMIC_RATE_LIMIT_BUDGET');
   const nightly = parseNightly(env);
   return {
-    target, apiUrl, startMock: target === 'mock' && !given, mockPort, docsProfile,
+    target,
+    apiUrl,
+    startMock: target === 'mock' && !given,
+    mockPort,
+    docsProfile,
     fc: { seed, path: fcPath, runs, seedFromEnv },
     live,
     allowWrites: flag(env, 'DYNAMIC_ALLOW_WRITES'),
     rateLimitBudget: budgetRaw === undefined ? undefined : int(env, 'DYNAMIC_RATE_LIMIT_BUDGET', 0, 1, 1000),
     requestBudget: int(env, 'DYNAMIC_REQUEST_BUDGET', target === 'live' ? 5_000 : 10_000_000, 1, 100_000_000),
-    timeBudgetMinutes: optional(env, 'DYNAMIC_TIME_BUDGET_MINUTES') === undefined ? undefined : int(env, 'DYNAMIC_TIME_BUDGET_MINUTES', 0, 1, 24 * 60),
+    timeBudgetMinutes:
+      optional(env, 'DYNAMIC_TIME_BUDGET_MINUTES') === undefined
+        ? undefined
+        : int(env, 'DYNAMIC_TIME_BUDGET_MINUTES', 0, 1, 24 * 60),
     rotation: int(env, 'DYNAMIC_RUN_NUMBER', Math.floor(Date.now() / 86_400_000), 0, 2_147_483_647),
     runState: runStateLocator(optional(env, 'DYNAMIC_RUN_STATE_URL')),
     transportFailureThreshold: percent(env, 'DYNAMIC_TRANSPORT_FAILURE_THRESHOLD', 2),
@@ -201,13 +231,17 @@ export function parseNightly(env: NodeJS.ProcessEnv): NightlyConfig {
   if (baselineRaw === undefined) baselineFile = existsSync(DEFAULT_BASELINE) ? DEFAULT_BASELINE : undefined;
   else if (!/^(off|none|false)$/i.test(baselineRaw)) {
     baselineFile = resolve(baselineRaw);
-    if (!existsSync(baselineFile)) throw new ConfigError(`CONFORMANCE_BASELINE: no such file ${baselineRaw} (unset it, or 'off' for none)`);
+    if (!existsSync(baselineFile))
+      throw new ConfigError(`CONFORMANCE_BASELINE: no such file ${baselineRaw} (unset it, or 'off' for none)`);
   }
   const previousRaw = optional(env, 'CONFORMANCE_PREVIOUS');
   let previousFile: string | undefined;
   if (previousRaw !== undefined) {
     previousFile = previousReportFile(resolve(previousRaw));
-    if (!existsSync(previousFile)) throw new ConfigError(`CONFORMANCE_PREVIOUS: no report.json at ${previousRaw} (a previous run's report.json or its conformance-report folder)`);
+    if (!existsSync(previousFile))
+      throw new ConfigError(
+        `CONFORMANCE_PREVIOUS: no report.json at ${previousRaw} (a previous run's report.json or its conformance-report folder)`,
+      );
   }
   const ledgerRaw = optional(env, 'CONFORMANCE_LEDGER');
   let ledgerFile = defaultLedgerFile(previousFile);
@@ -216,21 +250,28 @@ export function parseNightly(env: NodeJS.ProcessEnv): NightlyConfig {
     if (!existsSync(ledgerFile)) throw new ConfigError(`CONFORMANCE_LEDGER: no such file ${ledgerRaw}`);
   }
   const failOnRaw = optional(env, 'CONFORMANCE_FAIL_ON')?.toLowerCase();
-  if (failOnRaw !== undefined && failOnRaw !== 'new' && failOnRaw !== 'any') throw new ConfigError(`CONFORMANCE_FAIL_ON must be 'new' or 'any', got '${env.CONFORMANCE_FAIL_ON ?? ''}'`);
+  if (failOnRaw !== undefined && failOnRaw !== 'new' && failOnRaw !== 'any')
+    throw new ConfigError(`CONFORMANCE_FAIL_ON must be 'new' or 'any', got '${env.CONFORMANCE_FAIL_ON ?? ''}'`);
   const today = optional(env, 'CONFORMANCE_TODAY') ?? new Date().toISOString().slice(0, 10);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(today) || Number.isNaN(Date.parse(`${today}T00:00:00Z`))) throw new ConfigError(`CONFORMANCE_TODAY must be a date like 2026-12-01, got '${today}'`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(today) || Number.isNaN(Date.parse(`${today}T00:00:00Z`)))
+    throw new ConfigError(`CONFORMANCE_TODAY must be a date like 2026-12-01, got '${today}'`);
   const server = optional(env, 'GITHUB_SERVER_URL');
   const repository = optional(env, 'GITHUB_REPOSITORY');
   const runId = optional(env, 'GITHUB_RUN_ID');
   return {
-    baselineFile, previousFile, ledgerFile,
+    baselineFile,
+    previousFile,
+    ledgerFile,
     // A plain local run fails on every failure, as before; with a previous run, only on new ones (the nightly default).
     failOn: failOnRaw ?? (previousFile ? 'new' : 'any'),
     failOnDrift: flag(env, 'CONFORMANCE_FAIL_ON_DRIFT'),
     staleAfterDays: int(env, 'CONFORMANCE_STALE_DAYS', 14, 1, 3650),
     today,
     stepSummaryFile: optional(env, 'GITHUB_STEP_SUMMARY'),
-    runUrl: server && repository && runId && /^https:\/\//.test(server) ? `${server}/${repository}/actions/runs/${runId}` : undefined,
+    runUrl:
+      server && repository && runId && /^https:\/\//.test(server)
+        ? `${server}/${repository}/actions/runs/${runId}`
+        : undefined,
   };
 }
 
@@ -238,7 +279,9 @@ export function parseNightly(env: NodeJS.ProcessEnv): NightlyConfig {
 function runStateLocator(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   if (!/^http:\/\/127\.0\.0\.1:\d{1,5}#[A-Za-z0-9_-]{16,}$/.test(raw)) {
-    throw new ConfigError('DYNAMIC_RUN_STATE_URL is set by the suite for its workers; leave it unset (it must look like http://127.0.0.1:<port>#<key>)');
+    throw new ConfigError(
+      'DYNAMIC_RUN_STATE_URL is set by the suite for its workers; leave it unset (it must look like http://127.0.0.1:<port>#<key>)',
+    );
   }
   return raw;
 }

@@ -10,7 +10,14 @@ export interface MockSeed {
   profile: string;
   seed: number;
   now: number;
-  environments: { id: string; name: 'sandbox' | 'live'; projectId?: string; organizationId?: string; issuer?: string; kid?: string }[];
+  environments: {
+    id: string;
+    name: 'sandbox' | 'live';
+    projectId?: string;
+    organizationId?: string;
+    issuer?: string;
+    kid?: string;
+  }[];
   tokens: { value: string; environmentId: string; scopes: string[]; active: boolean; label: string }[];
   users: { id: string; environmentId: string; jwt: string }[];
   /** Seeded owned objects per owner (OBJ rules); absent on mocks older than the OBJ family. */
@@ -44,7 +51,10 @@ export class MockControl {
    * Mints a JWT signed with the environment key; `claims`/`header` override defaults (null deletes a claim). The mock's
    * JWTs are dummies, returned as plain text (checks reach this through src/checks/support/credentials.ts, cached).
    */
-  async mintJwt(environmentId: string, options: { userId?: string; claims?: Record<string, unknown>; header?: Record<string, unknown> } = {}): Promise<string> {
+  async mintJwt(
+    environmentId: string,
+    options: { userId?: string; claims?: Record<string, unknown>; header?: Record<string, unknown> } = {},
+  ): Promise<string> {
     const { jwt } = await this.call<{ jwt: string }>('POST', '/jwt', { environmentId, ...options });
     return jwt;
   }
@@ -106,7 +116,9 @@ export async function mockCredentials(control: MockControl): Promise<{ credentia
   const user = seed.users.find((u) => u.environmentId === sandbox.id);
   const secondUser = seed.users.find((u) => u.environmentId === sandbox.id && u.id !== user?.id);
   const otherUser = seed.users.find((u) => u.environmentId === other?.id);
-  const otherOrganization = seed.environments.find((e) => e.organizationId !== undefined && e.organizationId !== sandbox.organizationId);
+  const otherOrganization = seed.environments.find(
+    (e) => e.organizationId !== undefined && e.organizationId !== sandbox.organizationId,
+  );
   return {
     seed,
     credentials: {
@@ -138,7 +150,8 @@ export async function mockCredentials(control: MockControl): Promise<{ credentia
 export function liveCredentials(config: SuiteConfig): Credentials {
   const live = config.live;
   if (!live) throw new Error('liveCredentials needs DYNAMIC_TARGET=live');
-  const secret = (value: string | undefined, env: string): Secret | undefined => (value ? new Secret(value, env) : undefined);
+  const secret = (value: string | undefined, env: string): Secret | undefined =>
+    value ? new Secret(value, env) : undefined;
   const missing: Record<string, string> = {};
   const need = (field: string, variable: string, value: string | undefined): void => {
     if (!value) missing[field] = `${variable} is not set`;

@@ -18,7 +18,9 @@ export interface FcSettings {
 export function fcSettings(config: SuiteConfig): FcSettings {
   const { seed, path, runs } = config.fc;
   return {
-    seed, path, runs,
+    seed,
+    path,
+    runs,
     parameters<T>(overrides: { numRuns?: number; timeLimitMs?: number } = {}): Parameters<T> {
       return {
         seed,

@@ -24,7 +24,10 @@ export interface Conformance {
 
 /** ' [expected 401, received 200]' when the outcome carries them. */
 function expectedReceived(o: Outcome): string {
-  const parts = [o.expected !== undefined ? `expected ${o.expected}` : '', o.received !== undefined ? `received ${o.received}` : ''];
+  const parts = [
+    o.expected !== undefined ? `expected ${o.expected}` : '',
+    o.received !== undefined ? `received ${o.received}` : '',
+  ];
   const text = parts.filter(Boolean).join(', ');
   return text ? ` [${text}]` : '';
 }
@@ -32,7 +35,8 @@ function expectedReceived(o: Outcome): string {
 function summary(result: CheckResult): string {
   const failures = result.outcomes.filter((o) => o.status === 'fail');
   const lines = failures.slice(0, 15).map((o) => `  ✗ ${o.subject}:${expectedReceived(o)} ${o.reason ?? ''}`);
-  const more = failures.length > 15 ? `\n  … and ${failures.length - 15} more (see the ${OUTCOMES_ATTACHMENT} attachment)` : '';
+  const more =
+    failures.length > 15 ? `\n  … and ${failures.length - 15} more (see the ${OUTCOMES_ATTACHMENT} attachment)` : '';
   return `${result.rule.id} failed on ${failures.length} of ${result.outcomes.length} subject(s): ${result.rule.title}\n${lines.join('\n')}${more}`;
 }
 
@@ -46,27 +50,63 @@ async function report(testInfo: TestInfo, suite: Suite, result: CheckResult, mod
   );
   await testInfo.attach(OUTCOMES_ATTACHMENT, {
     contentType: 'application/json',
-    body: redact(JSON.stringify({
-      rule: rule.id, mode, target: suite.config.target, profile: suite.spec.profile.id, seed: suite.fc.seed, requests: result.requests,
-      ms: Math.round(result.ms), unplanned429: result.unplanned429, sampling: samplingRecordOf(rule.id),
-      transport: { ...result.transport, thresholdPercent: suite.config.transportFailureThreshold }, outcomes: result.outcomes,
-    }, null, 1)),
+    body: redact(
+      JSON.stringify(
+        {
+          rule: rule.id,
+          mode,
+          target: suite.config.target,
+          profile: suite.spec.profile.id,
+          seed: suite.fc.seed,
+          requests: result.requests,
+          ms: Math.round(result.ms),
+          unplanned429: result.unplanned429,
+          sampling: samplingRecordOf(rule.id),
+          transport: { ...result.transport, thresholdPercent: suite.config.transportFailureThreshold },
+          outcomes: result.outcomes,
+        },
+        null,
+        1,
+      ),
+    ),
   });
   if (result.unplanned429) {
-    testInfo.annotations.push({ type: 'unplanned 429', description: `${result.unplanned429} request(s) of this rule got a 429 the pacer should have prevented (honoured: Retry-After)` });
+    testInfo.annotations.push({
+      type: 'unplanned 429',
+      description: `${result.unplanned429} request(s) of this rule got a 429 the pacer should have prevented (honoured: Retry-After)`,
+    });
   }
   if (result.drift.length) {
-    await testInfo.attach(DRIFT_ATTACHMENT, { contentType: 'application/json', body: redact(JSON.stringify(result.drift)) });
+    await testInfo.attach(DRIFT_ATTACHMENT, {
+      contentType: 'application/json',
+      body: redact(JSON.stringify(result.drift)),
+    });
   }
   // Issue #13: subjects left without an answer are shown as such, never as failures (nor silently as passes).
   const unanswered = result.outcomes.filter((o) => o.kind === 'transport');
   if (unanswered.length) {
-    const first = unanswered.slice(0, 3).map((o) => `${o.subject}: ${o.reason ?? ''}`).join(' | ');
-    testInfo.annotations.push({ type: 'inconclusive (transport)', description: redact(`${unanswered.length} subject(s) got no answer after retries (transport faults are never conformance failures): ${first}`) });
+    const first = unanswered
+      .slice(0, 3)
+      .map((o) => `${o.subject}: ${o.reason ?? ''}`)
+      .join(' | ');
+    testInfo.annotations.push({
+      type: 'inconclusive (transport)',
+      description: redact(
+        `${unanswered.length} subject(s) got no answer after retries (transport faults are never conformance failures): ${first}`,
+      ),
+    });
   }
   if (result.exchanges.length) {
-    await testInfo.attach('exchanges (redacted)', { contentType: 'application/json', body: redact(JSON.stringify(result.exchanges, null, 1)) });
-    await testInfo.attach('replay (curl)', { contentType: 'text/plain', body: redact(`# credentials are read from your shell variables, never written here\n${result.exchanges.map((e) => e.curl).join('\n')}\n`) });
+    await testInfo.attach('exchanges (redacted)', {
+      contentType: 'application/json',
+      body: redact(JSON.stringify(result.exchanges, null, 1)),
+    });
+    await testInfo.attach('replay (curl)', {
+      contentType: 'text/plain',
+      body: redact(
+        `# credentials are read from your shell variables, never written here\n${result.exchanges.map((e) => e.curl).join('\n')}\n`,
+      ),
+    });
   }
 }
 
@@ -95,7 +135,20 @@ export const test = base.extend<{ conformance: Conformance }, { suite: Suite; ap
         if (mode === 'skip') {
           await testInfo.attach(OUTCOMES_ATTACHMENT, {
             contentType: 'application/json',
-            body: JSON.stringify({ rule: rule.id, mode, target: suite.config.target, profile: suite.spec.profile.id, outcomes: [{ rule: rule.id, subject: '(rule)', status: 'skip', reason: `not asserted on the ${suite.config.target} target (specs/rules: targets.${suite.config.target} = skip)` }] }),
+            body: JSON.stringify({
+              rule: rule.id,
+              mode,
+              target: suite.config.target,
+              profile: suite.spec.profile.id,
+              outcomes: [
+                {
+                  rule: rule.id,
+                  subject: '(rule)',
+                  status: 'skip',
+                  reason: `not asserted on the ${suite.config.target} target (specs/rules: targets.${suite.config.target} = skip)`,
+                },
+              ],
+            }),
           });
           testInfo.skip(true, `${rule.id} is not asserted on the ${suite.config.target} target`);
           return undefined;
@@ -103,21 +156,39 @@ export const test = base.extend<{ conformance: Conformance }, { suite: Suite; ap
         const result = await runCheck(suite, check, (line) => console.log(line));
         await report(testInfo, suite, result, mode);
         const failed = result.outcomes.filter((o) => o.status === 'fail');
-        if (result.outcomes.length === 0) throw new Error(`${rule.id}: the check produced no outcome — a check that asserts nothing is a defect`);
+        if (result.outcomes.length === 0)
+          throw new Error(`${rule.id}: the check produced no outcome — a check that asserts nothing is a defect`);
         // Known deviations, CONFORMANCE_FAIL_ON and expired entries decide here, where the test runs, so the exit code
         // of every run — one process or a shard — follows them (README "Running it nightly").
-        const nightly = suiteNightlyInputs(suite.config, (id, v) => suite.schemas.validate(id, v), new Set(suite.spec.rulesById.keys()));
+        const nightly = suiteNightlyInputs(
+          suite.config,
+          (id, v) => suite.schemas.validate(id, v),
+          new Set(suite.spec.rulesById.keys()),
+        );
         const verdict = ruleVerdict(rule.id, mode, result.outcomes, nightly, suite.config.nightly.today);
         if (verdict.known.size && nightly.baseline) {
-          const entries = [...new Set(verdict.known.values())].map((i) => `${describeEntry(nightly.baseline!, i)}: ${nightly.baseline!.deviations[i]!.reason}`);
-          testInfo.annotations.push({ type: 'known deviation', description: redact(`${verdict.known.size} failure(s) match ${entries.join('; ')}`) });
+          const entries = [...new Set(verdict.known.values())].map(
+            (i) => `${describeEntry(nightly.baseline!, i)}: ${nightly.baseline!.deviations[i]!.reason}`,
+          );
+          testInfo.annotations.push({
+            type: 'known deviation',
+            description: redact(`${verdict.known.size} failure(s) match ${entries.join('; ')}`),
+          });
         }
-        if (verdict.expired.length) throw new Error(redact(`${verdict.expired.join('\n')}${failed.length ? `\n${summary(result)}` : ''}`));
+        if (verdict.expired.length)
+          throw new Error(redact(`${verdict.expired.join('\n')}${failed.length ? `\n${summary(result)}` : ''}`));
         if (verdict.fails) throw new Error(redact(summary(result)));
         if (verdict.failing.length && mode === 'enforce') {
-          testInfo.annotations.push({ type: 'still failing (not new)', description: redact(`CONFORMANCE_FAIL_ON=new: ${verdict.failing.length} failure(s) already failing at the previous run — ${summary(result)}`) });
-        } else if (verdict.failing.length) testInfo.annotations.push({ type: 'deviation (report-only)', description: redact(summary(result)) });
-        if (result.outcomes.every((o) => o.status === 'skip')) testInfo.skip(true, redact(`${rule.id}: ${[...new Set(result.outcomes.map((o) => o.reason))].join('; ')}`));
+          testInfo.annotations.push({
+            type: 'still failing (not new)',
+            description: redact(
+              `CONFORMANCE_FAIL_ON=new: ${verdict.failing.length} failure(s) already failing at the previous run — ${summary(result)}`,
+            ),
+          });
+        } else if (verdict.failing.length)
+          testInfo.annotations.push({ type: 'deviation (report-only)', description: redact(summary(result)) });
+        if (result.outcomes.every((o) => o.status === 'skip'))
+          testInfo.skip(true, redact(`${rule.id}: ${[...new Set(result.outcomes.map((o) => o.reason))].join('; ')}`));
         return result;
       },
     });

@@ -15,7 +15,16 @@ import { HttpClient } from '../http/client.js';
 import { verifySandbox } from '../secrets/safety.js';
 import { redact } from '../secrets/redact.js';
 import {
-  formatPlan, LocalPacer, planFromPrevious, planRun, RunPacing, RunStateService, type JwtProvenance, type PolicyFigures, type RunJwts, type RunPlan,
+  formatPlan,
+  LocalPacer,
+  planFromPrevious,
+  planRun,
+  RunPacing,
+  RunStateService,
+  type JwtProvenance,
+  type PolicyFigures,
+  type RunJwts,
+  type RunPlan,
 } from './run-state.js';
 import { obtainJwtFromTestAccount } from './test-account.js';
 
@@ -31,8 +40,13 @@ function plan(config: SuiteConfig, spec: LoadedSpec, pacing: RunPacing): RunPlan
   const previous = join(config.outputDir, 'conformance-report', 'report.json');
   if (existsSync(previous)) {
     try {
-      const report = JSON.parse(readFileSync(previous, 'utf8')) as { target?: string; profile?: string; pacing?: { requests?: number; policies?: PolicyFigures[] } };
-      const lines = report.target === 'live' && report.profile === spec.profile.id ? report.pacing?.policies : undefined;
+      const report = JSON.parse(readFileSync(previous, 'utf8')) as {
+        target?: string;
+        profile?: string;
+        pacing?: { requests?: number; policies?: PolicyFigures[] };
+      };
+      const lines =
+        report.target === 'live' && report.profile === spec.profile.id ? report.pacing?.policies : undefined;
       const total = report.pacing?.requests ?? 0;
       if (lines?.length && total > 0) return planFromPrevious(lines, total, config.requestBudget, PACING_MARGIN);
     } catch {
@@ -40,12 +54,24 @@ function plan(config: SuiteConfig, spec: LoadedSpec, pacing: RunPacing): RunPlan
     }
   }
   const reads = spec.operations.filter((o) => o.method === 'GET');
-  const requests = reads.map((o) => ({ method: o.method, path: fill(o.path, config), share: o.auth === 'user-jwt' ? 0.5 : 1 }));
-  return planRun(pacing.policies, config.requestBudget, PACING_MARGIN, requests, 'estimate: the budget spread over the live sample\'s operations');
+  const requests = reads.map((o) => ({
+    method: o.method,
+    path: fill(o.path, config),
+    share: o.auth === 'user-jwt' ? 0.5 : 1,
+  }));
+  return planRun(
+    pacing.policies,
+    config.requestBudget,
+    PACING_MARGIN,
+    requests,
+    "estimate: the budget spread over the live sample's operations",
+  );
 }
 
 function fill(path: string, config: SuiteConfig): string {
-  return path.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'environmentId' ? (config.live?.environmentId ?? 'environment') : `sample-${name}`));
+  return path.replace(/\{(\w+)\}/g, (_, name: string) =>
+    name === 'environmentId' ? (config.live?.environmentId ?? 'environment') : `sample-${name}`,
+  );
 }
 
 /** A JWT the configuration gives: workers read it from their own configuration, so only the provenance travels. */
@@ -85,29 +111,61 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   try {
     const live = config.live;
     const needUser = !live.userJwt;
-    const needOther = !live.otherEnvironmentJwt && live.otherEnvironmentId !== undefined && live.otherEnvironmentToken !== undefined;
+    const needOther =
+      !live.otherEnvironmentJwt && live.otherEnvironmentId !== undefined && live.otherEnvironmentToken !== undefined;
     const verification = needUser || needOther ? await verifySandbox({ config, credentials, client }) : undefined;
     let user: RunJwts['user'];
     if (live.userJwt) user = given('DYNAMIC_USER_JWT');
-    else if (!verification?.verified) user = unavailable(`DYNAMIC_USER_JWT is not set and no JWT was obtained: ${verification?.reason ?? 'not verified'}`);
+    else if (!verification?.verified)
+      user = unavailable(
+        `DYNAMIC_USER_JWT is not set and no JWT was obtained: ${verification?.reason ?? 'not verified'}`,
+      );
     else {
-      const got = await obtainJwtFromTestAccount(client, credentials.environmentId, credentials.apiToken, 'DYNAMIC_USER_JWT', true);
-      user = 'jwt' in got
-        ? { source: 'test-account', detail: got.detail, value: got.jwt.reveal() }
-        : unavailable(`DYNAMIC_USER_JWT is not set and the sandbox test account gave no JWT: ${got.reason}`);
+      const got = await obtainJwtFromTestAccount(
+        client,
+        credentials.environmentId,
+        credentials.apiToken,
+        'DYNAMIC_USER_JWT',
+        true,
+      );
+      user =
+        'jwt' in got
+          ? { source: 'test-account', detail: got.detail, value: got.jwt.reveal() }
+          : unavailable(`DYNAMIC_USER_JWT is not set and the sandbox test account gave no JWT: ${got.reason}`);
     }
     let other: RunJwts['other'];
     if (live.otherEnvironmentJwt) other = given('DYNAMIC_OTHER_ENVIRONMENT_JWT');
-    else if (!live.otherEnvironmentId || !credentials.otherEnvironmentToken) other = unavailable('DYNAMIC_OTHER_ENVIRONMENT_JWT is not set (nor DYNAMIC_OTHER_ENVIRONMENT_ID and _TOKEN to obtain one)');
-    else if (!verification?.verified) other = unavailable(`DYNAMIC_OTHER_ENVIRONMENT_JWT is not set and no JWT was obtained: ${verification?.reason ?? 'not verified'}`);
+    else if (!live.otherEnvironmentId || !credentials.otherEnvironmentToken)
+      other = unavailable(
+        'DYNAMIC_OTHER_ENVIRONMENT_JWT is not set (nor DYNAMIC_OTHER_ENVIRONMENT_ID and _TOKEN to obtain one)',
+      );
+    else if (!verification?.verified)
+      other = unavailable(
+        `DYNAMIC_OTHER_ENVIRONMENT_JWT is not set and no JWT was obtained: ${verification?.reason ?? 'not verified'}`,
+      );
     else {
-      const got = await obtainJwtFromTestAccount(client, live.otherEnvironmentId, credentials.otherEnvironmentToken, 'DYNAMIC_OTHER_ENVIRONMENT_JWT', false);
-      other = 'jwt' in got
-        ? { source: 'test-account', detail: got.detail.replace('sandbox test account', "other environment's test account"), value: got.jwt.reveal() }
-        : unavailable(`DYNAMIC_OTHER_ENVIRONMENT_JWT is not set and the other environment's test account gave no JWT: ${got.reason}`);
+      const got = await obtainJwtFromTestAccount(
+        client,
+        live.otherEnvironmentId,
+        credentials.otherEnvironmentToken,
+        'DYNAMIC_OTHER_ENVIRONMENT_JWT',
+        false,
+      );
+      other =
+        'jwt' in got
+          ? {
+              source: 'test-account',
+              detail: got.detail.replace('sandbox test account', "other environment's test account"),
+              value: got.jwt.reveal(),
+            }
+          : unavailable(
+              `DYNAMIC_OTHER_ENVIRONMENT_JWT is not set and the other environment's test account gave no JWT: ${got.reason}`,
+            );
     }
     pacing.jwts = { user, other };
-    process.stdout.write(`${redact(describeJwt('user JWT', user))}\n${redact(describeJwt('other-environment JWT', other))}\n`);
+    process.stdout.write(
+      `${redact(describeJwt('user JWT', user))}\n${redact(describeJwt('other-environment JWT', other))}\n`,
+    );
   } finally {
     await client.close();
   }

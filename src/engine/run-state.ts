@@ -13,7 +13,14 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Pool } from 'undici';
-import { minimumWallTimeMs, PacingSchedule, RequestPolicies, type BucketDemand, type Pacer, type PaceWindow } from '../http/pacer.js';
+import {
+  minimumWallTimeMs,
+  PacingSchedule,
+  RequestPolicies,
+  type BucketDemand,
+  type Pacer,
+  type PaceWindow,
+} from '../http/pacer.js';
 import type { DocsProfile, Operation } from './spec.js';
 
 /** How a user JWT reached the run: given (DYNAMIC_USER_JWT…), obtained through the sandbox test account, or not at all. */
@@ -96,14 +103,22 @@ export function retryAfterMs(value: string | undefined, nowMs: number): number |
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
-interface BucketCount { policy: string; count: number; windows: PaceWindow[] }
+interface BucketCount {
+  policy: string;
+  count: number;
+  windows: PaceWindow[];
+}
 
 function figures(counts: Map<string, BucketCount>): PolicyFigures[] {
-  return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([bucket, c]) => ({
-    policy: c.policy, bucket, requests: c.count,
-    windows: c.windows.map((w) => ({ limit: w.limit, seconds: w.ms / 1000 })),
-    minimumMs: minimumWallTimeMs(new Map([[bucket, { count: c.count, windows: c.windows }]])),
-  }));
+  return [...counts.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([bucket, c]) => ({
+      policy: c.policy,
+      bucket,
+      requests: c.count,
+      windows: c.windows.map((w) => ({ limit: w.limit, seconds: w.ms / 1000 })),
+      minimumMs: minimumWallTimeMs(new Map([[bucket, { count: c.count, windows: c.windows }]])),
+    }));
 }
 
 /**
@@ -144,7 +159,9 @@ export class RunPacing {
   reserve(method: string, path: string, probe = false): { waitMs: number } | { refused: string } {
     if (this.sent >= this.budget) {
       this.refusedCount += 1;
-      return { refused: `request budget of ${this.budget} exhausted (DYNAMIC_REQUEST_BUDGET, shared by all workers of the run)` };
+      return {
+        refused: `request budget of ${this.budget} exhausted (DYNAMIC_REQUEST_BUDGET, shared by all workers of the run)`,
+      };
     }
     const demands = this.policies.demandsFor(method, path);
     const now = this.now();
@@ -186,7 +203,8 @@ export class RunPacing {
     const now = this.now();
     const wait = retryAfterMs(retryAfter, now) ?? 1000;
     this.schedule.blockUntil(demands, now + wait + 1000);
-    if (this.unplanned.length < 200) this.unplanned.push({ method, path, policies: demands.map((d) => d.policy), retryAfter, atMs: now });
+    if (this.unplanned.length < 200)
+      this.unplanned.push({ method, path, policies: demands.map((d) => d.policy), retryAfter, atMs: now });
     this.unplannedCount += 1;
   }
 
@@ -242,19 +260,40 @@ export function planRun(
 }
 
 /** The plan from the previous run's actual figures, scaled to this run's budget (the mix is what repeats). */
-export function planFromPrevious(lines: readonly PolicyFigures[], previousRequests: number, budget: number, margin: number): RunPlan {
+export function planFromPrevious(
+  lines: readonly PolicyFigures[],
+  previousRequests: number,
+  budget: number,
+  margin: number,
+): RunPlan {
   const scale = budget / previousRequests;
-  const counts = new Map<string, BucketCount>(lines.map((l) => [l.bucket, {
-    policy: l.policy, count: Math.round(l.requests * scale), windows: l.windows.map((w) => ({ limit: w.limit, ms: w.seconds * 1000 })),
-  }]));
+  const counts = new Map<string, BucketCount>(
+    lines.map((l) => [
+      l.bucket,
+      {
+        policy: l.policy,
+        count: Math.round(l.requests * scale),
+        windows: l.windows.map((w) => ({ limit: w.limit, ms: w.seconds * 1000 })),
+      },
+    ]),
+  );
   const figuresNow = figures(counts);
-  return { budget, margin, policies: figuresNow, minimumMs: Math.max(0, ...figuresNow.map((p) => p.minimumMs)), basis: `estimate: the previous run's mix (${previousRequests} requests) scaled to the budget` };
+  return {
+    budget,
+    margin,
+    policies: figuresNow,
+    minimumMs: Math.max(0, ...figuresNow.map((p) => p.minimumMs)),
+    basis: `estimate: the previous run's mix (${previousRequests} requests) scaled to the budget`,
+  };
 }
 
 /** Formats the plan for the console (one line per policy bucket). */
 export function formatPlan(plan: RunPlan): string {
-  const lines = plan.policies.map((p) => `  ${p.bucket.padEnd(58)} ${String(p.requests).padStart(6)} requests  ` +
-    `${p.windows.map((w) => `${w.limit}/${w.seconds}s`).join(' + ')}  ≥ ${(p.minimumMs / 1000).toFixed(0)} s`);
+  const lines = plan.policies.map(
+    (p) =>
+      `  ${p.bucket.padEnd(58)} ${String(p.requests).padStart(6)} requests  ` +
+      `${p.windows.map((w) => `${w.limit}/${w.seconds}s`).join(' + ')}  ≥ ${(p.minimumMs / 1000).toFixed(0)} s`,
+  );
   return [
     `Live pacing plan: request budget ${plan.budget} (DYNAMIC_REQUEST_BUDGET), pacer at ${Math.round(plan.margin * 100)} % of each limit; ` +
       `minimum wall time the limits allow ≈ ${(plan.minimumMs / 1000).toFixed(0)} s (${plan.basis})`,
@@ -294,7 +333,11 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
   res.end(text);
 }
 
@@ -330,7 +373,13 @@ export class RunStateService {
       }
       if (route === 'POST /outcome') {
         const b = await readJson(req);
-        this.pacing.outcome(String(b.method), String(b.path), Number(b.status), typeof b.retryAfter === 'string' ? b.retryAfter : undefined, b.probe === true);
+        this.pacing.outcome(
+          String(b.method),
+          String(b.path),
+          Number(b.status),
+          typeof b.retryAfter === 'string' ? b.retryAfter : undefined,
+          b.probe === true,
+        );
         return reply(res, 200, {});
       }
       if (route === 'POST /rule') {
@@ -385,25 +434,31 @@ export class LocalPacer implements Pacer {
 export class RemotePacer implements Pacer {
   private readonly pool: Pool;
 
-  constructor(url: string, private readonly key: string) {
+  constructor(
+    url: string,
+    private readonly key: string,
+  ) {
     this.pool = new Pool(url, { connections: 4 });
   }
 
   /** Parses `http://127.0.0.1:port#key` (the form globalSetup hands to workers). */
   static fromLocator(locator: string): RemotePacer {
     const [url, key] = locator.split('#');
-    if (!url || !key || !/^http:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error('the run-state locator must be http://127.0.0.1:<port>#<key>');
+    if (!url || !key || !/^http:\/\/127\.0\.0\.1:\d+$/.test(url))
+      throw new Error('the run-state locator must be http://127.0.0.1:<port>#<key>');
     return new RemotePacer(url, key);
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const res = await this.pool.request({
-      method, path,
+      method,
+      path,
       headers: { 'x-run-key': this.key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? null : JSON.stringify(body),
     });
     const text = await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`run-state service ${path} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+    if (res.statusCode !== 200)
+      throw new Error(`run-state service ${path} answered ${res.statusCode}: ${text.slice(0, 200)}`);
     return JSON.parse(text) as T;
   }
 
@@ -414,7 +469,13 @@ export class RemotePacer implements Pacer {
     return undefined;
   }
 
-  async settle(method: string, path: string, status: number, retryAfter: string | undefined, probe: boolean): Promise<void> {
+  async settle(
+    method: string,
+    path: string,
+    status: number,
+    retryAfter: string | undefined,
+    probe: boolean,
+  ): Promise<void> {
     if (status !== 429) return;
     await this.call('POST', '/outcome', { method, path, status, retryAfter, probe });
   }

@@ -40,7 +40,9 @@ export async function createSuite(workerIndex = 0, apiUrlOverride?: string): Pro
   const client = new HttpClient({
     baseUrl: config.apiUrl,
     requestBudget: config.requestBudget,
-    rateLimited: mock ? { kind: 'advance-mock-clock', controlUrl: mock.url } : { kind: 'wait', maxWaitSeconds: 60, maxRetries: 2 },
+    rateLimited: mock
+      ? { kind: 'advance-mock-clock', controlUrl: mock.url }
+      : { kind: 'wait', maxWaitSeconds: 60, maxRetries: 2 },
     allowCredentialInUrl: config.target === 'mock',
     pacer,
     singleSource: config.target === 'live',
@@ -54,12 +56,30 @@ export async function createSuite(workerIndex = 0, apiUrlOverride?: string): Pro
     const writes = config.allowWrites ? await writesRefused(target) : undefined;
     const burst = config.rateLimitBudget !== undefined ? await burstRefused(target) : undefined;
     for (const refusal of [writes, burst]) if (refusal) console.warn(`safety gate: ${refusal}`);
-    if (writes || burst) config = { ...config, allowWrites: config.allowWrites && !writes, rateLimitBudget: burst ? undefined : config.rateLimitBudget };
+    if (writes || burst)
+      config = {
+        ...config,
+        allowWrites: config.allowWrites && !writes,
+        rateLimitBudget: burst ? undefined : config.rateLimitBudget,
+      };
   }
   const knownIds: Record<string, string> = {};
   if (credentials.userId) knownIds.userId = credentials.userId;
   if (credentials.projectId) knownIds.projectId = credentials.projectId;
-  return { config, spec, schemas: registry, credentials, client, requests: new RequestFactory(spec.document, credentials.environmentId, knownIds), mock, seed, fc: fcSettings(config), workerIndex, worker: new WorkerState(), pacer };
+  return {
+    config,
+    spec,
+    schemas: registry,
+    credentials,
+    client,
+    requests: new RequestFactory(spec.document, credentials.environmentId, knownIds),
+    mock,
+    seed,
+    fc: fcSettings(config),
+    workerIndex,
+    worker: new WorkerState(),
+    pacer,
+  };
 }
 
 /**
@@ -124,7 +144,11 @@ export function unmetNeed(needs: Needs | undefined, suite: Suite, live: boolean)
 }
 
 /** Runs one check and collects its outcomes; never throws for a rule violation (the verdict is the caller's). */
-export async function runCheck(suite: Suite, check: Check, log: (line: string) => void = () => undefined): Promise<CheckResult> {
+export async function runCheck(
+  suite: Suite,
+  check: Check,
+  log: (line: string) => void = () => undefined,
+): Promise<CheckResult> {
   const rule = suite.spec.rulesById.get(check.rule);
   if (!rule) throw new Error(`check for unknown rule ${check.rule} (not in specs/rules)`);
   const outcomes: Outcome[] = [];
@@ -132,7 +156,8 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
   const sentBefore = suite.client.requestsSent;
   const unplannedBefore = suite.client.unplanned429;
   suite.client.takeExchanges(new Set());
-  const seqs = (r?: HttpResponse | HttpResponse[]): number[] | undefined => (r === undefined ? undefined : (Array.isArray(r) ? r : [r]).map((x) => x.seq ?? x.exchange.seq));
+  const seqs = (r?: HttpResponse | HttpResponse[]): number[] | undefined =>
+    r === undefined ? undefined : (Array.isArray(r) ? r : [r]).map((x) => x.seq ?? x.exchange.seq);
   const push = (o: Outcome): void => {
     const redacted: Outcome = o.reason === undefined ? o : { ...o, reason: redact(o.reason) };
     if (o.expected !== undefined) redacted.expected = redact(o.expected);
@@ -145,12 +170,35 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
   // is inconclusive (transport), whatever the check concluded from "no response"; a pass stands unless a request never
   // reached the server at all (nothing was answered, so nothing can pass).
   const faultOf = (r: HttpResponse | HttpResponse[] | undefined, passing: boolean): TransportFault | undefined =>
-    (r === undefined ? [] : Array.isArray(r) ? r : [r]).map((x) => x.transport).find((f) => f !== undefined && (!passing || f.phase === 'connect'));
-  const unanswered = (subject: string, fault: TransportFault, saw: string | undefined, response: HttpResponse | HttpResponse[] | undefined): void =>
-    push({ rule: rule.id, subject, status: 'inconclusive', kind: 'transport', reason: `${transportReason(fault)}${saw ? ` — the check saw: ${saw}` : ''}`, ...(response ? { exchanges: seqs(response)! } : {}) });
+    (r === undefined ? [] : Array.isArray(r) ? r : [r])
+      .map((x) => x.transport)
+      .find((f) => f !== undefined && (!passing || f.phase === 'connect'));
+  const unanswered = (
+    subject: string,
+    fault: TransportFault,
+    saw: string | undefined,
+    response: HttpResponse | HttpResponse[] | undefined,
+  ): void =>
+    push({
+      rule: rule.id,
+      subject,
+      status: 'inconclusive',
+      kind: 'transport',
+      reason: `${transportReason(fault)}${saw ? ` — the check saw: ${saw}` : ''}`,
+      ...(response ? { exchanges: seqs(response)! } : {}),
+    });
   const ctx: CheckContext = {
-    rule, drift, config: suite.config, spec: suite.spec, schemas: suite.schemas, credentials: suite.credentials,
-    client: suite.client, requests: suite.requests, mock: suite.mock, fc: suite.fc, worker: suite.worker,
+    rule,
+    drift,
+    config: suite.config,
+    spec: suite.spec,
+    schemas: suite.schemas,
+    credentials: suite.credentials,
+    client: suite.client,
+    requests: suite.requests,
+    mock: suite.mock,
+    fc: suite.fc,
+    worker: suite.worker,
     operations: suite.spec.operations.filter((op) => !rule.appliesTo.auth || rule.appliesTo.auth.includes(op.auth)),
     sourceAddress: addressRotation(suite),
     pass: (subject, response) => {
@@ -161,13 +209,25 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     fail: (subject, why, response) => {
       const fault = faultOf(response, false);
       if (fault) return unanswered(subject, fault, typeof why === 'string' ? why : why.reason, response);
-      push({ rule: rule.id, subject, status: 'fail', ...detail(why), ...(response ? { exchanges: seqs(response)! } : {}) });
+      push({
+        rule: rule.id,
+        subject,
+        status: 'fail',
+        ...detail(why),
+        ...(response ? { exchanges: seqs(response)! } : {}),
+      });
     },
     skip: (subject, reason) => push({ rule: rule.id, subject, status: 'skip', reason }),
     inconclusive: (subject, reason, response) => {
       const fault = faultOf(response, false);
       if (fault) return unanswered(subject, fault, reason, response);
-      push({ rule: rule.id, subject, status: 'inconclusive', reason, ...(response ? { exchanges: seqs(response)! } : {}) });
+      push({
+        rule: rule.id,
+        subject,
+        status: 'inconclusive',
+        reason,
+        ...(response ? { exchanges: seqs(response)! } : {}),
+      });
     },
     log: (line) => log(redact(line)),
   };
@@ -183,11 +243,17 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
     // listed as not covered this run (the rotation covers it on another night) — never a pass, never a failure.
     if (error instanceof BudgetExceededError) {
       const covered = new Set(outcomes.map((o) => o.subject));
-      push({ rule: rule.id, subject: '(request budget)', status: 'skip', reason: `${error.message}: the rest of this rule's sample is not covered this run (${covered.size} subject(s) judged)` });
+      push({
+        rule: rule.id,
+        subject: '(request budget)',
+        status: 'skip',
+        reason: `${error.message}: the rest of this rule's sample is not covered this run (${covered.size} subject(s) judged)`,
+      });
     } else {
       // A check that throws (a property's counterexample…) must not carry a credential into Playwright's
       // output, JUnit or the HTML report: rethrow with the message redacted.
-      const message = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+      const message =
+        error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
       throw new Error(redact(message));
     }
   } finally {
@@ -197,12 +263,16 @@ export async function runCheck(suite: Suite, check: Check, log: (line: string) =
   const after = suite.client.transport;
   const delta = (k: keyof TransportCounts): number => after[k] - transportBefore[k];
   return {
-    rule, outcomes,
+    rule,
+    outcomes,
     exchanges: suite.client.takeExchanges(wanted).slice(0, 50),
     unplanned429: suite.client.unplanned429 - unplannedBefore,
     requests: suite.client.requestsSent - sentBefore,
     transport: {
-      failedAttempts: delta('failedAttempts'), retried: delta('retried'), recovered: delta('recovered'), unanswered: delta('unanswered'),
+      failedAttempts: delta('failedAttempts'),
+      retried: delta('retried'),
+      recovered: delta('recovered'),
+      unanswered: delta('unanswered'),
       inconclusive: outcomes.filter((o) => o.kind === 'transport').length,
     },
     ms: performance.now() - started,
@@ -221,7 +291,11 @@ function detail(why: string | Detailed): Pick<Outcome, 'reason' | 'expected' | '
 }
 
 /** Runs `fn` over items with at most `limit` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {

@@ -58,7 +58,13 @@ function rank(rule: string, key: string): string {
  * `count` of `items` for `rule` in run `rotation`: window number `rotation` of the rule's fixed permutation (wrapping),
  * or, with a priority hook, the highest-priority items first. Deterministic for (rule, items, count, rotation).
  */
-export function rotatingSample<T>(rule: string, items: readonly T[], count: number, keyOf: (item: T) => string, rotation: number): T[] {
+export function rotatingSample<T>(
+  rule: string,
+  items: readonly T[],
+  count: number,
+  keyOf: (item: T) => string,
+  rotation: number,
+): T[] {
   const n = items.length;
   const k = Math.max(0, Math.min(count, n));
   const nights = k === 0 ? 0 : Math.ceil(n / k);

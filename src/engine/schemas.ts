@@ -19,30 +19,37 @@ import { SCHEMA_BASE, type JsonSchema } from './spec.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 type StandaloneCode = (ajv: Ajv2020, refsOrFuncs: Record<string, string>) => string;
-const standaloneCode = ((standaloneModule as unknown as { default?: StandaloneCode }).default ?? standaloneModule) as unknown as StandaloneCode;
+const standaloneCode = ((standaloneModule as unknown as { default?: StandaloneCode }).default ??
+  standaloneModule) as unknown as StandaloneCode;
 
 const AJV_OPTIONS = { strict: true, allErrors: true, strictTuples: false, validateFormats: true } as const;
 /** Where precompiled validators live (under node_modules, so their `require("ajv/…")` lines resolve). */
 export const SCHEMA_CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'dynamic-conformance');
 
 function schemaFiles(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((name) => {
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) return schemaFiles(full);
-    return name.endsWith('.schema.json') ? [full] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) return schemaFiles(full);
+      return name.endsWith('.schema.json') ? [full] : [];
+    });
 }
 
 function packageVersion(name: string): string {
   try {
-    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
 }
 
 /** A schema validation result with ajv's errors rendered as short sentences. */
-export interface Validation { valid: boolean; errors: string[] }
+export interface Validation {
+  valid: boolean;
+  errors: string[];
+}
 
 export interface SchemaRegistryOptions {
   /** Use (and write) the precompiled-validator cache. Default true; false always compiles every schema afresh. */
@@ -61,7 +68,9 @@ export class SchemaRegistry {
   readonly cacheFile: string;
 
   constructor(dir = join(ROOT, 'schemas'), options: SchemaRegistryOptions = {}) {
-    const hash = createHash('sha256').update(JSON.stringify({ ajv: packageVersion('ajv'), formats: packageVersion('ajv-formats'), options: AJV_OPTIONS }));
+    const hash = createHash('sha256').update(
+      JSON.stringify({ ajv: packageVersion('ajv'), formats: packageVersion('ajv-formats'), options: AJV_OPTIONS }),
+    );
     for (const file of schemaFiles(dir)) {
       const text = readFileSync(file, 'utf8');
       const schema = JSON.parse(text) as { $id?: string };
@@ -81,7 +90,8 @@ export class SchemaRegistry {
     }
     const ajv = this.ajv(usePrecompiled);
     for (const id of this.ids) this.byId(id);
-    if (usePrecompiled) writePrecompiled(this.cacheFile, standaloneCode(ajv, Object.fromEntries(this.ids.map((id) => [id, id]))));
+    if (usePrecompiled)
+      writePrecompiled(this.cacheFile, standaloneCode(ajv, Object.fromEntries(this.ids.map((id) => [id, id]))));
   }
 
   /** The one ajv instance, with every schema added (compiled on use); `source` keeps the code for the cache. */

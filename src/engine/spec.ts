@@ -53,7 +53,10 @@ export interface OperationResponse {
   schema: JsonSchema | undefined;
 }
 
-export interface RateWindow { limit: number; seconds: number }
+export interface RateWindow {
+  limit: number;
+  seconds: number;
+}
 export interface RatePolicy {
   key: ('ip' | 'environment' | 'wallet')[];
   windows: RateWindow[] | null;
@@ -77,7 +80,14 @@ export interface DocsProfile {
     source: string;
     liveAccepts?: string;
     /** How the profile reads the body: usually this shape, guaranteed or not, report-only on live or enforced. */
-    reading?: { usually: Record<string, unknown>; guaranteed: boolean; live: 'enforce' | 'report'; mock: string; source: string; text?: string };
+    reading?: {
+      usually: Record<string, unknown>;
+      guaranteed: boolean;
+      live: 'enforce' | 'report';
+      mock: string;
+      source: string;
+      text?: string;
+    };
   };
   retryAfter: { required: boolean; format: 'delay-seconds'; source: string };
   errors: Record<string, { schema: string; source: string }>;
@@ -99,7 +109,12 @@ export interface Rule {
   mock: string;
 }
 
-export interface Fault { id: string; rule: string; description: string; fast?: boolean }
+export interface Fault {
+  id: string;
+  rule: string;
+  description: string;
+  fast?: boolean;
+}
 
 function readJson<T>(...parts: string[]): T {
   return JSON.parse(readFileSync(join(ROOT, ...parts), 'utf8')) as T;
@@ -107,7 +122,9 @@ function readJson<T>(...parts: string[]): T {
 
 /** Rewrites component refs to the standalone schema files' $ids so one ajv instance resolves them. */
 export function toRegistrySchema(schema: unknown): JsonSchema {
-  return JSON.parse(JSON.stringify(schema ?? {}).replace(/"#\/components\/schemas\/(\w+)"/g, `"${SCHEMA_BASE}models/$1.schema.json"`)) as JsonSchema;
+  return JSON.parse(
+    JSON.stringify(schema ?? {}).replace(/"#\/components\/schemas\/(\w+)"/g, `"${SCHEMA_BASE}models/$1.schema.json"`),
+  ) as JsonSchema;
 }
 
 function operationsOf(doc: OpenAPIV3_1.Document): Operation[] {
@@ -116,7 +133,11 @@ function operationsOf(doc: OpenAPIV3_1.Document): Operation[] {
     for (const [method, raw] of Object.entries(item ?? {})) {
       const op = raw as OpenAPIV3_1.OperationObject & Record<string, unknown>;
       const parameters = ((op.parameters ?? []) as OpenAPIV3_1.ParameterObject[]).map((p) => ({
-        name: p.name, in: p.in as Parameter['in'], required: p.required === true, schema: toRegistrySchema(p.schema), style: p.style,
+        name: p.name,
+        in: p.in as Parameter['in'],
+        required: p.required === true,
+        schema: toRegistrySchema(p.schema),
+        style: p.style,
       }));
       const body = op.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
       const bodyEntry = body ? Object.entries(body.content)[0] : undefined;
@@ -126,7 +147,10 @@ function operationsOf(doc: OpenAPIV3_1.Document): Operation[] {
         const layer = (responses[code] as Record<string, unknown>)['x-dynamic-layer'];
         return typeof layer === 'string' ? layer : 'documented';
       };
-      const successKey = codes.find((c) => /^[23]\d\d$/.test(c) && layerOf(c) === 'documented') ?? codes.find((c) => c.startsWith('2')) ?? '200';
+      const successKey =
+        codes.find((c) => /^[23]\d\d$/.test(c) && layerOf(c) === 'documented') ??
+        codes.find((c) => c.startsWith('2')) ??
+        '200';
       const success = responses[successKey] as OpenAPIV3_1.ResponseObject;
       const successEntry = success.content ? Object.entries(success.content)[0] : undefined;
       ops.push({
@@ -142,16 +166,38 @@ function operationsOf(doc: OpenAPIV3_1.Document): Operation[] {
         inferredScopes: (op['x-dynamic-scopes-inferred'] as string[] | undefined) ?? [],
         policies: (op['x-dynamic-rate-limit'] as string[] | undefined) ?? [],
         parameters,
-        requestBody: bodyEntry ? { contentType: bodyEntry[0], required: body?.required === true, schema: toRegistrySchema(bodyEntry[1].schema) } : undefined,
-        success: { status: Number(successKey), contentType: successEntry?.[0], schema: successEntry ? toRegistrySchema(successEntry[1].schema) : undefined },
-        documentedStatuses: Object.keys(responses).map(Number),
-        responses: Object.fromEntries(codes.map((code) => {
-          const json = ((responses[code] as OpenAPIV3_1.ResponseObject).content ?? {})['application/json'];
-          return [code, { layer: layerOf(code) as OperationResponse['layer'], schema: json?.schema ? toRegistrySchema(json.schema) : undefined }];
-        })),
-        authConflict: typeof op['x-dynamic-auth-conflict'] === 'string'
-          ? { text: op['x-dynamic-auth-conflict'], live: op['x-dynamic-auth-conflict-live'] === 'report' ? 'report' : 'enforce' }
+        requestBody: bodyEntry
+          ? {
+              contentType: bodyEntry[0],
+              required: body?.required === true,
+              schema: toRegistrySchema(bodyEntry[1].schema),
+            }
           : undefined,
+        success: {
+          status: Number(successKey),
+          contentType: successEntry?.[0],
+          schema: successEntry ? toRegistrySchema(successEntry[1].schema) : undefined,
+        },
+        documentedStatuses: Object.keys(responses).map(Number),
+        responses: Object.fromEntries(
+          codes.map((code) => {
+            const json = ((responses[code] as OpenAPIV3_1.ResponseObject).content ?? {})['application/json'];
+            return [
+              code,
+              {
+                layer: layerOf(code) as OperationResponse['layer'],
+                schema: json?.schema ? toRegistrySchema(json.schema) : undefined,
+              },
+            ];
+          }),
+        ),
+        authConflict:
+          typeof op['x-dynamic-auth-conflict'] === 'string'
+            ? {
+                text: op['x-dynamic-auth-conflict'],
+                live: op['x-dynamic-auth-conflict-live'] === 'report' ? 'report' : 'enforce',
+              }
+            : undefined,
       });
     }
   }
@@ -180,16 +226,26 @@ export function loadSpec(profileId: string): LoadedSpec {
   const specText = readFileSync(join(ROOT, 'specs', 'dynamic-api.openapi.json'), 'utf8');
   const document = JSON.parse(specText) as OpenAPIV3_1.Document;
   const operations = operationsOf(document);
-  const profiles = readdirSync(join(ROOT, 'specs', 'profiles')).filter((f) => f.endsWith('.json')).sort().map((f) => readJson<DocsProfile>('specs', 'profiles', f));
+  const profiles = readdirSync(join(ROOT, 'specs', 'profiles'))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => readJson<DocsProfile>('specs', 'profiles', f));
   const profile = profiles.find((p) => p.id === profileId);
-  if (!profile) throw new ConfigError(`DYNAMIC_DOCS_PROFILE '${profileId}' is not one of ${profiles.map((p) => p.id).join(', ')}`);
-  const rules = readdirSync(join(ROOT, 'specs', 'rules')).filter((f) => f.endsWith('.json')).sort().flatMap((f) => readJson<{ rules: Rule[] }>('specs', 'rules', f).rules);
+  if (!profile)
+    throw new ConfigError(`DYNAMIC_DOCS_PROFILE '${profileId}' is not one of ${profiles.map((p) => p.id).join(', ')}`);
+  const rules = readdirSync(join(ROOT, 'specs', 'rules'))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .flatMap((f) => readJson<{ rules: Rule[] }>('specs', 'rules', f).rules);
   const faults = readJson<{ faults: Fault[] }>('specs', 'faults.json').faults;
   cache = {
-    document, operations,
+    document,
+    operations,
     byKey: new Map(operations.map((o) => [o.key, o])),
     byId: new Map(operations.map((o) => [o.operationId, o])),
-    profile, profiles, rules,
+    profile,
+    profiles,
+    rules,
     rulesById: new Map(rules.map((r) => [r.id, r])),
     faults,
     specHash: createHash('sha256').update(specText).digest('hex').slice(0, 16),

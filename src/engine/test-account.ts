@@ -37,37 +37,69 @@ const ok = (res: HttpResponse): boolean => res.status >= 200 && res.status < 300
  * `mayCreate`: create the test account when there is none (only on the verified sandbox; elsewhere only read).
  */
 export async function obtainJwtFromTestAccount(
-  client: Sender, environmentId: string, apiToken: Secret, envName: string, mayCreate: boolean,
+  client: Sender,
+  environmentId: string,
+  apiToken: Secret,
+  envName: string,
+  mayCreate: boolean,
 ): Promise<ObtainedJwt> {
   const env = encodeURIComponent(environmentId);
   const accountPath = `/environments/${env}/test/account`;
   const auth: [string, ReturnType<typeof bearer>] = ['authorization', bearer(apiToken)];
   let account = await client.send({ method: 'GET', path: accountPath, headers: [JSON_ACCEPT, auth] });
   let created = false;
-  if (account.status === 404 && !mayCreate) return { reason: 'the environment has no test account (GET …/test/account answered 404; create one in the dashboard)' };
+  if (account.status === 404 && !mayCreate)
+    return {
+      reason: 'the environment has no test account (GET …/test/account answered 404; create one in the dashboard)',
+    };
   if (account.status === 404) {
     account = await client.send({ method: 'POST', path: accountPath, headers: [JSON_ACCEPT, auth] });
     created = true;
   }
-  if (!ok(account)) return { reason: answered(`${created ? 'POST' : 'GET'} /environments/{environmentId}/test/account`, account) };
+  if (!ok(account))
+    return { reason: answered(`${created ? 'POST' : 'GET'} /environments/{environmentId}/test/account`, account) };
   const { code, email } = (account.json ?? {}) as { code?: unknown; email?: unknown };
-  if (typeof code !== 'string' || code === '') return { reason: 'the test account has no code (TestAccountResponse.code)' };
-  if (typeof email !== 'string' || !email.includes('@')) return { reason: 'the test account has no email address (only email sign-in is automated)' };
+  if (typeof code !== 'string' || code === '')
+    return { reason: 'the test account has no code (TestAccountResponse.code)' };
+  if (typeof email !== 'string' || !email.includes('@'))
+    return { reason: 'the test account has no email address (only email sign-in is automated)' };
   // The static code is a credential of the test account: kept out of every output like the others.
   const secretCode = new Secret(code, 'DYNAMIC_TEST_ACCOUNT_CODE');
   const sdk = `/sdk/${env}/emailVerifications`;
-  const createdVerification = await client.send({ method: 'POST', path: `${sdk}/create`, headers: [JSON_ACCEPT], body: { email } });
-  if (!ok(createdVerification)) return { reason: answered('POST /sdk/{environmentId}/emailVerifications/create', createdVerification) };
+  const createdVerification = await client.send({
+    method: 'POST',
+    path: `${sdk}/create`,
+    headers: [JSON_ACCEPT],
+    body: { email },
+  });
+  if (!ok(createdVerification))
+    return { reason: answered('POST /sdk/{environmentId}/emailVerifications/create', createdVerification) };
   const verificationUUID = (createdVerification.json as { verificationUUID?: unknown } | undefined)?.verificationUUID;
-  if (typeof verificationUUID !== 'string') return { reason: 'emailVerifications/create answered without a verificationUUID' };
+  if (typeof verificationUUID !== 'string')
+    return { reason: 'emailVerifications/create answered without a verificationUUID' };
   const signedIn = await client.send({
-    method: 'POST', path: `${sdk}/signin`, headers: [JSON_ACCEPT],
+    method: 'POST',
+    path: `${sdk}/signin`,
+    headers: [JSON_ACCEPT],
     body: { verificationUUID, verificationToken: secretCode.reveal() },
   });
   if (!ok(signedIn)) return { reason: answered('POST /sdk/{environmentId}/emailVerifications/signin', signedIn) };
   const verified = (signedIn.json ?? {}) as { minifiedJwt?: unknown; jwt?: unknown; expiresAt?: unknown };
-  const value = typeof verified.minifiedJwt === 'string' ? verified.minifiedJwt : typeof verified.jwt === 'string' ? verified.jwt : undefined;
-  if (!value) return { reason: 'emailVerifications/signin answered without a JWT (cookie-based authentication is on for this environment)' };
-  const expires = typeof verified.expiresAt === 'number' ? `, expires ${new Date(verified.expiresAt * 1000).toISOString()}` : '';
-  return { jwt: new Secret(value, envName), detail: `obtained from the sandbox test account${created ? ' (created for this run)' : ''}${expires}` };
+  const value =
+    typeof verified.minifiedJwt === 'string'
+      ? verified.minifiedJwt
+      : typeof verified.jwt === 'string'
+        ? verified.jwt
+        : undefined;
+  if (!value)
+    return {
+      reason:
+        'emailVerifications/signin answered without a JWT (cookie-based authentication is on for this environment)',
+    };
+  const expires =
+    typeof verified.expiresAt === 'number' ? `, expires ${new Date(verified.expiresAt * 1000).toISOString()}` : '';
+  return {
+    jwt: new Secret(value, envName),
+    detail: `obtained from the sandbox test account${created ? ' (created for this run)' : ''}${expires}`,
+  };
 }

@@ -73,8 +73,16 @@ export interface CheckContext extends SuiteServices {
 }
 
 /** A credential a check cannot do without (a field of Credentials; absent ones carry their reason in `missing`). */
-export type CredentialNeed = 'inactiveToken' | 'otherEnvironmentToken' | 'otherEnvironmentId' | 'noScopeToken'
-  | 'limitedToken' | 'userJwt' | 'otherEnvironmentJwt' | 'otherOrganizationToken' | 'otherUserJwt';
+export type CredentialNeed =
+  | 'inactiveToken'
+  | 'otherEnvironmentToken'
+  | 'otherEnvironmentId'
+  | 'noScopeToken'
+  | 'limitedToken'
+  | 'userJwt'
+  | 'otherEnvironmentJwt'
+  | 'otherOrganizationToken'
+  | 'otherUserJwt';
 
 /**
  * What a check needs before it can assert anything. The runner evaluates these once, before the body, and records

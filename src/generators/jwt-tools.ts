@@ -11,7 +11,17 @@
  * show the mutation applied to the credential's fingerprint, and a fast-check counterexample prints as its label.
  */
 import { createHmac, createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { base64url, decodeJwt, decodeProtectedHeader, exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importJWK, type JWK } from 'jose';
+import {
+  base64url,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  exportPKCS8,
+  exportSPKI,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+} from 'jose';
 
 /** What can be done to a JWT (data only; see `applyJwtMutation`). */
 export type JwtMutation =
@@ -40,30 +50,51 @@ export interface ForgeMaterial {
 /** A short description of the mutation, without any token content. */
 export function describeJwtMutation(m: JwtMutation): string {
   switch (m.kind) {
-    case 'alg-none': return `alg "${m.alg}", signature ${m.signature}`;
-    case 'hs256-public-key': return `HS256 signed with the environment public key (${m.encoding})`;
-    case 'claims': return `payload tampered (${m.label}), signature kept`;
-    case 'reencoded-payload': return 'payload re-encoded (same claims, other bytes), signature kept';
-    case 'header': return `header changed (${m.label}), signature kept`;
-    case 'signature-flip': return `signature character ${m.position} changed`;
-    case 'signature-truncate': return `signature truncated by ${m.drop} character(s)`;
-    case 'signature-empty': return 'signature segment empty';
-    case 'segments': return `segments: ${m.shape}`;
-    case 'garbage-segment': return `segment ${m.segment} replaced by non-base64url text`;
-    case 'attacker-key': return m.via === 'kid-only' ? 'signed by an attacker RSA key (environment kid kept)' : `attacker key supplied in the header (${m.via}), signed with it`;
+    case 'alg-none':
+      return `alg "${m.alg}", signature ${m.signature}`;
+    case 'hs256-public-key':
+      return `HS256 signed with the environment public key (${m.encoding})`;
+    case 'claims':
+      return `payload tampered (${m.label}), signature kept`;
+    case 'reencoded-payload':
+      return 'payload re-encoded (same claims, other bytes), signature kept';
+    case 'header':
+      return `header changed (${m.label}), signature kept`;
+    case 'signature-flip':
+      return `signature character ${m.position} changed`;
+    case 'signature-truncate':
+      return `signature truncated by ${m.drop} character(s)`;
+    case 'signature-empty':
+      return 'signature segment empty';
+    case 'segments':
+      return `segments: ${m.shape}`;
+    case 'garbage-segment':
+      return `segment ${m.segment} replaced by non-base64url text`;
+    case 'attacker-key':
+      return m.via === 'kid-only'
+        ? 'signed by an attacker RSA key (environment kid kept)'
+        : `attacker key supplied in the header (${m.via}), signed with it`;
   }
 }
 
 const enc = (value: unknown): string => base64url.encode(JSON.stringify(value));
 
-interface Parts { header: Record<string, unknown>; payload: Record<string, unknown>; segments: [string, string, string] }
+interface Parts {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  segments: [string, string, string];
+}
 
 /** Splits and decodes a compact JWS (jose decoders); undefined when it is not one. */
 export function parseJwt(token: string): Parts | undefined {
   const segments = token.split('.');
   if (segments.length !== 3) return undefined;
   try {
-    return { header: decodeProtectedHeader(token), payload: decodeJwt(token), segments: segments as [string, string, string] };
+    return {
+      header: decodeProtectedHeader(token),
+      payload: decodeJwt(token),
+      segments: segments as [string, string, string],
+    };
   } catch {
     return undefined;
   }
@@ -99,12 +130,24 @@ export function applyJwtMutation(token: string, m: JwtMutation, material?: Forge
       const km = needMaterial(material, m);
       const header = enc({ ...parts.header, alg: 'HS256' });
       const input = `${header}.${p}`;
-      const secret = m.encoding === 'pem' ? `${km.pem}\n` : m.encoding === 'pem-no-newline' ? km.pem : m.encoding === 'der' ? km.der : m.encoding === 'jwk-json' ? JSON.stringify(km.jwk) : Buffer.from(String(km.jwk.n ?? ''), 'base64url');
+      const secret =
+        m.encoding === 'pem'
+          ? `${km.pem}\n`
+          : m.encoding === 'pem-no-newline'
+            ? km.pem
+            : m.encoding === 'der'
+              ? km.der
+              : m.encoding === 'jwk-json'
+                ? JSON.stringify(km.jwk)
+                : Buffer.from(String(km.jwk.n ?? ''), 'base64url');
       return `${input}.${hs256(input, secret)}`;
     }
-    case 'claims': return `${h}.${enc({ ...parts.payload, ...m.claims })}.${s}`;
-    case 'reencoded-payload': return `${h}.${base64url.encode(JSON.stringify(parts.payload, null, 1))}.${s}`;
-    case 'header': return `${enc({ ...parts.header, ...m.header })}.${p}.${s}`;
+    case 'claims':
+      return `${h}.${enc({ ...parts.payload, ...m.claims })}.${s}`;
+    case 'reencoded-payload':
+      return `${h}.${base64url.encode(JSON.stringify(parts.payload, null, 1))}.${s}`;
+    case 'header':
+      return `${enc({ ...parts.header, ...m.header })}.${p}.${s}`;
     case 'signature-flip': {
       // Change a character away from the last one (whose low bits may be padding) to a different base64url symbol.
       const at = s.length > 2 ? m.position % (s.length - 2) : 0;
@@ -112,15 +155,22 @@ export function applyJwtMutation(token: string, m: JwtMutation, material?: Forge
       const replacement = ch === 'A' ? 'B' : ch === 'a' ? 'b' : 'A';
       return `${h}.${p}.${s.slice(0, at)}${replacement}${s.slice(at + 1)}`;
     }
-    case 'signature-truncate': return `${h}.${p}.${s.slice(0, Math.max(0, s.length - Math.max(1, m.drop)))}`;
-    case 'signature-empty': return `${h}.${p}.`;
+    case 'signature-truncate':
+      return `${h}.${p}.${s.slice(0, Math.max(0, s.length - Math.max(1, m.drop)))}`;
+    case 'signature-empty':
+      return `${h}.${p}.`;
     case 'segments':
       switch (m.shape) {
-        case 'two': return `${h}.${p}`;
-        case 'one': return h;
-        case 'four': return `${h}.${p}.${s}.${s}`;
-        case 'five': return `${h}.${p}.${s}.${p}.${s}`;
-        case 'duplicate-payload': return `${h}.${p}.${p}.${s}`;
+        case 'two':
+          return `${h}.${p}`;
+        case 'one':
+          return h;
+        case 'four':
+          return `${h}.${p}.${s}.${s}`;
+        case 'five':
+          return `${h}.${p}.${s}.${p}.${s}`;
+        case 'duplicate-payload':
+          return `${h}.${p}.${p}.${s}`;
       }
       return token;
     case 'garbage-segment': {
@@ -130,9 +180,14 @@ export function applyJwtMutation(token: string, m: JwtMutation, material?: Forge
     }
     case 'attacker-key': {
       const km = needMaterial(material, m);
-      const extra = m.via === 'jwk' ? { jwk: km.attacker.jwk, kid: km.attacker.kid }
-        : m.via === 'jku' ? { jku: 'http://127.0.0.1:9/.well-known/jwks.json', kid: km.attacker.kid }
-          : m.via === 'x5u' ? { x5u: 'http://127.0.0.1:9/cert.pem', kid: km.attacker.kid } : {};
+      const extra =
+        m.via === 'jwk'
+          ? { jwk: km.attacker.jwk, kid: km.attacker.kid }
+          : m.via === 'jku'
+            ? { jku: 'http://127.0.0.1:9/.well-known/jwks.json', kid: km.attacker.kid }
+            : m.via === 'x5u'
+              ? { x5u: 'http://127.0.0.1:9/cert.pem', kid: km.attacker.kid }
+              : {};
       const header = enc({ ...parts.header, alg: 'RS256', ...extra });
       const input = `${header}.${p}`;
       return `${input}.${rs256(input, km.attacker.privateKey)}`;

@@ -41,7 +41,10 @@ export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 export type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'null';
 
 /** A lookup over schemas keyed by `$id`; relative refs (`User.schema.json`) resolve against `base`. */
-export function lookupFrom(byId: (id: string) => JsonSchema | undefined, base = 'https://schemas.dynamic-conformance.invalid/models/'): SchemaLookup {
+export function lookupFrom(
+  byId: (id: string) => JsonSchema | undefined,
+  base = 'https://schemas.dynamic-conformance.invalid/models/',
+): SchemaLookup {
   return (ref) => byId(/^[a-z]+:/.test(ref) ? ref : `${base}${ref.replace(/^\.\//, '')}`);
 }
 
@@ -63,14 +66,17 @@ export function resolveSchema(schema: JsonSchema | undefined, lookup: SchemaLook
     const rest = { ...s };
     delete rest.allOf;
     const merged: JsonSchema = { ...rest };
-    const properties: Record<string, JsonSchema> = { ...((rest.properties as Record<string, JsonSchema> | undefined) ?? {}) };
+    const properties: Record<string, JsonSchema> = {
+      ...((rest.properties as Record<string, JsonSchema> | undefined) ?? {}),
+    };
     const required = new Set<string>((rest.required as string[] | undefined) ?? []);
     for (const p of parts) {
       Object.assign(properties, (p.properties as Record<string, JsonSchema> | undefined) ?? {});
       for (const r of (p.required as string[] | undefined) ?? []) required.add(r);
       if (merged.type === undefined && p.type !== undefined) merged.type = p.type;
       if (merged.enum === undefined && p.enum !== undefined) merged.enum = p.enum;
-      if (merged.additionalProperties === undefined && p.additionalProperties !== undefined) merged.additionalProperties = p.additionalProperties;
+      if (merged.additionalProperties === undefined && p.additionalProperties !== undefined)
+        merged.additionalProperties = p.additionalProperties;
     }
     if (Object.keys(properties).length) merged.properties = properties;
     if (required.size) merged.required = [...required];
@@ -105,7 +111,15 @@ function typeAllowed(v: unknown, types: JsonType[]): boolean {
 }
 
 /** Candidate values of every JSON type (one of each, none coercible to another by a lenient parser in an obvious way). */
-const WRONG_VALUES: unknown[] = [12345, 'not-a-valid-value', true, { unexpected: 'object' }, [{ unexpected: 'array' }, 2], null, 1.5];
+const WRONG_VALUES: unknown[] = [
+  12345,
+  'not-a-valid-value',
+  true,
+  { unexpected: 'object' },
+  [{ unexpected: 'array' }, 2],
+  null,
+  1.5,
+];
 
 /** Values whose JSON type the schema does not allow (empty when it allows every type or says nothing). */
 export function wrongTypeValues(types: JsonType[] | undefined): unknown[] {
@@ -145,18 +159,36 @@ function setAt(root: unknown, path: (string | number)[], value: unknown, remove 
   return copy;
 }
 
-const pointerOf = (path: (string | number)[]): string => path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+const pointerOf = (path: (string | number)[]): string =>
+  path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
 /**
  * Every single-constraint violation of `schema` reachable from a valid `sample` (its required properties, nested
  * objects down to `maxDepth`, first array items). Each case mutates one location of a copy of the sample.
  */
-export function negativeBodies(schema: JsonSchema, sample: unknown, lookup: SchemaLookup, options: { maxDepth?: number } = {}): NegativeCase[] {
+export function negativeBodies(
+  schema: JsonSchema,
+  sample: unknown,
+  lookup: SchemaLookup,
+  options: { maxDepth?: number } = {},
+): NegativeCase[] {
   const maxDepth = options.maxDepth ?? 3;
   const cases: NegativeCase[] = [];
-  const add = (kind: NegativeKind, path: (string | number)[], description: string, body: unknown, types?: JsonType[]): void => {
-    cases.push({ kind, pointer: pointerOf(path), description: `${pointerOf(path) || '(body)'}: ${description}`, body, ...(types ? { types } : {}) });
+  const add = (
+    kind: NegativeKind,
+    path: (string | number)[],
+    description: string,
+    body: unknown,
+    types?: JsonType[],
+  ): void => {
+    cases.push({
+      kind,
+      pointer: pointerOf(path),
+      description: `${pointerOf(path) || '(body)'}: ${description}`,
+      body,
+      ...(types ? { types } : {}),
+    });
   };
 
   const visit = (raw: JsonSchema, value: unknown, path: (string | number)[], depth: number): void => {
@@ -165,33 +197,82 @@ export function negativeBodies(schema: JsonSchema, sample: unknown, lookup: Sche
     const wrong = wrongTypeValues(types);
     if (wrong.length && value !== undefined) {
       const w = wrong[0];
-      add(path.length ? 'wrong-type' : 'root-type', path, `${typeName(w)} where the schema allows ${types!.join('|')}`, setAt(sample, path, w), types);
+      add(
+        path.length ? 'wrong-type' : 'root-type',
+        path,
+        `${typeName(w)} where the schema allows ${types!.join('|')}`,
+        setAt(sample, path, w),
+        types,
+      );
     }
     if (Array.isArray(s.enum) && typeof value !== 'object') {
       const values = s.enum as unknown[];
-      const candidate = ['not-in-enum-value', 987654321, '__unknown__'].find((c) => !values.includes(c) && (!types || typeAllowed(c, types)));
-      if (candidate !== undefined) add('not-in-enum', path, `${JSON.stringify(candidate)} is not one of the ${values.length} enum values`, setAt(sample, path, candidate));
+      const candidate = ['not-in-enum-value', 987654321, '__unknown__'].find(
+        (c) => !values.includes(c) && (!types || typeAllowed(c, types)),
+      );
+      if (candidate !== undefined)
+        add(
+          'not-in-enum',
+          path,
+          `${JSON.stringify(candidate)} is not one of the ${values.length} enum values`,
+          setAt(sample, path, candidate),
+        );
     }
     if (typeof value === 'string') {
       const format = typeof s.format === 'string' ? s.format : undefined;
       const bad = format ? FORMAT_VIOLATIONS[format] : undefined;
-      if (bad !== undefined && !(Array.isArray(s.enum) && (s.enum as unknown[]).includes(bad))) add('bad-format', path, `${JSON.stringify(bad)} is not a valid ${format}`, setAt(sample, path, bad));
+      if (bad !== undefined && !(Array.isArray(s.enum) && (s.enum as unknown[]).includes(bad)))
+        add('bad-format', path, `${JSON.stringify(bad)} is not a valid ${format}`, setAt(sample, path, bad));
       if (typeof s.pattern === 'string') {
         const bad2 = firstNotMatching(s.pattern, ['!', ' ', '', 'not matching the pattern', '\u0000']);
-        if (bad2 !== undefined) add('pattern', path, `${JSON.stringify(bad2)} does not match ${s.pattern}`, setAt(sample, path, bad2));
+        if (bad2 !== undefined)
+          add('pattern', path, `${JSON.stringify(bad2)} does not match ${s.pattern}`, setAt(sample, path, bad2));
       }
-      if (typeof s.minLength === 'number' && s.minLength > 0) add('too-short', path, `a string of ${s.minLength - 1} characters (minLength ${s.minLength})`, setAt(sample, path, 'x'.repeat(s.minLength - 1)));
-      if (typeof s.maxLength === 'number' && s.maxLength < 10_000) add('too-long', path, `a string of ${s.maxLength + 1} characters (maxLength ${s.maxLength})`, setAt(sample, path, 'x'.repeat(s.maxLength + 1)));
+      if (typeof s.minLength === 'number' && s.minLength > 0)
+        add(
+          'too-short',
+          path,
+          `a string of ${s.minLength - 1} characters (minLength ${s.minLength})`,
+          setAt(sample, path, 'x'.repeat(s.minLength - 1)),
+        );
+      if (typeof s.maxLength === 'number' && s.maxLength < 10_000)
+        add(
+          'too-long',
+          path,
+          `a string of ${s.maxLength + 1} characters (maxLength ${s.maxLength})`,
+          setAt(sample, path, 'x'.repeat(s.maxLength + 1)),
+        );
     }
     if (typeof value === 'number') {
-      if (typeof s.minimum === 'number') add('below-minimum', path, `${s.minimum - 1} (minimum ${s.minimum})`, setAt(sample, path, s.minimum - 1));
-      if (typeof s.exclusiveMinimum === 'number') add('below-minimum', path, `${s.exclusiveMinimum} (exclusiveMinimum ${s.exclusiveMinimum})`, setAt(sample, path, s.exclusiveMinimum));
-      if (typeof s.maximum === 'number') add('above-maximum', path, `${s.maximum + 1} (maximum ${s.maximum})`, setAt(sample, path, s.maximum + 1));
-      if (typeof s.exclusiveMaximum === 'number') add('above-maximum', path, `${s.exclusiveMaximum} (exclusiveMaximum ${s.exclusiveMaximum})`, setAt(sample, path, s.exclusiveMaximum));
+      if (typeof s.minimum === 'number')
+        add('below-minimum', path, `${s.minimum - 1} (minimum ${s.minimum})`, setAt(sample, path, s.minimum - 1));
+      if (typeof s.exclusiveMinimum === 'number')
+        add(
+          'below-minimum',
+          path,
+          `${s.exclusiveMinimum} (exclusiveMinimum ${s.exclusiveMinimum})`,
+          setAt(sample, path, s.exclusiveMinimum),
+        );
+      if (typeof s.maximum === 'number')
+        add('above-maximum', path, `${s.maximum + 1} (maximum ${s.maximum})`, setAt(sample, path, s.maximum + 1));
+      if (typeof s.exclusiveMaximum === 'number')
+        add(
+          'above-maximum',
+          path,
+          `${s.exclusiveMaximum} (exclusiveMaximum ${s.exclusiveMaximum})`,
+          setAt(sample, path, s.exclusiveMaximum),
+        );
     }
     if (Array.isArray(value)) {
-      if (typeof s.minItems === 'number' && s.minItems > 0) add('too-few-items', path, `${s.minItems - 1} items (minItems ${s.minItems})`, setAt(sample, path, value.slice(0, s.minItems - 1)));
-      if (depth < maxDepth && value.length > 0 && s.items && typeof s.items === 'object') visit(s.items as JsonSchema, value[0], [...path, 0], depth + 1);
+      if (typeof s.minItems === 'number' && s.minItems > 0)
+        add(
+          'too-few-items',
+          path,
+          `${s.minItems - 1} items (minItems ${s.minItems})`,
+          setAt(sample, path, value.slice(0, s.minItems - 1)),
+        );
+      if (depth < maxDepth && value.length > 0 && s.items && typeof s.items === 'object')
+        visit(s.items as JsonSchema, value[0], [...path, 0], depth + 1);
     }
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       const obj = value as Record<string, unknown>;
@@ -200,10 +281,22 @@ export function negativeBodies(schema: JsonSchema, sample: unknown, lookup: Sche
         if (!(r in obj)) continue;
         const ps = props[r] ? resolveSchema(props[r], lookup) : {};
         if (ps.default !== undefined) continue;
-        add('missing-required', [...path, r], `required property '${r}' is missing`, setAt(sample, [...path, r], undefined, true));
+        add(
+          'missing-required',
+          [...path, r],
+          `required property '${r}' is missing`,
+          setAt(sample, [...path, r], undefined, true),
+        );
       }
-      if (s.additionalProperties === false) add('additional-property', [...path, 'unexpectedProperty'], 'a property the schema does not allow (additionalProperties: false)', setAt(sample, [...path, 'unexpectedProperty'], 1));
-      if (depth < maxDepth) for (const [k, v] of Object.entries(obj)) if (props[k]) visit(props[k], v, [...path, k], depth + 1);
+      if (s.additionalProperties === false)
+        add(
+          'additional-property',
+          [...path, 'unexpectedProperty'],
+          'a property the schema does not allow (additionalProperties: false)',
+          setAt(sample, [...path, 'unexpectedProperty'], 1),
+        );
+      if (depth < maxDepth)
+        for (const [k, v] of Object.entries(obj)) if (props[k]) visit(props[k], v, [...path, k], depth + 1);
     }
   };
   visit(schema, sample, [], 0);
@@ -212,9 +305,19 @@ export function negativeBodies(schema: JsonSchema, sample: unknown, lookup: Sche
 
 /** The same case with another wrong-typed value at its location (for `wrong-type`/`root-type` cases). */
 export function withValue(c: NegativeCase, sampleBody: unknown, value: unknown): NegativeCase {
-  const path = c.pointer === '' ? [] : c.pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const path =
+    c.pointer === ''
+      ? []
+      : c.pointer
+          .slice(1)
+          .split('/')
+          .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   const parsed = path.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-  return { ...c, description: `${c.pointer || '(body)'}: ${typeName(value)} where the schema allows ${(c.types ?? []).join('|')}`, body: setAt(sampleBody, parsed, value) };
+  return {
+    ...c,
+    description: `${c.pointer || '(body)'}: ${typeName(value)} where the schema allows ${(c.types ?? []).join('|')}`,
+    body: setAt(sampleBody, parsed, value),
+  };
 }
 
 /**
@@ -272,9 +375,17 @@ export function isInvalidQueryValue(kind: QueryKind, value: string): boolean {
     const v = value.trim();
     if (v === '') return false;
     if (kind.format && !STRICT_QUERY_FORMATS[kind.format]!(v)) return true;
-    if (kind.pattern !== undefined && !new RegExp(kind.pattern, 'u').test(v) && !new RegExp(kind.pattern, 'u').test(value)) return true;
+    if (
+      kind.pattern !== undefined &&
+      !new RegExp(kind.pattern, 'u').test(v) &&
+      !new RegExp(kind.pattern, 'u').test(value)
+    )
+      return true;
     const length = [...v].length;
-    return (kind.minLength !== undefined && length < kind.minLength) || (kind.maxLength !== undefined && [...value].length > kind.maxLength && length > kind.maxLength);
+    return (
+      (kind.minLength !== undefined && length < kind.minLength) ||
+      (kind.maxLength !== undefined && [...value].length > kind.maxLength && length > kind.maxLength)
+    );
   }
   return !kind.values.some((v) => v.toLowerCase() === value.trim().toLowerCase());
 }
@@ -292,7 +403,12 @@ export function invalidQueryValues(kind: QueryKind): string[] {
     ];
     return [...new Set(candidates)].filter((v) => isInvalidQueryValue(kind, v));
   }
-  const base = kind.kind === 'number' ? ['not-a-number', 'abc', 'one', '[]'] : kind.kind === 'boolean' ? ['maybe', 'notabool', 'truthy', '2x'] : ['not-in-enum-value', '__unknown__', 'zzz'];
+  const base =
+    kind.kind === 'number'
+      ? ['not-a-number', 'abc', 'one', '[]']
+      : kind.kind === 'boolean'
+        ? ['maybe', 'notabool', 'truthy', '2x']
+        : ['not-in-enum-value', '__unknown__', 'zzz'];
   return base.filter((v) => isInvalidQueryValue(kind, v));
 }
 

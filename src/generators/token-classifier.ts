@@ -27,7 +27,8 @@ const parsed = new Map<string, Ranges>();
 export function parseAlphabet(alphabet: string): Ranges {
   const cached = parsed.get(alphabet);
   if (cached) return cached;
-  if (!alphabet.startsWith('[') || !alphabet.endsWith(']') || alphabet.startsWith('[^')) throw new Error(`unsupported token alphabet '${alphabet}' (expected a character class like [A-Za-z0-9])`);
+  if (!alphabet.startsWith('[') || !alphabet.endsWith(']') || alphabet.startsWith('[^'))
+    throw new Error(`unsupported token alphabet '${alphabet}' (expected a character class like [A-Za-z0-9])`);
   const body = alphabet.slice(1, -1);
   const chars: number[] = [];
   for (let i = 0; i < body.length; i += 1) {
@@ -89,6 +90,7 @@ export function isWellFormedToken(value: string, shape: TokenShape): boolean {
 /** The characters of the profile alphabet, in code order (for generators). */
 export function alphabetChars(shape: TokenShape): string[] {
   const out: string[] = [];
-  for (const [lo, hi] of parseAlphabet(shape.alphabet)) for (let c = lo; c <= hi; c += 1) out.push(String.fromCharCode(c));
+  for (const [lo, hi] of parseAlphabet(shape.alphabet))
+    for (let c = lo; c <= hi; c += 1) out.push(String.fromCharCode(c));
   return out;
 }

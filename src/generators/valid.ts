@@ -54,12 +54,19 @@ function formatValue(format: string, label: string): string | undefined {
       const h = createHash('sha256').update(label).digest('hex');
       return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
     }
-    case 'date-time': return '2026-01-01T00:00:00.000Z';
-    case 'date': return '2026-01-01';
-    case 'email': return 'user@example.com';
-    case 'uri': case 'url': return 'https://example.com/';
-    case 'hostname': return 'example.com';
-    default: return undefined;
+    case 'date-time':
+      return '2026-01-01T00:00:00.000Z';
+    case 'date':
+      return '2026-01-01';
+    case 'email':
+      return 'user@example.com';
+    case 'uri':
+    case 'url':
+      return 'https://example.com/';
+    case 'hostname':
+      return 'example.com';
+    default:
+      return undefined;
   }
 }
 
@@ -79,7 +86,10 @@ export function validString(schema: JsonSchema, label: string): string | undefin
   if (typeof schema.pattern === 'string') {
     for (const source of [schema.pattern, withoutLookarounds(schema.pattern)]) {
       try {
-        const [v] = fc.sample(fc.stringMatching(new RegExp(source, 'u')).filter((s) => fits(schema, s)), { seed: seedOf(label), numRuns: 1 });
+        const [v] = fc.sample(
+          fc.stringMatching(new RegExp(source, 'u')).filter((s) => fits(schema, s)),
+          { seed: seedOf(label), numRuns: 1 },
+        );
         if (v !== undefined) return v;
       } catch {
         // syntax fast-check does not generate, or nothing within its skip budget: next way
@@ -105,8 +115,18 @@ export function conform(schema: JsonSchema, value: unknown, lookup: SchemaLookup
   if (depth > 12) return value;
   const s = resolveSchema(schema, lookup);
   if (typeof value === 'string' && stringAllowed(s) && !Array.isArray(s.enum)) {
-    const needsFormat = typeof s.format === 'string' && formatValue(s.format, label) !== undefined && s.format !== 'date-time' && s.format !== 'uri' && s.format !== 'url';
-    if (fits(s, value) && !(needsFormat && s.format === 'uuid' && !/^[0-9a-f-]{36}$/i.test(value)) && !(s.format === 'email' && !value.includes('@'))) return value;
+    const needsFormat =
+      typeof s.format === 'string' &&
+      formatValue(s.format, label) !== undefined &&
+      s.format !== 'date-time' &&
+      s.format !== 'uri' &&
+      s.format !== 'url';
+    if (
+      fits(s, value) &&
+      !(needsFormat && s.format === 'uuid' && !/^[0-9a-f-]{36}$/i.test(value)) &&
+      !(s.format === 'email' && !value.includes('@'))
+    )
+      return value;
     return validString(s, label) ?? value;
   }
   if (typeof value === 'number' && (s.type === 'integer' || s.type === 'number')) {
@@ -122,7 +142,8 @@ export function conform(schema: JsonSchema, value: unknown, lookup: SchemaLookup
   if (value !== null && typeof value === 'object') {
     const props = (s.properties as Record<string, JsonSchema> | undefined) ?? {};
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = props[k] ? conform(props[k], v, lookup, `${label}/${k}`, depth + 1) : v;
+    for (const [k, v] of Object.entries(value))
+      out[k] = props[k] ? conform(props[k], v, lookup, `${label}/${k}`, depth + 1) : v;
     return out;
   }
   return value;

@@ -16,7 +16,10 @@ import { ResponseReader } from './raw-response.js';
 import { classifyTransportError, mayRetry, type TransportFault } from './transport.js';
 
 /** A header whose value is built from a credential at send time; reports show only the fingerprint. */
-export interface SecretHeader { secret: Secret; render: (raw: string) => string }
+export interface SecretHeader {
+  secret: Secret;
+  render: (raw: string) => string;
+}
 export type HeaderValue = string | SecretHeader;
 
 export function bearer(secret: Secret): SecretHeader {
@@ -52,7 +55,9 @@ export interface Exchange {
   response?: { status: number; headers: Record<string, string | string[]>; body: string } | undefined;
   error?: string | undefined;
   /** The transport fault of a request left without an answer (after retries). */
-  transport?: { kind: TransportFault['kind']; phase: TransportFault['phase']; code: string | undefined; attempts: number } | undefined;
+  transport?:
+    | { kind: TransportFault['kind']; phase: TransportFault['phase']; code: string | undefined; attempts: number }
+    | undefined;
   ms: number;
   curl: string;
 }
@@ -84,15 +89,35 @@ export interface TransportCounts {
 /** An exchange recorded raw and redacted only when someone reads it (failures, reports): redaction is not on the hot path. */
 class Recorded {
   private cached: Exchange | undefined;
-  constructor(readonly seq: number, private readonly build: () => Exchange) {}
+  constructor(
+    readonly seq: number,
+    private readonly build: () => Exchange,
+  ) {}
   get value(): Exchange {
     this.cached ??= this.build();
     return this.cached;
   }
 }
 
-function response(status: number, headers: Record<string, string | string[] | undefined>, text: string, json: unknown, recorded: Recorded, transport?: TransportFault): HttpResponse {
-  return { status, headers, text, json, seq: recorded.seq, get exchange() { return recorded.value; }, ...(transport ? { transport } : {}) };
+function response(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  text: string,
+  json: unknown,
+  recorded: Recorded,
+  transport?: TransportFault,
+): HttpResponse {
+  return {
+    status,
+    headers,
+    text,
+    json,
+    seq: recorded.seq,
+    get exchange() {
+      return recorded.value;
+    },
+    ...(transport ? { transport } : {}),
+  };
 }
 
 export class BudgetExceededError extends Error {
@@ -104,7 +129,10 @@ export interface HttpClientOptions {
   baseUrl: string;
   requestBudget: number;
   /** Retry policy for 429 (unless a request asks to see them): wait Retry-After (live) or ask the mock to advance its clock. */
-  rateLimited: { kind: 'wait'; maxWaitSeconds: number; maxRetries: number } | { kind: 'advance-mock-clock'; controlUrl: string } | { kind: 'none' };
+  rateLimited:
+    | { kind: 'wait'; maxWaitSeconds: number; maxRetries: number }
+    | { kind: 'advance-mock-clock'; controlUrl: string }
+    | { kind: 'none' };
   connections?: number;
   /** True only against the embedded mock, whose credentials are dummies. */
   allowCredentialInUrl: boolean;
@@ -145,7 +173,10 @@ export class HttpClient {
   private recorded: Recorded[] = [];
   private readonly keep: number;
 
-  constructor(private readonly options: HttpClientOptions, keep = 2000) {
+  constructor(
+    private readonly options: HttpClientOptions,
+    keep = 2000,
+  ) {
     const url = new URL(options.baseUrl);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
@@ -170,7 +201,9 @@ export class HttpClient {
   private async pace(method: string, path: string, probe: boolean): Promise<void> {
     if (this.allowance) {
       if (this.allowance.left <= 0) {
-        throw new BudgetExceededError(`this rule's share of the request budget is spent (${this.allowance.of} of DYNAMIC_REQUEST_BUDGET=${this.allowance.budget}, shared by the run's rules)`);
+        throw new BudgetExceededError(
+          `this rule's share of the request budget is spent (${this.allowance.of} of DYNAMIC_REQUEST_BUDGET=${this.allowance.budget}, shared by the run's rules)`,
+        );
       }
       this.allowance.left -= 1;
     }
@@ -179,7 +212,13 @@ export class HttpClient {
   }
 
   /** Tells the pacer about a 429 (it holds the request's buckets closed until Retry-After) and counts it. */
-  private async settle(method: string, path: string, status: number, retryAfter: string | undefined, probe: boolean): Promise<void> {
+  private async settle(
+    method: string,
+    path: string,
+    status: number,
+    retryAfter: string | undefined,
+    probe: boolean,
+  ): Promise<void> {
     if (status !== 429) return;
     if (!probe && this.options.pacer) this.unplanned += 1;
     await this.options.pacer?.settle(method, path, status, retryAfter, probe);
@@ -240,7 +279,8 @@ export class HttpClient {
   /** The full URL path (base path + path + query) of a request. */
   urlPath(req: Pick<HttpRequest, 'path' | 'query'>): string {
     const search = new URLSearchParams();
-    for (const [k, v] of Object.entries(req.query ?? {})) for (const item of Array.isArray(v) ? v : [v]) search.append(k, item);
+    for (const [k, v] of Object.entries(req.query ?? {}))
+      for (const item of Array.isArray(v) ? v : [v]) search.append(k, item);
     const qs = search.toString();
     return `${this.basePath}${req.path}${qs ? `?${qs}` : ''}`;
   }
@@ -251,7 +291,7 @@ export class HttpClient {
    */
   async send(req: HttpRequest): Promise<HttpResponse> {
     let transportRetries = 0;
-    for (let attempt = 0; ; ) {
+    for (let attempt = 0; ;) {
       const res = await this.sendOnce(req);
       const policy = this.options.rateLimited;
       if (await this.retryTransport(res, req.method, transportRetries)) {
@@ -270,7 +310,11 @@ export class HttpClient {
       } else {
         if (attempt >= 5) return res;
         try {
-          await fetch(`${policy.controlUrl}/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceSeconds: seconds }) });
+          await fetch(`${policy.controlUrl}/clock`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ advanceSeconds: seconds }),
+          });
         } catch {
           return res;
         }
@@ -280,7 +324,10 @@ export class HttpClient {
   }
 
   private async sendOnce(req: HttpRequest): Promise<HttpResponse> {
-    if (this.sent >= this.options.requestBudget) throw new BudgetExceededError(`request budget of ${this.options.requestBudget} exhausted (DYNAMIC_REQUEST_BUDGET)`);
+    if (this.sent >= this.options.requestBudget)
+      throw new BudgetExceededError(
+        `request budget of ${this.options.requestBudget} exhausted (DYNAMIC_REQUEST_BUDGET)`,
+      );
     const path = this.urlPath(req);
     // SEC-002: never a credential in a URL; only AUTH-011 on the mock (dummy credentials) may prove the API ignores one.
     if (SECRET_IN_URL.test(path) && !(req.credentialInUrl === true && this.options.allowCredentialInUrl)) {
@@ -318,19 +365,25 @@ export class HttpClient {
           curlHeaders.push(`-H "${name}: ${value.render(`$${value.secret.envName}`).replace(/"/g, '\\"')}"`);
         }
       }
-      const shownBody = body === undefined ? undefined : redact(typeof body === 'string' ? body.slice(0, 4000) : `<${body.length} bytes>`);
-      const curl = `curl -sS -X ${req.method} ${shellQuote(redact(url))} ${curlHeaders.join(' ')}${shownBody !== undefined && typeof body === 'string' && body.length <= 4000 ? ` --data-raw ${shellQuote(shownBody)}` : ''}`.trim();
+      const shownBody =
+        body === undefined
+          ? undefined
+          : redact(typeof body === 'string' ? body.slice(0, 4000) : `<${body.length} bytes>`);
+      const curl =
+        `curl -sS -X ${req.method} ${shellQuote(redact(url))} ${curlHeaders.join(' ')}${shownBody !== undefined && typeof body === 'string' && body.length <= 4000 ? ` --data-raw ${shellQuote(shownBody)}` : ''}`.trim();
       return { method: req.method, url: redact(url), headers: shown, body: shownBody, curl };
     };
     const unanswered = (error: unknown, phase: 'request' | 'response'): HttpResponse => {
       const ms = performance.now() - started;
       const fault: TransportFault = { ...classifyTransportError(error, phase), attempts: 1 };
       const message = `${fault.code ? `${fault.code}: ` : ''}${fault.message}`;
-      const recorded = this.record(new Recorded(seq, () => {
-        const { curl, ...request } = requestView();
-        const transport = { kind: fault.kind, phase: fault.phase, code: fault.code, attempts: fault.attempts };
-        return { seq, request, error: redact(message), transport, ms, curl };
-      }));
+      const recorded = this.record(
+        new Recorded(seq, () => {
+          const { curl, ...request } = requestView();
+          const transport = { kind: fault.kind, phase: fault.phase, code: fault.code, attempts: fault.attempts };
+          return { seq, request, error: redact(message), transport, ms, curl };
+        }),
+      );
       return response(0, {}, '', undefined, recorded, fault);
     };
     let res: Awaited<ReturnType<Pool['request']>>;
@@ -354,11 +407,25 @@ export class HttpClient {
     }
     const responseHeaders = res.headers as Record<string, string | string[]>;
     const status = res.statusCode;
-    await this.settle(req.method, req.path, status, headerValue(responseHeaders['retry-after']), req.rateProbe === true);
-    const recorded = this.record(new Recorded(seq, () => {
-      const { curl, ...request } = requestView();
-      return { seq, request, response: { status, headers: redactHeaders(responseHeaders), body: redact(text.slice(0, 4000)) }, ms, curl };
-    }));
+    await this.settle(
+      req.method,
+      req.path,
+      status,
+      headerValue(responseHeaders['retry-after']),
+      req.rateProbe === true,
+    );
+    const recorded = this.record(
+      new Recorded(seq, () => {
+        const { curl, ...request } = requestView();
+        return {
+          seq,
+          request,
+          response: { status, headers: redactHeaders(responseHeaders), body: redact(text.slice(0, 4000)) },
+          ms,
+          curl,
+        };
+      }),
+    );
     return response(status, responseHeaders, text, json, recorded);
   }
 
@@ -378,8 +445,14 @@ export class HttpClient {
   }
 
   private async sendRawOnce(head: Buffer, label: string, method: string): Promise<HttpResponse> {
-    if (this.sent >= this.options.requestBudget) throw new BudgetExceededError(`request budget of ${this.options.requestBudget} exhausted (DYNAMIC_REQUEST_BUDGET)`);
-    const [rawMethod = 'GET', rawTarget = '/'] = head.toString('latin1', 0, Math.min(head.length, 4096)).split('\r\n')[0]!.split(' ');
+    if (this.sent >= this.options.requestBudget)
+      throw new BudgetExceededError(
+        `request budget of ${this.options.requestBudget} exhausted (DYNAMIC_REQUEST_BUDGET)`,
+      );
+    const [rawMethod = 'GET', rawTarget = '/'] = head
+      .toString('latin1', 0, Math.min(head.length, 4096))
+      .split('\r\n')[0]!
+      .split(' ');
     const rawPath = rawTarget.split('?')[0]!;
     const belowBase = rawPath.startsWith(this.basePath) ? rawPath.slice(this.basePath.length) : rawPath;
     await this.pace(rawMethod, belowBase, false);
@@ -405,7 +478,15 @@ export class HttpClient {
       const https = url.protocol === 'https:';
       const port = Number(url.port || (https ? 443 : 80));
       const socket: Socket = https
-        ? tlsConnect({ host: url.hostname, port, ...(isIP(url.hostname) ? {} : { servername: url.hostname }), ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}) }, onOpen)
+        ? tlsConnect(
+            {
+              host: url.hostname,
+              port,
+              ...(isIP(url.hostname) ? {} : { servername: url.hostname }),
+              ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}),
+            },
+            onOpen,
+          )
         : connect({ host: url.hostname, port }, onOpen);
       socket.setTimeout(10_000, () => {
         timedOut = true;
@@ -421,7 +502,12 @@ export class HttpClient {
     });
     const read = reader.done ? reader.end() : ended.opened ? reader.end() : { kind: 'no-response' as const };
     const ms = performance.now() - started;
-    const request = { method: 'RAW', url: redact(`${this.origin} ${label}`), headers: [] as [string, string][], body: redact(head.toString('latin1').slice(0, 2000)) };
+    const request = {
+      method: 'RAW',
+      url: redact(`${this.origin} ${label}`),
+      headers: [] as [string, string][],
+      body: redact(head.toString('latin1').slice(0, 2000)),
+    };
     const curl = `# raw request (${label}); replay with FC_SEED/FC_PATH`;
     if (read.kind === 'response') {
       const { status, headers } = read.response;
@@ -432,30 +518,74 @@ export class HttpClient {
       } catch {
         json = undefined;
       }
-      const recorded = this.record(new Recorded(seq, () => ({ seq, request, response: { status, headers: redactHeaders(headers), body: redact(text.slice(0, 4000)) }, ms, curl })));
+      const recorded = this.record(
+        new Recorded(seq, () => ({
+          seq,
+          request,
+          response: { status, headers: redactHeaders(headers), body: redact(text.slice(0, 4000)) },
+          ms,
+          curl,
+        })),
+      );
       return response(status, headers, text, json, recorded);
     }
     if (read.kind === 'malformed') {
-      const recorded = this.record(new Recorded(seq, () => ({ seq, request, error: redact(`not an HTTP/1.1 response: ${read.reason}`), ms, curl })));
+      const recorded = this.record(
+        new Recorded(seq, () => ({
+          seq,
+          request,
+          error: redact(`not an HTTP/1.1 response: ${read.reason}`),
+          ms,
+          curl,
+        })),
+      );
       return response(0, {}, '', undefined, recorded);
     }
     let fault: TransportFault;
     if (!ended.opened) {
-      fault = { ...classifyTransportError(ended.error ?? Object.assign(new Error('the connection closed before it opened'), { code: 'ECONNRESET' }), 'connect'), attempts: 1 };
+      fault = {
+        ...classifyTransportError(
+          ended.error ?? Object.assign(new Error('the connection closed before it opened'), { code: 'ECONNRESET' }),
+          'connect',
+        ),
+        attempts: 1,
+      };
       if (ended.timedOut) fault = { ...fault, kind: 'timeout', phase: 'connect' };
     } else if (read.kind === 'truncated') {
-      fault = { ...classifyTransportError(ended.error ?? new Error(read.reason), 'response'), kind: 'truncated', attempts: 1 };
+      fault = {
+        ...classifyTransportError(ended.error ?? new Error(read.reason), 'response'),
+        kind: 'truncated',
+        attempts: 1,
+      };
     } else if (ended.timedOut) {
-      fault = { kind: 'timeout', phase: 'request', code: undefined, message: 'no response byte within 10 s', attempts: 1 };
+      fault = {
+        kind: 'timeout',
+        phase: 'request',
+        code: undefined,
+        message: 'no response byte within 10 s',
+        attempts: 1,
+      };
     } else if (ended.error) {
       fault = { ...classifyTransportError(ended.error, 'request'), attempts: 1 };
     } else {
-      fault = { kind: 'closed', phase: 'request', code: undefined, message: 'connection closed without an HTTP response', attempts: 1 };
+      fault = {
+        kind: 'closed',
+        phase: 'request',
+        code: undefined,
+        message: 'connection closed without an HTTP response',
+        attempts: 1,
+      };
     }
-    const recorded = this.record(new Recorded(seq, () => ({
-      seq, request, error: redact(`${fault.code ? `${fault.code}: ` : ''}${fault.message}`),
-      transport: { kind: fault.kind, phase: fault.phase, code: fault.code, attempts: fault.attempts }, ms, curl,
-    })));
+    const recorded = this.record(
+      new Recorded(seq, () => ({
+        seq,
+        request,
+        error: redact(`${fault.code ? `${fault.code}: ` : ''}${fault.message}`),
+        transport: { kind: fault.kind, phase: fault.phase, code: fault.code, attempts: fault.attempts },
+        ms,
+        curl,
+      })),
+    );
     return response(0, {}, '', undefined, recorded, fault);
   }
 
@@ -480,7 +610,8 @@ export class HttpClient {
 
 function redactHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.map(redact) : redact(v);
+  for (const [k, v] of Object.entries(headers))
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.map(redact) : redact(v);
   return out;
 }
 

@@ -125,7 +125,9 @@ export class PacingSchedule {
     for (const d of demands) {
       const log = this.logs.get(d.bucket);
       if (!log) continue;
-      for (const w of d.windows) for (let i = upperBound(log.times, start - w.ms); i < log.times.length; i++) candidates.push(log.times[i]! + w.ms);
+      for (const w of d.windows)
+        for (let i = upperBound(log.times, start - w.ms); i < log.times.length; i++)
+          candidates.push(log.times[i]! + w.ms);
     }
     candidates.sort((a, b) => a - b);
     let previous = Number.NaN;
@@ -165,7 +167,9 @@ export class PacingSchedule {
 }
 
 /** The per-policy numbers of a profile as pacing windows (policies without numbers are not paced: nothing to keep). */
-export function profileWindows(profile: Pick<DocsProfile, 'rateLimits'>): Map<string, { key: string[]; windows: PaceWindow[] }> {
+export function profileWindows(
+  profile: Pick<DocsProfile, 'rateLimits'>,
+): Map<string, { key: string[]; windows: PaceWindow[] }> {
   const out = new Map<string, { key: string[]; windows: PaceWindow[] }>();
   for (const [id, p] of Object.entries(profile.rateLimits)) {
     if (!p.windows || p.windows.length === 0) continue;
@@ -196,19 +200,33 @@ export class RequestPolicies {
   private readonly routes: CompiledRoute[];
   private readonly windows: Map<string, { key: string[]; windows: PaceWindow[] }>;
 
-  constructor(operations: readonly Pick<Operation, 'method' | 'path' | 'policies'>[], profile: Pick<DocsProfile, 'rateLimits'>, private readonly sourceKey = 'suite') {
+  constructor(
+    operations: readonly Pick<Operation, 'method' | 'path' | 'policies'>[],
+    profile: Pick<DocsProfile, 'rateLimits'>,
+    private readonly sourceKey = 'suite',
+  ) {
     this.windows = profileWindows(profile);
-    this.routes = operations.map((op) => {
-      const names: string[] = [];
-      const segments = op.path.split('/');
-      const pattern = segments.map((s) => {
-        const m = /^\{(\w+)\}$/.exec(s);
-        if (!m) return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        names.push(m[1]!);
-        return '([^/]+)';
-      }).join('/');
-      return { method: op.method, regex: new RegExp(`^${pattern}$`), names, statics: segments.length - names.length, policies: [...op.policies] };
-    }).sort((a, b) => b.statics - a.statics);
+    this.routes = operations
+      .map((op) => {
+        const names: string[] = [];
+        const segments = op.path.split('/');
+        const pattern = segments
+          .map((s) => {
+            const m = /^\{(\w+)\}$/.exec(s);
+            if (!m) return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+            names.push(m[1]!);
+            return '([^/]+)';
+          })
+          .join('/');
+        return {
+          method: op.method,
+          regex: new RegExp(`^${pattern}$`),
+          names,
+          statics: segments.length - names.length,
+          policies: [...op.policies],
+        };
+      })
+      .sort((a, b) => b.statics - a.statics);
   }
 
   /** The policy ids and path parameters of a request. */
@@ -226,7 +244,11 @@ export class RequestPolicies {
       const env = /^\/(?:sdk|environments)\/([^/]+)/.exec(clean)?.[1];
       if (env !== undefined) params.environmentId = decodeURIComponentSafe(env);
     }
-    const policies = chosen.length ? [...new Set(chosen.flatMap((r) => r.policies))] : clean.startsWith('/sdk/') ? SDK_DEFAULT : ADMIN_DEFAULT;
+    const policies = chosen.length
+      ? [...new Set(chosen.flatMap((r) => r.policies))]
+      : clean.startsWith('/sdk/')
+        ? SDK_DEFAULT
+        : ADMIN_DEFAULT;
     return { policies, params };
   }
 
@@ -240,7 +262,14 @@ export class RequestPolicies {
       const values: string[] = [];
       let missing = false;
       for (const dim of p.key) {
-        const v = dim === 'ip' ? this.sourceKey : dim === 'environment' ? params.environmentId : dim === 'wallet' ? params.walletId : undefined;
+        const v =
+          dim === 'ip'
+            ? this.sourceKey
+            : dim === 'environment'
+              ? params.environmentId
+              : dim === 'wallet'
+                ? params.walletId
+                : undefined;
         if (v === undefined) missing = true;
         values.push(`${dim}=${v ?? ''}`);
       }
@@ -281,7 +310,10 @@ export function minimumSpanMs(count: number, windows: readonly PaceWindow[], mar
 }
 
 /** Requests per bucket → the minimum wall time the limits allow for all of them (the slowest bucket decides). */
-export function minimumWallTimeMs(counts: ReadonlyMap<string, { count: number; windows: readonly PaceWindow[] }>, margin = 1): number {
+export function minimumWallTimeMs(
+  counts: ReadonlyMap<string, { count: number; windows: readonly PaceWindow[] }>,
+  margin = 1,
+): number {
   let worst = 0;
   for (const { count, windows } of counts.values()) worst = Math.max(worst, minimumSpanMs(count, windows, margin));
   return worst;

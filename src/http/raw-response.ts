@@ -73,7 +73,9 @@ interface HeadInfo {
 /** RFC 9112 §9.3: HTTP/1.1 persists unless `close`; HTTP/1.0 only with `keep-alive`. */
 function persists(info: HeadInfo, connection: readonly string[]): boolean {
   if (connection.includes('close')) return false;
-  return info.versionMajor > 1 || (info.versionMajor === 1 && info.versionMinor >= 1) || connection.includes('keep-alive');
+  return (
+    info.versionMajor > 1 || (info.versionMajor === 1 && info.versionMinor >= 1) || connection.includes('keep-alive')
+  );
 }
 
 // Field values are octets; obs-text (0x80-0xFF) must survive as Latin-1, as in undici/llhttp (the parser's default,
@@ -233,13 +235,21 @@ export class ResponseReader {
       const result = this.#parser.finish();
       if (result instanceof Error && this.#final === undefined) {
         const where = this.#current === undefined ? 'before the final response head was complete' : 'inside the body';
-        return { kind: 'truncated', bytes: this.#received, reason: `connection closed ${where} (${this.#received} bytes)` };
+        return {
+          kind: 'truncated',
+          bytes: this.#received,
+          reason: `connection closed ${where} (${this.#received} bytes)`,
+        };
       }
     }
     if (this.#final !== undefined) return { kind: 'response', response: this.#final };
     if (this.#received === 0) return { kind: 'no-response' };
     const interim = this.#interim.length ? ` after ${this.#interim.length} interim (1xx) response(s)` : '';
-    return { kind: 'truncated', bytes: this.#received, reason: `connection closed before the final response${interim} (${this.#received} bytes)` };
+    return {
+      kind: 'truncated',
+      bytes: this.#received,
+      reason: `connection closed before the final response${interim} (${this.#received} bytes)`,
+    };
   }
 }
 

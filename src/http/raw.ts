@@ -5,7 +5,12 @@
 import type { HeaderValue, HttpRequest } from './client.js';
 
 /** The bytes of `req` (path already encoded by HttpClient.urlPath) with extra Authorization lines, `Connection: close`. */
-export function rawRequestBytes(req: HttpRequest, urlPath: string, host: string, authorization: readonly HeaderValue[]): Buffer {
+export function rawRequestBytes(
+  req: HttpRequest,
+  urlPath: string,
+  host: string,
+  authorization: readonly HeaderValue[],
+): Buffer {
   const lines: string[] = [`${req.method} ${urlPath} HTTP/1.1`, `Host: ${host}`, 'Connection: close'];
   const render = (v: HeaderValue): string => (typeof v === 'string' ? v : v.render(v.secret.reveal()));
   for (const [name, value] of req.headers ?? []) lines.push(`${name}: ${render(value)}`);

@@ -19,7 +19,9 @@ export function uuidFrom(label: string): string {
 
 function firstEnum(schema: JsonSchema, doc: OpenAPIV3_1.Document): string | number | boolean | undefined {
   const ref = typeof schema.$ref === 'string' ? schema.$ref.split('/').pop() : undefined;
-  const resolved = ref ? ((doc.components?.schemas ?? {})[ref.replace(/\.schema\.json$/, '')] as JsonSchema | undefined) : schema;
+  const resolved = ref
+    ? ((doc.components?.schemas ?? {})[ref.replace(/\.schema\.json$/, '')] as JsonSchema | undefined)
+    : schema;
   const values = resolved?.enum as (string | number | boolean)[] | undefined;
   return values?.[0];
 }
@@ -53,7 +55,10 @@ export class RequestFactory {
 
   /** Resolves the spec's `#/components/schemas/X` refs (for conforming samples to their constraints). */
   private readonly lookup: SchemaLookup = (ref) => {
-    const name = ref.replace(/^#\/components\/schemas\//, '').replace(/^.*\/models\//, '').replace(/\.schema\.json$/, '');
+    const name = ref
+      .replace(/^#\/components\/schemas\//, '')
+      .replace(/^.*\/models\//, '')
+      .replace(/\.schema\.json$/, '');
     return (this.doc.components?.schemas ?? {})[name] as JsonSchema | undefined;
   };
 
@@ -80,10 +85,21 @@ export class RequestFactory {
   body(op: Operation): unknown {
     if (!op.requestBody) return undefined;
     if (!this.bodies.has(op.key)) {
-      const item = (this.doc.paths?.[op.path] as Record<string, OpenAPIV3_1.OperationObject> | undefined)?.[op.method.toLowerCase()];
+      const item = (this.doc.paths?.[op.path] as Record<string, OpenAPIV3_1.OperationObject> | undefined)?.[
+        op.method.toLowerCase()
+      ];
       const media = Object.values((item?.requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content ?? {})[0];
-      const sample: unknown = media?.schema ? OpenAPISampler.sample(media.schema as never, { skipReadOnly: true, skipNonRequired: true, quiet: true }, this.doc) : {};
-      this.bodies.set(op.key, media?.schema ? conform(media.schema as JsonSchema, sample, this.lookup, `${op.operationId}:body`) : sample);
+      const sample: unknown = media?.schema
+        ? OpenAPISampler.sample(
+            media.schema as never,
+            { skipReadOnly: true, skipNonRequired: true, quiet: true },
+            this.doc,
+          )
+        : {};
+      this.bodies.set(
+        op.key,
+        media?.schema ? conform(media.schema as JsonSchema, sample, this.lookup, `${op.operationId}:body`) : sample,
+      );
     }
     return structuredClone(this.bodies.get(op.key));
   }
@@ -93,14 +109,38 @@ export class RequestFactory {
     const out: Record<string, string> = {};
     for (const p of op.parameters.filter((x) => x.in === 'query' && x.required)) {
       if (p.style === 'deepObject') {
-        const raw = ((this.doc.paths?.[op.path] as Record<string, OpenAPIV3_1.OperationObject> | undefined)?.[op.method.toLowerCase()]?.parameters as OpenAPIV3_1.ParameterObject[] | undefined)?.find((x) => x.name === p.name)?.schema;
-        const sample = raw ? (OpenAPISampler.sample(raw as never, { skipNonRequired: false, quiet: true }, this.doc) as Record<string, unknown>) : {};
-        for (const [key, value] of Object.entries(sample ?? {})) if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[`${p.name}[${key}]`] = `${value}`;
+        const raw = (
+          (this.doc.paths?.[op.path] as Record<string, OpenAPIV3_1.OperationObject> | undefined)?.[
+            op.method.toLowerCase()
+          ]?.parameters as OpenAPIV3_1.ParameterObject[] | undefined
+        )?.find((x) => x.name === p.name)?.schema;
+        const sample = raw
+          ? (OpenAPISampler.sample(raw as never, { skipNonRequired: false, quiet: true }, this.doc) as Record<
+              string,
+              unknown
+            >)
+          : {};
+        for (const [key, value] of Object.entries(sample ?? {}))
+          if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+            out[`${p.name}[${key}]`] = `${value}`;
         continue;
       }
       const e = firstEnum(p.schema, this.doc);
-      const constrained = p.schema.type === 'string' && (p.schema.pattern !== undefined || p.schema.format !== undefined || p.schema.minLength !== undefined) ? validString(p.schema, `${op.operationId}:${p.name}`) : undefined;
-      out[p.name] = e !== undefined ? String(e) : p.schema.type === 'number' || p.schema.type === 'integer' ? '1' : p.schema.type === 'boolean' ? 'true' : p.schema.format === 'date-time' ? '2026-01-01T00:00:00Z' : constrained ?? 'sample';
+      const constrained =
+        p.schema.type === 'string' &&
+        (p.schema.pattern !== undefined || p.schema.format !== undefined || p.schema.minLength !== undefined)
+          ? validString(p.schema, `${op.operationId}:${p.name}`)
+          : undefined;
+      out[p.name] =
+        e !== undefined
+          ? String(e)
+          : p.schema.type === 'number' || p.schema.type === 'integer'
+            ? '1'
+            : p.schema.type === 'boolean'
+              ? 'true'
+              : p.schema.format === 'date-time'
+                ? '2026-01-01T00:00:00Z'
+                : (constrained ?? 'sample');
     }
     return out;
   }
@@ -112,15 +152,21 @@ export class RequestFactory {
     for (const p of op.parameters.filter((x) => x.in === 'header' && x.required)) headers.push([p.name, 'sample']);
     headers.push(...(options.headers ?? []));
     const wantsBody = op.requestBody !== undefined && options.body !== null;
-    const body = options.body !== undefined && options.body !== null ? options.body : wantsBody ? this.body(op) : undefined;
+    const body =
+      options.body !== undefined && options.body !== null ? options.body : wantsBody ? this.body(op) : undefined;
     const isForm = op.requestBody?.contentType === 'application/x-www-form-urlencoded';
     return {
       method: op.method,
       path: fillPath(op.path, this.pathParams(op, options.pathParams)),
       query: { ...this.query(op), ...(options.query ?? {}) },
-      headers: isForm && body !== undefined && options.rawBody === undefined ? [...headers, ['content-type', 'application/x-www-form-urlencoded']] : headers,
+      headers:
+        isForm && body !== undefined && options.rawBody === undefined
+          ? [...headers, ['content-type', 'application/x-www-form-urlencoded']]
+          : headers,
       body: isForm ? undefined : body,
-      rawBody: options.rawBody ?? (isForm && body !== undefined ? new URLSearchParams(body as Record<string, string>).toString() : undefined),
+      rawBody:
+        options.rawBody ??
+        (isForm && body !== undefined ? new URLSearchParams(body as Record<string, string>).toString() : undefined),
       localAddress: options.localAddress,
       on429: options.on429,
       rateProbe: options.rateProbe,

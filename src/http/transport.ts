@@ -7,7 +7,8 @@
  */
 
 /** What went wrong. `refused`, `unresolved` and `tls` cannot be cured by a retry. */
-export type TransportFaultKind = 'reset' | 'closed' | 'timeout' | 'truncated' | 'refused' | 'unresolved' | 'tls' | 'other';
+export type TransportFaultKind =
+  'reset' | 'closed' | 'timeout' | 'truncated' | 'refused' | 'unresolved' | 'tls' | 'other';
 
 /**
  * Where it went wrong: `connect` — the connection never opened, so no byte of the request reached the server;
@@ -43,7 +44,9 @@ function codeOf(error: unknown): string | undefined {
 function messageOf(error: unknown): string {
   if (error instanceof Error) {
     const cause = (error as { cause?: unknown }).cause;
-    return cause instanceof Error && cause.message && !error.message.includes(cause.message) ? `${error.message} (${cause.message})` : error.message;
+    return cause instanceof Error && cause.message && !error.message.includes(cause.message)
+      ? `${error.message} (${cause.message})`
+      : error.message;
   }
   return String(error);
 }
@@ -55,7 +58,10 @@ const TLS = /CERT|certificate|self[- ]signed|ERR_TLS|ERR_SSL|EPROTO/i;
  * the connection never opened, `response` when part of the answer had arrived; the default `request` is refined to
  * `connect` by the connect-time codes.
  */
-export function classifyTransportError(error: unknown, phase: TransportPhase = 'request'): Omit<TransportFault, 'attempts'> {
+export function classifyTransportError(
+  error: unknown,
+  phase: TransportPhase = 'request',
+): Omit<TransportFault, 'attempts'> {
   const code = codeOf(error);
   const message = messageOf(error);
   const text = `${code ?? ''} ${message}`;
@@ -73,7 +79,12 @@ export function classifyTransportError(error: unknown, phase: TransportPhase = '
   } else if (code === 'UND_ERR_CONNECT_TIMEOUT') {
     kind = 'timeout';
     where = 'connect';
-  } else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT' || /timeout/i.test(text)) {
+  } else if (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'ETIMEDOUT' ||
+    /timeout/i.test(text)
+  ) {
     kind = 'timeout';
     if (code === 'UND_ERR_BODY_TIMEOUT') where = 'response';
   } else if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') {
@@ -117,7 +128,11 @@ export function transportReason(fault: TransportFault): string {
  * The run's verdict on transport trouble: it fails the run only when the share of requests left without an answer
  * (after retries) exceeds `thresholdPercent` (`DYNAMIC_TRANSPORT_FAILURE_THRESHOLD`).
  */
-export function transportVerdict(requests: number, unanswered: number, thresholdPercent: number): { percent: number; exceeded: boolean } {
+export function transportVerdict(
+  requests: number,
+  unanswered: number,
+  thresholdPercent: number,
+): { percent: number; exceeded: boolean } {
   const percent = requests > 0 ? (100 * unanswered) / requests : 0;
   return { percent, exceeded: unanswered > 0 && percent > thresholdPercent };
 }

@@ -23,7 +23,11 @@ export interface AnnotateOptions {
 }
 
 /** Annotates `report` in place and returns the ledger to write beside it. */
-export function annotateReport(report: ReportLike, inputs: NightlyInputs, options: AnnotateOptions): { report: ReportLike; ledger: Ledger } {
+export function annotateReport(
+  report: ReportLike,
+  inputs: NightlyInputs,
+  options: AnnotateOptions,
+): { report: ReportLike; ledger: Ledger } {
   const { today } = options;
   if (inputs.baseline) report.baseline = applyBaseline(report, inputs.baseline, today);
   applyChanges(report, inputs.previous?.index);
@@ -32,7 +36,13 @@ export function annotateReport(report: ReportLike, inputs: NightlyInputs, option
   report.drift = buildDrift(options.drift, known, inputs.settings.failOnDrift);
   const ledger = updateLedger(inputs.ledger, report, today, options.applicable);
   ledger.drift = rememberDrift(ledger.drift, report.drift, today);
-  report.coverage = coverage(ledger, today, inputs.settings.staleAfterDays, options.ledgerOut, new Set(report.rules.map((r) => r.id)));
+  report.coverage = coverage(
+    ledger,
+    today,
+    inputs.settings.staleAfterDays,
+    options.ledgerOut,
+    new Set(report.rules.map((r) => r.id)),
+  );
   if (report.counts) {
     const rules = report.counts.rules;
     rules.known = report.rules.filter((r) => r.status === 'known').length;
@@ -49,7 +59,8 @@ export function verdictOf(report: ReportLike, inputs: Pick<NightlyInputs, 'basel
   const reasons: string[] = [];
   const ran = new Set(report.rules.map((r) => r.id));
   for (const e of report.baseline?.entries ?? []) {
-    if (e.state === 'expired' && ran.has(e.rule) && inputs.baseline) reasons.push(`${describeEntry(inputs.baseline, e.index)} expired on ${e.expires ?? '?'}`);
+    if (e.state === 'expired' && ran.has(e.rule) && inputs.baseline)
+      reasons.push(`${describeEntry(inputs.baseline, e.index)} expired on ${e.expires ?? '?'}`);
   }
   for (const rule of report.rules) {
     if (rule.status !== 'fail' || rule.reportOnly || (rule.mode !== undefined && rule.mode !== 'enforce')) continue;
@@ -61,7 +72,13 @@ export function verdictOf(report: ReportLike, inputs: Pick<NightlyInputs, 'basel
     const fresh = rule.outcomes
       ? rule.outcomes.filter((o) => o.status === 'fail' && (o.change === undefined || o.change === 'new'))
       : unknown.filter((f) => f.change === undefined || f.change === 'new');
-    if (fresh.length) reasons.push(`${rule.id} has ${fresh.length} new failure(s): ${fresh.slice(0, 3).map((f) => f.subject).join(', ')}${fresh.length > 3 ? ', …' : ''}`);
+    if (fresh.length)
+      reasons.push(
+        `${rule.id} has ${fresh.length} new failure(s): ${fresh
+          .slice(0, 3)
+          .map((f) => f.subject)
+          .join(', ')}${fresh.length > 3 ? ', …' : ''}`,
+      );
   }
   if (report.drift?.failsRun) reasons.push(`${report.drift.counts.new} new drift item(s) (CONFORMANCE_FAIL_ON_DRIFT)`);
   return { failOn, failed: reasons.length > 0, reasons };
@@ -83,7 +100,13 @@ export interface RuleVerdict {
 }
 
 /** The decision for one rule's test, from its raw outcomes (the fixture calls this right after the check ran). */
-export function ruleVerdict(ruleId: string, mode: string, outcomes: readonly { subject: string; status: string }[], inputs: Pick<NightlyInputs, 'baseline' | 'previous'> & { settings: { failOn: FailOn } }, today: string): RuleVerdict {
+export function ruleVerdict(
+  ruleId: string,
+  mode: string,
+  outcomes: readonly { subject: string; status: string }[],
+  inputs: Pick<NightlyInputs, 'baseline' | 'previous'> & { settings: { failOn: FailOn } },
+  today: string,
+): RuleVerdict {
   const known = new Map<string, number>();
   const marked = outcomes.map((o) => {
     if (o.status !== 'fail') return { subject: o.subject, status: o.status };
@@ -92,7 +115,24 @@ export function ruleVerdict(ruleId: string, mode: string, outcomes: readonly { s
     known.set(o.subject, i);
     return { subject: o.subject, status: 'known' };
   });
-  const expired = inputs.baseline ? expiredEntries(inputs.baseline, ruleId, today).map((i) => `${describeEntry(inputs.baseline!, i)} expired on ${inputs.baseline!.deviations[i]!.expires}: renew its expires date or remove it`) : [];
-  const decision = decideRule(ruleId, marked as { subject: string; status: 'fail' }[], inputs.previous?.index, inputs.settings.failOn);
-  return { outcomes: marked, known, expired, failing: decision.failing, newFailing: decision.newFailing, fails: expired.length > 0 || (mode === 'enforce' && decision.fails) };
+  const expired = inputs.baseline
+    ? expiredEntries(inputs.baseline, ruleId, today).map(
+        (i) =>
+          `${describeEntry(inputs.baseline!, i)} expired on ${inputs.baseline!.deviations[i]!.expires}: renew its expires date or remove it`,
+      )
+    : [];
+  const decision = decideRule(
+    ruleId,
+    marked as { subject: string; status: 'fail' }[],
+    inputs.previous?.index,
+    inputs.settings.failOn,
+  );
+  return {
+    outcomes: marked,
+    known,
+    expired,
+    failing: decision.failing,
+    newFailing: decision.newFailing,
+    fails: expired.length > 0 || (mode === 'enforce' && decision.fails),
+  };
 }

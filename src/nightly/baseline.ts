@@ -53,7 +53,8 @@ export function parseBaseline(file: string, text: string, validate: Validate, ru
   }
   const baseline = { file, deviations: (value as { deviations: Deviation[] }).deviations };
   baseline.deviations.forEach((d, i) => {
-    if (rules && !rules.has(d.rule)) throw new BaselineError(`${file}: deviations[${i}].rule '${d.rule}' is not a rule of specs/rules/`);
+    if (rules && !rules.has(d.rule))
+      throw new BaselineError(`${file}: deviations[${i}].rule '${d.rule}' is not a rule of specs/rules/`);
     if (d.expires && Number.isNaN(Date.parse(`${d.expires}T00:00:00Z`))) {
       throw new BaselineError(`${file}: deviations[${i}].expires '${d.expires}' is not a calendar date`);
     }
@@ -89,7 +90,12 @@ function matcherOf(d: Deviation): (subject: string) => boolean {
 }
 
 /** The index of the first unexpired entry matching this failure, or undefined. */
-export function matchDeviation(baseline: Baseline | undefined, rule: string, subject: string, today: string): number | undefined {
+export function matchDeviation(
+  baseline: Baseline | undefined,
+  rule: string,
+  subject: string,
+  today: string,
+): number | undefined {
   if (!baseline) return undefined;
   const i = baseline.deviations.findIndex((d) => d.rule === rule && !isExpired(d, today) && matcherOf(d)(subject));
   return i < 0 ? undefined : i;
@@ -128,19 +134,39 @@ export function applyBaseline(report: ReportLike, baseline: Baseline, today: str
       knownSubjects.set(o.subject, i);
     }
     if (!knownSubjects.size) continue;
-    for (const op of report.operations) if (knownSubjects.has(op.key) && op.results[rule.id] === 'fail') op.results[rule.id] = 'known';
-    const unknownFailure = rule.failures.some((f) => f.deviation === undefined) || (rule.outcomes ?? []).some((o) => o.status === 'fail');
+    for (const op of report.operations)
+      if (knownSubjects.has(op.key) && op.results[rule.id] === 'fail') op.results[rule.id] = 'known';
+    const unknownFailure =
+      rule.failures.some((f) => f.deviation === undefined) || (rule.outcomes ?? []).some((o) => o.status === 'fail');
     if (rule.status === 'fail' && !unknownFailure) rule.status = 'known';
   }
   const entries: BaselineEntryState[] = baseline.deviations.map((d, index) => ({
-    index, rule: d.rule, operations: d.operations, reason: d.reason, owner: d.owner, link: d.link, expires: d.expires,
-    state: isExpired(d, today) ? 'expired' : (matched[index] ?? 0) > 0 ? 'active' : ran.has(d.rule) ? 'stale' : 'not-run',
+    index,
+    rule: d.rule,
+    operations: d.operations,
+    reason: d.reason,
+    owner: d.owner,
+    link: d.link,
+    expires: d.expires,
+    state: isExpired(d, today)
+      ? 'expired'
+      : (matched[index] ?? 0) > 0
+        ? 'active'
+        : ran.has(d.rule)
+          ? 'stale'
+          : 'not-run',
     matched: matched[index] ?? 0,
   }));
   const count = (s: BaselineEntryState['state']): number => entries.filter((e) => e.state === s).length;
   return {
-    file: baseline.file, entries,
-    counts: { active: count('active'), expired: count('expired'), stale: count('stale'), matched: matched.reduce((a, b) => a + b, 0) },
+    file: baseline.file,
+    entries,
+    counts: {
+      active: count('active'),
+      expired: count('expired'),
+      stale: count('stale'),
+      matched: matched.reduce((a, b) => a + b, 0),
+    },
   };
 }
 
@@ -168,7 +194,9 @@ export function baselineFromReport(report: ReportLike, today: string, expiresInD
   for (const rule of report.rules) {
     if (rule.status !== 'fail' && rule.status !== 'known') continue;
     // rules[].failures is capped; the full outcome list, when the report has it, names every failing subject.
-    const fromOutcomes = rule.outcomes?.filter((o) => o.status === 'fail' || o.status === 'known').map((o) => o.subject);
+    const fromOutcomes = rule.outcomes
+      ?.filter((o) => o.status === 'fail' || o.status === 'known')
+      .map((o) => o.subject);
     const failing = [...new Set(fromOutcomes ?? rule.failures.map((f) => f.subject))];
     if (!failing.length) continue;
     // Every subject it verified failed (or, in an older report without outcomes, no operation passed it).
@@ -178,7 +206,13 @@ export function baselineFromReport(report: ReportLike, today: string, expiresInD
     const ops = failing.filter((s) => / \//.test(s));
     const reason = (rule.failures[0]?.reason ?? 'failing').slice(0, 300);
     const operations = !everySubject && ops.length === failing.length ? { operations: ops.map(exactGlob) } : {};
-    const entry: Deviation = { rule: rule.id, ...operations, reason, owner: 'unassigned', expires: addDays(today, expiresInDays) };
+    const entry: Deviation = {
+      rule: rule.id,
+      ...operations,
+      reason,
+      owner: 'unassigned',
+      expires: addDays(today, expiresInDays),
+    };
     deviations.push(entry);
   }
   return { deviations };

@@ -104,7 +104,9 @@ export function applyChanges(report: ReportLike, previous: PreviousIndex | undef
       }
     }
     if (!previous) continue;
-    for (const f of rule.failures) f.change = changes.get(f.subject) ?? classify(f.deviation === undefined ? 'fail' : 'known', prevOutcomes?.get(f.subject));
+    for (const f of rule.failures)
+      f.change =
+        changes.get(f.subject) ?? classify(f.deviation === undefined ? 'fail' : 'known', prevOutcomes?.get(f.subject));
     perSubject.set(rule.id, changes);
   }
   if (!previous) return;
@@ -119,9 +121,15 @@ export function applyChanges(report: ReportLike, previous: PreviousIndex | undef
 }
 
 /** The subjects of one rule whose failure is new against the previous run (known deviations excluded). */
-export function newFailures(rule: Pick<RuleEntry, 'id'>, outcomes: readonly Pick<SubjectOutcome, 'subject' | 'status'>[], previous: PreviousIndex | undefined): string[] {
+export function newFailures(
+  rule: Pick<RuleEntry, 'id'>,
+  outcomes: readonly Pick<SubjectOutcome, 'subject' | 'status'>[],
+  previous: PreviousIndex | undefined,
+): string[] {
   const prev = previous?.outcomes.get(rule.id);
-  return outcomes.filter((o) => o.status === 'fail' && classify('fail', prev?.get(o.subject)) === 'new').map((o) => o.subject);
+  return outcomes
+    .filter((o) => o.status === 'fail' && classify('fail', prev?.get(o.subject)) === 'new')
+    .map((o) => o.subject);
 }
 
 export interface RuleDecision {
@@ -137,7 +145,12 @@ export interface RuleDecision {
  * Whether one enforced rule's failures fail the run: under `any` every failure does; under `new` only failures that
  * are new against the previous run (still failing and flaky ones are shown, not fatal). Known deviations never do.
  */
-export function decideRule(ruleId: string, outcomes: readonly Pick<SubjectOutcome, 'subject' | 'status'>[], previous: PreviousIndex | undefined, failOn: FailOn): RuleDecision {
+export function decideRule(
+  ruleId: string,
+  outcomes: readonly Pick<SubjectOutcome, 'subject' | 'status'>[],
+  previous: PreviousIndex | undefined,
+  failOn: FailOn,
+): RuleDecision {
   const failing = [...new Set(outcomes.filter((o) => o.status === 'fail').map((o) => o.subject))];
   const newFailing = newFailures({ id: ruleId }, outcomes, previous);
   const fails = failOn === 'any' ? failing.length > 0 : newFailing.length > 0;
@@ -148,10 +161,14 @@ export function decideRule(ruleId: string, outcomes: readonly Pick<SubjectOutcom
 export const NOTEWORTHY: readonly Change[] = ['new', 'fixed', 'flaky', 'still-failing', 'newly-covered'];
 
 /** Rules and outcomes grouped by change, for the "what changed" sections (HTML, console, step summary). */
-export function changeDigest(report: ReportLike): { change: Change; rules: string[]; outcomes: { rule: string; subject: string }[] }[] {
+export function changeDigest(
+  report: ReportLike,
+): { change: Change; rules: string[]; outcomes: { rule: string; subject: string }[] }[] {
   return NOTEWORTHY.map((change) => ({
     change,
     rules: report.rules.filter((r) => r.change === change).map((r) => r.id),
-    outcomes: report.rules.flatMap((r) => (r.outcomes ?? []).filter((o) => o.change === change).map((o) => ({ rule: r.id, subject: o.subject }))),
+    outcomes: report.rules.flatMap((r) =>
+      (r.outcomes ?? []).filter((o) => o.change === change).map((o) => ({ rule: r.id, subject: o.subject })),
+    ),
   }));
 }

@@ -33,7 +33,20 @@ export interface CtrfDocument {
   generatedBy: string;
   results: {
     tool: { name: string; version?: string; extra?: Record<string, unknown> };
-    summary: { tests: number; passed: number; failed: number; skipped: number; pending: number; other: number; flaky: number; suites: number; start: number; stop: number; duration: number; extra: Record<string, unknown> };
+    summary: {
+      tests: number;
+      passed: number;
+      failed: number;
+      skipped: number;
+      pending: number;
+      other: number;
+      flaky: number;
+      suites: number;
+      start: number;
+      stop: number;
+      duration: number;
+      extra: Record<string, unknown>;
+    };
     tests: CtrfTest[];
     environment: Record<string, string | number>;
     extra: Record<string, unknown>;
@@ -44,11 +57,18 @@ export interface CtrfDocument {
 /** The rule's CTRF status and the exact status it stands for. */
 export function ctrfStatus(rule: Pick<RuleEntry, 'status' | 'reportOnly'>): { status: CtrfStatus; rawStatus: string } {
   switch (rule.status) {
-    case 'pass': return { status: 'passed', rawStatus: 'pass' };
-    case 'skip': return { status: 'skipped', rawStatus: 'skip' };
-    case 'known': return { status: 'other', rawStatus: 'known deviation' };
-    case 'inconclusive': return { status: 'other', rawStatus: 'inconclusive' };
-    case 'fail': return rule.reportOnly ? { status: 'other', rawStatus: 'report-only deviation' } : { status: 'failed', rawStatus: 'fail' };
+    case 'pass':
+      return { status: 'passed', rawStatus: 'pass' };
+    case 'skip':
+      return { status: 'skipped', rawStatus: 'skip' };
+    case 'known':
+      return { status: 'other', rawStatus: 'known deviation' };
+    case 'inconclusive':
+      return { status: 'other', rawStatus: 'inconclusive' };
+    case 'fail':
+      return rule.reportOnly
+        ? { status: 'other', rawStatus: 'report-only deviation' }
+        : { status: 'failed', rawStatus: 'fail' };
   }
 }
 
@@ -78,10 +98,23 @@ export function toCtrf(report: ReportLike, options: CtrfOptions = {}): CtrfDocum
       suite: [(rule.tags ?? [])[0] ?? '@other'],
       tags: rule.tags ?? [],
       type: 'conformance',
-      labels: { rule: rule.id, mode: rule.mode ?? 'enforce', ...(rule.level ? { level: rule.level } : {}), ...(rule.change ? { change: rule.change } : {}) },
+      labels: {
+        rule: rule.id,
+        mode: rule.mode ?? 'enforce',
+        ...(rule.level ? { level: rule.level } : {}),
+        ...(rule.change ? { change: rule.change } : {}),
+      },
       extra: {
-        source: rule.source, counts: rule.counts, requests: rule.requests, change: rule.change, recent: rule.recent,
-        failures: rule.failures.length, newFailures: rule.failures.filter((f) => f.change === 'new').map((f) => f.subject).slice(0, 50),
+        source: rule.source,
+        counts: rule.counts,
+        requests: rule.requests,
+        change: rule.change,
+        recent: rule.recent,
+        failures: rule.failures.length,
+        newFailures: rule.failures
+          .filter((f) => f.change === 'new')
+          .map((f) => f.subject)
+          .slice(0, 50),
         knownDeviations: [...new Set(rule.failures.flatMap((f) => (f.deviation === undefined ? [] : [f.deviation])))],
         skipReasons: rule.skipReasons,
       },
@@ -100,12 +133,28 @@ export function toCtrf(report: ReportLike, options: CtrfOptions = {}): CtrfDocum
     timestamp: (options.now ?? new Date()).toISOString(),
     generatedBy: 'dynamic-api-conformance (matrix reporter)',
     results: {
-      tool: { name: 'dynamic-api-conformance', ...(options.toolVersion ? { version: options.toolVersion } : {}), extra: { runner: '@playwright/test' } },
+      tool: {
+        name: 'dynamic-api-conformance',
+        ...(options.toolVersion ? { version: options.toolVersion } : {}),
+        extra: { runner: '@playwright/test' },
+      },
       summary: {
-        tests: tests.length, passed: count('passed'), failed: count('failed'), skipped: count('skipped'), pending: 0, other: count('other'),
-        flaky: tests.filter((t) => t.flaky).length, suites: new Set(tests.map((t) => t.suite[0])).size,
-        start: startMs, stop: startMs + duration, duration,
-        extra: { known: report.rules.filter((r) => r.status === 'known').length, verdict: report.verdict, requests: report.counts?.requests },
+        tests: tests.length,
+        passed: count('passed'),
+        failed: count('failed'),
+        skipped: count('skipped'),
+        pending: 0,
+        other: count('other'),
+        flaky: tests.filter((t) => t.flaky).length,
+        suites: new Set(tests.map((t) => t.suite[0])).size,
+        start: startMs,
+        stop: startMs + duration,
+        duration,
+        extra: {
+          known: report.rules.filter((r) => r.status === 'known').length,
+          verdict: report.verdict,
+          requests: report.counts?.requests,
+        },
       },
       tests,
       environment,

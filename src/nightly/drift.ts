@@ -9,9 +9,15 @@ import type { DriftItem, DriftOperation, DriftReport } from './types.js';
 export type JsonSchema = Record<string, unknown>;
 
 /** Resolves a `$ref` against the id of the schema it appears in (the engine's registry knows every schema file). */
-export type ResolveRef = (ref: string, base: string | undefined) => { schema: JsonSchema; id: string | undefined } | undefined;
+export type ResolveRef = (
+  ref: string,
+  base: string | undefined,
+) => { schema: JsonSchema; id: string | undefined } | undefined;
 
-interface Node { schema: JsonSchema; base: string | undefined }
+interface Node {
+  schema: JsonSchema;
+  base: string | undefined;
+}
 
 const MAX_DEPTH = 16;
 const MAX_PATHS = 50;
@@ -31,7 +37,8 @@ function expand(node: Node, resolve: ResolveRef, budget = { n: MAX_EXPANSIONS })
   }
   for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
     const list = node.schema[key];
-    if (Array.isArray(list)) for (const s of list) if (isObject(s)) out.push(...expand({ schema: s, base }, resolve, budget));
+    if (Array.isArray(list))
+      for (const s of list) if (isObject(s)) out.push(...expand({ schema: s, base }, resolve, budget));
   }
   return out;
 }
@@ -83,14 +90,56 @@ export function undocumentedProperties(schema: JsonSchema | undefined, body: unk
  * docs name (Retry-After). They are never drift: a real server may add them freely.
  */
 export const HTTP_HEADERS: ReadonlySet<string> = new Set([
-  'accept-ranges', 'age', 'allow', 'alt-svc', 'cache-control', 'connection', 'content-disposition', 'content-encoding',
-  'content-language', 'content-length', 'content-location', 'content-range', 'content-security-policy',
-  'content-security-policy-report-only', 'content-type', 'cross-origin-embedder-policy', 'cross-origin-opener-policy',
-  'cross-origin-resource-policy', 'date', 'etag', 'expires', 'keep-alive', 'last-modified', 'link', 'location', 'nel',
-  'permissions-policy', 'pragma', 'proxy-authenticate', 'referrer-policy', 'report-to', 'retry-after', 'server',
-  'server-timing', 'set-cookie', 'strict-transport-security', 'timing-allow-origin', 'trailer', 'transfer-encoding',
-  'upgrade', 'vary', 'via', 'warning', 'www-authenticate', 'x-content-type-options', 'x-frame-options',
-  'x-xss-protection', 'x-dns-prefetch-control', 'x-download-options', 'x-permitted-cross-domain-policies',
+  'accept-ranges',
+  'age',
+  'allow',
+  'alt-svc',
+  'cache-control',
+  'connection',
+  'content-disposition',
+  'content-encoding',
+  'content-language',
+  'content-length',
+  'content-location',
+  'content-range',
+  'content-security-policy',
+  'content-security-policy-report-only',
+  'content-type',
+  'cross-origin-embedder-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'date',
+  'etag',
+  'expires',
+  'keep-alive',
+  'last-modified',
+  'link',
+  'location',
+  'nel',
+  'permissions-policy',
+  'pragma',
+  'proxy-authenticate',
+  'referrer-policy',
+  'report-to',
+  'retry-after',
+  'server',
+  'server-timing',
+  'set-cookie',
+  'strict-transport-security',
+  'timing-allow-origin',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'vary',
+  'via',
+  'warning',
+  'www-authenticate',
+  'x-content-type-options',
+  'x-frame-options',
+  'x-xss-protection',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-permitted-cross-domain-policies',
 ]);
 
 /** Header names neither HTTP nor the operation documents (lower case, sorted). */
@@ -133,7 +182,10 @@ export class DriftCollector {
   }
 
   /** Records what one response of `operation` showed that the spec does not document. */
-  observe(operation: string, seen: { status?: number; headers?: readonly string[]; properties?: readonly string[]; statusDocumented?: boolean }): void {
+  observe(
+    operation: string,
+    seen: { status?: number; headers?: readonly string[]; properties?: readonly string[]; statusDocumented?: boolean },
+  ): void {
     if (!seen.headers?.length && !seen.properties?.length && seen.statusDocumented !== false) return;
     const e = this.entry(operation);
     for (const h of seen.headers ?? []) e.headers.add(h);
@@ -148,7 +200,10 @@ export class DriftCollector {
   toJSON(): DriftObservation[] {
     return [...this.ops].map(([operation, e]) => ({
       operation,
-      properties: [...e.properties].map((p) => ({ status: Number(p.slice(0, p.indexOf(' '))), path: p.slice(p.indexOf(' ') + 1) })),
+      properties: [...e.properties].map((p) => ({
+        status: Number(p.slice(0, p.indexOf(' '))),
+        path: p.slice(p.indexOf(' ') + 1),
+      })),
       headers: [...e.headers],
       statuses: [...e.statuses],
     }));
@@ -169,7 +224,12 @@ export interface ValidatedResponse {
  * Records a validated response's drift: called where a check has just validated a response (SCHEMA-001 bodies,
  * SCHEMA-003 statuses), so the body is walked once and only for responses the suite already holds.
  */
-export function observeResponse(collector: DriftCollector, operation: string, res: ValidatedResponse, resolve: ResolveRef): void {
+export function observeResponse(
+  collector: DriftCollector,
+  operation: string,
+  res: ValidatedResponse,
+  resolve: ResolveRef,
+): void {
   const is2xx = res.status >= 200 && res.status < 300;
   collector.observe(operation, {
     status: res.status,
@@ -180,7 +240,8 @@ export function observeResponse(collector: DriftCollector, operation: string, re
 }
 
 /** The key a drift item is remembered by (ledger, previous report): `<operation> <kind> <name>`. */
-export const driftKey = (operation: string, kind: 'property' | 'header' | 'status', name: string): string => `${operation} ${kind} ${name}`;
+export const driftKey = (operation: string, kind: 'property' | 'header' | 'status', name: string): string =>
+  `${operation} ${kind} ${name}`;
 
 /** Every key of a drift report. */
 export function driftKeys(report: DriftReport | undefined): Set<string> {
@@ -197,7 +258,11 @@ export function driftKeys(report: DriftReport | undefined): Set<string> {
  * Merges every worker's observations into the report's `drift`: per operation, sorted; an item is `known` when the
  * previous run or the ledger has seen it, else `new`. `failsRun` is the user's opt-in and at least one new item.
  */
-export function buildDrift(observations: readonly DriftObservation[], known: ReadonlySet<string>, failOnDrift: boolean): DriftReport {
+export function buildDrift(
+  observations: readonly DriftObservation[],
+  known: ReadonlySet<string>,
+  failOnDrift: boolean,
+): DriftReport {
   const merged = new Map<string, { properties: Set<string>; headers: Set<string>; statuses: Set<number> }>();
   for (const o of observations) {
     let e = merged.get(o.operation);
@@ -206,16 +271,22 @@ export function buildDrift(observations: readonly DriftObservation[], known: Rea
     for (const h of o.headers ?? []) e.headers.add(h.toLowerCase());
     for (const s of o.statuses ?? []) e.statuses.add(s);
   }
-  const item = (op: string, kind: 'property' | 'header' | 'status', name: string): DriftItem => ({ name, change: known.has(driftKey(op, kind, name)) ? 'known' : 'new' });
-  const operations: DriftOperation[] = [...merged.keys()].sort().map((key) => {
-    const e = merged.get(key)!;
-    return {
-      key,
-      properties: [...e.properties].sort().map((p) => item(key, 'property', p)),
-      headers: [...e.headers].sort().map((h) => item(key, 'header', h)),
-      statuses: [...e.statuses].sort((a, b) => a - b).map((s) => item(key, 'status', String(s))),
-    };
-  }).filter((op) => op.properties.length + op.headers.length + op.statuses.length > 0);
+  const item = (op: string, kind: 'property' | 'header' | 'status', name: string): DriftItem => ({
+    name,
+    change: known.has(driftKey(op, kind, name)) ? 'known' : 'new',
+  });
+  const operations: DriftOperation[] = [...merged.keys()]
+    .sort()
+    .map((key) => {
+      const e = merged.get(key)!;
+      return {
+        key,
+        properties: [...e.properties].sort().map((p) => item(key, 'property', p)),
+        headers: [...e.headers].sort().map((h) => item(key, 'header', h)),
+        statuses: [...e.statuses].sort((a, b) => a - b).map((s) => item(key, 'status', String(s))),
+      };
+    })
+    .filter((op) => op.properties.length + op.headers.length + op.statuses.length > 0);
   const items = operations.flatMap((op) => [...op.properties, ...op.headers, ...op.statuses]);
   const fresh = items.filter((i) => i.change === 'new').length;
   return {
@@ -226,7 +297,11 @@ export function buildDrift(observations: readonly DriftObservation[], known: Rea
 }
 
 /** The ledger's drift memory after this run: first and last date each item was seen. */
-export function rememberDrift(memory: Record<string, { firstSeen: string; lastSeen: string }> | undefined, drift: DriftReport, today: string): Record<string, { firstSeen: string; lastSeen: string }> {
+export function rememberDrift(
+  memory: Record<string, { firstSeen: string; lastSeen: string }> | undefined,
+  drift: DriftReport,
+  today: string,
+): Record<string, { firstSeen: string; lastSeen: string }> {
   const out = { ...(memory ?? {}) };
   for (const key of driftKeys(drift)) out[key] = { firstSeen: out[key]?.firstSeen ?? today, lastSeen: today };
   return out;

@@ -30,10 +30,19 @@ export interface FinishOptions {
 }
 
 /** Annotates the report in place, writes the nightly files and returns the verdict and the console lines. */
-export function finishNightly(report: ReportLike, inputs: NightlyInputs, options: FinishOptions): { verdict: Verdict; console: string[]; files: string[] } {
+export function finishNightly(
+  report: ReportLike,
+  inputs: NightlyInputs,
+  options: FinishOptions,
+): { verdict: Verdict; console: string[]; files: string[] } {
   const { outDir, redact } = options;
   const ledgerFile = join(outDir, 'ledger.json');
-  const { ledger } = annotateReport(report, inputs, { today: options.today, drift: options.drift, ledgerOut: 'conformance-report/ledger.json', ...(options.applicable ? { applicable: options.applicable } : {}) });
+  const { ledger } = annotateReport(report, inputs, {
+    today: options.today,
+    drift: options.drift,
+    ledgerOut: 'conformance-report/ledger.json',
+    ...(options.applicable ? { applicable: options.applicable } : {}),
+  });
   writeFileSync(ledgerFile, `${redact(JSON.stringify(ledger))}\n`);
   const ctrfFile = join(outDir, 'ctrf.json');
   const ctrf = toCtrf(report, {
@@ -53,11 +62,18 @@ export function finishNightly(report: ReportLike, inputs: NightlyInputs, options
   const lines = changesConsole(report).map(redact);
   if (report.baseline) {
     const b = report.baseline;
-    lines.push(`Known deviations (${b.file}): ${b.counts.active} active, ${b.counts.expired} expired, ${b.counts.stale} stale`);
-    for (const e of b.entries.filter((x) => x.state === 'expired' || x.state === 'stale')) lines.push(`  ${e.state}: deviations[${e.index}] ${e.rule}${e.operations ? ` ${e.operations.join(', ')}` : ''}`);
+    lines.push(
+      `Known deviations (${b.file}): ${b.counts.active} active, ${b.counts.expired} expired, ${b.counts.stale} stale`,
+    );
+    for (const e of b.entries.filter((x) => x.state === 'expired' || x.state === 'stale'))
+      lines.push(`  ${e.state}: deviations[${e.index}] ${e.rule}${e.operations ? ` ${e.operations.join(', ')}` : ''}`);
   }
-  if (report.drift?.counts.items) lines.push(`Drift: ${report.drift.counts.items} undocumented item(s) on ${report.drift.counts.operations} operation(s), ${report.drift.counts.new} new${report.drift.failsRun ? ' (fails the run: CONFORMANCE_FAIL_ON_DRIFT)' : ''}`);
-  if (verdict.failed) lines.push(`Verdict (CONFORMANCE_FAIL_ON=${verdict.failOn}): failing — ${verdict.reasons.join('; ')}`);
+  if (report.drift?.counts.items)
+    lines.push(
+      `Drift: ${report.drift.counts.items} undocumented item(s) on ${report.drift.counts.operations} operation(s), ${report.drift.counts.new} new${report.drift.failsRun ? ' (fails the run: CONFORMANCE_FAIL_ON_DRIFT)' : ''}`,
+    );
+  if (verdict.failed)
+    lines.push(`Verdict (CONFORMANCE_FAIL_ON=${verdict.failOn}): failing — ${verdict.reasons.join('; ')}`);
   else lines.push(`Verdict (CONFORMANCE_FAIL_ON=${verdict.failOn}): nothing fails the run`);
   return { verdict, console: lines.map(redact), files };
 }

@@ -46,7 +46,9 @@ function read(variable: string, file: string): string {
     return readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new NightlyInputError(`${variable}: cannot read ${file}${code === 'ENOENT' ? ' (no such file)' : code ? ` (${code})` : ''}`);
+    throw new NightlyInputError(
+      `${variable}: cannot read ${file}${code === 'ENOENT' ? ' (no such file)' : code ? ` (${code})` : ''}`,
+    );
   }
 }
 
@@ -59,8 +61,17 @@ export function parsePrevious(file: string, text: string): ReportLike {
     throw new NightlyInputError(`CONFORMANCE_PREVIOUS: ${file} is not valid JSON: ${(error as Error).message}`);
   }
   const r = value as Partial<ReportLike> | null;
-  if (!r || typeof r !== 'object' || r.tool !== 'dynamic-api-conformance' || !Array.isArray(r.rules) || !Array.isArray(r.operations) || typeof r.startedAt !== 'string') {
-    throw new NightlyInputError(`CONFORMANCE_PREVIOUS: ${file} is not a report.json of this suite (expected tool "dynamic-api-conformance", rules[], operations[], startedAt)`);
+  if (
+    !r ||
+    typeof r !== 'object' ||
+    r.tool !== 'dynamic-api-conformance' ||
+    !Array.isArray(r.rules) ||
+    !Array.isArray(r.operations) ||
+    typeof r.startedAt !== 'string'
+  ) {
+    throw new NightlyInputError(
+      `CONFORMANCE_PREVIOUS: ${file} is not a report.json of this suite (expected tool "dynamic-api-conformance", rules[], operations[], startedAt)`,
+    );
   }
   for (const [i, rule] of r.rules.entries()) {
     if (!rule || typeof rule.id !== 'string' || typeof rule.status !== 'string' || !Array.isArray(rule.failures)) {
@@ -81,11 +92,21 @@ export interface NightlyInputs {
  * Loads every input the settings name. `validate` is the engine's schema registry; `rules` the catalogue's rule ids;
  * `displayPath` shortens absolute paths in messages (e.g. relative to the project root).
  */
-export function loadNightlyInputs(settings: NightlySettings, validate: Validate, rules: ReadonlySet<string>, displayPath: (p: string) => string = (p) => p): NightlyInputs {
+export function loadNightlyInputs(
+  settings: NightlySettings,
+  validate: Validate,
+  rules: ReadonlySet<string>,
+  displayPath: (p: string) => string = (p) => p,
+): NightlyInputs {
   let baseline: Baseline | undefined;
   if (settings.baselineFile) {
     try {
-      baseline = parseBaseline(displayPath(settings.baselineFile), read('CONFORMANCE_BASELINE', settings.baselineFile), validate, rules);
+      baseline = parseBaseline(
+        displayPath(settings.baselineFile),
+        read('CONFORMANCE_BASELINE', settings.baselineFile),
+        validate,
+        rules,
+      );
     } catch (error) {
       if (error instanceof BaselineError) throw new NightlyInputError(`CONFORMANCE_BASELINE: ${error.message}`);
       throw error;
@@ -93,7 +114,10 @@ export function loadNightlyInputs(settings: NightlySettings, validate: Validate,
   }
   let previous: NightlyInputs['previous'];
   if (settings.previousFile) {
-    const report = parsePrevious(displayPath(settings.previousFile), read('CONFORMANCE_PREVIOUS', settings.previousFile));
+    const report = parsePrevious(
+      displayPath(settings.previousFile),
+      read('CONFORMANCE_PREVIOUS', settings.previousFile),
+    );
     previous = { file: settings.previousFile, report, index: indexPrevious(report) };
   }
   let ledger: Ledger | undefined;

@@ -38,7 +38,11 @@ export class LedgerError extends Error {
 }
 
 /** Parses and validates a ledger file (the validator is the engine's registry: `(schemaId, value) => result`). */
-export function parseLedger(file: string, text: string, validate: (id: string, v: unknown) => { valid: boolean; errors: string[] }): Ledger {
+export function parseLedger(
+  file: string,
+  text: string,
+  validate: (id: string, v: unknown) => { valid: boolean; errors: string[] },
+): Ledger {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -46,7 +50,8 @@ export function parseLedger(file: string, text: string, validate: (id: string, v
     throw new LedgerError(`${file} is not valid JSON: ${(error as Error).message}`);
   }
   const result = validate(LEDGER_SCHEMA_ID, value);
-  if (!result.valid) throw new LedgerError(`${file} does not match schemas/meta/ledger.schema.json: ${result.errors.join('; ')}`);
+  if (!result.valid)
+    throw new LedgerError(`${file} does not match schemas/meta/ledger.schema.json: ${result.errors.join('; ')}`);
   return value as Ledger;
 }
 
@@ -54,13 +59,22 @@ export function parseLedger(file: string, text: string, validate: (id: string, v
  * The ledger after this run: every outcome of the report updates its pair (`applicable`, rule → subjects the rule
  * applies to, adds pairs no run has reached yet as never verified). Pairs the run did not reach keep their dates.
  */
-export function updateLedger(previous: Ledger | undefined, report: ReportLike, today: string, applicable?: ReadonlyMap<string, readonly string[]>): Ledger {
+export function updateLedger(
+  previous: Ledger | undefined,
+  report: ReportLike,
+  today: string,
+  applicable?: ReadonlyMap<string, readonly string[]>,
+): Ledger {
   const ledger: Ledger = structuredClone(previous ?? emptyLedger(today));
   ledger.updatedAt = today;
   ledger.target = report.target;
   for (const rule of report.rules) {
     const pairs = (ledger.pairs[rule.id] ??= {});
-    const outcomes = rule.outcomes ?? report.operations.filter((op) => op.results[rule.id]).map((op) => ({ subject: op.key, status: op.results[rule.id] as NightlyStatus }));
+    const outcomes =
+      rule.outcomes ??
+      report.operations
+        .filter((op) => op.results[rule.id])
+        .map((op) => ({ subject: op.key, status: op.results[rule.id] as NightlyStatus }));
     for (const o of outcomes) {
       const entry: LedgerPair = { ...pairs[o.subject], lastRun: today, lastStatus: o.status };
       if (o.status === 'pass' || o.status === 'fail' || o.status === 'known') {
@@ -86,7 +100,13 @@ export function daysBetween(from: string, to: string): number {
  * The pairs never verified, and those last verified more than `staleAfterDays` ago (oldest first), over the
  * ledger's pairs (restricted to `rules` when given). The matrix shows these.
  */
-export function coverage(ledger: Ledger, today: string, staleAfterDays: number, file?: string, rules?: ReadonlySet<string>): CoverageSummary {
+export function coverage(
+  ledger: Ledger,
+  today: string,
+  staleAfterDays: number,
+  file?: string,
+  rules?: ReadonlySet<string>,
+): CoverageSummary {
   const never: CoverageSummary['never'] = [];
   const stale: CoverageSummary['stale'] = [];
   let pairs = 0;

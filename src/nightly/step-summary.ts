@@ -11,7 +11,10 @@ import type { ReportLike } from './types.js';
 export const TRACKING_MARKER = '<!-- dynamic-api-conformance:nightly-tracking -->';
 
 const LIMIT = 15;
-const md = (s: unknown): string => String(s).replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+const md = (s: unknown): string =>
+  String(s)
+    .replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`)
+    .replace(/\r?\n/g, ' ');
 const code = (s: string): string => `\`${s.replace(/`/g, "'")}\``;
 
 function list<T>(items: readonly T[], line: (t: T) => string): string {
@@ -32,11 +35,22 @@ export function renderStepSummary(report: ReportLike, options: SummaryOptions = 
   const c = report.counts?.rules ?? {};
   const failed = report.verdict?.failed ?? report.runStatus === 'failed';
   const out: string[] = [];
-  out.push(`## Dynamic API conformance — ${failed ? '❌ failing' : '✅ passing'} (${md(report.target)}${report.profile ? `, ${md(report.profile)}` : ''}${report.fcSeed !== undefined ? `, seed ${md(report.fcSeed)}` : ''})`);
+  out.push(
+    `## Dynamic API conformance — ${failed ? '❌ failing' : '✅ passing'} (${md(report.target)}${report.profile ? `, ${md(report.profile)}` : ''}${report.fcSeed !== undefined ? `, seed ${md(report.fcSeed)}` : ''})`,
+  );
   if (report.verdict?.reasons.length) out.push('', list(report.verdict.reasons, md));
-  out.push('', '| pass | fail | known | report-only | inconclusive | skipped | requests |', '|---|---|---|---|---|---|---|');
-  out.push(`| ${c.pass ?? 0} | ${c.fail ?? 0} | ${c.known ?? 0} | ${c.deviation ?? 0} | ${c.inconclusive ?? 0} | ${c.skip ?? 0} | ${report.counts?.requests ?? 0} |`);
-  out.push('', `Run ${md(report.startedAt)}${report.verdict ? `, fails on ${code(report.verdict.failOn)} failures (CONFORMANCE_FAIL_ON)` : ''}.`);
+  out.push(
+    '',
+    '| pass | fail | known | report-only | inconclusive | skipped | requests |',
+    '|---|---|---|---|---|---|---|',
+  );
+  out.push(
+    `| ${c.pass ?? 0} | ${c.fail ?? 0} | ${c.known ?? 0} | ${c.deviation ?? 0} | ${c.inconclusive ?? 0} | ${c.skip ?? 0} | ${report.counts?.requests ?? 0} |`,
+  );
+  out.push(
+    '',
+    `Run ${md(report.startedAt)}${report.verdict ? `, fails on ${code(report.verdict.failOn)} failures (CONFORMANCE_FAIL_ON)` : ''}.`,
+  );
 
   const digest = changeDigest(report);
   const hasChange = report.rules.some((r) => r.change !== undefined);
@@ -48,41 +62,75 @@ export function renderStepSummary(report: ReportLike, options: SummaryOptions = 
       if (change === 'newly-covered' || (!rules.length && !outcomes.length)) continue;
       const ruleSet = new Set(rules);
       const extra = outcomes.filter((o) => !ruleSet.has(o.rule) || change === 'new');
-      const block = [`**${change}**: ${rules.length} rule(s)${extra.length ? `, ${extra.length} operation outcome(s)` : ''}`];
+      const block = [
+        `**${change}**: ${rules.length} rule(s)${extra.length ? `, ${extra.length} operation outcome(s)` : ''}`,
+      ];
       if (rules.length) block.push(list(rules, (r) => code(r)));
-      if ((change === 'new' || change === 'fixed' || change === 'flaky') && extra.length) block.push(list(extra, (o) => `${code(o.rule)} ${code(o.subject)}`));
+      if ((change === 'new' || change === 'fixed' || change === 'flaky') && extra.length)
+        block.push(list(extra, (o) => `${code(o.rule)} ${code(o.subject)}`));
       lines.push(block.join('\n'));
     }
     const covered = digest.find((d) => d.change === 'newly-covered');
-    if (covered && (covered.rules.length || covered.outcomes.length)) lines.push(`**newly-covered**: ${covered.rules.length} rule(s), ${covered.outcomes.length} operation outcome(s)`);
+    if (covered && (covered.rules.length || covered.outcomes.length))
+      lines.push(`**newly-covered**: ${covered.rules.length} rule(s), ${covered.outcomes.length} operation outcome(s)`);
     out.push('', lines.length ? lines.join('\n\n') : 'Nothing changed: every rule has the status it had.');
   }
 
   if (report.baseline) {
     const b = report.baseline;
-    out.push('', `### Known deviations (${md(b.file)})`, '', `${b.counts.active} active (matching ${b.counts.matched} failure(s)), ${b.counts.expired} expired, ${b.counts.stale} stale.`);
+    out.push(
+      '',
+      `### Known deviations (${md(b.file)})`,
+      '',
+      `${b.counts.active} active (matching ${b.counts.matched} failure(s)), ${b.counts.expired} expired, ${b.counts.stale} stale.`,
+    );
     const named = b.entries.filter((e) => e.state !== 'not-run');
-    if (named.length) out.push('', list(named, (e) => `${e.state === 'expired' ? '⛔ **expired**' : e.state === 'stale' ? '🧹 stale' : 'active'} ${code(`deviations[${e.index}]`)} ${code(e.rule)}${e.operations ? ` ${e.operations.map(code).join(', ')}` : ''}${e.owner ? ` — ${md(e.owner)}` : ''}${e.expires ? `, expires ${md(e.expires)}` : ''}`));
+    if (named.length)
+      out.push(
+        '',
+        list(
+          named,
+          (e) =>
+            `${e.state === 'expired' ? '⛔ **expired**' : e.state === 'stale' ? '🧹 stale' : 'active'} ${code(`deviations[${e.index}]`)} ${code(e.rule)}${e.operations ? ` ${e.operations.map(code).join(', ')}` : ''}${e.owner ? ` — ${md(e.owner)}` : ''}${e.expires ? `, expires ${md(e.expires)}` : ''}`,
+        ),
+      );
   }
 
   if (report.drift) {
     const d = report.drift;
-    out.push('', '### Drift (undocumented in the spec)', '', `${d.counts.items} item(s) on ${d.counts.operations} operation(s): ${d.counts.new} new, ${d.counts.known} known${d.failsRun ? ' — **fails the run** (CONFORMANCE_FAIL_ON_DRIFT)' : ''}.`);
+    out.push(
+      '',
+      '### Drift (undocumented in the spec)',
+      '',
+      `${d.counts.items} item(s) on ${d.counts.operations} operation(s): ${d.counts.new} new, ${d.counts.known} known${d.failsRun ? ' — **fails the run** (CONFORMANCE_FAIL_ON_DRIFT)' : ''}.`,
+    );
     const fresh = d.operations.flatMap((op) => [
       ...op.properties.filter((i) => i.change === 'new').map((i) => `${code(op.key)} property ${code(i.name)}`),
       ...op.headers.filter((i) => i.change === 'new').map((i) => `${code(op.key)} header ${code(i.name)}`),
       ...op.statuses.filter((i) => i.change === 'new').map((i) => `${code(op.key)} status ${code(i.name)}`),
     ]);
-    if (fresh.length) out.push('', list(fresh, (s) => s));
+    if (fresh.length)
+      out.push(
+        '',
+        list(fresh, (s) => s),
+      );
   }
 
   if (report.coverage) {
     const cov = report.coverage;
-    out.push('', '### Coverage across runs', '', `${cov.verified} of ${cov.pairs} (rule, operation) pairs verified at least once; ${cov.never.length} never verified; ${cov.stale.length} not verified in the last ${cov.staleAfterDays} days.`);
+    out.push(
+      '',
+      '### Coverage across runs',
+      '',
+      `${cov.verified} of ${cov.pairs} (rule, operation) pairs verified at least once; ${cov.never.length} never verified; ${cov.stale.length} not verified in the last ${cov.staleAfterDays} days.`,
+    );
   }
 
   const dir = options.reportDir ?? 'conformance-report/';
-  out.push('', `Reports: ${code(`${dir}index.html`)} (matrix), ${code(`${dir}report.json`)}, ${code(`${dir}ctrf.json`)}, ${code('playwright-report/')}${options.artifacts ? ` — ${options.artifacts}` : ''}.`);
+  out.push(
+    '',
+    `Reports: ${code(`${dir}index.html`)} (matrix), ${code(`${dir}report.json`)}, ${code(`${dir}ctrf.json`)}, ${code('playwright-report/')}${options.artifacts ? ` — ${options.artifacts}` : ''}.`,
+  );
   return `${out.join('\n')}\n`;
 }
 

@@ -14,7 +14,15 @@ export type NightlyStatus = 'pass' | 'fail' | 'skip' | 'inconclusive' | 'known';
  */
 export type Change = 'new' | 'fixed' | 'still-failing' | 'still-passing' | 'newly-covered' | 'flaky' | 'not-covered';
 
-export const CHANGES: readonly Change[] = ['new', 'fixed', 'flaky', 'still-failing', 'newly-covered', 'still-passing', 'not-covered'];
+export const CHANGES: readonly Change[] = [
+  'new',
+  'fixed',
+  'flaky',
+  'still-failing',
+  'newly-covered',
+  'still-passing',
+  'not-covered',
+];
 
 /** One subject's (operation's, or API-level case's) outcome under a rule. */
 export interface SubjectOutcome {

@@ -2,13 +2,25 @@
  * Renders the conformance matrix as one static HTML page (no script needed to read it).
  */
 import type { MatrixReport, RuleReport } from './matrix-types.js';
-import { baselineSection, changesSection, coverageSection, driftSection, NIGHTLY_CSS } from '../nightly/matrix-sections.js';
+import {
+  baselineSection,
+  changesSection,
+  coverageSection,
+  driftSection,
+  NIGHTLY_CSS,
+} from '../nightly/matrix-sections.js';
 
-const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown): string =>
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const FAMILIES: [string, string][] = [
-  ['@auth', 'Authentication'], ['@token', 'Token format'], ['@jwt', 'User JWT'], ['@errors', 'Error codes'],
-  ['@schema', 'Response schemas'], ['@rate', 'Rate limits'], ['@secrets', 'Secret safety'],
+  ['@auth', 'Authentication'],
+  ['@token', 'Token format'],
+  ['@jwt', 'User JWT'],
+  ['@errors', 'Error codes'],
+  ['@schema', 'Response schemas'],
+  ['@rate', 'Rate limits'],
+  ['@secrets', 'Secret safety'],
 ];
 const SYMBOL = { pass: '✓', fail: '✗', skip: '–', inconclusive: '?', known: 'k' } as const;
 
@@ -19,9 +31,13 @@ const onlyTransport = (rule: RuleReport): boolean => {
 };
 
 function badge(rule: RuleReport): string {
-  if (rule.notRun) return `<span class="badge skip notrun">${esc(rule.notRun.startsWith('interrupted') ? 'interrupted' : 'not run')}</span>`;
+  if (rule.notRun)
+    return `<span class="badge skip notrun">${esc(rule.notRun.startsWith('interrupted') ? 'interrupted' : 'not run')}</span>`;
   const label = rule.reportOnly ? 'fail (report-only)' : onlyTransport(rule) ? 'inconclusive (transport)' : rule.status;
-  const change = rule.change && rule.change !== 'still-passing' ? ` <span class="badge change-${esc(rule.change)}">${esc(rule.change)}</span>` : '';
+  const change =
+    rule.change && rule.change !== 'still-passing'
+      ? ` <span class="badge change-${esc(rule.change)}">${esc(rule.change)}</span>`
+      : '';
   return `<span class="badge ${rule.reportOnly ? 'deviation' : rule.status}">${esc(label)}</span>${change}`;
 }
 
@@ -34,17 +50,28 @@ function expectedReceived(f: RuleReport['failures'][number]): string {
 }
 
 function ruleRow(rule: RuleReport): string {
-  const failures = rule.failures.slice(0, 12).map((f) => {
-    const link = f.exchanges ? ` <a href="${esc(f.exchanges)}">exchanges</a>` : '';
-    const known = f.deviation !== undefined ? ` <a href="#baseline">known deviation [${f.deviation}]</a>` : '';
-    return `<li${f.deviation !== undefined ? ' class="known"' : ''}><code>${esc(f.subject)}</code>${f.change === 'new' ? ' <b>new</b>' : ''}${known}${expectedReceived(f)} ${esc(f.reason)}${link}</li>`;
-  }).join('');
+  const failures = rule.failures
+    .slice(0, 12)
+    .map((f) => {
+      const link = f.exchanges ? ` <a href="${esc(f.exchanges)}">exchanges</a>` : '';
+      const known = f.deviation !== undefined ? ` <a href="#baseline">known deviation [${f.deviation}]</a>` : '';
+      return `<li${f.deviation !== undefined ? ' class="known"' : ''}><code>${esc(f.subject)}</code>${f.change === 'new' ? ' <b>new</b>' : ''}${known}${expectedReceived(f)} ${esc(f.reason)}${link}</li>`;
+    })
+    .join('');
   const more = rule.failures.length > 12 ? `<li>… ${rule.failures.length - 12} more in report.json</li>` : '';
   const listed = rule.inconclusive ?? [];
-  const open = listed.slice(0, 12).map((i) => `<li><code>${esc(i.subject)}</code> ${i.kind === 'transport' ? '<b>inconclusive (transport)</b> ' : ''}${esc(i.reason)}</li>`).join('');
+  const open = listed
+    .slice(0, 12)
+    .map(
+      (i) =>
+        `<li><code>${esc(i.subject)}</code> ${i.kind === 'transport' ? '<b>inconclusive (transport)</b> ' : ''}${esc(i.reason)}</li>`,
+    )
+    .join('');
   const openMore = listed.length > 12 ? `<li>… ${listed.length - 12} more in report.json</li>` : '';
   const inconclusive = open ? `<ul class="inconclusive">${open}${openMore}</ul>` : '';
-  const skips = rule.skipReasons.length ? `<div class="skip-reasons">skipped: ${rule.skipReasons.map(esc).join('; ')}</div>` : '';
+  const skips = rule.skipReasons.length
+    ? `<div class="skip-reasons">skipped: ${rule.skipReasons.map(esc).join('; ')}</div>`
+    : '';
   return `<tr id="${esc(rule.id)}" class="rule ${rule.reportOnly ? 'deviation' : rule.status}"><td><b>${esc(rule.id)}</b></td><td>${esc(rule.title)}<div class="src">${esc(rule.level)} · ${esc(rule.source)}</div>${failures || more ? `<ul class="failures">${failures}${more}</ul>` : ''}${inconclusive}${skips}</td><td>${esc(rule.mode)}</td><td>${badge(rule)}</td><td class="num">${rule.counts.pass}</td><td class="num">${rule.counts.fail}</td><td class="num">${rule.counts.skip}</td><td class="num">${rule.counts.inconclusive}</td></tr>`;
 }
 
@@ -54,13 +81,25 @@ function matrix(report: MatrixReport, rules: RuleReport[]): string {
   if (!rows.length) return '';
   const head = ids.map((id) => `<th class="rot"><a href="#${esc(id)}">${esc(id)}</a></th>`).join('');
   // x-dynamic-auth-conflict: the sources disagree on this operation's auth class; the sentence is the tooltip.
-  const conflict = (op: MatrixReport['operations'][number]): string => (op.authConflict ? ` <span class="auth-conflict" title="${esc(op.authConflict.text)}">auth conflict (${esc(op.authConflict.live)} on live)</span>` : '');
-  const body = rows.map((op) => `<tr><td class="op"><code>${esc(op.key)}</code> <span class="auth">${esc(op.auth)}</span>${conflict(op)}</td>${ids.map((id) => {
-    const s = op.results[id];
-    const change = op.changes?.[id];
-    const cls = `${s ?? ''}${change === 'new' ? ' new' : ''}`;
-    return s ? `<td class="cell ${cls}" title="${esc(`${id} ${s}${change ? ` (${change})` : ''}`)}">${SYMBOL[s]}</td>` : '<td class="cell none"></td>';
-  }).join('')}</tr>`).join('');
+  const conflict = (op: MatrixReport['operations'][number]): string =>
+    op.authConflict
+      ? ` <span class="auth-conflict" title="${esc(op.authConflict.text)}">auth conflict (${esc(op.authConflict.live)} on live)</span>`
+      : '';
+  const body = rows
+    .map(
+      (op) =>
+        `<tr><td class="op"><code>${esc(op.key)}</code> <span class="auth">${esc(op.auth)}</span>${conflict(op)}</td>${ids
+          .map((id) => {
+            const s = op.results[id];
+            const change = op.changes?.[id];
+            const cls = `${s ?? ''}${change === 'new' ? ' new' : ''}`;
+            return s
+              ? `<td class="cell ${cls}" title="${esc(`${id} ${s}${change ? ` (${change})` : ''}`)}">${SYMBOL[s]}</td>`
+              : '<td class="cell none"></td>';
+          })
+          .join('')}</tr>`,
+    )
+    .join('');
   return `<details><summary>Operations × rules (${rows.length} operations)</summary><table class="matrix"><thead><tr><th>operation</th>${head}</tr></thead><tbody>${body}</tbody></table></details>`;
 }
 
@@ -72,10 +111,12 @@ function runPanel(report: MatrixReport): string {
   const p = report.pacing ?? { enabled: false, unplanned429: 0 };
   const parts: string[] = [];
   if (p.enabled) {
-    const rows = (p.policies ?? []).map((f) => {
-      const planned = p.plan?.policies.find((x) => x.bucket === f.bucket)?.requests;
-      return `<tr><td><code>${esc(f.bucket)}</code></td><td>${esc(f.windows.map((w) => `${w.limit}/${w.seconds}s`).join(' + '))}</td><td class="num">${planned ?? '–'}</td><td class="num">${f.requests}</td><td class="num">${seconds(f.minimumMs)}</td></tr>`;
-    }).join('');
+    const rows = (p.policies ?? [])
+      .map((f) => {
+        const planned = p.plan?.policies.find((x) => x.bucket === f.bucket)?.requests;
+        return `<tr><td><code>${esc(f.bucket)}</code></td><td>${esc(f.windows.map((w) => `${w.limit}/${w.seconds}s`).join(' + '))}</td><td class="num">${planned ?? '–'}</td><td class="num">${f.requests}</td><td class="num">${seconds(f.minimumMs)}</td></tr>`;
+      })
+      .join('');
     parts.push(`<h2>Pacing <small>plan against actual</small></h2>
 <dl class="meta"><dt>request budget</dt><dd>${esc(p.plan?.budget ?? '?')} (DYNAMIC_REQUEST_BUDGET; the pacer uses ${Math.round((p.plan?.margin ?? 0.9) * 100)} % of each limit)</dd>
 <dt>requests</dt><dd>${esc(p.requests ?? 0)} sent${p.refused ? `, ${esc(p.refused)} refused by the budget` : ''}</dd>
@@ -83,14 +124,28 @@ function runPanel(report: MatrixReport): string {
 <dt>429s</dt><dd id="unplanned-429"><span class="${p.unplanned429 ? 'red' : ''}">unplanned 429s: ${esc(p.unplanned429)}</span> · planned (rate-limit probe): ${esc(p.planned429 ?? 0)}</dd>
 ${p.jwt ? `<dt>user JWT</dt><dd id="jwt-source">${esc(jwtLabel(p.jwt.user.source))} — ${esc(p.jwt.user.detail)}</dd><dt>other-environment JWT</dt><dd>${esc(jwtLabel(p.jwt.other.source))} — ${esc(p.jwt.other.detail)}</dd>` : ''}</dl>
 ${rows ? `<details><summary>Requests per policy bucket</summary><table class="rules"><thead><tr><th>bucket</th><th>limits</th><th>planned</th><th>sent</th><th>minimum</th></tr></thead><tbody>${rows}</tbody></table></details>` : ''}
-${p.unplanned?.length ? `<details open><summary class="red">Unplanned 429s</summary><ul>${p.unplanned.slice(0, 50).map((u) => `<li><code>${esc(u.method)} ${esc(u.path)}</code> (${esc(u.policies.join(', '))}) Retry-After ${esc(u.retryAfter ?? '–')}</li>`).join('')}</ul></details>` : ''}`);
+${
+  p.unplanned?.length
+    ? `<details open><summary class="red">Unplanned 429s</summary><ul>${p.unplanned
+        .slice(0, 50)
+        .map(
+          (u) =>
+            `<li><code>${esc(u.method)} ${esc(u.path)}</code> (${esc(u.policies.join(', '))}) Retry-After ${esc(u.retryAfter ?? '–')}</li>`,
+        )
+        .join('')}</ul></details>`
+    : ''
+}`);
   } else if (p.unplanned429) parts.push(`<p id="unplanned-429" class="red">unplanned 429s: ${esc(p.unplanned429)}</p>`);
   const c = report.rotation;
   if (c?.rotation !== undefined) {
-    parts.push(`<p id="rotation">Live rotation: ${esc(c.pairsCovered)} (operation, rule) pairs covered this run (rotation ${esc(c.rotation)}: DYNAMIC_RUN_NUMBER or the UTC day); a full rotation takes ${esc(c.nightsForFullRotation)} night(s) at this budget.</p>`);
+    parts.push(
+      `<p id="rotation">Live rotation: ${esc(c.pairsCovered)} (operation, rule) pairs covered this run (rotation ${esc(c.rotation)}: DYNAMIC_RUN_NUMBER or the UTC day); a full rotation takes ${esc(c.nightsForFullRotation)} night(s) at this budget.</p>`,
+    );
   }
   if (report.notRun?.length) {
-    parts.push(`<section id="not-run"><h2>Not run <small>${report.notRun.length} rules</small></h2><ul>${report.notRun.map((n) => `<li><a href="#${esc(n.rule)}">${esc(n.rule)}</a> ${esc(n.reason)}</li>`).join('')}</ul></section>`);
+    parts.push(
+      `<section id="not-run"><h2>Not run <small>${report.notRun.length} rules</small></h2><ul>${report.notRun.map((n) => `<li><a href="#${esc(n.rule)}">${esc(n.rule)}</a> ${esc(n.reason)}</li>`).join('')}</ul></section>`,
+    );
   }
   return parts.join('\n');
 }
@@ -103,24 +158,28 @@ function jwtLabel(source: string): string {
 function transportText(report: MatrixReport): string {
   const t = report.transport;
   if (!t) return 'not recorded (a report from before transport accounting)';
-  return `${t.failedAttempts} failed attempts, ${t.retried} retried (${t.recovered} answered after a retry), ${t.unanswered} requests without an answer ` +
+  return (
+    `${t.failedAttempts} failed attempts, ${t.retried} retried (${t.recovered} answered after a retry), ${t.unanswered} requests without an answer ` +
     `(${t.percent} % of ${t.requests}) → ${t.inconclusive} subjects inconclusive (transport), never failures; threshold ${t.thresholdPercent} % ` +
-    `(DYNAMIC_TRANSPORT_FAILURE_THRESHOLD): ${t.exceeded ? 'EXCEEDED — the run fails on transport trouble' : 'within'}`;
+    `(DYNAMIC_TRANSPORT_FAILURE_THRESHOLD): ${t.exceeded ? 'EXCEEDED — the run fails on transport trouble' : 'within'}`
+  );
 }
 
 export function renderMatrixHtml(report: MatrixReport): string {
   const c = report.counts;
   const known = new Set(FAMILIES.map(([tag]) => tag));
   const families: [string, string][] = [...FAMILIES, ['@other', 'Other rules']];
-  const sections = families.map(([tag, title]) => {
-    // A rule whose first tag is not a known family still gets a section: nothing in report.json is left off the page.
-    const rules = report.rules.filter((r) => (tag === '@other' ? !known.has(r.tags[0] ?? '') : r.tags[0] === tag));
-    if (!rules.length) return '';
-    const failing = rules.filter((r) => r.status === 'fail' && !r.reportOnly).length;
-    const knownRules = rules.filter((r) => r.status === 'known').length;
-    return `<section id="${esc(tag.slice(1))}"><h2>${esc(title)} <small>${esc(tag)} · ${rules.length} rules${failing ? ` · <span class="red">${failing} failing</span>` : ''}${knownRules ? ` · ${knownRules} known` : ''}</small></h2>
+  const sections = families
+    .map(([tag, title]) => {
+      // A rule whose first tag is not a known family still gets a section: nothing in report.json is left off the page.
+      const rules = report.rules.filter((r) => (tag === '@other' ? !known.has(r.tags[0] ?? '') : r.tags[0] === tag));
+      if (!rules.length) return '';
+      const failing = rules.filter((r) => r.status === 'fail' && !r.reportOnly).length;
+      const knownRules = rules.filter((r) => r.status === 'known').length;
+      return `<section id="${esc(tag.slice(1))}"><h2>${esc(title)} <small>${esc(tag)} · ${rules.length} rules${failing ? ` · <span class="red">${failing} failing</span>` : ''}${knownRules ? ` · ${knownRules} known` : ''}</small></h2>
 <table class="rules"><thead><tr><th>rule</th><th>promise</th><th>mode</th><th>status</th><th>pass</th><th>fail</th><th>skip</th><th>?</th></tr></thead><tbody>${rules.map(ruleRow).join('')}</tbody></table>${matrix(report, rules)}</section>`;
-  }).join('\n');
+    })
+    .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dynamic API conformance — ${esc(report.target)}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222}h1{margin:0 0 .5rem}h2 small{font-weight:normal;color:#666;font-size:.7em}

@@ -28,19 +28,48 @@ export type { MatrixReport, RuleReport } from './matrix-types.js';
 const EMPTY = (): Record<OutcomeStatus, number> => ({ pass: 0, fail: 0, skip: 0, inconclusive: 0 });
 
 /** A check's transport counters as the fixture attaches them. */
-interface TransportAttachment { failedAttempts: number; retried: number; recovered: number; unanswered: number; inconclusive: number; thresholdPercent: number }
+interface TransportAttachment {
+  failedAttempts: number;
+  retried: number;
+  recovered: number;
+  unanswered: number;
+  inconclusive: number;
+  thresholdPercent: number;
+}
 
 interface Collected {
-  rule: string; mode: string | undefined; outcomes: Outcome[]; requests: number; test: string; testStatus: string; exchanges: unknown[];
-  target: string | undefined; profile: string | undefined; seed: number | undefined; ms: number; drift: DriftObservation[]; retriedFlaky: boolean;
+  rule: string;
+  mode: string | undefined;
+  outcomes: Outcome[];
+  requests: number;
+  test: string;
+  testStatus: string;
+  exchanges: unknown[];
+  target: string | undefined;
+  profile: string | undefined;
+  seed: number | undefined;
+  ms: number;
+  drift: DriftObservation[];
+  retriedFlaky: boolean;
   transport?: TransportAttachment | undefined;
-  unplanned429?: number | undefined; sampling?: SamplingRecord | undefined; notRun?: string | undefined;
+  unplanned429?: number | undefined;
+  sampling?: SamplingRecord | undefined;
+  notRun?: string | undefined;
 }
 
 /** What the fixture attaches as `conformance-outcomes`. */
 interface OutcomesAttachment {
-  rule: string; mode: string; target?: string; profile?: string; seed?: number; requests?: number; ms?: number; outcomes: Outcome[];
-  unplanned429?: number; sampling?: SamplingRecord; transport?: TransportAttachment;
+  rule: string;
+  mode: string;
+  target?: string;
+  profile?: string;
+  seed?: number;
+  requests?: number;
+  ms?: number;
+  outcomes: Outcome[];
+  unplanned429?: number;
+  sampling?: SamplingRecord;
+  transport?: TransportAttachment;
 }
 
 type Attachment = TestResult['attachments'][number];
@@ -99,7 +128,12 @@ export default class MatrixReporter implements Reporter {
     const config = safeConfig();
     if (config?.target === 'live') {
       const rules = loadSpec(config.docsProfile).rulesById;
-      const ids = new Set(suite.allTests().map((t) => RULE_TITLE.exec(t.title)?.[1]).filter((id): id is string => id !== undefined && rules.get(id)?.targets.live !== 'skip'));
+      const ids = new Set(
+        suite
+          .allTests()
+          .map((t) => RULE_TITLE.exec(t.title)?.[1])
+          .filter((id): id is string => id !== undefined && rules.get(id)?.targets.live !== 'skip'),
+      );
       noteExpectedRules(ids.size);
     }
   }
@@ -108,20 +142,37 @@ export default class MatrixReporter implements Reporter {
   private notRun(result: FullResult): NotRunEntry[] {
     const out: NotRunEntry[] = [];
     const budget = safeConfig()?.timeBudgetMinutes;
-    const why = result.status === 'timedout'
-      ? `time budget${budget !== undefined ? `: DYNAMIC_TIME_BUDGET_MINUTES=${budget}` : ''}`
-      : result.status === 'interrupted' ? 'the run was interrupted' : `the run ended (${result.status}) before it`;
+    const why =
+      result.status === 'timedout'
+        ? `time budget${budget !== undefined ? `: DYNAMIC_TIME_BUDGET_MINUTES=${budget}` : ''}`
+        : result.status === 'interrupted'
+          ? 'the run was interrupted'
+          : `the run ended (${result.status}) before it`;
     for (const test of this.suite?.allTests() ?? []) {
       if (this.collected.has(test.id)) continue;
       const rule = RULE_TITLE.exec(test.title)?.[1];
       if (!rule) continue;
       const started = test.results.length > 0;
-      const reason = started ? `interrupted (${why}): the check did not finish, nothing of it is recorded` : `not run (${why})`;
+      const reason = started
+        ? `interrupted (${why}): the check did not finish, nothing of it is recorded`
+        : `not run (${why})`;
       const title = test.titlePath().slice(1).join(' › ');
       out.push({ rule, test: title, reason });
       this.collected.set(test.id, {
-        rule, mode: undefined, outcomes: [{ rule, subject: '(test)', status: 'skip', reason }], requests: 0, test: title,
-        testStatus: started ? 'interrupted' : 'not run', exchanges: [], target: undefined, profile: undefined, seed: undefined, notRun: reason, ms: 0, drift: [], retriedFlaky: false,
+        rule,
+        mode: undefined,
+        outcomes: [{ rule, subject: '(test)', status: 'skip', reason }],
+        requests: 0,
+        test: title,
+        testStatus: started ? 'interrupted' : 'not run',
+        exchanges: [],
+        target: undefined,
+        profile: undefined,
+        seed: undefined,
+        notRun: reason,
+        ms: 0,
+        drift: [],
+        retriedFlaky: false,
       });
     }
     return out;
@@ -137,10 +188,22 @@ export default class MatrixReporter implements Reporter {
       const ex = attachmentText(result.attachments.find((a) => a.name === 'exchanges (redacted)'));
       const drift = attachmentText(result.attachments.find((a) => a.name === 'conformance-drift'));
       this.collected.set(test.id, {
-        rule: data.rule, mode: data.mode, outcomes: data.outcomes, requests: data.requests ?? 0, test: title, testStatus: result.status,
-        exchanges: ex ? (JSON.parse(ex) as unknown[]) : [], target: data.target, profile: data.profile, seed: data.seed, transport: data.transport,
-        unplanned429: data.unplanned429, sampling: data.sampling,
-        ms: data.ms ?? result.duration, drift: drift ? (JSON.parse(drift) as DriftObservation[]) : [], retriedFlaky,
+        rule: data.rule,
+        mode: data.mode,
+        outcomes: data.outcomes,
+        requests: data.requests ?? 0,
+        test: title,
+        testStatus: result.status,
+        exchanges: ex ? (JSON.parse(ex) as unknown[]) : [],
+        target: data.target,
+        profile: data.profile,
+        seed: data.seed,
+        transport: data.transport,
+        unplanned429: data.unplanned429,
+        sampling: data.sampling,
+        ms: data.ms ?? result.duration,
+        drift: drift ? (JSON.parse(drift) as DriftObservation[]) : [],
+        retriedFlaky,
       });
       return;
     }
@@ -148,13 +211,44 @@ export default class MatrixReporter implements Reporter {
     // spec): the matrix shows it with the reason instead of leaving the rule out or calling it a pass.
     const rule = RULE_TITLE.exec(test.title)?.[1];
     if (!rule) return;
-    const message = redact((result.error?.message ?? result.errors[0]?.message ?? '').replace(ANSI, '').split('\n').find((l) => l.trim()) ?? '').slice(0, 300);
+    const message = redact(
+      (result.error?.message ?? result.errors[0]?.message ?? '')
+        .replace(ANSI, '')
+        .split('\n')
+        .find((l) => l.trim()) ?? '',
+    ).slice(0, 300);
     const skipped = result.status === 'skipped';
-    const annotation = test.annotations.find((a) => a.type === 'skip')?.description ?? result.annotations.find((a) => a.type === 'skip')?.description;
+    const annotation =
+      test.annotations.find((a) => a.type === 'skip')?.description ??
+      result.annotations.find((a) => a.type === 'skip')?.description;
     const outcome: Outcome = skipped
-      ? { rule, subject: '(test)', status: 'skip', reason: redact(annotation ?? 'the test was skipped before the check ran') }
-      : { rule, subject: '(test)', status: 'fail', reason: `the test ${result.status} before the check recorded any outcome${message ? `: ${message}` : ''}` };
-    this.collected.set(test.id, { rule, mode: undefined, outcomes: [outcome], requests: 0, test: title, testStatus: result.status, exchanges: [], target: undefined, profile: undefined, seed: undefined, ms: result.duration, drift: [], retriedFlaky });
+      ? {
+          rule,
+          subject: '(test)',
+          status: 'skip',
+          reason: redact(annotation ?? 'the test was skipped before the check ran'),
+        }
+      : {
+          rule,
+          subject: '(test)',
+          status: 'fail',
+          reason: `the test ${result.status} before the check recorded any outcome${message ? `: ${message}` : ''}`,
+        };
+    this.collected.set(test.id, {
+      rule,
+      mode: undefined,
+      outcomes: [outcome],
+      requests: 0,
+      test: title,
+      testStatus: result.status,
+      exchanges: [],
+      target: undefined,
+      profile: undefined,
+      seed: undefined,
+      ms: result.duration,
+      drift: [],
+      retriedFlaky,
+    });
   }
 
   /** Writes the matrix; may turn a passing run into a failed one: the nightly verdict (drift opt-in) or transport trouble
@@ -163,7 +257,8 @@ export default class MatrixReporter implements Reporter {
     const config = safeConfig();
     const notRun = this.notRun(result);
     const collected = [...this.collected.values()];
-    const first = <K extends 'target' | 'profile' | 'seed'>(key: K): Collected[K] => collected.find((c) => c[key] !== undefined)?.[key];
+    const first = <K extends 'target' | 'profile' | 'seed'>(key: K): Collected[K] =>
+      collected.find((c) => c[key] !== undefined)?.[key];
     const target = first('target') ?? config?.target ?? 'unknown';
     const spec = loadSpec(first('profile') ?? config?.docsProfile ?? 'docs-2026');
     const seed = first('seed') ?? config?.fc.seed ?? 0;
@@ -182,7 +277,12 @@ export default class MatrixReporter implements Reporter {
       const failures: RuleReport['failures'] = [];
       const bySubject = new Map<string, OutcomeStatus>();
       if (!rule.appliesTo.scope || rule.appliesTo.scope === 'operation') {
-        applicable.set(rule.id, spec.operations.filter((op) => !rule.appliesTo.auth || rule.appliesTo.auth.includes(op.auth)).map((op) => op.key));
+        applicable.set(
+          rule.id,
+          spec.operations
+            .filter((op) => !rule.appliesTo.auth || rule.appliesTo.auth.includes(op.auth))
+            .map((op) => op.key),
+        );
       }
       const skipReasons = new Set<string>();
       const inconclusive: RuleReport['inconclusive'] = [];
@@ -206,7 +306,8 @@ export default class MatrixReporter implements Reporter {
           }
           if (o.status === 'fail') {
             failures.push({
-              subject: o.subject, reason: redact(o.reason ?? ''),
+              subject: o.subject,
+              reason: redact(o.reason ?? ''),
               ...(o.expected !== undefined ? { expected: redact(o.expected) } : {}),
               ...(o.received !== undefined ? { received: redact(o.received) } : {}),
               exchanges: o.exchanges?.length ? exchangesFile : undefined,
@@ -220,57 +321,118 @@ export default class MatrixReporter implements Reporter {
         }
       }
       const mode = runs.find((r) => r.mode)?.mode ?? rule.targets[target === 'live' ? 'live' : 'mock'];
-      const status: OutcomeStatus = counts.fail ? 'fail' : counts.inconclusive ? 'inconclusive' : counts.pass ? 'pass' : 'skip';
+      const status: OutcomeStatus = counts.fail
+        ? 'fail'
+        : counts.inconclusive
+          ? 'inconclusive'
+          : counts.pass
+            ? 'pass'
+            : 'skip';
       const reportOnly = status === 'fail' && mode === 'report';
       ruleCounts[reportOnly ? 'deviation' : status] += 1;
       rules.push({
-        id: rule.id, title: rule.title, level: rule.level, tags: rule.tags, source: rule.source, mode, status, reportOnly, counts,
-        test: runs[0]!.test, testStatus: runs.map((r) => r.testStatus).join(', '), requests: runs.reduce((n, r) => n + r.requests, 0),
-        failures: failures.slice(0, 200), skipReasons: [...skipReasons].slice(0, 20),
+        id: rule.id,
+        title: rule.title,
+        level: rule.level,
+        tags: rule.tags,
+        source: rule.source,
+        mode,
+        status,
+        reportOnly,
+        counts,
+        test: runs[0]!.test,
+        testStatus: runs.map((r) => r.testStatus).join(', '),
+        requests: runs.reduce((n, r) => n + r.requests, 0),
+        failures: failures.slice(0, 200),
+        skipReasons: [...skipReasons].slice(0, 20),
         ...(runs.some((r) => r.notRun) ? { notRun: runs.find((r) => r.notRun)!.notRun } : {}),
         outcomes: [...bySubject].map(([subject, s]) => ({ subject, status: s })),
         durationMs: Math.round(runs.reduce((n, r) => n + r.ms, 0)),
         ...(runs.some((r) => r.retriedFlaky) ? { retriedFlaky: true } : {}),
-        transportInconclusive, inconclusive: inconclusive.slice(0, 200),
+        transportInconclusive,
+        inconclusive: inconclusive.slice(0, 200),
       });
     }
-    const durationMs = Math.round(typeof result.duration === 'number' ? result.duration : Date.now() - this.started.getTime());
+    const durationMs = Math.round(
+      typeof result.duration === 'number' ? result.duration : Date.now() - this.started.getTime(),
+    );
     const pacing = pacingReport(target, collected, durationMs);
     const rotation = coverageReport(target, collected, config?.rotation);
     const transport = transportSummary(collected, requests, config?.transportFailureThreshold);
     // Transport trouble fails the run only past the threshold; then a passing run is reported (and exits) failed.
     const runStatus: FullResult['status'] = transport.exceeded && result.status === 'passed' ? 'failed' : result.status;
-    const startedAt = result.startTime instanceof Date && !Number.isNaN(result.startTime.getTime()) ? result.startTime : this.started;
+    const startedAt =
+      result.startTime instanceof Date && !Number.isNaN(result.startTime.getTime()) ? result.startTime : this.started;
     const report: MatrixReport = {
-      tool: 'dynamic-api-conformance', schemaVersion: 1,
-      target, apiUrl: redact(config && config.target === target ? config.apiUrl : 'unknown (merged report)'), profile: spec.profile.id, specHash: spec.specHash, fcSeed: seed,
-      startedAt: startedAt.toISOString(), durationMs: Math.round(typeof result.duration === 'number' ? result.duration : Date.now() - startedAt.getTime()), runStatus,
+      tool: 'dynamic-api-conformance',
+      schemaVersion: 1,
+      target,
+      apiUrl: redact(config && config.target === target ? config.apiUrl : 'unknown (merged report)'),
+      profile: spec.profile.id,
+      specHash: spec.specHash,
+      fcSeed: seed,
+      startedAt: startedAt.toISOString(),
+      durationMs: Math.round(typeof result.duration === 'number' ? result.duration : Date.now() - startedAt.getTime()),
+      runStatus,
       counts: { rules: ruleCounts, outcomes: outcomeCounts, requests },
       transport,
-      rules, pacing, rotation, notRun,
-      operations: spec.operations.filter((op) => perOperation.has(op.key)).map((op) => ({ key: op.key, operationId: op.operationId, auth: op.auth, tag: op.tag, ...(op.authConflict ? { authConflict: op.authConflict } : {}), results: perOperation.get(op.key)! })),
+      rules,
+      pacing,
+      rotation,
+      notRun,
+      operations: spec.operations
+        .filter((op) => perOperation.has(op.key))
+        .map((op) => ({
+          key: op.key,
+          operationId: op.operationId,
+          auth: op.auth,
+          tag: op.tag,
+          ...(op.authConflict ? { authConflict: op.authConflict } : {}),
+          results: perOperation.get(op.key)!,
+        })),
     };
     // Known deviations, what changed, drift, the ledger, CTRF and the step summary (src/nightly/), before report.json.
     const nightlyLines = this.nightly(report, config, collected, applicable);
     writeFileSync(join(this.outDir, 'report.json'), `${redact(JSON.stringify(report, null, 1))}\n`);
     writeFileSync(join(this.outDir, 'index.html'), redact(renderMatrixHtml(report)));
     process.stdout.write(`\n${nightlyLines.lines.join('\n')}\n`);
-    process.stdout.write(`\nConformance matrix: ${rules.length} rules — ${report.counts.rules.pass} pass, ${report.counts.rules.fail} fail, ${report.counts.rules.known} known deviations, ${report.counts.rules.deviation} report-only deviations, ${report.counts.rules.inconclusive} inconclusive, ${report.counts.rules.skip} skipped; ${requests} requests; profile ${spec.profile.id}; seed ${seed}\n  → ${join(this.outDir, 'index.html')}\n`);
+    process.stdout.write(
+      `\nConformance matrix: ${rules.length} rules — ${report.counts.rules.pass} pass, ${report.counts.rules.fail} fail, ${report.counts.rules.known} known deviations, ${report.counts.rules.deviation} report-only deviations, ${report.counts.rules.inconclusive} inconclusive, ${report.counts.rules.skip} skipped; ${requests} requests; profile ${spec.profile.id}; seed ${seed}\n  → ${join(this.outDir, 'index.html')}\n`,
+    );
     process.stdout.write(redact(`${pacingSummary(pacing, rotation, notRun)}\n`));
     process.stdout.write(`${transportLine(transport)}\n`);
-    return Promise.resolve((this.verdictFailed || runStatus !== result.status) && result.status === 'passed' ? { status: 'failed' as const } : undefined);
+    return Promise.resolve(
+      (this.verdictFailed || runStatus !== result.status) && result.status === 'passed'
+        ? { status: 'failed' as const }
+        : undefined,
+    );
   }
 
   /** The nightly layers; the verdict can only make a passing run fail (Playwright's own failures stand). */
-  private nightly(report: MatrixReport, config: SuiteConfig | undefined, collected: Collected[], applicable: Map<string, string[]>): { lines: string[]; failed: boolean } {
+  private nightly(
+    report: MatrixReport,
+    config: SuiteConfig | undefined,
+    collected: Collected[],
+    applicable: Map<string, string[]>,
+  ): { lines: string[]; failed: boolean } {
     const settings = config ?? safeConfig();
-    if (!settings) return { lines: ['nightly: no configuration (merged report without it): known deviations and changes not applied'], failed: false };
+    if (!settings)
+      return {
+        lines: ['nightly: no configuration (merged report without it): known deviations and changes not applied'],
+        failed: false,
+      };
     let registry: SchemaRegistry | undefined;
-    const validate = (id: string, v: unknown) => (registry ??= new SchemaRegistry(join(ROOT, 'schemas', 'meta'))).validate(id, v);
+    const validate = (id: string, v: unknown) =>
+      (registry ??= new SchemaRegistry(join(ROOT, 'schemas', 'meta'))).validate(id, v);
     const inputs = suiteNightlyInputs(settings, validate, new Set(report.rules.map((r) => r.id)));
     const { verdict, console: lines } = finishNightly(report, inputs, {
-      outDir: this.outDir, today: settings.nightly.today, drift: collected.flatMap((c) => c.drift), applicable, redact,
-      stepSummaryFile: settings.nightly.stepSummaryFile, runUrl: settings.nightly.runUrl,
+      outDir: this.outDir,
+      today: settings.nightly.today,
+      drift: collected.flatMap((c) => c.drift),
+      applicable,
+      redact,
+      stepSummaryFile: settings.nightly.stepSummaryFile,
+      runUrl: settings.nightly.runUrl,
     });
     this.verdictFailed = verdict.failed;
     return { lines, failed: verdict.failed };
@@ -284,15 +446,27 @@ export default class MatrixReporter implements Reporter {
 }
 
 /** The run's transport counts from every test's attachment; the threshold from the config, else the attachments. */
-function transportSummary(collected: readonly Collected[], requests: number, configured: number | undefined): TransportReport {
-  const sum = (k: 'failedAttempts' | 'retried' | 'recovered' | 'unanswered'): number => collected.reduce((n, c) => n + (c.transport?.[k] ?? 0), 0);
+function transportSummary(
+  collected: readonly Collected[],
+  requests: number,
+  configured: number | undefined,
+): TransportReport {
+  const sum = (k: 'failedAttempts' | 'retried' | 'recovered' | 'unanswered'): number =>
+    collected.reduce((n, c) => n + (c.transport?.[k] ?? 0), 0);
   const inconclusive = collected.reduce((n, c) => n + c.outcomes.filter((o) => o.kind === 'transport').length, 0);
   const thresholdPercent = configured ?? collected.find((c) => c.transport)?.transport?.thresholdPercent ?? 2;
   const unanswered = sum('unanswered');
   const verdict = transportVerdict(requests, unanswered, thresholdPercent);
   return {
-    requests, failedAttempts: sum('failedAttempts'), retried: sum('retried'), recovered: sum('recovered'), unanswered, inconclusive,
-    percent: Math.round(verdict.percent * 1000) / 1000, thresholdPercent, exceeded: verdict.exceeded,
+    requests,
+    failedAttempts: sum('failedAttempts'),
+    retried: sum('retried'),
+    recovered: sum('recovered'),
+    unanswered,
+    inconclusive,
+    percent: Math.round(verdict.percent * 1000) / 1000,
+    thresholdPercent,
+    exceeded: verdict.exceeded,
   };
 }
 
@@ -301,8 +475,10 @@ export function transportLine(t: TransportReport): string {
   const verdict = t.exceeded
     ? `EXCEEDS the threshold of ${t.thresholdPercent} % (DYNAMIC_TRANSPORT_FAILURE_THRESHOLD): the run fails on transport trouble`
     : `within the threshold of ${t.thresholdPercent} % (DYNAMIC_TRANSPORT_FAILURE_THRESHOLD)`;
-  return `Transport: ${t.failedAttempts} failed attempts of ${t.requests} requests, ${t.retried} retried (${t.recovered} answered after a retry), ` +
-    `${t.unanswered} without an answer (${t.percent} %) → ${t.inconclusive} inconclusive (transport) subjects, never failures; ${verdict}`;
+  return (
+    `Transport: ${t.failedAttempts} failed attempts of ${t.requests} requests, ${t.retried} retried (${t.recovered} answered after a retry), ` +
+    `${t.unanswered} without an answer (${t.percent} %) → ${t.inconclusive} inconclusive (transport) subjects, never failures; ${verdict}`
+  );
 }
 
 const ORDER: OutcomeStatus[] = ['pass', 'skip', 'inconclusive', 'fail'];
@@ -318,7 +494,10 @@ function pacingReport(target: string, collected: readonly Collected[], wallMs: n
   if (!snap) {
     return {
       enabled: false,
-      reason: target === 'live' ? 'no pacer figures in this process (a merged report: see each shard\'s console)' : "mock target: not paced (429s advance the mock's clock; source addresses rotate)",
+      reason:
+        target === 'live'
+          ? "no pacer figures in this process (a merged report: see each shard's console)"
+          : "mock target: not paced (429s advance the mock's clock; source addresses rotate)",
       unplanned429: target === 'live' ? fromTests : 0,
     };
   }
@@ -340,7 +519,11 @@ function coverageReport(target: string, collected: readonly Collected[], rotatio
     byRule.set(c.rule, entry);
   }
   const rules = [...byRule.entries()].map(([rule, e]) => ({
-    rule, covered: e.covered.size, testable: e.sampling?.testable, sampled: e.sampling?.sampled, nights: target === 'live' ? (e.sampling?.nights ?? 1) : 1,
+    rule,
+    covered: e.covered.size,
+    testable: e.sampling?.testable,
+    sampled: e.sampling?.sampled,
+    nights: target === 'live' ? (e.sampling?.nights ?? 1) : 1,
   }));
   const live = target === 'live';
   return {
@@ -348,7 +531,13 @@ function coverageReport(target: string, collected: readonly Collected[], rotatio
     pairsCovered: rules.reduce((n, r) => n + r.covered, 0),
     nightsForFullRotation: Math.max(1, ...rules.map((r) => r.nights)),
     rules,
-    ...(live ? { pairs: Object.fromEntries([...byRule.entries()].filter(([, e]) => e.covered.size).map(([rule, e]) => [rule, [...e.covered].sort()])) } : {}),
+    ...(live
+      ? {
+          pairs: Object.fromEntries(
+            [...byRule.entries()].filter(([, e]) => e.covered.size).map(([rule, e]) => [rule, [...e.covered].sort()]),
+          ),
+        }
+      : {}),
   };
 }
 
@@ -357,12 +546,26 @@ function pacingSummary(p: PacingReport, c: CoverageReport, notRun: readonly NotR
   const lines: string[] = [];
   if (p.enabled) {
     const s = (ms: number | undefined): string => `${((ms ?? 0) / 1000).toFixed(0)} s`;
-    lines.push(`Pacing: ${p.requests ?? 0} requests (budget ${p.plan?.budget ?? '?'}; planned ≈ ${p.plan?.policies.find((x) => x.policy === 'sdk-ip')?.requests ?? 0} /sdk), `
-      + `wall time ${s(p.wallMs)} vs the minimum the limits allow ${s(p.minimumMs)} (planned ${s(p.plan?.minimumMs)})`
-      + `${p.ratioToMinimum !== undefined ? `, ratio ${p.ratioToMinimum}` : ''}; waited ${s(p.waitedMs)}; unplanned 429s: ${p.unplanned429}; planned 429s (probe): ${p.planned429 ?? 0}`);
-    if (p.jwt) lines.push(`  user JWT: ${p.jwt.user.source} (${p.jwt.user.detail}); other-environment JWT: ${p.jwt.other.source} (${p.jwt.other.detail})`);
+    lines.push(
+      `Pacing: ${p.requests ?? 0} requests (budget ${p.plan?.budget ?? '?'}; planned ≈ ${p.plan?.policies.find((x) => x.policy === 'sdk-ip')?.requests ?? 0} /sdk), ` +
+        `wall time ${s(p.wallMs)} vs the minimum the limits allow ${s(p.minimumMs)} (planned ${s(p.plan?.minimumMs)})` +
+        `${p.ratioToMinimum !== undefined ? `, ratio ${p.ratioToMinimum}` : ''}; waited ${s(p.waitedMs)}; unplanned 429s: ${p.unplanned429}; planned 429s (probe): ${p.planned429 ?? 0}`,
+    );
+    if (p.jwt)
+      lines.push(
+        `  user JWT: ${p.jwt.user.source} (${p.jwt.user.detail}); other-environment JWT: ${p.jwt.other.source} (${p.jwt.other.detail})`,
+      );
   } else if (p.unplanned429) lines.push(`Pacing: unplanned 429s: ${p.unplanned429}`);
-  if (c.rotation !== undefined) lines.push(`Coverage: ${c.pairsCovered} (operation, rule) pairs this run (rotation ${c.rotation}); a full rotation takes ${c.nightsForFullRotation} night(s) at this budget`);
-  if (notRun.length) lines.push(`Not run: ${notRun.length} rule(s) — ${notRun.slice(0, 10).map((n) => `${n.rule} ${n.reason}`).join('; ')}${notRun.length > 10 ? '; …' : ''}`);
+  if (c.rotation !== undefined)
+    lines.push(
+      `Coverage: ${c.pairsCovered} (operation, rule) pairs this run (rotation ${c.rotation}); a full rotation takes ${c.nightsForFullRotation} night(s) at this budget`,
+    );
+  if (notRun.length)
+    lines.push(
+      `Not run: ${notRun.length} rule(s) — ${notRun
+        .slice(0, 10)
+        .map((n) => `${n.rule} ${n.reason}`)
+        .join('; ')}${notRun.length > 10 ? '; …' : ''}`,
+    );
   return lines.join('\n');
 }

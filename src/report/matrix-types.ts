@@ -6,7 +6,15 @@ import type { FullResult } from '@playwright/test/reporter';
 import type { Rule } from '../engine/spec.js';
 import type { OutcomeStatus } from '../engine/types.js';
 import type { PacingSnapshot } from '../engine/run-state.js';
-import type { BaselineSummary, Change, CoverageSummary, DriftReport, NightlyStatus, SubjectOutcome, Verdict } from '../nightly/types.js';
+import type {
+  BaselineSummary,
+  Change,
+  CoverageSummary,
+  DriftReport,
+  NightlyStatus,
+  SubjectOutcome,
+  Verdict,
+} from '../nightly/types.js';
 
 export interface RuleReport {
   id: string;
@@ -25,7 +33,15 @@ export interface RuleReport {
   testStatus: string | undefined;
   requests: number;
   /** Each failure: the sentence, and (where a check judged a status) what was expected and what was received. */
-  failures: { subject: string; reason: string; expected?: string; received?: string; exchanges: string | undefined; deviation?: number; change?: Change }[];
+  failures: {
+    subject: string;
+    reason: string;
+    expected?: string;
+    received?: string;
+    exchanges: string | undefined;
+    deviation?: number;
+    change?: Change;
+  }[];
   skipReasons: string[];
   /** Set when the rule's test never finished: 'not run (time budget)', 'interrupted (time budget)', … */
   notRun?: string | undefined;
@@ -46,7 +62,11 @@ export interface RuleReport {
 }
 
 /** A rule whose test did not run to its end, and why (the time budget, an interrupted run). */
-export interface NotRunEntry { rule: string; test: string; reason: string }
+export interface NotRunEntry {
+  rule: string;
+  test: string;
+  reason: string;
+}
 
 /** Which (operation, rule) pairs the run covered, and how long the live rotation takes (issue #13). */
 export interface CoverageReport {
@@ -112,7 +132,11 @@ export interface MatrixReport {
   startedAt: string;
   durationMs: number;
   runStatus: FullResult['status'];
-  counts: { rules: Record<OutcomeStatus | 'deviation' | 'known', number>; outcomes: Record<OutcomeStatus, number>; requests: number };
+  counts: {
+    rules: Record<OutcomeStatus | 'deviation' | 'known', number>;
+    outcomes: Record<OutcomeStatus, number>;
+    requests: number;
+  };
   /** Absent in reports written before issue #13. */
   transport?: TransportReport;
   rules: RuleReport[];
@@ -122,7 +146,15 @@ export interface MatrixReport {
   notRun?: NotRunEntry[];
   /** `authConflict`: the spec's x-dynamic-auth-conflict (sources disagree on the auth class) and its live decision.
    * `results`: rule → status (`known` for a known deviation); `changes`: rule → change, with a previous run. */
-  operations: { key: string; operationId: string; auth: string; tag: string; authConflict?: { text: string; live: 'enforce' | 'report' }; results: Record<string, NightlyStatus>; changes?: Record<string, Change> }[];
+  operations: {
+    key: string;
+    operationId: string;
+    auth: string;
+    tag: string;
+    authConflict?: { text: string; live: 'enforce' | 'report' };
+    results: Record<string, NightlyStatus>;
+    changes?: Record<string, Change>;
+  }[];
   /** Undocumented properties, headers and statuses seen per operation (names only), new vs known. */
   drift?: DriftReport;
   /** The known-deviations file and every entry's state (active, expired, stale, not-run). */

@@ -52,7 +52,10 @@ function identifyingPart(value: string): string {
 
 /** Every needle of one value: raw, base64 and base64url (three alignments each), URL-encoded, JSON-escaped, 12-char windows. */
 export function needlesFor(value: string, index: number): Needle[] {
-  if (value.length < MIN_VALUE_LENGTH) throw new Error(`secret value #${index + 1} is shorter than ${MIN_VALUE_LENGTH} characters; refusing to scan for it`);
+  if (value.length < MIN_VALUE_LENGTH)
+    throw new Error(
+      `secret value #${index + 1} is shorter than ${MIN_VALUE_LENGTH} characters; refusing to scan for it`,
+    );
   const seen = new Set<string>();
   const out: Needle[] = [];
   const add = (encoding: string, text: string): void => {
@@ -70,7 +73,8 @@ export function needlesFor(value: string, index: number): Needle[] {
   add('json-escaped', JSON.stringify(value).slice(1, -1));
   const core = identifyingPart(value);
   if (core !== value) add('jwt-signature', core);
-  if (core.length > WINDOW) for (let i = 0; i + WINDOW <= core.length; i += 1) add(`${WINDOW}-char window`, core.slice(i, i + WINDOW));
+  if (core.length > WINDOW)
+    for (let i = 0; i + WINDOW <= core.length; i += 1) add(`${WINDOW}-char window`, core.slice(i, i + WINDOW));
   return out;
 }
 
@@ -83,7 +87,8 @@ export function needlesOf(values: readonly string[]): Needle[] {
 export function findInText(text: string, needles: readonly Needle[]): { value: number; encoding: string }[] {
   const buf = Buffer.from(text, 'utf8');
   const found = new Map<string, { value: number; encoding: string }>();
-  for (const n of needles) if (buf.includes(n.bytes)) found.set(`${n.value}:${n.encoding}`, { value: n.value, encoding: n.encoding });
+  for (const n of needles)
+    if (buf.includes(n.bytes)) found.set(`${n.value}:${n.encoding}`, { value: n.value, encoding: n.encoding });
   return [...found.values()];
 }
 
@@ -108,14 +113,26 @@ function meaningful(b: Buffer): boolean {
   return printable / sample.length >= 0.9;
 }
 
-export interface ScanStats { files: number; nested: number; bytes: number }
+export interface ScanStats {
+  files: number;
+  nested: number;
+  bytes: number;
+}
 
 /** Scans one buffer (and whatever archives or base64 data it contains) for the needles. */
-export function scanBuffer(buf: Buffer, where: string, needles: readonly Needle[], hits: Hit[], stats: ScanStats, depth = 0): void {
+export function scanBuffer(
+  buf: Buffer,
+  where: string,
+  needles: readonly Needle[],
+  hits: Hit[],
+  stats: ScanStats,
+  depth = 0,
+): void {
   stats.bytes += buf.length;
   const local: { offset: number; needle: Needle }[] = [];
   for (const needle of needles) {
-    for (let at = buf.indexOf(needle.bytes); at !== -1; at = buf.indexOf(needle.bytes, at + 1)) local.push({ offset: at, needle });
+    for (let at = buf.indexOf(needle.bytes); at !== -1; at = buf.indexOf(needle.bytes, at + 1))
+      local.push({ offset: at, needle });
   }
   // Overlapping windows and encodings of one occurrence are reported once (the first, longest-lived form).
   local.sort((a, b) => a.offset - b.offset || b.needle.bytes.length - a.needle.bytes.length);
@@ -181,7 +198,11 @@ export function filesUnder(paths: readonly string[]): { files: string[]; missing
 }
 
 /** Scans files and directories (recursively, archives and base64 data included) for the values' needles. */
-export function scanPaths(paths: readonly string[], values: readonly string[], base = process.cwd()): { hits: Hit[]; stats: ScanStats; missing: string[] } {
+export function scanPaths(
+  paths: readonly string[],
+  values: readonly string[],
+  base = process.cwd(),
+): { hits: Hit[]; stats: ScanStats; missing: string[] } {
   const needles = needlesOf(values);
   const hits: Hit[] = [];
   const stats: ScanStats = { files: 0, nested: 0, bytes: 0 };
@@ -189,7 +210,14 @@ export function scanPaths(paths: readonly string[], values: readonly string[], b
   for (const file of files) {
     stats.files += 1;
     const shown = relative(base, file) || file;
-    scanBuffer(Buffer.from(shown, 'utf8'), `${shown} (file name)`, needles, hits, { files: 0, nested: 0, bytes: 0 }, MAX_DEPTH);
+    scanBuffer(
+      Buffer.from(shown, 'utf8'),
+      `${shown} (file name)`,
+      needles,
+      hits,
+      { files: 0, nested: 0, bytes: 0 },
+      MAX_DEPTH,
+    );
     scanBuffer(readFileSync(file), shown, needles, hits, stats);
   }
   return { hits, stats, missing };

@@ -34,7 +34,8 @@ export function registerSecret(value: string): void {
   if (value.length < 8) return;
   const fp = fingerprint(value);
   for (const v of variants(value)) registered.set(v, fp);
-  if (value.length >= 2 * WINDOW) for (let i = 0; i + WINDOW <= value.length; i += 1) windows.set(value.slice(i, i + WINDOW), fp);
+  if (value.length >= 2 * WINDOW)
+    for (let i = 0; i + WINDOW <= value.length; i += 1) windows.set(value.slice(i, i + WINDOW), fp);
 }
 
 /** A credential. `value` is only read where the request is built; every other form is the fingerprint. */

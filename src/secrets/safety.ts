@@ -49,23 +49,59 @@ export interface SandboxVerification {
 
 const verifications = new WeakMap<HttpClient, Map<string, Promise<SandboxVerification>>>();
 
-async function readSandbox(target: SafetyTarget, projectId: string, environmentId: string): Promise<SandboxVerification> {
+async function readSandbox(
+  target: SafetyTarget,
+  projectId: string,
+  environmentId: string,
+): Promise<SandboxVerification> {
   const where = 'GET /projects/{DYNAMIC_PROJECT_ID}/environments';
   const res = await target.client.send({
     method: 'GET',
     path: `/projects/${encodeURIComponent(projectId)}/environments`,
-    headers: [['accept', 'application/json'], ['authorization', bearer(target.credentials.apiToken)]],
+    headers: [
+      ['accept', 'application/json'],
+      ['authorization', bearer(target.credentials.apiToken)],
+    ],
   });
   const base = { status: res.status, response: res };
-  if (res.status === 0) return { ...base, verified: false, reason: `${where} failed (${res.exchange.error ?? 'transport error'}); check DYNAMIC_API_URL` };
-  if (res.status === 401 || res.status === 403) return { ...base, verified: false, reason: `${where} answered ${res.status}; DYNAMIC_API_TOKEN cannot read project DYNAMIC_PROJECT_ID` };
-  if (res.status !== 200) return { ...base, verified: false, reason: `${where} answered ${res.status}; check DYNAMIC_PROJECT_ID` };
-  const environments = (res.json as { environments?: { sandbox?: { id?: unknown }; live?: { id?: unknown } } } | undefined)?.environments;
+  if (res.status === 0)
+    return {
+      ...base,
+      verified: false,
+      reason: `${where} failed (${res.exchange.error ?? 'transport error'}); check DYNAMIC_API_URL`,
+    };
+  if (res.status === 401 || res.status === 403)
+    return {
+      ...base,
+      verified: false,
+      reason: `${where} answered ${res.status}; DYNAMIC_API_TOKEN cannot read project DYNAMIC_PROJECT_ID`,
+    };
+  if (res.status !== 200)
+    return { ...base, verified: false, reason: `${where} answered ${res.status}; check DYNAMIC_PROJECT_ID` };
+  const environments = (
+    res.json as { environments?: { sandbox?: { id?: unknown }; live?: { id?: unknown } } } | undefined
+  )?.environments;
   const sandboxId = environments?.sandbox?.id;
-  if (typeof sandboxId !== 'string') return { ...base, verified: false, reason: `${where} answered without environments.sandbox.id` };
-  if (sandboxId === environmentId) return { ...base, verified: true, reason: 'DYNAMIC_ENVIRONMENT_ID is the sandbox environment of DYNAMIC_PROJECT_ID' };
-  if (environments?.live?.id === environmentId) return { ...base, verified: false, reason: "DYNAMIC_ENVIRONMENT_ID is the project's live environment, not its sandbox (use the sandbox environment id)" };
-  return { ...base, verified: false, reason: 'DYNAMIC_ENVIRONMENT_ID is not the sandbox environment of DYNAMIC_PROJECT_ID' };
+  if (typeof sandboxId !== 'string')
+    return { ...base, verified: false, reason: `${where} answered without environments.sandbox.id` };
+  if (sandboxId === environmentId)
+    return {
+      ...base,
+      verified: true,
+      reason: 'DYNAMIC_ENVIRONMENT_ID is the sandbox environment of DYNAMIC_PROJECT_ID',
+    };
+  if (environments?.live?.id === environmentId)
+    return {
+      ...base,
+      verified: false,
+      reason:
+        "DYNAMIC_ENVIRONMENT_ID is the project's live environment, not its sandbox (use the sandbox environment id)",
+    };
+  return {
+    ...base,
+    verified: false,
+    reason: 'DYNAMIC_ENVIRONMENT_ID is not the sandbox environment of DYNAMIC_PROJECT_ID',
+  };
 }
 
 /**
@@ -74,7 +110,11 @@ async function readSandbox(target: SafetyTarget, projectId: string, environmentI
  */
 export function verifySandbox(target: SafetyTarget): Promise<SandboxVerification> {
   const { projectId, environmentId } = target.credentials;
-  if (!projectId) return Promise.resolve({ verified: false, reason: 'DYNAMIC_PROJECT_ID is not set, so DYNAMIC_ENVIRONMENT_ID cannot be verified as a sandbox' });
+  if (!projectId)
+    return Promise.resolve({
+      verified: false,
+      reason: 'DYNAMIC_PROJECT_ID is not set, so DYNAMIC_ENVIRONMENT_ID cannot be verified as a sandbox',
+    });
   let cache = verifications.get(target.client);
   if (!cache) verifications.set(target.client, (cache = new Map<string, Promise<SandboxVerification>>()));
   const key = `${projectId} ${environmentId}`;
@@ -89,7 +129,10 @@ export function verifySandbox(target: SafetyTarget): Promise<SandboxVerification
 /** Resolves when the suite may create, change and delete resources; throws SafetyError otherwise. */
 export async function requireWrites(target: SafetyTarget): Promise<void> {
   if (target.config.target === 'mock') return;
-  if (!target.config.allowWrites) throw new SafetyError('refusing to write: DYNAMIC_ALLOW_WRITES is not true (set DYNAMIC_ALLOW_WRITES=true to let checks create and delete resources in the sandbox)');
+  if (!target.config.allowWrites)
+    throw new SafetyError(
+      'refusing to write: DYNAMIC_ALLOW_WRITES is not true (set DYNAMIC_ALLOW_WRITES=true to let checks create and delete resources in the sandbox)',
+    );
   const verification = await verifySandbox(target);
   if (!verification.verified) throw new SafetyError(`refusing to write: ${verification.reason}`);
 }
@@ -101,7 +144,10 @@ export async function requireWrites(target: SafetyTarget): Promise<void> {
 export async function requireBurst(target: SafetyTarget): Promise<number> {
   if (target.config.target === 'mock') return target.config.rateLimitBudget ?? Number.POSITIVE_INFINITY;
   const budget = target.config.rateLimitBudget;
-  if (budget === undefined) throw new SafetyError('refusing to burst: DYNAMIC_RATE_LIMIT_BUDGET is not set (the most requests one rate-limit check may send to provoke a 429, e.g. 200)');
+  if (budget === undefined)
+    throw new SafetyError(
+      'refusing to burst: DYNAMIC_RATE_LIMIT_BUDGET is not set (the most requests one rate-limit check may send to provoke a 429, e.g. 200)',
+    );
   const verification = await verifySandbox(target);
   if (!verification.verified) throw new SafetyError(`refusing to burst: ${verification.reason}`);
   return budget;
@@ -127,7 +173,10 @@ export function burstRefused(target: SafetyTarget): Promise<string | undefined> 
   return refusal(requireBurst(target));
 }
 
-interface CleanupTask { label: string; run: () => Promise<unknown> }
+interface CleanupTask {
+  label: string;
+  run: () => Promise<unknown>;
+}
 
 /**
  * Resources to delete at the end. Tasks run last-in first-out; every task runs even when others fail; `runAll`
@@ -174,7 +223,9 @@ export class CleanupRegistry {
       try {
         await task.run();
       } catch (error) {
-        problems.push(redact(`clean-up '${task.label}' failed: ${error instanceof Error ? error.message : String(error)}`));
+        problems.push(
+          redact(`clean-up '${task.label}' failed: ${error instanceof Error ? error.message : String(error)}`),
+        );
       }
     }
     if (this.cleanupClient) await this.cleanupClient.close();
@@ -200,7 +251,10 @@ export function cleanupFor(target: Pick<SafetyTarget, 'client'>): CleanupRegistr
  * succeeded but clean-up failed, throws a one-line error listing the problems; if `fn` threw, its error wins and the
  * clean-up problems go to `log`.
  */
-export async function withCleanup<T>(fn: (cleanup: CleanupRegistry) => Promise<T>, log: (line: string) => void = () => undefined): Promise<T> {
+export async function withCleanup<T>(
+  fn: (cleanup: CleanupRegistry) => Promise<T>,
+  log: (line: string) => void = () => undefined,
+): Promise<T> {
   const cleanup = new CleanupRegistry();
   let result: T;
   try {

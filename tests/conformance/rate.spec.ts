@@ -3,5 +3,6 @@ import { checksOf } from '../../src/checks/index.js';
 import { ruleTitle } from '../../src/engine/titles.js';
 
 test.describe('rate limits', () => {
-  for (const check of checksOf('RATE')) test(ruleTitle(check.rule), ({ conformance }) => conformance.check(check).then(() => undefined));
+  for (const check of checksOf('RATE'))
+    test(ruleTitle(check.rule), ({ conformance }) => conformance.check(check).then(() => undefined));
 });

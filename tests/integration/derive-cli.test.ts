@@ -12,9 +12,28 @@ import { ROOT } from '../../src/engine/config.js';
 
 test('specs:derive --from merges an official-style OpenAPI 3.0 YAML with the clients and applies the same overlay', () => {
   const out = mkdtempSync(join(tmpdir(), 'derive-'));
-  const stdout = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/derive/index.ts'), '--from', join(ROOT, 'tests/unit/fixtures/public-api.sample.yaml'), '--out', out], { encoding: 'utf8' });
-  assert.match(stdout, /412 operations \(189 admin, 223 \/sdk;.*official 3 \(3 shared, 0 official-only\), clients-only 409\)/);
-  type Doc = { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>>; components: { schemas: Record<string, Record<string, unknown>> } };
+  const stdout = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'scripts/derive/index.ts'),
+      '--from',
+      join(ROOT, 'tests/unit/fixtures/public-api.sample.yaml'),
+      '--out',
+      out,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.match(
+    stdout,
+    /412 operations \(189 admin, 223 \/sdk;.*official 3 \(3 shared, 0 official-only\), clients-only 409\)/,
+  );
+  type Doc = {
+    openapi: string;
+    paths: Record<string, Record<string, Record<string, unknown>>>;
+    components: { schemas: Record<string, Record<string, unknown>> };
+  };
   const doc = JSON.parse(readFileSync(join(out, 'specs', 'dynamic-api.openapi.json'), 'utf8')) as Doc;
   assert.equal(doc.openapi, '3.1.0');
   const webhooks = doc.paths['/environments/{environmentId}/webhooks']!.get!;
@@ -22,14 +41,28 @@ test('specs:derive --from merges an official-style OpenAPI 3.0 YAML with the cli
   assert.equal(webhooks['x-dynamic-source'], 'official+clients');
   assert.match(String(webhooks['x-dynamic-auth-conflict']), /declares no security/);
   assert.equal(doc.paths['/sdk/{environmentId}/users']!.put!['x-dynamic-auth'], 'user-jwt');
-  assert.deepEqual(Object.keys(doc.paths['/sdk/{environmentId}/users']!.put!.responses as object).filter((s) => s.startsWith('2')), ['204']);
-  const body = ((doc.paths['/sdk/{environmentId}/users']!.put!.requestBody as { content: Record<string, { schema: { properties: Record<string, { type: unknown }> } }> }).content['application/json']!.schema);
+  assert.deepEqual(
+    Object.keys(doc.paths['/sdk/{environmentId}/users']!.put!.responses as object).filter((s) => s.startsWith('2')),
+    ['204'],
+  );
+  const body = (
+    doc.paths['/sdk/{environmentId}/users']!.put!.requestBody as {
+      content: Record<string, { schema: { properties: Record<string, { type: unknown }> } }>;
+    }
+  ).content['application/json']!.schema;
   assert.deepEqual(body.properties.alias!.type, ['string', 'null'], 'nullable: true read as a null type');
-  assert.deepEqual((doc.components.schemas.WebhooksResponse!.properties as Record<string, unknown>).webhooks !== undefined, true);
+  assert.deepEqual(
+    (doc.components.schemas.WebhooksResponse!.properties as Record<string, unknown>).webhooks !== undefined,
+    true,
+  );
   assert.equal(doc.paths['/environments/{environmentId}/users']!.get!['x-dynamic-source'], 'clients');
   const bad = (() => {
     try {
-      execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/derive/index.ts'), '--from', join(ROOT, 'package.json'), '--out', out], { encoding: 'utf8', stdio: 'pipe' });
+      execFileSync(
+        process.execPath,
+        ['--import', 'tsx', join(ROOT, 'scripts/derive/index.ts'), '--from', join(ROOT, 'package.json'), '--out', out],
+        { encoding: 'utf8', stdio: 'pipe' },
+      );
       return '';
     } catch (error) {
       return String((error as { stderr?: string }).stderr);

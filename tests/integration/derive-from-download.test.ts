@@ -27,14 +27,25 @@ function as301(value: unknown): unknown {
 
 test('specs:derive --from a 3.0.1 (nullable) download gives the committed spec', () => {
   const dir = mkdtempSync(join(tmpdir(), 'derive-download-'));
-  const archive = parse(readFileSync(join(ROOT, 'specs', 'sources', 'official', 'public-api.yaml'), 'utf8')) as Record<string, unknown>;
+  const archive = parse(readFileSync(join(ROOT, 'specs', 'sources', 'official', 'public-api.yaml'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   const download = join(dir, 'public-api.yaml');
   writeFileSync(download, stringify({ ...(as301(archive) as Record<string, unknown>), openapi: '3.0.1' }));
   const out = join(dir, 'out');
-  const stdout = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/derive/index.ts'), '--from', download, '--out', out], { encoding: 'utf8' });
+  const stdout = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'scripts/derive/index.ts'), '--from', download, '--out', out],
+    { encoding: 'utf8' },
+  );
   console.log(stdout.trim());
   assert.match(stdout, /419 operations .* official 275 \(268 shared, 7 official-only\), clients-only 144/);
-  const name = (text: string): string => text.replace(/public-api\.yaml@sha256:[0-9a-f]{12}/g, 'public-api.yaml@sha256:…').replace(/"sha256": "[0-9a-f]{64}"/g, '"sha256": "…"').replace(/"label": "[^"]*"/g, '"label": "…"');
+  const name = (text: string): string =>
+    text
+      .replace(/public-api\.yaml@sha256:[0-9a-f]{12}/g, 'public-api.yaml@sha256:…')
+      .replace(/"sha256": "[0-9a-f]{64}"/g, '"sha256": "…"')
+      .replace(/"label": "[^"]*"/g, '"label": "…"');
   const fresh = name(readFileSync(join(out, 'specs', 'dynamic-api.openapi.json'), 'utf8'));
   const committed = name(readFileSync(join(ROOT, 'specs', 'dynamic-api.openapi.json'), 'utf8'));
   assert.equal(fresh.length, committed.length);

@@ -17,7 +17,12 @@ const seenFrom: string[] = [];
 before(async () => {
   upstream = createServer((req, res) => {
     seenFrom.push(req.socket.remoteAddress ?? '');
-    const body = JSON.stringify({ method: req.method, url: req.url, auth: req.headers.authorization ?? null, raw: req.rawHeaders.length });
+    const body = JSON.stringify({
+      method: req.method,
+      url: req.url,
+      auth: req.headers.authorization ?? null,
+      raw: req.rawHeaders.length,
+    });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   });
@@ -32,7 +37,10 @@ after(async () => {
   await new Promise<void>((resolve) => upstream.close(() => resolve()));
 });
 
-async function withFront<T>(options: { idleTimeoutMs?: number; dropRate?: number; seed?: number }, fn: (front: Front) => Promise<T>): Promise<T> {
+async function withFront<T>(
+  options: { idleTimeoutMs?: number; dropRate?: number; seed?: number },
+  fn: (front: Front) => Promise<T>,
+): Promise<T> {
   const front = await startFront({ upstream: { host: '127.0.0.1', port: upstreamPort }, ...options });
   try {
     return await fn(front);
@@ -82,16 +90,29 @@ test('passes requests through from the client address and counts them, /__mock/ 
     assert.equal(s.requests, 6);
     assert.equal(s.controlRequests, 1);
     assert.equal(s.dropped, 0);
-    assert.ok(seenFrom.slice(0, 5).every((a) => a.endsWith('127.0.0.9')), `upstream saw ${seenFrom.join(', ')}`);
+    assert.ok(
+      seenFrom.slice(0, 5).every((a) => a.endsWith('127.0.0.9')),
+      `upstream saw ${seenFrom.join(', ')}`,
+    );
   });
 });
 
 test('raw request bytes pass unchanged (duplicate Authorization lines) and the answer comes back whole', async () => {
   await withFront({ dropRate: 0 }, async (front) => {
-    const answer = await raw(front.port, Buffer.from('GET /api/v0/x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\nConnection: close\r\n\r\n', 'latin1'));
+    const answer = await raw(
+      front.port,
+      Buffer.from(
+        'GET /api/v0/x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\nConnection: close\r\n\r\n',
+        'latin1',
+      ),
+    );
     const text = answer.toString('latin1');
     assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
-    assert.equal((JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4)) as { raw: number }).raw, 8, 'four header lines reached the upstream');
+    assert.equal(
+      (JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { raw: number }).raw,
+      8,
+      'four header lines reached the upstream',
+    );
   });
 });
 
@@ -109,13 +130,23 @@ test('an idle keep-alive connection is closed after the idle timeout', async () 
 });
 
 test('drops a seeded share of requests: reset before any response byte, the same sequence for the same seed', async () => {
-  const runs = await Promise.all([1, 2].map(() => withFront({ dropRate: 0.3, seed: 42 }, async (front) => ({ results: await sequence(front.url, 40), stats: front.stats() }))));
+  const runs = await Promise.all(
+    [1, 2].map(() =>
+      withFront({ dropRate: 0.3, seed: 42 }, async (front) => ({
+        results: await sequence(front.url, 40),
+        stats: front.stats(),
+      })),
+    ),
+  );
   const [a, b] = runs as [(typeof runs)[0], (typeof runs)[0]];
   assert.deepEqual(a.results, b.results, 'same seed, same drops');
   const failed = a.results.filter((r) => r !== 'ok');
   assert.equal(failed.length, a.stats.dropped);
   assert.ok(a.stats.dropped >= 4 && a.stats.dropped <= 20, `dropped ${a.stats.dropped} of 40 at 30 %`);
-  assert.ok(failed.every((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'), failed.join(', '));
+  assert.ok(
+    failed.every((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'),
+    failed.join(', '),
+  );
   assert.equal(a.stats.droppedRequests.length, a.stats.dropped);
   assert.match(a.stats.droppedRequests[0]!, /^GET \/api\/v0\/item\/\d+$/);
   const other = await withFront({ dropRate: 0.3, seed: 43 }, async (front) => sequence(front.url, 40));
@@ -125,7 +156,11 @@ test('drops a seeded share of requests: reset before any response byte, the same
 test('the default rate drops about 1 % of requests and never a /__mock/ request', async () => {
   await withFront({}, async (front) => {
     const results = await sequence(front.url, 400);
-    const control = await Promise.all(Array.from({ length: 50 }, () => request(`${front.url}/__mock/seed`).then(async (r) => (await r.body.text(), r.statusCode))));
+    const control = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        request(`${front.url}/__mock/seed`).then(async (r) => (await r.body.text(), r.statusCode)),
+      ),
+    );
     const s = front.stats();
     assert.ok(control.every((status) => status === 200));
     assert.equal(s.controlRequests, 50);

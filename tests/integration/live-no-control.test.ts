@@ -35,19 +35,39 @@ test('a live-mode run sends no request to /__mock/', { timeout: 240_000 }, async
   const sandbox = seed.environments.find((e) => e.name === 'sandbox')! as { id: string; projectId?: string };
   const other = seed.environments.find((e) => e.name === 'live')!.id;
   const before = front.stats();
-  const run = await runSuite(OUT, ['test', '-g', GREP], {
-    DYNAMIC_TARGET: 'live', DYNAMIC_API_URL: `${front.url}/api/v0`, DYNAMIC_ENVIRONMENT_ID: sandbox.id,
-    DYNAMIC_PROJECT_ID: sandbox.projectId ?? '', DYNAMIC_API_TOKEN: tokenOf(seed, sandbox.id, 'all'),
-    DYNAMIC_OTHER_ENVIRONMENT_ID: other, DYNAMIC_OTHER_ENVIRONMENT_TOKEN: tokenOf(seed, other, 'all'),
-    DYNAMIC_LIMITED_TOKEN: tokenOf(seed, sandbox.id, 'read-only'), DYNAMIC_INACTIVE_TOKEN: tokenOf(seed, sandbox.id, 'inactive'),
-    FC_SEED: '13', FC_RUNS: '3',
-  }, {}, 220_000);
+  const run = await runSuite(
+    OUT,
+    ['test', '-g', GREP],
+    {
+      DYNAMIC_TARGET: 'live',
+      DYNAMIC_API_URL: `${front.url}/api/v0`,
+      DYNAMIC_ENVIRONMENT_ID: sandbox.id,
+      DYNAMIC_PROJECT_ID: sandbox.projectId ?? '',
+      DYNAMIC_API_TOKEN: tokenOf(seed, sandbox.id, 'all'),
+      DYNAMIC_OTHER_ENVIRONMENT_ID: other,
+      DYNAMIC_OTHER_ENVIRONMENT_TOKEN: tokenOf(seed, other, 'all'),
+      DYNAMIC_LIMITED_TOKEN: tokenOf(seed, sandbox.id, 'read-only'),
+      DYNAMIC_INACTIVE_TOKEN: tokenOf(seed, sandbox.id, 'inactive'),
+      FC_SEED: '13',
+      FC_RUNS: '3',
+    },
+    {},
+    220_000,
+  );
   const stats = front.stats();
-  const report = JSON.parse(readFileSync(join(run.outDir, 'conformance-report', 'report.json'), 'utf8')) as MatrixReport;
+  const report = JSON.parse(
+    readFileSync(join(run.outDir, 'conformance-report', 'report.json'), 'utf8'),
+  ) as MatrixReport;
   assert.equal(report.target, 'live', tail(run));
   const requests = stats.requests - before.requests;
   assert.ok(requests >= 100, `the run went through the front: ${requests} requests\n${tail(run)}`);
-  assert.equal(stats.controlRequests - before.controlRequests, 0, `requests to /__mock/ during a live-mode run\n${tail(run)}`);
-  console.log(`live-mode run: ${requests} requests through the front, 0 to /__mock/, ${report.rules.length} rules, exit ${run.code}`);
+  assert.equal(
+    stats.controlRequests - before.controlRequests,
+    0,
+    `requests to /__mock/ during a live-mode run\n${tail(run)}`,
+  );
+  console.log(
+    `live-mode run: ${requests} requests through the front, 0 to /__mock/, ${report.rules.length} rules, exit ${run.code}`,
+  );
   rmSync(OUT, { recursive: true, force: true });
 });

@@ -51,8 +51,14 @@ after(async () => {
 
 function liveVars(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    DYNAMIC_TARGET: 'live', DYNAMIC_API_URL: mock.apiUrl, DYNAMIC_ENVIRONMENT_ID: live.environmentId, DYNAMIC_API_TOKEN: live.token,
-    DYNAMIC_PROJECT_ID: live.projectId, FC_SEED: '11', FC_RUNS: '5', ...extra,
+    DYNAMIC_TARGET: 'live',
+    DYNAMIC_API_URL: mock.apiUrl,
+    DYNAMIC_ENVIRONMENT_ID: live.environmentId,
+    DYNAMIC_API_TOKEN: live.token,
+    DYNAMIC_PROJECT_ID: live.projectId,
+    FC_SEED: '11',
+    FC_RUNS: '5',
+    ...extra,
   };
 }
 
@@ -73,7 +79,10 @@ test('the suite runs against the mock with live semantics and reports the live t
   main = await runSuite(join(OUT, 'main'), ['test', '-g', GREP], liveVars({ DYNAMIC_REQUEST_BUDGET: '20000' }));
   report = matrixOf(main);
   assert.equal(report.target, 'live', tail(main));
-  assert.ok(report.rules.length >= 6, `expected the SEC rules at least, got ${report.rules.map((r) => r.id).join(', ')}`);
+  assert.ok(
+    report.rules.length >= 6,
+    `expected the SEC rules at least, got ${report.rules.map((r) => r.id).join(', ')}`,
+  );
   assert.match(main.stdout, /Conformance matrix: \d+ rules/);
   passed += 1;
 });
@@ -83,17 +92,30 @@ test('every test of the run is in the matrix, and nothing is a pass without outc
   for (const r of report.rules) {
     const total = r.counts.pass + r.counts.fail + r.counts.skip + r.counts.inconclusive;
     assert.ok(total > 0, `${r.id} is in the matrix without any outcome`);
-    if (r.status === 'pass') assert.ok(r.counts.pass > 0 && r.counts.fail === 0 && r.counts.inconclusive === 0, `${r.id} is a pass without passing outcomes`);
+    if (r.status === 'pass')
+      assert.ok(
+        r.counts.pass > 0 && r.counts.fail === 0 && r.counts.inconclusive === 0,
+        `${r.id} is a pass without passing outcomes`,
+      );
     if (r.status === 'skip') assert.ok(r.counts.pass === 0 && r.counts.fail === 0, `${r.id} skipped but has verdicts`);
   }
   passed += 1;
 });
 
 test('checks whose credential is not configured are skipped with the reason naming the variable', () => {
-  for (const r of report.rules) if (r.counts.skip > 0) assert.ok(r.skipReasons.length > 0 && r.skipReasons.every((s) => s.trim().length > 10), `${r.id} has skips without reasons`);
+  for (const r of report.rules)
+    if (r.counts.skip > 0)
+      assert.ok(
+        r.skipReasons.length > 0 && r.skipReasons.every((s) => s.trim().length > 10),
+        `${r.id} has skips without reasons`,
+      );
   const reasons = (id: string): string => rule(id)?.skipReasons.join(' | ') ?? '';
   // The sandbox verifies (DYNAMIC_PROJECT_ID), so the run signs in through the test account for its user JWT.
-  assert.equal(report.pacing?.jwt?.user.source, 'test-account', 'the user JWT is obtained through the sandbox test account');
+  assert.equal(
+    report.pacing?.jwt?.user.source,
+    'test-account',
+    'the user JWT is obtained through the sandbox test account',
+  );
   assert.doesNotMatch(reasons('AUTH-012'), /DYNAMIC_USER_JWT/, 'AUTH-012 has a user JWT for the user-jwt operations');
   if (checkFor('AUTH-007')) assert.match(reasons('AUTH-007'), /DYNAMIC_OTHER_ENVIRONMENT_(TOKEN|ID)/);
   if (checkFor('AUTH-008')) assert.match(reasons('AUTH-008'), /DYNAMIC_LIMITED_TOKEN/);
@@ -115,7 +137,9 @@ test('bursts are refused without DYNAMIC_RATE_LIMIT_BUDGET (skip with the reason
 });
 
 test('traces are off on the live target: no trace anywhere in the output, SEC-005 passes', () => {
-  const traces = filesUnder([main.outDir]).files.filter((f) => /trace\.zip$|\.trace$|[/\\]trace[/\\]/.test(f) && !/playwright-report[/\\]trace[/\\]/.test(f));
+  const traces = filesUnder([main.outDir]).files.filter(
+    (f) => /trace\.zip$|\.trace$|[/\\]trace[/\\]/.test(f) && !/playwright-report[/\\]trace[/\\]/.test(f),
+  );
   assert.deepEqual(traces, []);
   assert.equal(rule('SEC-005')?.status, 'pass');
   passed += 1;
@@ -124,7 +148,11 @@ test('traces are off on the live target: no trace anywhere in the output, SEC-00
 test('the seeded sandbox is verified (GET /projects/{projectId}/environments serves the seed) and the write gate holds', () => {
   const sec003 = rule('SEC-003');
   assert.ok(sec003);
-  assert.deepEqual(sec003.failures.map((f) => `${f.subject}: ${f.reason}`), [], 'SEC-003 has no failures');
+  assert.deepEqual(
+    sec003.failures.map((f) => `${f.subject}: ${f.reason}`),
+    [],
+    'SEC-003 has no failures',
+  );
   // With DYNAMIC_PROJECT_ID set, nothing of SEC-003 may be skipped: a skip here means the sandbox did not verify.
   assert.deepEqual(sec003.skipReasons, [], 'the seeded sandbox verifies');
   assert.equal(sec003.status, 'pass');
@@ -133,12 +161,19 @@ test('the seeded sandbox is verified (GET /projects/{projectId}/environments ser
 
 test('the live token never appears in any artifact of the live-path run', () => {
   const { hits } = scanPaths([main.outDir], [live.token], main.outDir);
-  assert.deepEqual(hits.map((h) => `${h.location} (${h.encoding})`), []);
+  assert.deepEqual(
+    hits.map((h) => `${h.location} (${h.encoding})`),
+    [],
+  );
   passed += 1;
 });
 
 test('DYNAMIC_REQUEST_BUDGET bounds the run and the matrix says why (a spent share is a skip with the reason, never a pass or a failure)', async () => {
-  const run = await runSuite(join(OUT, 'budget'), ['test', '--project=conformance', '-g', '(AUTH-005) '], liveVars({ DYNAMIC_REQUEST_BUDGET: '25' }));
+  const run = await runSuite(
+    join(OUT, 'budget'),
+    ['test', '--project=conformance', '-g', '(AUTH-005) '],
+    liveVars({ DYNAMIC_REQUEST_BUDGET: '25' }),
+  );
   assert.equal(run.code, 0, tail(run));
   const m = matrixOf(run);
   const r = m.rules.find((x) => x.id === 'AUTH-005');

@@ -51,11 +51,17 @@ test('real clock: Retry-After counts down with wall time; the control API still 
     const res = await real.call('GET', path, { localAddress: from });
     if (res.status === 429) first = Number(res.headers['retry-after']);
   }
-  assert.ok(first !== undefined && first >= 1 && first <= 10, `a 429 with Retry-After within the 10 s window, got ${first}`);
+  assert.ok(
+    first !== undefined && first >= 1 && first <= 10,
+    `a 429 with Retry-After within the 10 s window, got ${first}`,
+  );
   await sleep(2100);
   const later = await real.call('GET', path, { localAddress: from });
   assert.equal(later.status, 429);
-  assert.ok(Number(later.headers['retry-after']) <= first - 1, `Retry-After ${first} then ${String(later.headers['retry-after'])} 2.1 s later`);
+  assert.ok(
+    Number(later.headers['retry-after']) <= first - 1,
+    `Retry-After ${first} then ${String(later.headers['retry-after'])} 2.1 s later`,
+  );
   const before = await now(real);
   await real.control('POST', '/clock', { advanceSeconds: 11 });
   assert.ok((await now(real)) - before >= 11);
@@ -66,7 +72,10 @@ test('real clock: Retry-After counts down with wall time; the control API still 
 
 test('real clock: a JWT expires by itself', async () => {
   const t = await now(real);
-  const { jwt } = (await real.control('POST', '/jwt', { environmentId: sandbox, claims: { exp: Math.ceil(t) + 2 } })) as { jwt: string };
+  const { jwt } = (await real.control('POST', '/jwt', {
+    environmentId: sandbox,
+    claims: { exp: Math.ceil(t) + 2 },
+  })) as { jwt: string };
   const path = `/api/v0/sdk/${sandbox}/businessAccounts`;
   const headers = { authorization: `Bearer ${jwt}` };
   assert.equal((await real.call('GET', path, { headers, localAddress: '127.0.0.78' })).status, 200, 'valid before exp');
@@ -77,11 +86,20 @@ test('real clock: a JWT expires by itself', async () => {
   assert.equal(await now(frozen), 1767225600);
 });
 
-function runEntry(script: string, env: Record<string, string>, untilLine?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runEntry(
+  script: string,
+  env: Record<string, string>,
+  untilLine?: RegExp,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const clean: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('MOCK_') && !k.startsWith('DYNAMIC_')) clean[k] = v;
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const [k, v] of Object.entries(process.env))
+      if (v !== undefined && !k.startsWith('MOCK_') && !k.startsWith('DYNAMIC_')) clean[k] = v;
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: ROOT,
+      env: { ...clean, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGTERM'), 20_000);

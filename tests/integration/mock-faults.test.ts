@@ -37,7 +37,13 @@ const latin1 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
 const JSON_CT = { 'content-type': 'application/json' };
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
-async function status(w: World, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<string> {
+async function status(
+  w: World,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<string> {
   return String((await w.mock.call(method, path, body === undefined ? { headers } : { headers, body })).status);
 }
 const users = (w: World): string => `/api/v0/environments/${w.env}/users`;
@@ -61,7 +67,9 @@ function splitJwt(jwt: string): [string, string, string, Record<string, unknown>
 function rawGet(w: World, path: string, headerLines: string[]): Promise<string> {
   const u = new URL(w.mock.url);
   return new Promise((resolve) => {
-    const s = connect(Number(u.port), u.hostname, () => s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n${headerLines.join('\r\n')}\r\nConnection: close\r\n\r\n`));
+    const s = connect(Number(u.port), u.hostname, () =>
+      s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n${headerLines.join('\r\n')}\r\nConnection: close\r\n\r\n`),
+    );
     let out = '';
     s.on('data', (d: Buffer) => (out += d.toString()));
     s.on('close', () => resolve(out.slice(9, 12)));
@@ -73,23 +81,74 @@ const ROWS: Record<string, Row> = {
   // AUTH
   'accept-missing-token': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w)) },
   'unauthenticated-as-403': { normal: '401', faulted: '403', probe: (w) => status(w, 'GET', users(w)) },
-  'accept-empty-bearer': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), { authorization: 'Bearer' }) },
-  'accept-any-scheme': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), { authorization: `Token ${w.all}` }) },
-  'scheme-case-sensitive': { normal: '200', faulted: '401', probe: (w) => status(w, 'GET', users(w), { authorization: `bearer ${w.all}` }) },
-  'accept-unknown-token': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(`dyn_${'Q'.repeat(56)}`)) },
-  'accept-inactive-token': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(w.tok('inactive'))) },
-  'ignore-token-environment': { normal: '403', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(w.tok('all', w.other))) },
-  'forbidden-as-401': { normal: '403', faulted: '401', probe: (w) => status(w, 'GET', users(w), bearer(w.tok('all', w.other))) },
+  'accept-empty-bearer': {
+    normal: '401',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', users(w), { authorization: 'Bearer' }),
+  },
+  'accept-any-scheme': {
+    normal: '401',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', users(w), { authorization: `Token ${w.all}` }),
+  },
+  'scheme-case-sensitive': {
+    normal: '200',
+    faulted: '401',
+    probe: (w) => status(w, 'GET', users(w), { authorization: `bearer ${w.all}` }),
+  },
+  'accept-unknown-token': {
+    normal: '401',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', users(w), bearer(`dyn_${'Q'.repeat(56)}`)),
+  },
+  'accept-inactive-token': {
+    normal: '401',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', users(w), bearer(w.tok('inactive'))),
+  },
+  'ignore-token-environment': {
+    normal: '403',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', users(w), bearer(w.tok('all', w.other))),
+  },
+  'forbidden-as-401': {
+    normal: '403',
+    faulted: '401',
+    probe: (w) => status(w, 'GET', users(w), bearer(w.tok('all', w.other))),
+  },
   'ignore-documented-scopes': {
     normal: '403',
     faulted: /^(200|400)$/,
-    probe: (w) => status(w, 'POST', `/api/v0/environments/${w.env}/waas/authenticate`, { ...bearer(w.tok('read-only')), ...JSON_CT }, '{}'),
+    probe: (w) =>
+      status(
+        w,
+        'POST',
+        `/api/v0/environments/${w.env}/waas/authenticate`,
+        { ...bearer(w.tok('read-only')), ...JSON_CT },
+        '{}',
+      ),
   },
-  'ignore-inferred-scopes': { normal: '403', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(w.tok('none'))) },
+  'ignore-inferred-scopes': {
+    normal: '403',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', users(w), bearer(w.tok('none'))),
+  },
   'accept-jwt-as-api-token': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(w.jwt)) },
-  'accept-query-token': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', `${users(w)}?access_token=${w.all}`) },
-  'deny-valid-analytics': { normal: '200', faulted: '403', probe: (w) => status(w, 'GET', `/api/v0/environments/${w.env}/analytics/visits`, bearer(w.all)) },
-  'no-www-authenticate': { normal: 'Bearer realm="dynamic"', faulted: 'none', probe: async (w) => String((await w.mock.call('GET', users(w))).headers['www-authenticate'] ?? 'none') },
+  'accept-query-token': {
+    normal: '401',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', `${users(w)}?access_token=${w.all}`),
+  },
+  'deny-valid-analytics': {
+    normal: '200',
+    faulted: '403',
+    probe: (w) => status(w, 'GET', `/api/v0/environments/${w.env}/analytics/visits`, bearer(w.all)),
+  },
+  'no-www-authenticate': {
+    normal: 'Bearer realm="dynamic"',
+    faulted: 'none',
+    probe: async (w) => String((await w.mock.call('GET', users(w))).headers['www-authenticate'] ?? 'none'),
+  },
   'error-param-without-credentials': {
     normal: 'Bearer realm="dynamic"',
     faulted: 'Bearer realm="dynamic", error="invalid_token"',
@@ -98,18 +157,51 @@ const ROWS: Record<string, Row> = {
   'accept-duplicate-authorization': {
     normal: '400',
     faulted: '200',
-    probe: (w) => rawGet(w, users(w), [`Authorization: Bearer dyn_${'Q'.repeat(56)}`, `Authorization: Bearer ${w.all}`]),
+    probe: (w) =>
+      rawGet(w, users(w), [`Authorization: Bearer dyn_${'Q'.repeat(56)}`, `Authorization: Bearer ${w.all}`]),
   },
-  'accept-api-token-as-jwt': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', sdkUsers(w), bearer(w.all)) },
-  'require-auth-on-public': { normal: '200', faulted: '401', probe: (w) => status(w, 'GET', `/api/v0/sdk/${w.env}/settings`) },
-  'accept-tab-separator': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), { authorization: `Bearer\t${w.all}` }) },
+  'accept-api-token-as-jwt': {
+    normal: '401',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', sdkUsers(w), bearer(w.all)),
+  },
+  'require-auth-on-public': {
+    normal: '200',
+    faulted: '401',
+    probe: (w) => status(w, 'GET', `/api/v0/sdk/${w.env}/settings`),
+  },
+  'accept-tab-separator': {
+    normal: '401',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', users(w), { authorization: `Bearer\t${w.all}` }),
+  },
   'validate-before-auth': { normal: '401', faulted: '400', probe: (w) => status(w, 'POST', users(w), JSON_CT, '{bad') },
   // TOKEN
-  'accept-uppercase-prefix': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(`DYN_${w.all.slice(4)}`)) },
-  'accept-prefix-match': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(w.all.slice(0, -1))) },
-  'strip-non-alphanumerics': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(`${w.all.slice(0, 14)}-${w.all.slice(14)}`)) },
-  'trim-token-whitespace': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(latin1(`${w.all.slice(0, 14)}\u00a0${w.all.slice(14)}`))) },
-  'accept-vendor-tokens': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(`ghp_${'a'.repeat(36)}`)) },
+  'accept-uppercase-prefix': {
+    normal: '401',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', users(w), bearer(`DYN_${w.all.slice(4)}`)),
+  },
+  'accept-prefix-match': {
+    normal: '401',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', users(w), bearer(w.all.slice(0, -1))),
+  },
+  'strip-non-alphanumerics': {
+    normal: '401',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', users(w), bearer(`${w.all.slice(0, 14)}-${w.all.slice(14)}`)),
+  },
+  'trim-token-whitespace': {
+    normal: '401',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', users(w), bearer(latin1(`${w.all.slice(0, 14)}\u00a0${w.all.slice(14)}`))),
+  },
+  'accept-vendor-tokens': {
+    normal: '401',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', users(w), bearer(`ghp_${'a'.repeat(36)}`)),
+  },
   'distinct-malformed-answer': {
     normal: '401 {"error":"Invalid authentication credentials"}',
     faulted: '401 {"error":"malformed token"}',
@@ -126,12 +218,20 @@ const ROWS: Record<string, Row> = {
       return status(w, 'GET', users(w), bearer(w.all.slice(0, i) + w.all[i]!.toUpperCase() + w.all.slice(i + 1)));
     },
   },
-  'nfkc-normalize-token': { normal: '401', faulted: '200', probe: (w) => status(w, 'GET', users(w), bearer(latin1(`ｄｙｎ＿${w.all.slice(4)}`))) },
+  'nfkc-normalize-token': {
+    normal: '401',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', users(w), bearer(latin1(`ｄｙｎ＿${w.all.slice(4)}`))),
+  },
   'reflect-request-headers': {
     normal: 'none',
     faulted: '1',
     // What a CRLF smuggled into Authorization turns into: a header line of its own.
-    probe: async (w) => String((await w.mock.call('GET', users(w), { headers: { ...bearer(`dyn_${'Q'.repeat(56)}`), 'x-injected': '1' } })).headers['x-injected'] ?? 'none'),
+    probe: async (w) =>
+      String(
+        (await w.mock.call('GET', users(w), { headers: { ...bearer(`dyn_${'Q'.repeat(56)}`), 'x-injected': '1' } }))
+          .headers['x-injected'] ?? 'none',
+      ),
   },
   // JWT
   'accept-alg-none': {
@@ -146,11 +246,18 @@ const ROWS: Record<string, Row> = {
     normal: '401',
     faulted: '200',
     probe: async (w) => {
-      const key = (await w.mock.call('GET', `/api/v0/environments/${w.env}/keys`, { headers: bearer(w.all) })).json()['key'] as Record<string, string>;
+      const key = (await w.mock.call('GET', `/api/v0/environments/${w.env}/keys`, { headers: bearer(w.all) })).json()[
+        'key'
+      ] as Record<string, string>;
       const pem = Buffer.from(key['publicKey']!, 'base64').toString('utf8');
       const [, p] = splitJwt(w.jwt);
       const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${p}`;
-      return status(w, 'GET', sdkUsers(w), bearer(`${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`));
+      return status(
+        w,
+        'GET',
+        sdkUsers(w),
+        bearer(`${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`),
+      );
     },
   },
   'skip-signature-verification': {
@@ -169,23 +276,46 @@ const ROWS: Record<string, Row> = {
       return status(w, 'GET', sdkUsers(w), bearer(`${h}.${p}.`));
     },
   },
-  'ignore-exp': { normal: '401', faulted: '200', probe: async (w) => status(w, 'GET', sdkUsers(w), bearer(await w.mint({ claims: { exp: w.seed.now - 10 } }))) },
-  'ignore-nbf': { normal: '401', faulted: '200', probe: async (w) => status(w, 'GET', sdkUsers(w), bearer(await w.mint({ claims: { nbf: w.seed.now + 600 } }))) },
-  'accept-unknown-kid': { normal: '401', faulted: '200', probe: async (w) => status(w, 'GET', sdkUsers(w), bearer(await w.mint({ header: { kid: 'not-in-jwks' } }))) },
+  'ignore-exp': {
+    normal: '401',
+    faulted: '200',
+    probe: async (w) => status(w, 'GET', sdkUsers(w), bearer(await w.mint({ claims: { exp: w.seed.now - 10 } }))),
+  },
+  'ignore-nbf': {
+    normal: '401',
+    faulted: '200',
+    probe: async (w) => status(w, 'GET', sdkUsers(w), bearer(await w.mint({ claims: { nbf: w.seed.now + 600 } }))),
+  },
+  'accept-unknown-kid': {
+    normal: '401',
+    faulted: '200',
+    probe: async (w) => status(w, 'GET', sdkUsers(w), bearer(await w.mint({ header: { kid: 'not-in-jwks' } }))),
+  },
   'accept-other-environment-jwt': {
     normal: '401',
     faulted: '200',
     probe: (w) => status(w, 'GET', sdkUsers(w), bearer(w.seed.users.find((u) => u.environmentId === w.other)!.jwt)),
   },
-  'ignore-user-basic-scope': { normal: '401', faulted: '200', probe: async (w) => status(w, 'GET', sdkUsers(w), bearer(await w.mint({ claims: { scope: 'requiresAdditionalAuth' } }))) },
-  'jwks-json-missing': { normal: '200', faulted: '404', probe: (w) => status(w, 'GET', `/api/v0/sdk/${w.env}/.well-known/jwks.json`) },
+  'ignore-user-basic-scope': {
+    normal: '401',
+    faulted: '200',
+    probe: async (w) =>
+      status(w, 'GET', sdkUsers(w), bearer(await w.mint({ claims: { scope: 'requiresAdditionalAuth' } }))),
+  },
+  'jwks-json-missing': {
+    normal: '200',
+    faulted: '404',
+    probe: (w) => status(w, 'GET', `/api/v0/sdk/${w.env}/.well-known/jwks.json`),
+  },
   'jwt-error-echoes-claims': {
     normal: 'no echo',
     faulted: 'echo',
     probe: async (w) => {
       const expired = await w.mint({ claims: { exp: w.seed.now - 10 } });
       const sub = String(splitJwt(expired)[3]['sub']);
-      return (await w.mock.call('GET', sdkUsers(w), { headers: bearer(expired) })).text.includes(sub) ? 'echo' : 'no echo';
+      return (await w.mock.call('GET', sdkUsers(w), { headers: bearer(expired) })).text.includes(sub)
+        ? 'echo'
+        : 'no echo';
     },
   },
   'trust-embedded-jwk': {
@@ -194,87 +324,220 @@ const ROWS: Record<string, Row> = {
     probe: async (w) => {
       const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const claims = splitJwt(w.jwt)[3];
-      const token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'attacker', jwk: await exportJWK(attacker.publicKey) }).sign(attacker.privateKey);
+      const token = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid: 'attacker', jwk: await exportJWK(attacker.publicKey) })
+        .sign(attacker.privateKey);
       return status(w, 'GET', sdkUsers(w), bearer(token));
     },
   },
   // ERR
-  'non-uuid-id-404': { normal: '400', faulted: '404', probe: (w) => status(w, 'GET', `${users(w)}/not-a-uuid`, bearer(w.all)) },
+  'non-uuid-id-404': {
+    normal: '400',
+    faulted: '404',
+    probe: (w) => status(w, 'GET', `${users(w)}/not-a-uuid`, bearer(w.all)),
+  },
   'ignore-query-validation': {
     normal: '400',
     faulted: '200',
-    probe: (w) => status(w, 'GET', `/api/v0/environments/${w.env}/analytics/overview?start=a&end=b&granularity=year`, bearer(w.all)),
+    probe: (w) =>
+      status(
+        w,
+        'GET',
+        `/api/v0/environments/${w.env}/analytics/overview?start=a&end=b&granularity=year`,
+        bearer(w.all),
+      ),
   },
-  'ignore-body-validation': { normal: '400', faulted: '200', probe: (w) => status(w, 'POST', `/api/v0/environments/${w.env}/tokens`, { ...bearer(w.all), ...JSON_CT }, '{"scopes":[]}') },
-  'malformed-json-500': { normal: '400', faulted: '500', probe: (w) => status(w, 'POST', `/api/v0/environments/${w.env}/tokens`, { ...bearer(w.all), ...JSON_CT }, '{"note":') },
-  'unknown-id-400': { normal: '404', faulted: '400', probe: (w) => status(w, 'GET', `${users(w)}/${UNKNOWN_ID}`, bearer(w.all)) },
+  'ignore-body-validation': {
+    normal: '400',
+    faulted: '200',
+    probe: (w) =>
+      status(w, 'POST', `/api/v0/environments/${w.env}/tokens`, { ...bearer(w.all), ...JSON_CT }, '{"scopes":[]}'),
+  },
+  'malformed-json-500': {
+    normal: '400',
+    faulted: '500',
+    probe: (w) =>
+      status(w, 'POST', `/api/v0/environments/${w.env}/tokens`, { ...bearer(w.all), ...JSON_CT }, '{"note":'),
+  },
+  'unknown-id-400': {
+    normal: '404',
+    faulted: '400',
+    probe: (w) => status(w, 'GET', `${users(w)}/${UNKNOWN_ID}`, bearer(w.all)),
+  },
   'unknown-path-no-code': {
     normal: '{"error":"Route not found","code":"route_not_found"}',
     faulted: '{"error":"Route not found"}',
     probe: async (w) => (await w.mock.call('GET', '/api/v0/no/such/path')).text,
   },
-  'no-allow-header': { normal: 'GET, PUT', faulted: 'none', probe: async (w) => String((await w.mock.call('PATCH', `/api/v0/environments/${w.env}`)).headers['allow'] ?? 'none') },
-  'forbidden-body-object': { normal: 'string', faulted: 'object', probe: async (w) => typeof (await w.mock.call('GET', users(w), { headers: bearer(w.tok('all', w.other)) })).json()['error'] },
+  'no-allow-header': {
+    normal: 'GET, PUT',
+    faulted: 'none',
+    probe: async (w) =>
+      String((await w.mock.call('PATCH', `/api/v0/environments/${w.env}`)).headers['allow'] ?? 'none'),
+  },
+  'forbidden-body-object': {
+    normal: 'string',
+    faulted: 'object',
+    probe: async (w) =>
+      typeof (await w.mock.call('GET', users(w), { headers: bearer(w.tok('all', w.other)) })).json()['error'],
+  },
   'echo-credential-in-error': {
     normal: 'no echo',
     faulted: 'echo',
-    probe: async (w) => ((await w.mock.call('GET', users(w), { headers: bearer(`dyn_${'Z'.repeat(56)}`) })).text.includes('ZZZZZZZZ') ? 'echo' : 'no echo'),
+    probe: async (w) =>
+      (await w.mock.call('GET', users(w), { headers: bearer(`dyn_${'Z'.repeat(56)}`) })).text.includes('ZZZZZZZZ')
+        ? 'echo'
+        : 'no echo',
   },
   'stack-trace-in-error': {
     normal: 'clean',
     faulted: 'stack',
-    probe: async (w) => (/\n\s+at |"stack"/.test((await w.mock.call('GET', `${users(w)}/not-a-uuid`, { headers: bearer(w.all) })).text) ? 'stack' : 'clean'),
+    probe: async (w) =>
+      /\n\s+at |"stack"/.test((await w.mock.call('GET', `${users(w)}/not-a-uuid`, { headers: bearer(w.all) })).text)
+        ? 'stack'
+        : 'clean',
   },
   'crash-on-deep-json': {
     normal: '400',
     faulted: '500',
-    probe: (w) => status(w, 'POST', `/api/v0/environments/${w.env}/tokens`, { ...bearer(w.all), ...JSON_CT }, `{"note":"x","d":${'['.repeat(65)}${']'.repeat(65)}}`),
+    probe: (w) =>
+      status(
+        w,
+        'POST',
+        `/api/v0/environments/${w.env}/tokens`,
+        { ...bearer(w.all), ...JSON_CT },
+        `{"note":"x","d":${'['.repeat(65)}${']'.repeat(65)}}`,
+      ),
   },
   'no-body-limit': {
     normal: '413',
     faulted: '200',
-    probe: (w) => status(w, 'POST', `/api/v0/environments/${w.env}/tokens`, { ...bearer(w.all), ...JSON_CT }, JSON.stringify({ note: 'x'.repeat(1_200_000) })),
+    probe: (w) =>
+      status(
+        w,
+        'POST',
+        `/api/v0/environments/${w.env}/tokens`,
+        { ...bearer(w.all), ...JSON_CT },
+        JSON.stringify({ note: 'x'.repeat(1_200_000) }),
+      ),
   },
-  'ignore-content-type': { normal: '415', faulted: '200', probe: (w) => status(w, 'POST', `/api/v0/environments/${w.env}/tokens`, { ...bearer(w.all), 'content-type': 'text/plain' }, '{"note":"x"}') },
-  'long-token-crash': { normal: '401', faulted: '500', probe: (w) => status(w, 'GET', users(w), bearer(`dyn_${'A'.repeat(10 * 1024)}`)) },
-  'error-content-type-text': { normal: 'application/json; charset=utf-8', faulted: 'text/plain; charset=utf-8', probe: async (w) => String((await w.mock.call('GET', users(w))).headers['content-type']) },
+  'ignore-content-type': {
+    normal: '415',
+    faulted: '200',
+    probe: (w) =>
+      status(
+        w,
+        'POST',
+        `/api/v0/environments/${w.env}/tokens`,
+        { ...bearer(w.all), 'content-type': 'text/plain' },
+        '{"note":"x"}',
+      ),
+  },
+  'long-token-crash': {
+    normal: '401',
+    faulted: '500',
+    probe: (w) => status(w, 'GET', users(w), bearer(`dyn_${'A'.repeat(10 * 1024)}`)),
+  },
+  'error-content-type-text': {
+    normal: 'application/json; charset=utf-8',
+    faulted: 'text/plain; charset=utf-8',
+    probe: async (w) => String((await w.mock.call('GET', users(w))).headers['content-type']),
+  },
   // SCHEMA
-  'drop-required-field': { normal: 'has id', faulted: 'no id', probe: async (w) => ('id' in (await w.mock.call('GET', `/api/v0/environments/${w.env}`, { headers: bearer(w.all) })).json() ? 'has id' : 'no id') },
-  'wrong-field-type': { normal: 'string', faulted: 'number', probe: async (w) => typeof (await w.mock.call('GET', `/api/v0/environments/${w.env}`, { headers: bearer(w.all) })).json()['id'] },
+  'drop-required-field': {
+    normal: 'has id',
+    faulted: 'no id',
+    probe: async (w) =>
+      'id' in (await w.mock.call('GET', `/api/v0/environments/${w.env}`, { headers: bearer(w.all) })).json()
+        ? 'has id'
+        : 'no id',
+  },
+  'wrong-field-type': {
+    normal: 'string',
+    faulted: 'number',
+    probe: async (w) =>
+      typeof (await w.mock.call('GET', `/api/v0/environments/${w.env}`, { headers: bearer(w.all) })).json()['id'],
+  },
   'extra-enum-value': {
     normal: 'documented',
     faulted: 'undocumented',
-    probe: async (w) => ((await w.mock.call('GET', `/api/v0/environments/${w.env}`, { headers: bearer(w.all) })).text.includes('undocumented_enum_value') ? 'undocumented' : 'documented'),
+    probe: async (w) =>
+      (await w.mock.call('GET', `/api/v0/environments/${w.env}`, { headers: bearer(w.all) })).text.includes(
+        'undocumented_enum_value',
+      )
+        ? 'undocumented'
+        : 'documented',
   },
   'wrong-content-type': {
     normal: 'application/json; charset=utf-8',
     faulted: 'text/plain; charset=utf-8',
-    probe: async (w) => String((await w.mock.call('GET', `/api/v0/environments/${w.env}`, { headers: bearer(w.all) })).headers['content-type']),
+    probe: async (w) =>
+      String(
+        (await w.mock.call('GET', `/api/v0/environments/${w.env}`, { headers: bearer(w.all) })).headers['content-type'],
+      ),
   },
-  'undocumented-status': { normal: '200', faulted: '203', probe: (w) => status(w, 'GET', `/api/v0/environments/${w.env}`, bearer(w.all)) },
+  'undocumented-status': {
+    normal: '200',
+    faulted: '203',
+    probe: (w) => status(w, 'GET', `/api/v0/environments/${w.env}`, bearer(w.all)),
+  },
   'delete-keeps-resource': {
     normal: '204 404',
     faulted: '204 200',
     probe: async (w) => {
       const body = JSON.stringify({ url: 'https://h.example.invalid', isEnabled: true, events: ['user.created'] });
-      const hook = (await w.mock.call('POST', `/api/v0/environments/${w.env}/webhooks`, { headers: { ...bearer(w.all), ...JSON_CT }, body })).json();
+      const hook = (
+        await w.mock.call('POST', `/api/v0/environments/${w.env}/webhooks`, {
+          headers: { ...bearer(w.all), ...JSON_CT },
+          body,
+        })
+      ).json();
       const path = `/api/v0/environments/${w.env}/webhooks/${String(hook['webhookId'])}`;
       return `${await status(w, 'DELETE', path, bearer(w.all))} ${await status(w, 'GET', path, bearer(w.all))}`;
     },
   },
-  'no-cache-control': { normal: 'no-store', faulted: 'none', probe: async (w) => String((await w.mock.call('GET', `/api/v0/environments/${w.env}`, { headers: bearer(w.all) })).headers['cache-control'] ?? 'none') },
+  'no-cache-control': {
+    normal: 'no-store',
+    faulted: 'none',
+    probe: async (w) =>
+      String(
+        (await w.mock.call('GET', `/api/v0/environments/${w.env}`, { headers: bearer(w.all) })).headers[
+          'cache-control'
+        ] ?? 'none',
+      ),
+  },
   // RATE
   'no-rate-limit': { normal: '429', faulted: '200', probe: async (w) => String((await burst(w, 11, nonce(w))).status) },
-  'off-by-one-limit': { normal: '429', faulted: '200', probe: async (w) => String((await burst(w, 11, nonce(w))).status) },
+  'off-by-one-limit': {
+    normal: '429',
+    faulted: '200',
+    probe: async (w) => String((await burst(w, 11, nonce(w))).status),
+  },
   'wrong-429-body': {
     normal: '{"error":"Too many requests. Please try again later."}',
     faulted: '{"message":"Rate limit exceeded","code":429}',
     probe: async (w) => (await burst(w, 11, nonce(w))).text,
   },
-  'no-retry-after': { normal: '60', faulted: 'none', probe: async (w) => String((await burst(w, 11, nonce(w))).headers['retry-after'] ?? 'none') },
-  'garbage-retry-after': { normal: '60', faulted: 'soon', probe: async (w) => String((await burst(w, 11, nonce(w))).headers['retry-after']) },
-  'short-retry-after': { normal: '60', faulted: '30', probe: async (w) => String((await burst(w, 11, nonce(w))).headers['retry-after']) },
-  'cacheable-429': { normal: 'no-store', faulted: 'public, max-age=60', probe: async (w) => String((await burst(w, 11, nonce(w))).headers['cache-control']) },
+  'no-retry-after': {
+    normal: '60',
+    faulted: 'none',
+    probe: async (w) => String((await burst(w, 11, nonce(w))).headers['retry-after'] ?? 'none'),
+  },
+  'garbage-retry-after': {
+    normal: '60',
+    faulted: 'soon',
+    probe: async (w) => String((await burst(w, 11, nonce(w))).headers['retry-after']),
+  },
+  'short-retry-after': {
+    normal: '60',
+    faulted: '30',
+    probe: async (w) => String((await burst(w, 11, nonce(w))).headers['retry-after']),
+  },
+  'cacheable-429': {
+    normal: 'no-store',
+    faulted: 'public, max-age=60',
+    probe: async (w) => String((await burst(w, 11, nonce(w))).headers['cache-control']),
+  },
   'long-window': {
     normal: '200',
     faulted: '429',
@@ -286,7 +549,9 @@ const ROWS: Record<string, Row> = {
     probe: async (w) => {
       let passed = 0;
       for (let round = 0; round < 5; round++) {
-        const rs = await Promise.all(Array.from({ length: 60 }, () => w.mock.call('GET', `/api/v0/sdk/${w.env}/settings`)));
+        const rs = await Promise.all(
+          Array.from({ length: 60 }, () => w.mock.call('GET', `/api/v0/sdk/${w.env}/settings`)),
+        );
         passed += rs.filter((r) => r.status === 200).length;
         await w.mock.control('POST', '/clock', { advanceSeconds: 10 });
       }
@@ -307,7 +572,9 @@ const ROWS: Record<string, Row> = {
     probe: async (w) => {
       const path = `/api/v0/environments/${w.env}`;
       for (const localAddress of ['127.0.0.4', '127.0.0.5']) {
-        await Promise.all(Array.from({ length: 1500 }, () => w.mock.call('GET', path, { localAddress, headers: bearer(w.all) })));
+        await Promise.all(
+          Array.from({ length: 1500 }, () => w.mock.call('GET', path, { localAddress, headers: bearer(w.all) })),
+        );
       }
       return status(w, 'GET', `/api/v0/environments/${w.other}`, bearer(w.tok('all', w.other)));
     },
@@ -324,7 +591,8 @@ const ROWS: Record<string, Row> = {
     normal: '429',
     faulted: '200',
     probe: async (w) => {
-      for (let i = 0; i < 10; i++) await w.mock.call('GET', nonce(w), { headers: { 'x-forwarded-for': `10.1.0.${i}` } });
+      for (let i = 0; i < 10; i++)
+        await w.mock.call('GET', nonce(w), { headers: { 'x-forwarded-for': `10.1.0.${i}` } });
       return status(w, 'GET', nonce(w), { 'x-forwarded-for': '10.2.0.1' });
     },
   },
@@ -340,21 +608,32 @@ const ROWS: Record<string, Row> = {
   'racy-counter': {
     normal: '10',
     faulted: /^(1[1-9]|2\d|30)$/,
-    probe: async (w) => String((await Promise.all(Array.from({ length: 30 }, () => w.mock.call('GET', nonce(w))))).filter((r) => r.status === 200).length),
+    probe: async (w) =>
+      String(
+        (await Promise.all(Array.from({ length: 30 }, () => w.mock.call('GET', nonce(w))))).filter(
+          (r) => r.status === 200,
+        ).length,
+      ),
   },
   'late-window-reset': {
     normal: '200',
     faulted: '429',
     probe: (w) => statusOneWindowLater(w),
   },
-  'ignore-owner-on-reads': { normal: '403', faulted: '200', probe: (w) => status(w, 'GET', `/api/v0/allowlists/${owned(w, 'allowlist', w.other)}`, bearer(w.all)) },
+  'ignore-owner-on-reads': {
+    normal: '403',
+    faulted: '200',
+    probe: (w) => status(w, 'GET', `/api/v0/allowlists/${owned(w, 'allowlist', w.other)}`, bearer(w.all)),
+  },
   'ignore-owner-on-writes': {
     normal: '403 kept',
     faulted: '204 gone',
     probe: async (w) => {
       const id = owned(w, 'origin', w.other);
       const deleted = await status(w, 'DELETE', `/api/v0/origins/${id}`, bearer(w.all));
-      const list = (await w.mock.call('GET', `/api/v0/environments/${w.other}/origins`, { headers: bearer(w.tok('all', w.other)) })).text;
+      const list = (
+        await w.mock.call('GET', `/api/v0/environments/${w.other}/origins`, { headers: bearer(w.tok('all', w.other)) })
+      ).text;
       return `${deleted} ${list.includes(id) ? 'kept' : 'gone'}`;
     },
   },
@@ -363,8 +642,16 @@ const ROWS: Record<string, Row> = {
     faulted: '200 renamed by another environment | origin 403',
     probe: async (w) => {
       const id = owned(w, 'allowlist', w.other);
-      const put = await status(w, 'PUT', `/api/v0/allowlists/${id}`, { ...bearer(w.all), ...JSON_CT }, '{"name":"renamed by another environment"}');
-      const name = (await w.mock.call('GET', `/api/v0/allowlists/${id}`, { headers: bearer(w.tok('all', w.other)) })).json()['name'];
+      const put = await status(
+        w,
+        'PUT',
+        `/api/v0/allowlists/${id}`,
+        { ...bearer(w.all), ...JSON_CT },
+        '{"name":"renamed by another environment"}',
+      );
+      const name = (
+        await w.mock.call('GET', `/api/v0/allowlists/${id}`, { headers: bearer(w.tok('all', w.other)) })
+      ).json()['name'];
       // One family only: another family's write stays refused.
       const origin = await status(w, 'DELETE', `/api/v0/origins/${owned(w, 'origin', w.other)}`, bearer(w.all));
       return `${put} ${String(name)} | origin ${origin}`;
@@ -392,10 +679,13 @@ const ROWS: Record<string, Row> = {
 
 /** The seeded object of a family owned by an environment (OBJ rules). */
 function owned(w: World, family: string, environmentId: string): string {
-  return w.seed.objects.find((o) => o.family === family && o.environmentId === environmentId && o.userId === undefined)!.id;
+  return w.seed.objects.find((o) => o.family === family && o.environmentId === environmentId && o.userId === undefined)!
+    .id;
 }
 
-const CATALOGUE = (JSON.parse(readFileSync(`${ROOT}/specs/faults.json`, 'utf8')) as { faults: { id: string; rule: string }[] }).faults;
+const CATALOGUE = (
+  JSON.parse(readFileSync(`${ROOT}/specs/faults.json`, 'utf8')) as { faults: { id: string; rule: string }[] }
+).faults;
 
 describe('mock faults', () => {
   let w: World;
@@ -403,7 +693,8 @@ describe('mock faults', () => {
     const mock = await startMock({ MOCK_SEED: '5' });
     const seed = (await mock.control('GET', '/seed')) as unknown as Seed;
     const env = seed.environments[0]!.id;
-    const tok = (label: string, e = env): string => seed.tokens.find((t) => t.environmentId === e && t.label === label)!.value;
+    const tok = (label: string, e = env): string =>
+      seed.tokens.find((t) => t.environmentId === e && t.label === label)!.value;
     w = {
       mock,
       seed,
@@ -423,7 +714,10 @@ describe('mock faults', () => {
     assert.deepEqual(Object.keys(ROWS).sort(), CATALOGUE.map((f) => f.id).sort());
     const listed = await w.mock.control('GET', '/faults');
     assert.deepEqual(listed['faults'], []);
-    assert.deepEqual((listed['available'] as { id: string }[]).map((f) => f.id), CATALOGUE.map((f) => f.id));
+    assert.deepEqual(
+      (listed['available'] as { id: string }[]).map((f) => f.id),
+      CATALOGUE.map((f) => f.id),
+    );
   });
 
   for (const fault of CATALOGUE) {
@@ -458,9 +752,17 @@ describe('mock faults', () => {
 describe('mock self-check', () => {
   it('compiles every schema strictly and validates every sample and stateful answer', async () => {
     const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--import', 'tsx', 'mock/selfcheck.ts'], { cwd: ROOT }, (err, stdout) => (err ? reject(new Error(`${err.message}\n${stdout}`)) : resolve(stdout)));
+      execFile(process.execPath, ['--import', 'tsx', 'mock/selfcheck.ts'], { cwd: ROOT }, (err, stdout) =>
+        err ? reject(new Error(`${err.message}\n${stdout}`)) : resolve(stdout),
+      );
     });
-    const summary = JSON.parse(out) as { schemas: number; samples: number; stateful: number; deterministicKeys: boolean; problems: string[] };
+    const summary = JSON.parse(out) as {
+      schemas: number;
+      samples: number;
+      stateful: number;
+      deterministicKeys: boolean;
+      problems: string[];
+    };
     assert.deepEqual(summary.problems, []);
     assert.ok(summary.schemas >= 722, `compiled ${summary.schemas} schemas`);
     assert.equal(summary.samples, 360);

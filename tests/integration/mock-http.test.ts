@@ -29,7 +29,9 @@ const spec = JSON.parse(readFileSync(`${ROOT}/specs/dynamic-api.openapi.json`, '
 };
 const OPS: SpecOp[] = Object.entries(spec.paths).flatMap(([path, item]) =>
   Object.entries(item).map(([method, op]) => {
-    const ok = Object.entries(op['responses'] as Record<string, { content?: Record<string, unknown> }>).find(([c]) => c.startsWith('2'))![1];
+    const ok = Object.entries(op['responses'] as Record<string, { content?: Record<string, unknown> }>).find(([c]) =>
+      c.startsWith('2'),
+    )![1];
     return {
       method: method.toUpperCase(),
       path,
@@ -57,7 +59,14 @@ function paramValue(p: SpecOp['params'][number], ids: Record<string, string>): s
   return 'x';
 }
 function concretePath(op: SpecOp, ids: Record<string, string>): string {
-  let path = op.path.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(paramValue(op.params.find((p) => p.name === name)!, ids)));
+  let path = op.path.replace(/\{([^}]+)\}/g, (_m, name: string) =>
+    encodeURIComponent(
+      paramValue(
+        op.params.find((p) => p.name === name)!,
+        ids,
+      ),
+    ),
+  );
   const query: string[] = [];
   for (const p of op.params.filter((x) => x.in === 'query' && x.required === true)) {
     const s = resolveSchema(p.schema);
@@ -98,7 +107,10 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
   it('seeds two projects (sandbox + live each, in two organizations), four labelled tokens and two users per environment', () => {
     assert.equal(seed.profile, 'docs-2026');
     assert.equal(seed.seed, 7);
-    assert.deepEqual(seed.environments.map((e) => e.name), ['sandbox', 'live', 'sandbox', 'live']);
+    assert.deepEqual(
+      seed.environments.map((e) => e.name),
+      ['sandbox', 'live', 'sandbox', 'live'],
+    );
     const orgs = seed.environments.map((e) => (e as unknown as { organizationId: string }).organizationId);
     assert.equal(orgs[0], orgs[1]);
     assert.equal(orgs[2], orgs[3]);
@@ -106,7 +118,10 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
     for (const e of seed.environments) {
       assert.match(e.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       assert.equal(e.issuer, `app.dynamic.xyz/${e.id}`);
-      assert.deepEqual(seed.tokens.filter((t) => t.environmentId === e.id).map((t) => t.label), ['all', 'read-only', 'none', 'inactive']);
+      assert.deepEqual(
+        seed.tokens.filter((t) => t.environmentId === e.id).map((t) => t.label),
+        ['all', 'read-only', 'none', 'inactive'],
+      );
       assert.equal(seed.users.filter((u) => u.environmentId === e.id).length, 2);
     }
     for (const t of seed.tokens) assert.match(t.value, /^dyn_[A-Za-z0-9]{56}$/);
@@ -135,7 +150,12 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
       assert.notEqual(r.status, 405, where);
       assert.ok(!(r.status === 404 && r.text.includes('route_not_found')), where);
       assert.ok(r.status < 500 && r.status !== 401 && r.status !== 403 && r.status !== 429, where);
-      if (r.status === 200 && op.successKind !== 'void') assert.match(String(r.headers['content-type']), op.successKind === 'json' ? /^application\/json/ : /^text\/plain/, where);
+      if (r.status === 200 && op.successKind !== 'void')
+        assert.match(
+          String(r.headers['content-type']),
+          op.successKind === 'json' ? /^application\/json/ : /^text\/plain/,
+          where,
+        );
       if (r.status === 204) assert.equal(r.text, '', where);
       assert.equal(r.headers['cache-control'], 'no-store', where);
       assert.equal(r.headers['x-content-type-options'], 'nosniff', where);
@@ -145,7 +165,13 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
   });
 
   it('answers unknown paths 404 route_not_found and undeclared methods 405 with a sorted Allow', async () => {
-    for (const path of ['/api/v0/nope', '/api/v0/environments', '/', '/api/v1/environments/x', `/api/v0/environments/${env}/`]) {
+    for (const path of [
+      '/api/v0/nope',
+      '/api/v0/environments',
+      '/',
+      '/api/v1/environments/x',
+      `/api/v0/environments/${env}/`,
+    ]) {
       const r = await mock.call('GET', path);
       assert.equal(r.status, 404, path);
       assert.deepEqual(r.json(), { error: 'Route not found', code: 'route_not_found' });
@@ -165,24 +191,36 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
     r = await mock.call('GET', `/api/v0/environments/${env}/users/NOT-A-UUID`, { headers: auth(all) });
     assert.equal(r.status, 400);
     assert.match(String(r.json()['error']), /^path parameter userId /);
-    r = await mock.call('GET', `/api/v0/environments/${env}/analytics/overview?start=a&end=b&granularity=year`, { headers: auth(all) });
+    r = await mock.call('GET', `/api/v0/environments/${env}/analytics/overview?start=a&end=b&granularity=year`, {
+      headers: auth(all),
+    });
     assert.equal(r.status, 400);
     assert.equal(r.json()['error'], 'query parameter granularity must be equal to one of the allowed values');
-    r = await mock.call('GET', `/api/v0/environments/${env}/analytics/overview?start=a&granularity=day`, { headers: auth(all) });
+    r = await mock.call('GET', `/api/v0/environments/${env}/analytics/overview?start=a&granularity=day`, {
+      headers: auth(all),
+    });
     assert.deepEqual(r.json(), { error: 'query parameter end is required' });
     r = await mock.call('GET', `/api/v0/sdk/${env}/evm/availableGaslessRelayer?chainId=abc`, { headers: auth(jwt) });
     assert.equal(r.status, 400);
     assert.equal(r.json()['error'], 'query parameter chainId must be number');
-    r = await mock.call('GET', `/api/v0/sdk/${env}/evm/availableGaslessRelayer?chainId=1&access_token=zzz`, { headers: auth(jwt) });
+    r = await mock.call('GET', `/api/v0/sdk/${env}/evm/availableGaslessRelayer?chainId=1&access_token=zzz`, {
+      headers: auth(jwt),
+    });
     assert.equal(r.status, 200, 'unknown query parameters are ignored');
-    r = await mock.call('POST', `/api/v0/sdk/${env}/waas/${SAMPLE_UUID}/transactions/broadcast`, { headers: { ...auth(jwt), 'content-type': 'application/json' }, body: '{}' });
+    r = await mock.call('POST', `/api/v0/sdk/${env}/waas/${SAMPLE_UUID}/transactions/broadcast`, {
+      headers: { ...auth(jwt), 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.deepEqual(r.json(), { error: 'header parameter x-idempotency-key is required' });
   });
 
   it('validates bodies: 415, 413 (declared and chunked), malformed JSON, invalid UTF-8, deep nesting, schema', async () => {
     const path = `/api/v0/environments/${env}/tokens`;
     const json = { ...auth(all), 'content-type': 'application/json' };
-    let r = await mock.call('POST', path, { headers: { ...auth(all), 'content-type': 'text/plain' }, body: '{"note":"x"}' });
+    let r = await mock.call('POST', path, {
+      headers: { ...auth(all), 'content-type': 'text/plain' },
+      body: '{"note":"x"}',
+    });
     assert.equal(r.status, 415);
     assert.deepEqual(r.json(), { error: 'Unsupported Content-Type' });
     r = await mock.call('POST', path, { headers: auth(all), body: '{"note":"x"}' });
@@ -190,19 +228,29 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
     r = await mock.call('POST', path, { headers: json, body: Buffer.alloc(1024 * 1024 + 1, 0x20) });
     assert.equal(r.status, 413);
     assert.deepEqual(r.json(), { error: 'Payload too large' });
-    const chunked = await request(`${mock.url}${path}`, { method: 'POST', headers: json, body: Readable.from(Array.from({ length: 40 }, () => Buffer.alloc(64 * 1024, 0x20))) });
+    const chunked = await request(`${mock.url}${path}`, {
+      method: 'POST',
+      headers: json,
+      body: Readable.from(Array.from({ length: 40 }, () => Buffer.alloc(64 * 1024, 0x20))),
+    });
     assert.equal(chunked.statusCode, 413);
     await chunked.body.text();
     r = await mock.call('POST', path, { headers: json, body: '{"note": ' });
     assert.deepEqual([r.status, r.json()], [400, { error: 'Malformed JSON body' }]);
-    r = await mock.call('POST', path, { headers: json, body: Buffer.from([0x7b, 0x22, 0x6e, 0x6f, 0x74, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]) });
+    r = await mock.call('POST', path, {
+      headers: json,
+      body: Buffer.from([0x7b, 0x22, 0x6e, 0x6f, 0x74, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+    });
     assert.deepEqual([r.status, r.json()], [400, { error: 'Malformed JSON body' }]);
     r = await mock.call('POST', path, { headers: json, body: `${'['.repeat(100_000)}${']'.repeat(100_000)}` });
     assert.equal(r.status, 400);
     r = await mock.call('POST', path, { headers: json, body: '{"scopes":["environment.users.read"]}' });
     assert.deepEqual([r.status, r.json()], [400, { error: "body must have required property 'note'" }]);
     r = await mock.call('POST', path, { headers: json, body: '{"note":"x","scopes":["bogus"]}' });
-    assert.deepEqual([r.status, r.json()], [400, { error: 'body/scopes/0 must be equal to one of the allowed values' }]);
+    assert.deepEqual(
+      [r.status, r.json()],
+      [400, { error: 'body/scopes/0 must be equal to one of the allowed values' }],
+    );
     r = await mock.call('POST', path, { headers: json });
     assert.deepEqual([r.status, r.json()], [400, { error: 'body is required' }]);
     assert.equal((await mock.call('GET', '/__mock/health')).status, 200, 'still up');
@@ -219,14 +267,18 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
         s.on('error', () => resolve(out));
         setTimeout(() => s.destroy(), 2000);
       });
-    let out = await raw(`GET /api/v0/environments/${env} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(20_000)}\r\n\r\n`);
+    let out = await raw(
+      `GET /api/v0/environments/${env} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
     assert.match(out, /^HTTP\/1\.1 431 /);
     assert.match(out, /\{"error":"Request header fields too large"\}/);
     out = await raw('GARBAGE\r\n\r\n');
     assert.match(out, /^HTTP\/1\.1 400 /);
     out = await raw(`GET /api/v0/environments/${env} HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0000b\r\n\r\n`);
     assert.match(out, /^HTTP\/1\.1 400 /);
-    out = await raw(`GET /api/v0/environments/${env} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xff\xfe\xfd\r\nConnection: close\r\n\r\n`);
+    out = await raw(
+      `GET /api/v0/environments/${env} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xff\xfe\xfd\r\nConnection: close\r\n\r\n`,
+    );
     assert.match(out, /^HTTP\/1\.1 401 /);
     const r = await mock.call('GET', `/api/v0/environments/${env}/users/%E0%A4%A`, { headers: auth(all) });
     assert.equal(r.status, 400);
@@ -236,20 +288,34 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
   it('round-trips API tokens: create → authenticates → list → delete → revoked → 404', async () => {
     const base = `/api/v0/environments/${env}/tokens`;
     const json = { ...auth(all), 'content-type': 'application/json' };
-    const created = await mock.call('POST', base, { headers: json, body: JSON.stringify({ note: 'ci', scopes: ['environment.users.read'] }) });
+    const created = await mock.call('POST', base, {
+      headers: json,
+      body: JSON.stringify({ note: 'ci', scopes: ['environment.users.read'] }),
+    });
     assert.equal(created.status, 201, 'postToken answers the documented 201');
     const token = created.json()['token'] as Record<string, unknown>;
     const raw = String(token['rawToken']);
     assert.match(raw, /^dyn_[A-Za-z0-9]{56}$/);
     assert.equal(token['checksum'], raw.slice(-6));
     assert.equal(token['active'], true);
-    assert.equal((await mock.call('GET', `/api/v0/environments/${env}/users`, { headers: auth(raw) })).status, 200, 'the new token authenticates');
+    assert.equal(
+      (await mock.call('GET', `/api/v0/environments/${env}/users`, { headers: auth(raw) })).status,
+      200,
+      'the new token authenticates',
+    );
     assert.equal((await mock.call('GET', base, { headers: auth(raw) })).status, 403, 'and holds only its scopes');
     const list = (await mock.call('GET', base, { headers: auth(all) })).json()['tokens'] as Record<string, unknown>[];
     assert.ok(list.some((t) => t['id'] === token['id']));
-    assert.ok(list.every((t) => t['rawToken'] === undefined), 'lists never carry raw tokens');
+    assert.ok(
+      list.every((t) => t['rawToken'] === undefined),
+      'lists never carry raw tokens',
+    );
     assert.equal((await mock.call('DELETE', `${base}/${String(token['id'])}`, { headers: auth(all) })).status, 204);
-    assert.equal((await mock.call('GET', `/api/v0/environments/${env}/users`, { headers: auth(raw) })).status, 401, 'revoked');
+    assert.equal(
+      (await mock.call('GET', `/api/v0/environments/${env}/users`, { headers: auth(raw) })).status,
+      401,
+      'revoked',
+    );
     const again = await mock.call('DELETE', `${base}/${String(token['id'])}`, { headers: auth(all) });
     assert.deepEqual([again.status, again.json()], [404, { error: 'Not found', code: 'not_found' }]);
   });
@@ -258,37 +324,105 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
     const json = { ...auth(all), 'content-type': 'application/json' };
     const e = `/api/v0/environments/${env}`;
     // users
-    const u = (await mock.call('POST', `${e}/users`, { headers: json, body: JSON.stringify({ email: 'a@example.invalid', firstName: 'Ada' }) })).json()['user'] as Record<string, unknown>;
+    const u = (
+      await mock.call('POST', `${e}/users`, {
+        headers: json,
+        body: JSON.stringify({ email: 'a@example.invalid', firstName: 'Ada' }),
+      })
+    ).json()['user'] as Record<string, unknown>;
     assert.equal(u['email'], 'a@example.invalid');
-    assert.equal(((await mock.call('GET', `${e}/users/${String(u['id'])}`, { headers: auth(all) })).json()['user'] as Record<string, unknown>)['firstName'], 'Ada');
-    const upd = await mock.call('PUT', `${e}/users/${String(u['id'])}`, { headers: json, body: JSON.stringify({ lastName: 'L' }) });
+    assert.equal(
+      (
+        (await mock.call('GET', `${e}/users/${String(u['id'])}`, { headers: auth(all) })).json()['user'] as Record<
+          string,
+          unknown
+        >
+      )['firstName'],
+      'Ada',
+    );
+    const upd = await mock.call('PUT', `${e}/users/${String(u['id'])}`, {
+      headers: json,
+      body: JSON.stringify({ lastName: 'L' }),
+    });
     assert.equal((upd.json()['user'] as Record<string, unknown>)['lastName'], 'L');
-    assert.ok(((await mock.call('GET', `${e}/users`, { headers: auth(all) })).json()['users'] as { id: string }[]).some((x) => x.id === u['id']));
+    assert.ok(
+      ((await mock.call('GET', `${e}/users`, { headers: auth(all) })).json()['users'] as { id: string }[]).some(
+        (x) => x.id === u['id'],
+      ),
+    );
     assert.equal((await mock.call('GET', `${e}/users/${String(u['id'])}/wallets`, { headers: auth(all) })).status, 200);
     assert.equal((await mock.call('DELETE', `${e}/users/${String(u['id'])}`, { headers: auth(all) })).status, 204);
     assert.equal((await mock.call('GET', `${e}/users/${String(u['id'])}`, { headers: auth(all) })).status, 404);
-    assert.equal((await mock.call('GET', `${e}/users/${String(u['id'])}/wallets`, { headers: auth(all) })).status, 404, 'sub-resources of a deleted user');
+    assert.equal(
+      (await mock.call('GET', `${e}/users/${String(u['id'])}/wallets`, { headers: auth(all) })).status,
+      404,
+      'sub-resources of a deleted user',
+    );
     // webhooks
-    const w = (await mock.call('POST', `${e}/webhooks`, { headers: json, body: JSON.stringify({ url: 'https://h.example.invalid', isEnabled: true, events: ['user.created'] }) })).json();
+    const w = (
+      await mock.call('POST', `${e}/webhooks`, {
+        headers: json,
+        body: JSON.stringify({ url: 'https://h.example.invalid', isEnabled: true, events: ['user.created'] }),
+      })
+    ).json();
     const wid = String(w['webhookId']);
-    assert.equal((await mock.call('GET', `${e}/webhooks/${wid}`, { headers: auth(all) })).json()['url'], 'https://h.example.invalid');
-    assert.ok(((await mock.call('GET', `${e}/webhooks`, { headers: auth(all) })).json()['data'] as { webhookId: string }[]).some((x) => x.webhookId === wid));
+    assert.equal(
+      (await mock.call('GET', `${e}/webhooks/${wid}`, { headers: auth(all) })).json()['url'],
+      'https://h.example.invalid',
+    );
+    assert.ok(
+      (
+        (await mock.call('GET', `${e}/webhooks`, { headers: auth(all) })).json()['data'] as { webhookId: string }[]
+      ).some((x) => x.webhookId === wid),
+    );
     assert.equal((await mock.call('DELETE', `${e}/webhooks/${wid}`, { headers: auth(all) })).status, 204);
     assert.equal((await mock.call('GET', `${e}/webhooks/${wid}`, { headers: auth(all) })).status, 404);
     // allowlists (+ entries)
-    const a = (await mock.call('POST', `${e}/allowlists`, { headers: json, body: JSON.stringify({ name: 'vip', outcome: 'block' }) })).json();
+    const a = (
+      await mock.call('POST', `${e}/allowlists`, {
+        headers: json,
+        body: JSON.stringify({ name: 'vip', outcome: 'block' }),
+      })
+    ).json();
     const aid = String(a['id']);
     assert.equal((await mock.call('GET', `/api/v0/allowlists/${aid}`, { headers: auth(all) })).json()['name'], 'vip');
-    assert.equal((await mock.call('PUT', `/api/v0/allowlists/${aid}/enable`, { headers: auth(all) })).json()['enabledAt'], new Date(seed.now * 1000).toISOString());
-    const entry = (await mock.call('POST', `/api/v0/allowlists/${aid}/entries`, { headers: json, body: JSON.stringify({ email: 'x@example.invalid' }) })).json();
-    assert.equal(((await mock.call('GET', `/api/v0/allowlists/${aid}/entries`, { headers: auth(all) })).json()['count']), 1);
-    assert.equal((await mock.call('DELETE', `/api/v0/allowlistEntries/${String(entry['id'])}`, { headers: auth(all) })).status, 204);
-    assert.ok(((await mock.call('GET', `${e}/allowlists`, { headers: auth(all) })).json() as unknown as { id: string }[]).some((x) => x.id === aid));
+    assert.equal(
+      (await mock.call('PUT', `/api/v0/allowlists/${aid}/enable`, { headers: auth(all) })).json()['enabledAt'],
+      new Date(seed.now * 1000).toISOString(),
+    );
+    const entry = (
+      await mock.call('POST', `/api/v0/allowlists/${aid}/entries`, {
+        headers: json,
+        body: JSON.stringify({ email: 'x@example.invalid' }),
+      })
+    ).json();
+    assert.equal(
+      (await mock.call('GET', `/api/v0/allowlists/${aid}/entries`, { headers: auth(all) })).json()['count'],
+      1,
+    );
+    assert.equal(
+      (await mock.call('DELETE', `/api/v0/allowlistEntries/${String(entry['id'])}`, { headers: auth(all) })).status,
+      204,
+    );
+    assert.ok(
+      ((await mock.call('GET', `${e}/allowlists`, { headers: auth(all) })).json() as unknown as { id: string }[]).some(
+        (x) => x.id === aid,
+      ),
+    );
     assert.equal((await mock.call('DELETE', `/api/v0/allowlists/${aid}`, { headers: auth(all) })).status, 204);
     assert.equal((await mock.call('GET', `/api/v0/allowlists/${aid}`, { headers: auth(all) })).status, 404);
     // origins
-    const o = (await mock.call('POST', `${e}/origins`, { headers: json, body: JSON.stringify({ origin: 'https://o.example.invalid' }) })).json()['origin'] as Record<string, unknown>;
-    assert.ok(((await mock.call('GET', `${e}/origins`, { headers: auth(all) })).json()['origins'] as { id: string }[]).some((x) => x.id === o['id']));
+    const o = (
+      await mock.call('POST', `${e}/origins`, {
+        headers: json,
+        body: JSON.stringify({ origin: 'https://o.example.invalid' }),
+      })
+    ).json()['origin'] as Record<string, unknown>;
+    assert.ok(
+      ((await mock.call('GET', `${e}/origins`, { headers: auth(all) })).json()['origins'] as { id: string }[]).some(
+        (x) => x.id === o['id'],
+      ),
+    );
     assert.equal((await mock.call('DELETE', `/api/v0/origins/${String(o['id'])}`, { headers: auth(all) })).status, 204);
     assert.equal((await mock.call('DELETE', `/api/v0/origins/${String(o['id'])}`, { headers: auth(all) })).status, 404);
   });
@@ -297,18 +431,24 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
     const before = (await mock.call('GET', `/api/v0/environments/${env}`, { headers: auth(all) })).json();
     assert.equal(before['id'], env);
     const settings = { ...(before['settings'] as Record<string, unknown>), environmentName: 'sandbox' };
-    const put = await mock.call('PUT', `/api/v0/environments/${env}`, { headers: { ...auth(all), 'content-type': 'application/json' }, body: JSON.stringify(settings) });
+    const put = await mock.call('PUT', `/api/v0/environments/${env}`, {
+      headers: { ...auth(all), 'content-type': 'application/json' },
+      body: JSON.stringify(settings),
+    });
     assert.equal(put.status, 200);
     assert.deepEqual((await mock.call('GET', `/api/v0/sdk/${env}/settings`)).json(), settings);
   });
 
-  it('serves the seeded project\'s environment pair at GET /projects/{projectId}/environments', async () => {
+  it("serves the seeded project's environment pair at GET /projects/{projectId}/environments", async () => {
     const projectId = (seed.environments[0] as unknown as { projectId: string }).projectId;
     const r = await mock.call('GET', `/api/v0/projects/${projectId}/environments`, { headers: auth(all) });
     assert.equal(r.status, 200);
     const envs = r.json()['environments'] as Record<string, { id: string }>;
     assert.deepEqual([envs['sandbox']!.id, envs['live']!.id], [env, other]);
-    assert.equal((await mock.call('GET', `/api/v0/projects/${randomUUID()}/environments`, { headers: auth(all) })).status, 404);
+    assert.equal(
+      (await mock.call('GET', `/api/v0/projects/${randomUUID()}/environments`, { headers: auth(all) })).status,
+      404,
+    );
   });
 
   it('answers unknown environments per auth class: api-token 403, user-jwt 401, none 404', async () => {
@@ -326,7 +466,9 @@ describe('mock over HTTP (default settings, MOCK_SEED=7)', () => {
     const [k] = a['keys'] as Record<string, string>[];
     assert.equal(k!['kid'], seed.environments[0]!.kid);
     assert.deepEqual([k!['alg'], k!['kty'], k!['use'], k!['e']], ['RS256', 'RSA', 'sig', 'AQAB']);
-    const key = (await mock.call('GET', `/api/v0/environments/${env}/keys`, { headers: auth(all) })).json()['key'] as Record<string, string>;
+    const key = (await mock.call('GET', `/api/v0/environments/${env}/keys`, { headers: auth(all) })).json()[
+      'key'
+    ] as Record<string, string>;
     assert.equal(key['id'], k!['kid']);
     const pem = Buffer.from(key['publicKey']!, 'base64').toString('utf8');
     assert.match(pem, /^-----BEGIN PUBLIC KEY-----/);
@@ -369,7 +511,8 @@ describe('mock rate limits (fixed windows on the mock clock)', () => {
     const path = `/api/v0/sdk/${env}/settings`;
     let passed = 0;
     for (let round = 0; round < 6; round++) {
-      for (let i = 0; i < 61; i++) if ((await mock.call('GET', path, { localAddress: '127.0.0.4' })).status === 200) passed++;
+      for (let i = 0; i < 61; i++)
+        if ((await mock.call('GET', path, { localAddress: '127.0.0.4' })).status === 200) passed++;
       await mock.control('POST', '/clock', { advanceSeconds: 10 });
     }
     assert.equal(passed, 250, 'the 60 s window binds after 250');
@@ -381,25 +524,60 @@ describe('mock rate limits (fixed windows on the mock clock)', () => {
     await mock.control('POST', '/reset');
     const path = `/api/v0/sdk/${env}/verify`;
     for (let i = 0; i < 10; i++) {
-      const r = await mock.call('POST', path, { localAddress: '127.0.0.2', headers: { 'content-type': 'application/json' }, body: '{' });
+      const r = await mock.call('POST', path, {
+        localAddress: '127.0.0.2',
+        headers: { 'content-type': 'application/json' },
+        body: '{',
+      });
       assert.equal(r.status, 400);
     }
-    assert.equal((await mock.call('POST', path, { localAddress: '127.0.0.2', headers: { 'content-type': 'application/json' }, body: '{' })).status, 429);
-    assert.equal((await mock.call('POST', path, { localAddress: '127.0.0.3', headers: { 'content-type': 'application/json' }, body: '{' })).status, 400, 'another address has its own bucket');
+    assert.equal(
+      (
+        await mock.call('POST', path, {
+          localAddress: '127.0.0.2',
+          headers: { 'content-type': 'application/json' },
+          body: '{',
+        })
+      ).status,
+      429,
+    );
+    assert.equal(
+      (
+        await mock.call('POST', path, {
+          localAddress: '127.0.0.3',
+          headers: { 'content-type': 'application/json' },
+          body: '{',
+        })
+      ).status,
+      400,
+      'another address has its own bucket',
+    );
   });
 
   it('ignores X-Forwarded-For from untrusted sockets and honours it from MOCK_TRUSTED_PROXY', async () => {
     await mock.control('POST', '/reset');
     const path = `/api/v0/sdk/${env}/nonce`;
-    for (let i = 0; i < 10; i++) await mock.call('GET', path, { localAddress: '127.0.0.5', headers: { 'x-forwarded-for': `10.0.0.${i}` } });
-    assert.equal((await mock.call('GET', path, { localAddress: '127.0.0.5', headers: { 'x-forwarded-for': '10.9.9.9' } })).status, 429, 'spoofed XFF does not reset');
-    for (let i = 0; i < 10; i++) assert.equal((await mock.call('GET', path, { localAddress: '127.0.0.9', headers: { 'x-forwarded-for': `10.0.1.${i}` } })).status, 200);
+    for (let i = 0; i < 10; i++)
+      await mock.call('GET', path, { localAddress: '127.0.0.5', headers: { 'x-forwarded-for': `10.0.0.${i}` } });
+    assert.equal(
+      (await mock.call('GET', path, { localAddress: '127.0.0.5', headers: { 'x-forwarded-for': '10.9.9.9' } })).status,
+      429,
+      'spoofed XFF does not reset',
+    );
+    for (let i = 0; i < 10; i++)
+      assert.equal(
+        (await mock.call('GET', path, { localAddress: '127.0.0.9', headers: { 'x-forwarded-for': `10.0.1.${i}` } }))
+          .status,
+        200,
+      );
   });
 
   it('counts concurrent bursts exactly (no over-admission)', async () => {
     await mock.control('POST', '/reset');
     const path = `/api/v0/sdk/${env}/nonce`;
-    const results = await Promise.all(Array.from({ length: 30 }, () => mock.call('GET', path, { localAddress: '127.0.0.6' })));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => mock.call('GET', path, { localAddress: '127.0.0.6' })),
+    );
     assert.equal(results.filter((r) => r.status === 200).length, 10);
     assert.equal(results.filter((r) => r.status === 429).length, 20);
   });
@@ -416,15 +594,30 @@ describe('mock rate limits (fixed windows on the mock clock)', () => {
 
 describe('mock settings and determinism', { concurrency: 8 }, () => {
   it('gives identical seeds, tokens, users, JWTs and samples for the same MOCK_SEED, different ones otherwise', async () => {
-    const [a, b, c] = await Promise.all([startMock({ MOCK_SEED: '42' }), startMock({ MOCK_SEED: '42' }), startMock({ MOCK_SEED: '43' })]);
+    const [a, b, c] = await Promise.all([
+      startMock({ MOCK_SEED: '42' }),
+      startMock({ MOCK_SEED: '42' }),
+      startMock({ MOCK_SEED: '43' }),
+    ]);
     try {
-      const [sa, sb, sc] = await Promise.all([a.control('GET', '/seed'), b.control('GET', '/seed'), c.control('GET', '/seed')]);
+      const [sa, sb, sc] = await Promise.all([
+        a.control('GET', '/seed'),
+        b.control('GET', '/seed'),
+        c.control('GET', '/seed'),
+      ]);
       assert.deepEqual(sa, sb);
       assert.notDeepEqual((sa as unknown as Seed).environments, (sc as unknown as Seed).environments);
       const env = (sa as unknown as Seed).environments[0]!.id;
       const token = tokenOf(sa as unknown as Seed, env, 'all');
-      for (const path of [`/api/v0/sdk/${env}/settings`, `/api/v0/sdk/${env}/.well-known/jwks`, `/api/v0/environments/${env}/analytics/visits`]) {
-        const [ra, rb] = await Promise.all([a.call('GET', path, { headers: { authorization: `Bearer ${token}` } }), b.call('GET', path, { headers: { authorization: `Bearer ${token}` } })]);
+      for (const path of [
+        `/api/v0/sdk/${env}/settings`,
+        `/api/v0/sdk/${env}/.well-known/jwks`,
+        `/api/v0/environments/${env}/analytics/visits`,
+      ]) {
+        const [ra, rb] = await Promise.all([
+          a.call('GET', path, { headers: { authorization: `Bearer ${token}` } }),
+          b.call('GET', path, { headers: { authorization: `Bearer ${token}` } }),
+        ]);
         assert.equal(ra.status, 200, path);
         assert.equal(ra.text, rb.text, path);
       }

@@ -11,11 +11,17 @@ import { ROOT } from './support/mock-process.js';
 
 /** Free loopback ports, chosen by the OS (held until all are known, so no two are the same). */
 async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   return ports;
@@ -23,15 +29,23 @@ async function freePorts(n: number): Promise<number[]> {
 
 function baseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MOCK_') && k !== 'DYNAMIC_DOCS_PROFILE') env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('MOCK_') && k !== 'DYNAMIC_DOCS_PROFILE') env[k] = v;
   return env;
 }
 
-interface Started { stdout: string; stop(): Promise<void> }
+interface Started {
+  stdout: string;
+  stop(): Promise<void>;
+}
 
 /** Starts mock/server.ts with `settings`; resolves when `listening` lines were printed, rejects with stderr on exit. */
 function start(settings: Record<string, string>, listening: number): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], { cwd: ROOT, env: { ...baseEnv(), ...settings }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], {
+    cwd: ROOT,
+    env: { ...baseEnv(), ...settings },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -41,11 +55,12 @@ function start(settings: Record<string, string>, listening: number): Promise<Sta
       if ((stdout.match(/listening on /g) ?? []).length >= listening) {
         resolve({
           stdout,
-          stop: () => new Promise<void>((r) => {
-            if (child.exitCode !== null) return r();
-            child.once('exit', () => r());
-            child.kill('SIGTERM');
-          }),
+          stop: () =>
+            new Promise<void>((r) => {
+              if (child.exitCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+            }),
         });
       }
     });
@@ -53,14 +68,22 @@ function start(settings: Record<string, string>, listening: number): Promise<Sta
   });
 }
 
-async function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+async function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
 async function post(port: number, path: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
   return (await res.json()) as Record<string, unknown>;
 }
@@ -74,7 +97,13 @@ describe('MOCK_INSTANCES: several independent mocks in one process', () => {
 
   before(async () => {
     [clean, noAuth, noLimit] = (await freePorts(3)) as [number, number, number];
-    mock = await start({ MOCK_INSTANCES: `${clean}:,${noAuth}:accept-missing-token,${noLimit}:no-rate-limit+no-retry-after`, MOCK_CONTROL: 'on' }, 3);
+    mock = await start(
+      {
+        MOCK_INSTANCES: `${clean}:,${noAuth}:accept-missing-token,${noLimit}:no-rate-limit+no-retry-after`,
+        MOCK_CONTROL: 'on',
+      },
+      3,
+    );
     const seed = (await get(clean, '/__mock/seed')).json as { environments: { id: string }[] };
     envId = seed.environments[0]!.id;
   });
@@ -85,7 +114,12 @@ describe('MOCK_INSTANCES: several independent mocks in one process', () => {
   it('prints one listening line per instance, naming its faults', () => {
     const lines = mock.stdout.trim().split('\n');
     assert.equal(lines.length, 3);
-    assert.match(lines[0]!, new RegExp(`listening on http://127\\.0\\.0\\.1:${clean}/api/v0 \\(profile docs-2026, seed 1, control [^,]*; ready in \\d+ ms\\)$`));
+    assert.match(
+      lines[0]!,
+      new RegExp(
+        `listening on http://127\\.0\\.0\\.1:${clean}/api/v0 \\(profile docs-2026, seed 1, control [^,]*; ready in \\d+ ms\\)$`,
+      ),
+    );
     assert.match(lines[1]!, new RegExp(`:${noAuth}/api/v0 .*, faults accept-missing-token;`));
     assert.match(lines[2]!, new RegExp(`:${noLimit}/api/v0 .*, faults no-rate-limit,no-retry-after;`));
   });
@@ -112,18 +146,25 @@ describe('MOCK_INSTANCES: several independent mocks in one process', () => {
     for (let i = 1; i <= 40 && refusedAt === 0; i += 1) if ((await get(clean, nonce)).status === 429) refusedAt = i;
     assert.ok(refusedAt > 1, 'the clean instance rate-limits the nonce endpoint');
     assert.notEqual((await get(noAuth, nonce)).status, 429, 'another instance has its own buckets');
-    for (let i = 0; i < refusedAt; i += 1) assert.notEqual((await get(noLimit, nonce)).status, 429, 'no-rate-limit never answers 429');
+    for (let i = 0; i < refusedAt; i += 1)
+      assert.notEqual((await get(noLimit, nonce)).status, 429, 'no-rate-limit never answers 429');
   });
 });
 
 describe('MOCK_INSTANCES: bad values', () => {
   for (const [settings, pattern] of [
-    [{ MOCK_INSTANCES: '4601:bogus-fault' }, /^mock: MOCK_INSTANCES entry "4601:bogus-fault" names an unknown fault "bogus-fault"/],
+    [
+      { MOCK_INSTANCES: '4601:bogus-fault' },
+      /^mock: MOCK_INSTANCES entry "4601:bogus-fault" names an unknown fault "bogus-fault"/,
+    ],
     [{ MOCK_INSTANCES: '4601' }, /^mock: MOCK_INSTANCES entry "4601" must be "port:fault\+fault"/],
     [{ MOCK_INSTANCES: '4601:,4601:no-rate-limit' }, /^mock: MOCK_INSTANCES names port 4601 twice/],
     [{ MOCK_INSTANCES: '0:' }, /^mock: MOCK_INSTANCES entry "0:": the port must be 1-65535/],
     [{ MOCK_INSTANCES: '4601:', MOCK_PORT: '4602' }, /^mock: MOCK_INSTANCES cannot be combined with MOCK_PORT/],
-    [{ MOCK_INSTANCES: '4601:', MOCK_FAULTS: 'no-rate-limit' }, /^mock: MOCK_INSTANCES cannot be combined with MOCK_FAULTS/],
+    [
+      { MOCK_INSTANCES: '4601:', MOCK_FAULTS: 'no-rate-limit' },
+      /^mock: MOCK_INSTANCES cannot be combined with MOCK_FAULTS/,
+    ],
   ] as const) {
     it(`rejects ${JSON.stringify(settings)} with one readable line and exit code 2`, async () => {
       const err = await start(settings, 1).then(
@@ -152,7 +193,12 @@ describe('MOCK_INSTANCES: bad values', () => {
         },
         (e: unknown) => e as Error,
       );
-      assert.match(err.message, new RegExp(`mock exited with 2: mock: cannot listen on 127\\.0\\.0\\.1:${freePort} \\(EADDRINUSE\\); choose another MOCK_INSTANCES port`));
+      assert.match(
+        err.message,
+        new RegExp(
+          `mock exited with 2: mock: cannot listen on 127\\.0\\.0\\.1:${freePort} \\(EADDRINUSE\\); choose another MOCK_INSTANCES port`,
+        ),
+      );
     } finally {
       await holder.stop();
     }

@@ -33,7 +33,7 @@ function valueFor(p: OfficialParam, op: OfficialOperation, env: { id: string }, 
   if (p.name === 'environmentId') return env.id;
   if (p.name === 'userId') return userId;
   const ref = typeof p.schema.$ref === 'string' ? p.schema.$ref.split('/').pop()! : undefined;
-  const schema = ref ? doc.schemas.get(ref) ?? {} : p.schema;
+  const schema = ref ? (doc.schemas.get(ref) ?? {}) : p.schema;
   if (Array.isArray(schema.enum)) return String(schema.enum.find((v) => v !== null));
   if (schema.type === 'integer' || schema.type === 'number') return '1';
   if (schema.type === 'boolean') return 'true';
@@ -51,8 +51,20 @@ function valueFor(p: OfficialParam, op: OfficialOperation, env: { id: string }, 
 async function call(op: OfficialOperation, auth: string): Promise<{ status: number; body: unknown; text: string }> {
   const env = seed.environments.find((e) => e.name === 'sandbox')!;
   const user = seed.users.find((u) => u.environmentId === env.id)!;
-  const path = op.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(valueFor(op.parameters.find((p) => p.name === name) ?? { name, in: 'path', required: true, schema: {} }, op, env, user.id)));
-  const query = op.parameters.filter((p) => p.in === 'query' && p.required).map((p) => `${encodeURIComponent(p.name)}=${encodeURIComponent(valueFor(p, op, env, user.id))}`).join('&');
+  const path = op.path.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(
+      valueFor(
+        op.parameters.find((p) => p.name === name) ?? { name, in: 'path', required: true, schema: {} },
+        op,
+        env,
+        user.id,
+      ),
+    ),
+  );
+  const query = op.parameters
+    .filter((p) => p.in === 'query' && p.required)
+    .map((p) => `${encodeURIComponent(p.name)}=${encodeURIComponent(valueFor(p, op, env, user.id))}`)
+    .join('&');
   const headers: Record<string, string> = { accept: 'application/json' };
   if (auth === 'api-token') headers.authorization = `Bearer ${tokenOf(seed, env.id, 'all')}`;
   if (auth === 'user-jwt') headers.authorization = `Bearer ${user.jwt}`;
@@ -67,10 +79,13 @@ async function call(op: OfficialOperation, auth: string): Promise<{ status: numb
   return { status: res.status, body, text: res.text };
 }
 
-const spec = (await import('../../specs/dynamic-api.openapi.json', { with: { type: 'json' } })).default as { paths: Record<string, Record<string, Record<string, unknown>>> };
-const authOf = (op: OfficialOperation): string => String(spec.paths[op.path]?.[op.method.toLowerCase()]?.['x-dynamic-auth']);
+const spec = (await import('../../specs/dynamic-api.openapi.json', { with: { type: 'json' } })).default as {
+  paths: Record<string, Record<string, Record<string, unknown>>>;
+};
+const authOf = (op: OfficialOperation): string =>
+  String(spec.paths[op.path]?.[op.method.toLowerCase()]?.['x-dynamic-auth']);
 
-test('≥ 95 % of the mock\'s GET success bodies validate against the official response schemas', async () => {
+test("≥ 95 % of the mock's GET success bodies validate against the official response schemas", async () => {
   const gets = doc.operations.filter((o) => o.method === 'GET');
   let withSchema = 0;
   let valid = 0;
@@ -89,7 +104,9 @@ test('≥ 95 % of the mock\'s GET success bodies validate against the official r
     else invalid.push(`${op.key}: ${v.errors.join('; ')}`);
   }
   const share = valid / Math.max(withSchema, 1);
-  console.log(`mock GET success bodies valid against the official schemas: ${valid}/${withSchema} (${(100 * share).toFixed(1)} %); ${gets.length} GETs, ${notOk.length} not 2xx${notOk.length ? `: ${notOk.join(', ')}` : ''}`);
+  console.log(
+    `mock GET success bodies valid against the official schemas: ${valid}/${withSchema} (${(100 * share).toFixed(1)} %); ${gets.length} GETs, ${notOk.length} not 2xx${notOk.length ? `: ${notOk.join(', ')}` : ''}`,
+  );
   if (invalid.length) console.log(`  invalid:\n  ${invalid.join('\n  ')}`);
   assert.ok(withSchema >= 80, `at least 80 GETs with an official 2xx schema answered 2xx, got ${withSchema}`);
   assert.ok(share >= 0.95, `${valid}/${withSchema} valid`);
@@ -110,23 +127,34 @@ test('every create the official document answers with 201 answers 201 on the moc
     checked++;
     if (res.status !== 201) wrong.push(`${op.key} → ${res.status} ${res.text.slice(0, 80)}`);
   }
-  const spec201 = creates.filter((o) => (spec.paths[o.path]?.[o.method.toLowerCase()] as { responses: Record<string, unknown> }).responses['201'] !== undefined).length;
-  console.log(`official creates answering 201: ${creates.length}; in the spec as 201: ${spec201}; body-less ones sent to the mock: ${checked}, answered 201: ${checked - wrong.length}`);
+  const spec201 = creates.filter(
+    (o) =>
+      (spec.paths[o.path]?.[o.method.toLowerCase()] as { responses: Record<string, unknown> }).responses['201'] !==
+      undefined,
+  ).length;
+  console.log(
+    `official creates answering 201: ${creates.length}; in the spec as 201: ${spec201}; body-less ones sent to the mock: ${checked}, answered 201: ${checked - wrong.length}`,
+  );
   assert.equal(spec201, creates.length);
   assert.deepEqual(wrong, []);
 });
 
 test('the mock enforces the reviewed auth classes: every conflicted operation not classed none refuses a request without credentials', async () => {
   const env = seed.environments.find((e) => e.name === 'sandbox')!;
-  const conflicted = Object.entries(spec.paths).flatMap(([path, item]) => Object.entries(item).map(([method, o]) => ({ path, method: method.toUpperCase(), o })))
+  const conflicted = Object.entries(spec.paths)
+    .flatMap(([path, item]) => Object.entries(item).map(([method, o]) => ({ path, method: method.toUpperCase(), o })))
     .filter(({ o }) => typeof o['x-dynamic-auth-conflict'] === 'string' && o['x-dynamic-auth'] !== 'none');
   const open: string[] = [];
   for (const { path, method } of conflicted) {
-    const filled = path.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'environmentId' ? env.id : uuid(`${path}:${name}`)));
+    const filled = path.replace(/\{(\w+)\}/g, (_, name: string) =>
+      name === 'environmentId' ? env.id : uuid(`${path}:${name}`),
+    );
     const res = await mock.call(method, `/api/v0${filled}`, { headers: { accept: 'application/json' } });
     if (res.status !== 401) open.push(`${method} ${path} → ${res.status}`);
   }
-  console.log(`reviewed auth classes enforced by the mock: ${conflicted.length - open.length}/${conflicted.length} refuse a request without credentials`);
+  console.log(
+    `reviewed auth classes enforced by the mock: ${conflicted.length - open.length}/${conflicted.length} refuse a request without credentials`,
+  );
   assert.ok(conflicted.length >= 78, `${conflicted.length}`);
   assert.deepEqual(open, []);
   const oauth = await mock.call('GET', `/api/v0/sdk/${env.id}/oauthAccounts/${uuid('oauth')}/accessToken`);

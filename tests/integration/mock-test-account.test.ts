@@ -29,9 +29,15 @@ describe('mock: test account and email OTP sign-in', () => {
   after(async () => mock.stop());
 
   const admin = (method: string, environmentId = env) =>
-    mock.call(method, `/api/v0/environments/${environmentId}/test/account`, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+    mock.call(method, `/api/v0/environments/${environmentId}/test/account`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+    });
   const sdk = (path: string, body: unknown, localAddress: string) =>
-    mock.call('POST', `/api/v0/sdk/${env}/emailVerifications/${path}`, { headers: JSON_HEADERS, body: JSON.stringify(body), localAddress });
+    mock.call('POST', `/api/v0/sdk/${env}/emailVerifications/${path}`, {
+      headers: JSON_HEADERS,
+      body: JSON.stringify(body),
+      localAddress,
+    });
 
   it('GET test/account answers a TestAccountResponse: +dynamic_test email, 555 phone, 6-digit code', async () => {
     const res = await admin('GET');
@@ -59,18 +65,32 @@ describe('mock: test account and email OTP sign-in', () => {
     assert.match(String(verificationUUID), /^[0-9a-f-]{36}$/);
     const signed = await sdk('signin', { verificationUUID, verificationToken: account.code }, ipA);
     assert.equal(signed.status, 200, signed.text);
-    const body = signed.json() as { jwt: string; minifiedJwt: string; expiresAt: number; user: { id: string; email: string } };
+    const body = signed.json() as {
+      jwt: string;
+      minifiedJwt: string;
+      expiresAt: number;
+      user: { id: string; email: string };
+    };
     assert.equal(body.user.email, account.email);
     const jwks = (await mock.call('GET', `/api/v0/sdk/${env}/.well-known/jwks`)).json() as { keys: never[] };
-    const { payload, protectedHeader } = await jwtVerify(body.minifiedJwt, createLocalJWKSet({ keys: jwks.keys }), { algorithms: ['RS256'], currentDate: new Date(seed.now * 1000) });
+    const { payload, protectedHeader } = await jwtVerify(body.minifiedJwt, createLocalJWKSet({ keys: jwks.keys }), {
+      algorithms: ['RS256'],
+      currentDate: new Date(seed.now * 1000),
+    });
     assert.equal(protectedHeader.alg, 'RS256');
     assert.equal(payload.sub, body.user.id);
     assert.equal(payload.environment_id, env);
     assert.equal(payload.scope, 'user:basic');
     assert.equal(payload.exp, body.expiresAt);
     assert.ok(body.expiresAt > seed.now, 'exp follows the mock clock');
-    const me = await mock.call('GET', `/api/v0/sdk/${env}/users`, { headers: { authorization: `Bearer ${body.minifiedJwt}`, accept: 'application/json' }, localAddress: from() });
-    assert.ok(me.status !== 401 && me.status !== 403, `a user-jwt operation accepts the obtained JWT (got ${me.status}: ${me.text.slice(0, 200)})`);
+    const me = await mock.call('GET', `/api/v0/sdk/${env}/users`, {
+      headers: { authorization: `Bearer ${body.minifiedJwt}`, accept: 'application/json' },
+      localAddress: from(),
+    });
+    assert.ok(
+      me.status !== 401 && me.status !== 403,
+      `a user-jwt operation accepts the obtained JWT (got ${me.status}: ${me.text.slice(0, 200)})`,
+    );
     const reused = await sdk('signin', { verificationUUID, verificationToken: account.code }, ipA);
     assert.equal(reused.status, 422, 'a verification is used once');
     assert.equal(reused.json().code, 'invalid_email_verification');
@@ -84,7 +104,11 @@ describe('mock: test account and email OTP sign-in', () => {
     const res = await sdk('signin', { verificationUUID, verificationToken: wrong }, ipB);
     assert.equal(res.status, 422, res.text);
     assert.deepEqual(res.json(), { error: 'Wrong email verification token', code: 'wrong_email_verification_token' });
-    const unknown = await sdk('signin', { verificationUUID: '00000000-0000-4000-8000-000000000000', verificationToken: account.code }, ipB);
+    const unknown = await sdk(
+      'signin',
+      { verificationUUID: '00000000-0000-4000-8000-000000000000', verificationToken: account.code },
+      ipB,
+    );
     assert.equal(unknown.status, 422);
     assert.equal(unknown.json().code, 'invalid_email_verification');
     const right = await sdk('signin', { verificationUUID, verificationToken: account.code }, ipB);
@@ -94,11 +118,21 @@ describe('mock: test account and email OTP sign-in', () => {
   it('the OTP policy allows 3 verifications per minute per IP, the sign-in policy 10 attempts (rejected ones count)', async () => {
     const ipC = from();
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await sdk('create', { email: `x${i}+dynamic_test@example.com` }, ipC)).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await sdk('create', { email: `x${i}+dynamic_test@example.com` }, ipC)).status);
     assert.deepEqual(statuses, [200, 200, 200, 429]);
     const ipD = from();
     const attempts: number[] = [];
-    for (let i = 0; i < 11; i++) attempts.push((await sdk('signin', { verificationUUID: '00000000-0000-4000-8000-000000000000', verificationToken: '000000' }, ipD)).status);
+    for (let i = 0; i < 11; i++)
+      attempts.push(
+        (
+          await sdk(
+            'signin',
+            { verificationUUID: '00000000-0000-4000-8000-000000000000', verificationToken: '000000' },
+            ipD,
+          )
+        ).status,
+      );
     assert.deepEqual(attempts, [...Array<number>(10).fill(422), 429]);
   });
 
@@ -106,7 +140,9 @@ describe('mock: test account and email OTP sign-in', () => {
     const other = seed.environments.find((e) => e.name === 'live')!.id;
     const mine = (await admin('GET')).json();
     const otherToken = tokenOf(seed, other, 'all');
-    const theirs = await mock.call('GET', `/api/v0/environments/${other}/test/account`, { headers: { authorization: `Bearer ${otherToken}` } });
+    const theirs = await mock.call('GET', `/api/v0/environments/${other}/test/account`, {
+      headers: { authorization: `Bearer ${otherToken}` },
+    });
     assert.equal(theirs.status, 200);
     assert.notEqual(theirs.json().email, mine.email);
     assert.equal((await admin('DELETE')).status, 204);

@@ -15,7 +15,14 @@ import { validate as validateCtrf } from 'ctrf';
 import { scanPaths } from '../../src/secrets/leaks.js';
 import type { ReportLike, RuleEntry } from '../../src/nightly/types.js';
 import { runSuite, startMock, tail, type Mock, type SuiteRun } from './support/suite-runs.js';
-import { DRIFT_HEADER, DRIFT_PROPERTY, DRIFT_STATUS, DRIFT_VALUE, startDriftFront, type DriftFront } from './support/drift-front.js';
+import {
+  DRIFT_HEADER,
+  DRIFT_PROPERTY,
+  DRIFT_STATUS,
+  DRIFT_VALUE,
+  startDriftFront,
+  type DriftFront,
+} from './support/drift-front.js';
 
 const OUT = `/tmp/helper-nightly-${process.pid}`;
 const FAULT = 'scheme-case-sensitive';
@@ -39,13 +46,30 @@ after(async () => {
   if (passed === TESTS) rmSync(OUT, { recursive: true, force: true });
 });
 
-async function run(name: string, grep: string, nightly: Record<string, string>, faults: string[], apiUrl = mock.apiUrl): Promise<SuiteRun & { report: ReportLike; summary: string }> {
+async function run(
+  name: string,
+  grep: string,
+  nightly: Record<string, string>,
+  faults: string[],
+  apiUrl = mock.apiUrl,
+): Promise<SuiteRun & { report: ReportLike; summary: string }> {
   await mock.control('/faults', { faults });
   const dir = join(OUT, name);
   const stepSummary = join(dir, 'console', 'github-step-summary.md');
-  const r = await runSuite(dir, ['test', '--project=conformance', '--workers=1', '-g', grep], { DYNAMIC_API_URL: apiUrl, FC_SEED: '7', FC_RUNS: '3' }, {
-    CONFORMANCE_BASELINE: 'off', CONFORMANCE_FAIL_ON: '', CONFORMANCE_FAIL_ON_DRIFT: '', CONFORMANCE_LEDGER: '', CONFORMANCE_PREVIOUS: '', ...nightly, GITHUB_STEP_SUMMARY: stepSummary,
-  });
+  const r = await runSuite(
+    dir,
+    ['test', '--project=conformance', '--workers=1', '-g', grep],
+    { DYNAMIC_API_URL: apiUrl, FC_SEED: '7', FC_RUNS: '3' },
+    {
+      CONFORMANCE_BASELINE: 'off',
+      CONFORMANCE_FAIL_ON: '',
+      CONFORMANCE_FAIL_ON_DRIFT: '',
+      CONFORMANCE_LEDGER: '',
+      CONFORMANCE_PREVIOUS: '',
+      ...nightly,
+      GITHUB_STEP_SUMMARY: stepSummary,
+    },
+  );
   const file = join(dir, 'conformance-report', 'report.json');
   assert.ok(existsSync(file), `no report.json\n${tail(r)}`);
   const report = JSON.parse(readFileSync(file, 'utf8')) as ReportLike;
@@ -75,16 +99,32 @@ test('a faulted run then a clean run: fixed; the reverse: new and failing; still
   assert.equal(clean.code, 0, tail(clean));
   const fixed = rule(clean.report, 'AUTH-004');
   assert.equal(fixed.change, 'fixed');
-  assert.ok(fixed.outcomes!.some((o) => o.change === 'fixed'), 'the operations it failed on are fixed');
-  assert.ok(fixed.outcomes!.every((o) => o.change === 'fixed' || o.change === 'still-passing' || o.change === 'not-covered'));
-  assert.equal(clean.report.operations.find((op) => op.changes?.['AUTH-004'] === 'fixed')?.changes?.['AUTH-004'], 'fixed');
+  assert.ok(
+    fixed.outcomes!.some((o) => o.change === 'fixed'),
+    'the operations it failed on are fixed',
+  );
+  assert.ok(
+    fixed.outcomes!.every((o) => o.change === 'fixed' || o.change === 'still-passing' || o.change === 'not-covered'),
+  );
+  assert.equal(
+    clean.report.operations.find((op) => op.changes?.['AUTH-004'] === 'fixed')?.changes?.['AUTH-004'],
+    'fixed',
+  );
   assert.match(clean.summary, /\*\*fixed\*\*: 1 rule\(s\)/);
   const out = clean.stdout;
-  assert.ok(out.indexOf('What changed') >= 0 && out.indexOf('What changed') < out.indexOf('Conformance matrix:'), 'what changed is printed first');
+  assert.ok(
+    out.indexOf('What changed') >= 0 && out.indexOf('What changed') < out.indexOf('Conformance matrix:'),
+    'what changed is printed first',
+  );
   const html = readFileSync(join(folder(clean), 'index.html'), 'utf8');
-  assert.ok(html.indexOf('id="changes"') > 0 && html.indexOf('id="changes"') < html.indexOf('id="auth"'), 'what changed comes first in the matrix');
+  assert.ok(
+    html.indexOf('id="changes"') > 0 && html.indexOf('id="changes"') < html.indexOf('id="auth"'),
+    'what changed comes first in the matrix',
+  );
 
-  const broken = await run('3-broken-again', AUTH, { CONFORMANCE_PREVIOUS: join(folder(clean), 'report.json') }, [FAULT]);
+  const broken = await run('3-broken-again', AUTH, { CONFORMANCE_PREVIOUS: join(folder(clean), 'report.json') }, [
+    FAULT,
+  ]);
   assert.equal(broken.code, 1, `a new failure fails a CONFORMANCE_FAIL_ON=new run\n${tail(broken)}`);
   assert.equal(rule(broken.report, 'AUTH-004').change, 'new');
   assert.ok(rule(broken.report, 'AUTH-004').failures.every((f) => f.change === 'new'));
@@ -101,14 +141,28 @@ test('a faulted run then a clean run: fixed; the reverse: new and failing; still
 
 test('a baseline entry silences exactly its deviation; an expired one fails the run naming itself; whole-rule → known', async () => {
   const baselineFile = join(OUT, 'partial.baseline.json');
-  writeFileSync(baselineFile, JSON.stringify({
-    deviations: [
-      { rule: 'AUTH-004', operations: ['GET /**'], reason: 'GETs accepted for now', owner: 'qa', expires: '2999-01-01' },
-      { rule: 'AUTH-005', reason: 'expired acceptance', owner: 'qa', expires: '2020-01-01' },
-      { rule: 'AUTH-004', operations: ['PATCH /nothing/*'], reason: 'matches nothing' },
-    ],
-  }));
-  const partial = await run('5-partial-baseline', '(AUTH-004|AUTH-005) ', { CONFORMANCE_BASELINE: baselineFile, CONFORMANCE_FAIL_ON: 'any' }, [FAULT]);
+  writeFileSync(
+    baselineFile,
+    JSON.stringify({
+      deviations: [
+        {
+          rule: 'AUTH-004',
+          operations: ['GET /**'],
+          reason: 'GETs accepted for now',
+          owner: 'qa',
+          expires: '2999-01-01',
+        },
+        { rule: 'AUTH-005', reason: 'expired acceptance', owner: 'qa', expires: '2020-01-01' },
+        { rule: 'AUTH-004', operations: ['PATCH /nothing/*'], reason: 'matches nothing' },
+      ],
+    }),
+  );
+  const partial = await run(
+    '5-partial-baseline',
+    '(AUTH-004|AUTH-005) ',
+    { CONFORMANCE_BASELINE: baselineFile, CONFORMANCE_FAIL_ON: 'any' },
+    [FAULT],
+  );
   assert.equal(partial.code, 1, tail(partial));
   const a4 = rule(partial.report, 'AUTH-004');
   assert.equal(a4.status, 'fail', 'non-GET failures are not covered by the entry');
@@ -117,13 +171,24 @@ test('a baseline entry silences exactly its deviation; an expired one fails the 
   assert.ok(known.length > 0 && known.every((f) => f.subject.startsWith('GET ')), 'exactly the GET failures are known');
   assert.ok(unknown.length > 0 && unknown.every((f) => !f.subject.startsWith('GET ')));
   assert.ok(a4.outcomes!.filter((o) => o.status === 'known').every((o) => o.subject.startsWith('GET ')));
-  assert.deepEqual(partial.report.baseline!.entries.map((e) => e.state), ['active', 'expired', 'stale']);
-  assert.match(`${partial.stdout}\n${partial.stderr}`, /partial\.baseline\.json deviations\[1\] \(AUTH-005, owner qa\) expired on 2020-01-01/);
+  assert.deepEqual(
+    partial.report.baseline!.entries.map((e) => e.state),
+    ['active', 'expired', 'stale'],
+  );
+  assert.match(
+    `${partial.stdout}\n${partial.stderr}`,
+    /partial\.baseline\.json deviations\[1\] \(AUTH-005, owner qa\) expired on 2020-01-01/,
+  );
   assert.ok(partial.report.verdict!.reasons.some((r) => /deviations\[1\].*expired/.test(r)));
 
   const wholeFile = join(OUT, 'whole.baseline.json');
-  writeFileSync(wholeFile, JSON.stringify({ deviations: [{ rule: 'AUTH-004', reason: 'accepted', owner: 'qa', expires: '2999-01-01' }] }));
-  const whole = await run('6-whole-baseline', AUTH, { CONFORMANCE_BASELINE: wholeFile, CONFORMANCE_FAIL_ON: 'any' }, [FAULT]);
+  writeFileSync(
+    wholeFile,
+    JSON.stringify({ deviations: [{ rule: 'AUTH-004', reason: 'accepted', owner: 'qa', expires: '2999-01-01' }] }),
+  );
+  const whole = await run('6-whole-baseline', AUTH, { CONFORMANCE_BASELINE: wholeFile, CONFORMANCE_FAIL_ON: 'any' }, [
+    FAULT,
+  ]);
   assert.equal(whole.code, 0, `a fully known deviation does not fail the run\n${tail(whole)}`);
   assert.equal(rule(whole.report, 'AUTH-004').status, 'known');
   assert.equal(whole.report.counts!.rules.known, 1);
@@ -138,9 +203,17 @@ test('a bad baseline file stops the run with one readable line, before any reque
   const bad = join(OUT, 'bad.baseline.json');
   writeFileSync(bad, JSON.stringify({ deviations: [{ rule: 'AUTH-004', reason: 'x y z', expires: '2027-02-30x' }] }));
   const dir = join(OUT, '7-bad-baseline');
-  const r = await runSuite(dir, ['test', '--project=conformance', '-g', AUTH], { DYNAMIC_API_URL: mock.apiUrl }, { CONFORMANCE_BASELINE: bad });
+  const r = await runSuite(
+    dir,
+    ['test', '--project=conformance', '-g', AUTH],
+    { DYNAMIC_API_URL: mock.apiUrl },
+    { CONFORMANCE_BASELINE: bad },
+  );
   assert.equal(r.code, 2, tail(r));
-  assert.match(r.stderr, /configuration error: CONFORMANCE_BASELINE: .*bad\.baseline\.json does not match schemas\/meta\/baseline\.schema\.json: deviations\[0\]\/expires must match format "date"/);
+  assert.match(
+    r.stderr,
+    /configuration error: CONFORMANCE_BASELINE: .*bad\.baseline\.json does not match schemas\/meta\/baseline\.schema\.json: deviations\[0\]\/expires must match format "date"/,
+  );
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   passed += 1;
 });
@@ -161,9 +234,19 @@ test('drift injected by a front: recorded per operation (names only), known the 
   assert.match(first.summary, /### Drift/);
   // Values never: the scanner also looks inside the HTML report's embedded zip and base64 data.
   const { hits } = scanPaths([first.outDir], [DRIFT_VALUE], first.outDir);
-  assert.deepEqual(hits.map((h) => h.location), [], 'a drift value was written somewhere');
+  assert.deepEqual(
+    hits.map((h) => h.location),
+    [],
+    'a drift value was written somewhere',
+  );
 
-  const second = await run('9-drift-known', 'SCHEMA-001 ', { CONFORMANCE_PREVIOUS: folder(first), CONFORMANCE_FAIL_ON_DRIFT: 'true' }, [], front.apiUrl);
+  const second = await run(
+    '9-drift-known',
+    'SCHEMA-001 ',
+    { CONFORMANCE_PREVIOUS: folder(first), CONFORMANCE_FAIL_ON_DRIFT: 'true' },
+    [],
+    front.apiUrl,
+  );
   assert.equal(second.code, 0, `nothing new: the opted-in drift setting does not fail\n${tail(second)}`);
   assert.equal(second.report.drift!.counts.new, 0);
   assert.equal(second.report.drift!.counts.known, drift.counts.items);

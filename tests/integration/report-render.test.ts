@@ -30,10 +30,18 @@ before(async () => {
   // The browser first: without one the test fails at once with the reason, before any suite run.
   const launched = await launchBrowser();
   browser = launched.browser;
-  console.log(`report rendering in ${launched.choice.source} Chromium ${browser.version()} (${launched.choice.executablePath})`);
+  console.log(
+    `report rendering in ${launched.choice.source} Chromium ${browser.version()} (${launched.choice.executablePath})`,
+  );
   mock = await startMock(4243, { faults: ['accept-missing-token'] });
   const port = mock.port;
-  run = await runSuite(OUT, ['test', '--project=conformance', '--workers=1', '-g', GREP], { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: mock.apiUrl, MOCK_PORT: String(port), FC_SEED: '3', FC_RUNS: '10' });
+  run = await runSuite(OUT, ['test', '--project=conformance', '--workers=1', '-g', GREP], {
+    DYNAMIC_TARGET: 'mock',
+    DYNAMIC_API_URL: mock.apiUrl,
+    MOCK_PORT: String(port),
+    FC_SEED: '3',
+    FC_RUNS: '10',
+  });
   await mock.stop();
   mock = undefined;
   assert.equal(run.code, 1, `AUTH-001 fails on the faulted mock\n${tail(run)}`);
@@ -63,12 +71,16 @@ test('the conformance matrix shows the counts of report.json at the top and the 
   assert.equal(await page.locator('#seed').innerText(), '3');
   assert.equal(await page.locator('#count-pass b').innerText(), String(report.counts.rules.pass));
   assert.equal(await page.locator('#count-fail b').innerText(), String(report.counts.rules.fail));
-  assert.deepEqual([report.counts.rules.pass, report.counts.rules.fail], [2, 1], 'SEC-002 and SEC-004 pass, AUTH-001 fails');
+  assert.deepEqual(
+    [report.counts.rules.pass, report.counts.rules.fail],
+    [2, 1],
+    'SEC-002 and SEC-004 pass, AUTH-001 fails',
+  );
 
   const row = page.locator('tr#AUTH-001');
   assert.ok(await row.isVisible(), 'the AUTH-001 row is visible');
   assert.equal(await row.locator('.badge').innerText(), 'fail');
-  assert.match(await row.getAttribute('class') ?? '', /\bfail\b/);
+  assert.match((await row.getAttribute('class')) ?? '', /\bfail\b/);
   const failures = row.locator('ul.failures li');
   assert.ok((await failures.count()) >= 1, 'the failures are listed under the rule');
   assert.match(await failures.first().innerText(), /no Authorization header: expected 401, got [2-5]\d\d/);
@@ -83,9 +95,18 @@ test('the conformance matrix shows the counts of report.json at the top and the 
   const link = row.locator('a', { hasText: 'exchanges' }).first();
   assert.equal(await link.getAttribute('href'), 'exchanges/AUTH-001.json');
   await link.click();
-  const exchanges = JSON.parse(await page.locator('body').innerText()) as { request: { url: string }; response?: { status: number } }[];
-  assert.ok(exchanges.length > 0 && exchanges.every((e) => e.request.url.startsWith(`${report.apiUrl}/`)), 'the linked file holds the exchanges');
-  assert.ok(exchanges.some((e) => e.response !== undefined && e.response.status !== 401), 'the exchanges show the wrong answers');
+  const exchanges = JSON.parse(await page.locator('body').innerText()) as {
+    request: { url: string };
+    response?: { status: number };
+  }[];
+  assert.ok(
+    exchanges.length > 0 && exchanges.every((e) => e.request.url.startsWith(`${report.apiUrl}/`)),
+    'the linked file holds the exchanges',
+  );
+  assert.ok(
+    exchanges.some((e) => e.response !== undefined && e.response.status !== 401),
+    'the exchanges show the wrong answers',
+  );
   await page.close();
   passed += 1;
 });
@@ -93,8 +114,14 @@ test('the conformance matrix shows the counts of report.json at the top and the 
 test('the Playwright HTML report renders its embedded data: test titles and the failed count', async () => {
   const page = await open('playwright-report/index.html');
   // The report decodes its base64 zip asynchronously after load: wait for the content, not for 'load'.
-  await page.getByText('AUTH-001 A request without Authorization is rejected with 401').first().waitFor({ timeout: 60_000 });
-  for (const title of ['SEC-002 The suite never puts a credential in a URL', "SEC-004 Credentials go only over https to Dynamic's hosts"]) {
+  await page
+    .getByText('AUTH-001 A request without Authorization is rejected with 401')
+    .first()
+    .waitFor({ timeout: 60_000 });
+  for (const title of [
+    'SEC-002 The suite never puts a credential in a URL',
+    "SEC-004 Credentials go only over https to Dynamic's hosts",
+  ]) {
     assert.ok(await page.getByText(title).first().isVisible(), `${title} is listed`);
   }
   const chips = (await page.locator('.subnav-item').allInnerTexts()).map((t) => t.replace(/\s+/g, ''));
@@ -107,7 +134,8 @@ test('the Playwright HTML report renders its embedded data: test titles and the 
   await page.getByText('AUTH-001 failed on').first().waitFor({ timeout: 30_000 });
   const body = await page.locator('body').innerText();
   assert.match(body, /no Authorization header: expected 401, got [2-5]\d\d/);
-  for (const attachment of ['conformance-outcomes', 'exchanges (redacted)', 'replay (curl)']) assert.ok(body.includes(attachment), `the ${attachment} attachment is listed`);
+  for (const attachment of ['conformance-outcomes', 'exchanges (redacted)', 'replay (curl)'])
+    assert.ok(body.includes(attachment), `the ${attachment} attachment is listed`);
   await page.close();
   passed += 1;
 });

@@ -27,7 +27,12 @@ let front: Front;
 
 before(async () => {
   mock = await startMock({});
-  front = await startFront({ upstream: { host: '127.0.0.1', port: Number(new URL(mock.url).port) }, idleTimeoutMs: 5000, dropRate: 0.01, seed: 13 });
+  front = await startFront({
+    upstream: { host: '127.0.0.1', port: Number(new URL(mock.url).port) },
+    idleTimeoutMs: 5000,
+    dropRate: 0.01,
+    seed: 13,
+  });
 });
 
 after(async () => {
@@ -35,29 +40,52 @@ after(async () => {
   await mock?.stop();
 });
 
-test('behind a front that closes idle connections and drops 1 % of requests: no conformance failure', { timeout: 420_000 }, async () => {
-  const run = await runSuite(OUT, ['test', '--project=conformance', '-g', GREP], { DYNAMIC_API_URL: `${front.url}/api/v0`, FC_SEED: '13', FC_RUNS: '10' }, {}, 400_000);
-  const stats = front.stats();
-  const report = JSON.parse(readFileSync(join(run.outDir, 'conformance-report', 'report.json'), 'utf8')) as MatrixReport;
-  const t = report.transport;
-  assert.ok(t, 'report.json has a transport section');
-  const transportSubjects = report.rules.flatMap((r) => (r.inconclusive ?? []).filter((i) => i.kind === 'transport'));
-  const summary = `front: ${stats.requests} requests, ${stats.dropped} dropped, ${stats.idleCloses} idle closes; client: ${t.requests} requests, ` +
-    `${t.failedAttempts} failed attempts, ${t.retried} retried, ${t.recovered} recovered, ${t.unanswered} unanswered, ` +
-    `${t.inconclusive} inconclusive (transport); rules ${JSON.stringify(report.counts.rules)}; ${run.ms} ms`;
-  console.log(summary);
-  assert.equal(report.counts.rules.fail, 0, `${summary}\n${report.rules.filter((r) => r.status === 'fail').map((r) => `${r.id}: ${r.failures[0]?.reason ?? ''}`).join('\n')}\n${tail(run)}`);
-  assert.equal(run.code, 0, tail(run));
-  assert.ok(stats.dropped >= 5, `the front dropped requests: ${summary}`);
-  // Every drop is one failed attempt of the suite's client (the control API is never dropped), retried or left unanswered.
-  assert.ok(t.failedAttempts >= stats.dropped, summary);
-  assert.equal(t.failedAttempts, t.retried + t.unanswered, summary);
-  assert.ok(t.recovered <= t.retried, summary);
-  assert.ok(t.retried > 0, summary);
-  assert.equal(t.inconclusive, transportSubjects.length, summary);
-  assert.ok(transportSubjects.every((i) => i.reason.startsWith('transport: ')), summary);
-  assert.equal(t.exceeded, false);
-  assert.equal(t.thresholdPercent, 2);
-  assert.match(run.stdout, /Transport: .*within the threshold/);
-  rmSync(OUT, { recursive: true, force: true });
-});
+test(
+  'behind a front that closes idle connections and drops 1 % of requests: no conformance failure',
+  { timeout: 420_000 },
+  async () => {
+    const run = await runSuite(
+      OUT,
+      ['test', '--project=conformance', '-g', GREP],
+      { DYNAMIC_API_URL: `${front.url}/api/v0`, FC_SEED: '13', FC_RUNS: '10' },
+      {},
+      400_000,
+    );
+    const stats = front.stats();
+    const report = JSON.parse(
+      readFileSync(join(run.outDir, 'conformance-report', 'report.json'), 'utf8'),
+    ) as MatrixReport;
+    const t = report.transport;
+    assert.ok(t, 'report.json has a transport section');
+    const transportSubjects = report.rules.flatMap((r) => (r.inconclusive ?? []).filter((i) => i.kind === 'transport'));
+    const summary =
+      `front: ${stats.requests} requests, ${stats.dropped} dropped, ${stats.idleCloses} idle closes; client: ${t.requests} requests, ` +
+      `${t.failedAttempts} failed attempts, ${t.retried} retried, ${t.recovered} recovered, ${t.unanswered} unanswered, ` +
+      `${t.inconclusive} inconclusive (transport); rules ${JSON.stringify(report.counts.rules)}; ${run.ms} ms`;
+    console.log(summary);
+    assert.equal(
+      report.counts.rules.fail,
+      0,
+      `${summary}\n${report.rules
+        .filter((r) => r.status === 'fail')
+        .map((r) => `${r.id}: ${r.failures[0]?.reason ?? ''}`)
+        .join('\n')}\n${tail(run)}`,
+    );
+    assert.equal(run.code, 0, tail(run));
+    assert.ok(stats.dropped >= 5, `the front dropped requests: ${summary}`);
+    // Every drop is one failed attempt of the suite's client (the control API is never dropped), retried or left unanswered.
+    assert.ok(t.failedAttempts >= stats.dropped, summary);
+    assert.equal(t.failedAttempts, t.retried + t.unanswered, summary);
+    assert.ok(t.recovered <= t.retried, summary);
+    assert.ok(t.retried > 0, summary);
+    assert.equal(t.inconclusive, transportSubjects.length, summary);
+    assert.ok(
+      transportSubjects.every((i) => i.reason.startsWith('transport: ')),
+      summary,
+    );
+    assert.equal(t.exceeded, false);
+    assert.equal(t.thresholdPercent, 2);
+    assert.match(run.stdout, /Transport: .*within the threshold/);
+    rmSync(OUT, { recursive: true, force: true });
+  },
+);

@@ -52,11 +52,18 @@ const test = base.extend<object, { suites: Suites }>({
 async function verdictOf(suite: Suite, check: Check, run: string): Promise<MutantVerdict> {
   const rule = suite.spec.rulesById.get(check.rule);
   if (!rule) throw new Error(`unknown rule ${check.rule}`);
-  if (rule.targets[suite.config.target] === 'skip') return { run, rule: rule.id, status: 'skip', note: `not asserted on the ${suite.config.target} target` };
+  if (rule.targets[suite.config.target] === 'skip')
+    return { run, rule: rule.id, status: 'skip', note: `not asserted on the ${suite.config.target} target` };
   try {
     const { outcomes } = await runCheck(suite, check);
     const failed = outcomes.find((o) => o.status === 'fail');
-    const status = failed ? 'fail' : outcomes.some((o) => o.status === 'inconclusive') ? 'inconclusive' : outcomes.some((o) => o.status === 'pass') ? 'pass' : 'skip';
+    const status = failed
+      ? 'fail'
+      : outcomes.some((o) => o.status === 'inconclusive')
+        ? 'inconclusive'
+        : outcomes.some((o) => o.status === 'pass')
+          ? 'pass'
+          : 'skip';
     return { run, rule: rule.id, status, ...(failed ? { note: `${failed.subject}: ${failed.reason ?? ''}` } : {}) };
   } catch (error) {
     return { run, rule: rule.id, status: 'fail', note: redact(`the check threw: ${(error as Error).message}`) };

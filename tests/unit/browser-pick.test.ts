@@ -27,17 +27,21 @@ test('Linux x64: the npm package binary first, even when Playwright and system b
 
 test('macOS: Playwright-installed Chromium, the npm package is never asked', async () => {
   let asked = false;
-  const choice = await pickBrowser(probe({ platform: 'darwin', arch: 'arm64', npmChromium: () => ((asked = true), Promise.resolve(npmBinary)) }));
+  const choice = await pickBrowser(
+    probe({ platform: 'darwin', arch: 'arm64', npmChromium: () => ((asked = true), Promise.resolve(npmBinary)) }),
+  );
   assert.equal(choice.source, 'Playwright-installed');
   assert.equal(choice.executablePath, '/pw/chrome');
   assert.equal(asked, false);
 });
 
 test('no npm package and no Playwright browser: a system one through PATH, in PATH order', async () => {
-  const choice = await pickBrowser(probe({
-    npmChromium: () => Promise.resolve(undefined),
-    executable: (f) => f === '/bin/chromium' || f === '/opt/bin/google-chrome',
-  }));
+  const choice = await pickBrowser(
+    probe({
+      npmChromium: () => Promise.resolve(undefined),
+      executable: (f) => f === '/bin/chromium' || f === '/opt/bin/google-chrome',
+    }),
+  );
   assert.equal(choice.executablePath, '/bin/chromium');
   assert.match(choice.source, /^system \(\/bin\/chromium\)$/);
 });
@@ -48,7 +52,10 @@ test('none anywhere: an error that names every place it looked', async () => {
     (error: Error) => {
       assert.match(error.message, /no Chromium to render the HTML reports/);
       assert.match(error.message, /@sparticuz\/chromium \(Linux x64 only; this is darwin x64\)/);
-      assert.match(error.message, /Playwright-installed Chromium \(none for this platform; npx playwright install chromium\)/);
+      assert.match(
+        error.message,
+        /Playwright-installed Chromium \(none for this platform; npx playwright install chromium\)/,
+      );
       assert.match(error.message, /a system browser named chromium, .* on PATH/);
       return true;
     },

@@ -20,7 +20,8 @@ const WITHOUT_FAULT: Record<string, string> = {
 test('every rule has exactly one check and every check names a known rule', () => {
   const byRule = new Map<string, number>();
   for (const check of CHECKS) byRule.set(check.rule, (byRule.get(check.rule) ?? 0) + 1);
-  for (const rule of spec.rules) assert.equal(byRule.get(rule.id), 1, `${rule.id} has ${byRule.get(rule.id) ?? 0} checks`);
+  for (const rule of spec.rules)
+    assert.equal(byRule.get(rule.id), 1, `${rule.id} has ${byRule.get(rule.id) ?? 0} checks`);
   for (const check of CHECKS) assert.ok(spec.rulesById.has(check.rule), `check for unknown rule ${check.rule}`);
 });
 

@@ -38,11 +38,18 @@ test('bad values fail with a message naming the variable', () => {
     [{ DYNAMIC_TARGET: 'live' }, /DYNAMIC_ENVIRONMENT_ID is required when DYNAMIC_TARGET=live/],
     [{ DYNAMIC_TARGET: 'live', DYNAMIC_ENVIRONMENT_ID: 'ENV' }, /DYNAMIC_ENVIRONMENT_ID must be a lowercase UUID/],
     [{ DYNAMIC_TARGET: 'live', DYNAMIC_ENVIRONMENT_ID: ENV }, /DYNAMIC_API_TOKEN is required/],
-    [{ DYNAMIC_TARGET: 'live', DYNAMIC_ENVIRONMENT_ID: ENV, DYNAMIC_API_TOKEN: 'sk_live_x' }, /DYNAMIC_API_TOKEN must start with dyn_ \(the value is not shown\)/],
+    [
+      { DYNAMIC_TARGET: 'live', DYNAMIC_ENVIRONMENT_ID: ENV, DYNAMIC_API_TOKEN: 'sk_live_x' },
+      /DYNAMIC_API_TOKEN must start with dyn_ \(the value is not shown\)/,
+    ],
     [{ DYNAMIC_RATE_LIMIT_BUDGET: '0' }, /DYNAMIC_RATE_LIMIT_BUDGET must be between 1 and 1000/],
   ];
   for (const [env, message] of cases) {
-    assert.throws(() => parseConfig(env), (e: unknown) => e instanceof ConfigError && message.test(e.message), `${JSON.stringify(env)} → ${String(message)}`);
+    assert.throws(
+      () => parseConfig(env),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message),
+      `${JSON.stringify(env)} → ${String(message)}`,
+    );
   }
 });
 
@@ -55,7 +62,7 @@ test('a rejected token value never appears in the error message', () => {
   }
 });
 
-test('live: defaults to Dynamic\'s host, small property runs, a request budget, optional credentials', () => {
+test("live: defaults to Dynamic's host, small property runs, a request budget, optional credentials", () => {
   const c = parseConfig({ DYNAMIC_TARGET: 'live', DYNAMIC_ENVIRONMENT_ID: ENV, DYNAMIC_API_TOKEN: TOKEN });
   assert.equal(c.apiUrl, 'https://app.dynamic.xyz/api/v0');
   assert.equal(c.startMock, false);
@@ -70,6 +77,10 @@ test('DYNAMIC_TRANSPORT_FAILURE_THRESHOLD: a percentage, default 2; anything els
   assert.equal(parseConfig({ DYNAMIC_TRANSPORT_FAILURE_THRESHOLD: '0.5%' }).transportFailureThreshold, 0.5);
   assert.equal(parseConfig({ DYNAMIC_TRANSPORT_FAILURE_THRESHOLD: '0' }).transportFailureThreshold, 0);
   for (const bad of ['-1', '101', 'two', '2 percent']) {
-    assert.throws(() => parseConfig({ DYNAMIC_TRANSPORT_FAILURE_THRESHOLD: bad }), /^ConfigError: DYNAMIC_TRANSPORT_FAILURE_THRESHOLD must be a percentage/, bad);
+    assert.throws(
+      () => parseConfig({ DYNAMIC_TRANSPORT_FAILURE_THRESHOLD: bad }),
+      /^ConfigError: DYNAMIC_TRANSPORT_FAILURE_THRESHOLD must be a percentage/,
+      bad,
+    );
   }
 });

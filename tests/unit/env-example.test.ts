@@ -12,7 +12,11 @@ const source = readFileSync(join(ROOT, 'src', 'engine', 'config.ts'), 'utf8');
 const example = readFileSync(join(ROOT, '.env.example'), 'utf8').split('\n');
 
 test('.env.example lists every variable the configuration reads, each under a comment', () => {
-  const read = new Set([...source.matchAll(/\benv(?:\.|\[')([A-Z][A-Z0-9_]+)|\b(?:int|flag|optional)\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => m[1] ?? m[2]!));
+  const read = new Set(
+    [...source.matchAll(/\benv(?:\.|\[')([A-Z][A-Z0-9_]+)|\b(?:int|flag|optional)\(env, '([A-Z][A-Z0-9_]+)'/g)].map(
+      (m) => m[1] ?? m[2]!,
+    ),
+  );
   read.delete('CI');
   // GITHUB_* are set by GitHub Actions itself (the step summary file, the run's URL), never by a user.
   for (const name of [...read]) if (name.startsWith('GITHUB_')) read.delete(name);

@@ -25,7 +25,9 @@ before(async () => {
       res.writeHead(429, { 'retry-after': '1' }).end('{"error":"Too many requests"}');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echo: auth ?? null, raw: req.rawHeaders.filter((_, i) => i % 2 === 0) }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ echo: auth ?? null, raw: req.rawHeaders.filter((_, i) => i % 2 === 0) }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -33,7 +35,13 @@ before(async () => {
 after(() => new Promise<void>((r) => server.close(() => r())));
 
 const token = new Secret(`dyn_${'Zz9'.repeat(18)}xy`, 'DYNAMIC_API_TOKEN');
-const client = (budget = 100): HttpClient => new HttpClient({ baseUrl: `${base}/api/v0`, requestBudget: budget, rateLimited: { kind: 'wait', maxWaitSeconds: 2, maxRetries: 1 }, allowCredentialInUrl: false });
+const client = (budget = 100): HttpClient =>
+  new HttpClient({
+    baseUrl: `${base}/api/v0`,
+    requestBudget: budget,
+    rateLimited: { kind: 'wait', maxWaitSeconds: 2, maxRetries: 1 },
+    allowCredentialInUrl: false,
+  });
 
 test('exchanges and curl lines never carry the credential, even when the server echoes it', async () => {
   const c = client();
@@ -48,15 +56,29 @@ test('exchanges and curl lines never carry the credential, even when the server 
 
 test('repeated header names are sent as repeated lines', async () => {
   const c = client();
-  const res = await c.send({ method: 'GET', path: '/x', headers: [['authorization', 'Bearer a'], ['authorization', 'Bearer b']] });
+  const res = await c.send({
+    method: 'GET',
+    path: '/x',
+    headers: [
+      ['authorization', 'Bearer a'],
+      ['authorization', 'Bearer b'],
+    ],
+  });
   assert.deepEqual((res.json as { raw: string[] }).raw.filter((h) => h.toLowerCase() === 'authorization').length, 2);
   await c.close();
 });
 
 test('SEC-002: a credential-shaped value in the URL is refused before sending', async () => {
   const c = client();
-  await assert.rejects(c.send({ method: 'GET', path: '/x', query: { token: token.reveal() } }), /refusing to send a credential-shaped value in a URL/);
-  await assert.rejects(c.send({ method: 'GET', path: '/x', query: { access_token: token.reveal() }, credentialInUrl: true }), /refusing/, 'only allowed when the client allows it (mock target)');
+  await assert.rejects(
+    c.send({ method: 'GET', path: '/x', query: { token: token.reveal() } }),
+    /refusing to send a credential-shaped value in a URL/,
+  );
+  await assert.rejects(
+    c.send({ method: 'GET', path: '/x', query: { access_token: token.reveal() }, credentialInUrl: true }),
+    /refusing/,
+    'only allowed when the client allows it (mock target)',
+  );
   await c.close();
 });
 
@@ -72,7 +94,10 @@ test('SEC-004: redirects are not followed, so Authorization never travels to a s
 test('the request budget stops the run with a readable error', async () => {
   const c = client(1);
   await c.send({ method: 'GET', path: '/x' });
-  await assert.rejects(c.send({ method: 'GET', path: '/x' }), (e: unknown) => e instanceof BudgetExceededError && /DYNAMIC_REQUEST_BUDGET/.test(e.message));
+  await assert.rejects(
+    c.send({ method: 'GET', path: '/x' }),
+    (e: unknown) => e instanceof BudgetExceededError && /DYNAMIC_REQUEST_BUDGET/.test(e.message),
+  );
   await c.close();
 });
 
@@ -90,7 +115,12 @@ test('live policy: a 429 is retried after Retry-After (waits at least that long)
 });
 
 test('a transport error is an exchange with status 0 and a redacted message', async () => {
-  const c = new HttpClient({ baseUrl: 'http://127.0.0.1:9/api/v0', requestBudget: 10, rateLimited: { kind: 'none' }, allowCredentialInUrl: false });
+  const c = new HttpClient({
+    baseUrl: 'http://127.0.0.1:9/api/v0',
+    requestBudget: 10,
+    rateLimited: { kind: 'none' },
+    allowCredentialInUrl: false,
+  });
   const res = await c.send({ method: 'GET', path: '/x', headers: [['authorization', bearer(token)]] });
   assert.equal(res.status, 0);
   assert.ok(res.exchange.error);
@@ -99,7 +129,12 @@ test('a transport error is an exchange with status 0 and a redacted message', as
 });
 
 test('live policy: a refused connection is not retried (nothing listens; a retry cannot help)', async () => {
-  const c = new HttpClient({ baseUrl: 'http://127.0.0.1:9/api/v0', requestBudget: 10, rateLimited: { kind: 'wait', maxWaitSeconds: 2, maxRetries: 1 }, allowCredentialInUrl: false });
+  const c = new HttpClient({
+    baseUrl: 'http://127.0.0.1:9/api/v0',
+    requestBudget: 10,
+    rateLimited: { kind: 'wait', maxWaitSeconds: 2, maxRetries: 1 },
+    allowCredentialInUrl: false,
+  });
   const res = await c.send({ method: 'GET', path: '/x' });
   assert.equal(res.status, 0);
   assert.match(res.exchange.error ?? '', /ECONNREFUSED/);
@@ -114,7 +149,12 @@ test('live policy: a reset is retried twice, and after 5 transport errors in a r
     socket.resetAndDestroy();
   });
   await new Promise<void>((r) => resetting.listen(0, '127.0.0.1', r));
-  const c = new HttpClient({ baseUrl: `http://127.0.0.1:${(resetting.address() as AddressInfo).port}/api/v0`, requestBudget: 50, rateLimited: { kind: 'wait', maxWaitSeconds: 2, maxRetries: 1 }, allowCredentialInUrl: false });
+  const c = new HttpClient({
+    baseUrl: `http://127.0.0.1:${(resetting.address() as AddressInfo).port}/api/v0`,
+    requestBudget: 50,
+    rateLimited: { kind: 'wait', maxWaitSeconds: 2, maxRetries: 1 },
+    allowCredentialInUrl: false,
+  });
   const first = await c.send({ method: 'GET', path: '/x' });
   assert.equal(first.status, 0);
   assert.equal(c.requestsSent, 3, 'the first request: one attempt and two retries');
@@ -134,29 +174,60 @@ test('sendRaw speaks TLS to an https target and parses the answer', async () => 
   const tls = createTlsServer({ key: readFileSync(new URL('localhost.key.pem', dir)), cert }, (socket) => {
     socket.on('data', (chunk: Buffer) => {
       received += chunk.toString('latin1');
-      if (received.includes('\r\n\r\n')) socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\n\r\n{"error":"Unauthorized"}');
+      if (received.includes('\r\n\r\n'))
+        socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\n\r\n{"error":"Unauthorized"}');
     });
   });
   await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
-  const c = new HttpClient({ baseUrl: `https://127.0.0.1:${(tls.address() as AddressInfo).port}/api/v0`, requestBudget: 10, rateLimited: { kind: 'none' }, allowCredentialInUrl: false, ca: cert });
-  const res = await c.sendRaw(Buffer.from('GET /api/v0/x HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer a\u0000b\r\n\r\n', 'latin1'), 'NUL in a token');
+  const c = new HttpClient({
+    baseUrl: `https://127.0.0.1:${(tls.address() as AddressInfo).port}/api/v0`,
+    requestBudget: 10,
+    rateLimited: { kind: 'none' },
+    allowCredentialInUrl: false,
+    ca: cert,
+  });
+  const res = await c.sendRaw(
+    Buffer.from('GET /api/v0/x HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer a\u0000b\r\n\r\n', 'latin1'),
+    'NUL in a token',
+  );
   assert.equal(res.status, 401);
   assert.deepEqual(res.json, { error: 'Unauthorized' });
-  assert.match(received, /^GET \/api\/v0\/x HTTP\/1\.1\r\n/, 'the server read the request in the clear, after the handshake');
-  const untrusted = new HttpClient({ baseUrl: `https://127.0.0.1:${(tls.address() as AddressInfo).port}/api/v0`, requestBudget: 10, rateLimited: { kind: 'none' }, allowCredentialInUrl: false });
+  assert.match(
+    received,
+    /^GET \/api\/v0\/x HTTP\/1\.1\r\n/,
+    'the server read the request in the clear, after the handshake',
+  );
+  const untrusted = new HttpClient({
+    baseUrl: `https://127.0.0.1:${(tls.address() as AddressInfo).port}/api/v0`,
+    requestBudget: 10,
+    rateLimited: { kind: 'none' },
+    allowCredentialInUrl: false,
+  });
   const refused = await untrusted.sendRaw(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 'untrusted');
   assert.equal(refused.status, 0, 'an untrusted certificate is no answer');
-  assert.deepEqual([refused.transport?.kind, refused.transport?.phase, untrusted.requestsSent], ['tls', 'connect', 1], 'a retry cannot cure it');
+  assert.deepEqual(
+    [refused.transport?.kind, refused.transport?.phase, untrusted.requestsSent],
+    ['tls', 'connect', 1],
+    'a retry cannot cure it',
+  );
   await c.close();
   await untrusted.close();
   await new Promise<void>((r) => tls.close(() => r()));
 });
 
 test('sendRaw to a closed port is a transport fault of the connect phase (never read as "rejected"), not retried', async () => {
-  const c = new HttpClient({ baseUrl: 'http://127.0.0.1:9/api/v0', requestBudget: 10, rateLimited: { kind: 'none' }, allowCredentialInUrl: false });
+  const c = new HttpClient({
+    baseUrl: 'http://127.0.0.1:9/api/v0',
+    requestBudget: 10,
+    rateLimited: { kind: 'none' },
+    allowCredentialInUrl: false,
+  });
   const res = await c.sendRaw(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 'probe');
   assert.equal(res.status, 0);
-  assert.deepEqual([res.transport?.kind, res.transport?.phase, res.transport?.code], ['refused', 'connect', 'ECONNREFUSED']);
+  assert.deepEqual(
+    [res.transport?.kind, res.transport?.phase, res.transport?.code],
+    ['refused', 'connect', 'ECONNREFUSED'],
+  );
   assert.match(res.exchange.error ?? '', /ECONNREFUSED/);
   assert.equal(c.requestsSent, 1);
   assert.deepEqual(c.transport, { failedAttempts: 1, retried: 0, recovered: 0, unanswered: 1 });

@@ -10,7 +10,16 @@ import { SchemaRegistry } from '../../src/engine/schemas.js';
 import { loadSpec, type JsonSchema } from '../../src/engine/spec.js';
 import { RequestFactory } from '../../src/http/requests.js';
 import {
-  INVALID_UUIDS, UUID_PATTERN, invalidQueryValues, isInvalidQueryValue, lookupFrom, negativeBodies, queryKind, resolveSchema, wrongTypeValues, jsonType,
+  INVALID_UUIDS,
+  UUID_PATTERN,
+  invalidQueryValues,
+  isInvalidQueryValue,
+  lookupFrom,
+  negativeBodies,
+  queryKind,
+  resolveSchema,
+  wrongTypeValues,
+  jsonType,
 } from '../../src/generators/negative.js';
 import { invalidPathId } from '../../src/arbitraries/invalidPathId.js';
 import { invalidQueryValue } from '../../src/arbitraries/invalidQueryValue.js';
@@ -48,15 +57,36 @@ test('inline schema: one case per violated constraint, each invalid, the sample 
   const frozen = JSON.stringify(sample);
   const cases = negativeBodies(schema, sample, lookup);
   const kinds = new Set(cases.map((c) => `${c.kind} ${c.pointer}`));
-  for (const expected of ['root-type ', 'missing-required /name', 'missing-required /kind', 'wrong-type /name', 'too-short /name', 'too-long /name', 'not-in-enum /kind', 'bad-format /id', 'additional-property /unexpectedProperty', 'wrong-type /nested/flag', 'missing-required /nested/flag']) {
+  for (const expected of [
+    'root-type ',
+    'missing-required /name',
+    'missing-required /kind',
+    'wrong-type /name',
+    'too-short /name',
+    'too-long /name',
+    'not-in-enum /kind',
+    'bad-format /id',
+    'additional-property /unexpectedProperty',
+    'wrong-type /nested/flag',
+    'missing-required /nested/flag',
+  ]) {
     assert.ok(kinds.has(expected), `missing case ${expected}; got ${[...kinds].join(', ')}`);
   }
   assert.equal(JSON.stringify(sample), frozen, 'the sample must not be mutated');
-  for (const c of cases) assert.equal(registry.validate(schema, c.body).valid, false, `${c.description} should be invalid`);
+  for (const c of cases)
+    assert.equal(registry.validate(schema, c.body).valid, false, `${c.description} should be invalid`);
 });
 
 test('$ref and allOf resolve through the lookup (required and properties merged)', () => {
-  const s = resolveSchema({ allOf: [{ $ref: 'WebhookCreateRequest.schema.json' }, { required: ['extra'], properties: { extra: { type: 'number' } } }] }, lookup);
+  const s = resolveSchema(
+    {
+      allOf: [
+        { $ref: 'WebhookCreateRequest.schema.json' },
+        { required: ['extra'], properties: { extra: { type: 'number' } } },
+      ],
+    },
+    lookup,
+  );
   assert.deepEqual([...(s.required as string[])].sort(), ['events', 'extra', 'isEnabled', 'url']);
   assert.equal((s.properties as Record<string, JsonSchema>).url?.type, 'string');
 });
@@ -75,10 +105,17 @@ test('every JSON request body of the spec: every generated case violates the sch
     if (cases.length) withCases += 1;
     for (const c of cases) {
       total += 1;
-      assert.equal(registry.validate(op.requestBody!.schema, c.body).valid, false, `${op.key} ${c.description} is accepted by the schema`);
+      assert.equal(
+        registry.validate(op.requestBody!.schema, c.body).valid,
+        false,
+        `${op.key} ${c.description} is accepted by the schema`,
+      );
     }
   }
-  assert.ok(withCases >= jsonOps.length - invalidSamples - 5, `only ${withCases} of ${jsonOps.length - invalidSamples} ops got a negative case`);
+  assert.ok(
+    withCases >= jsonOps.length - invalidSamples - 5,
+    `only ${withCases} of ${jsonOps.length - invalidSamples} ops got a negative case`,
+  );
   assert.ok(total > 500, `expected > 500 negative bodies, got ${total}`);
 });
 
@@ -86,14 +123,29 @@ test('invalidBody varies wrong-typed values and still violates the schema', () =
   const op = spec.byId.get('createWebhook')!;
   const sample = factory.body(op);
   const cases = negativeBodies(op.requestBody!.schema, sample, lookup);
-  fc.assert(fc.property(invalidBody(cases, sample), (c) => !registry.validate(op.requestBody!.schema, c.body).valid), { numRuns: 200 });
+  fc.assert(
+    fc.property(invalidBody(cases, sample), (c) => !registry.validate(op.requestBody!.schema, c.body).valid),
+    { numRuns: 200 },
+  );
 });
 
 test('wrongTypeValues never returns a value of an allowed type', () => {
-  for (const types of [['string'], ['number'], ['integer'], ['boolean'], ['object'], ['array'], ['string', 'null']] as const) {
+  for (const types of [
+    ['string'],
+    ['number'],
+    ['integer'],
+    ['boolean'],
+    ['object'],
+    ['array'],
+    ['string', 'null'],
+  ] as const) {
     const values = wrongTypeValues([...types]);
     assert.ok(values.length >= 3);
-    for (const v of values) assert.ok(!types.includes(jsonType(v) as never) && !(jsonType(v) === 'integer' && types.includes('number' as never)), `${JSON.stringify(v)} for ${types.join('|')}`);
+    for (const v of values)
+      assert.ok(
+        !types.includes(jsonType(v) as never) && !(jsonType(v) === 'integer' && types.includes('number' as never)),
+        `${JSON.stringify(v)} for ${types.join('|')}`,
+      );
   }
   assert.deepEqual(wrongTypeValues(undefined), []);
 });
@@ -106,12 +158,15 @@ test('typed query parameters of the spec: every generated value is invalid, also
       if (!kind) continue;
       typed += 1;
       for (const v of invalidQueryValues(kind)) assert.ok(isInvalidQueryValue(kind, v), `${op.key} ${p.name}=${v}`);
-      fc.assert(fc.property(invalidQueryValue(kind), (v) => {
-        if (kind.kind === 'number') return Number.isNaN(Number(v));
-        if (kind.kind === 'boolean') return !['true', 'false'].includes(v.toLowerCase());
-        if (kind.kind === 'string') return isInvalidQueryValue(kind, v);
-        return !kind.values.includes(v);
-      }), { numRuns: 30 });
+      fc.assert(
+        fc.property(invalidQueryValue(kind), (v) => {
+          if (kind.kind === 'number') return Number.isNaN(Number(v));
+          if (kind.kind === 'boolean') return !['true', 'false'].includes(v.toLowerCase());
+          if (kind.kind === 'string') return isInvalidQueryValue(kind, v);
+          return !kind.values.includes(v);
+        }),
+        { numRuns: 30 },
+      );
     }
   }
   assert.ok(typed >= 40, `expected >= 40 typed query parameters, got ${typed}`);
@@ -121,14 +176,23 @@ test('typed query parameters of the spec: every generated value is invalid, also
   assert.equal(isInvalidQueryValue({ kind: 'enum', values: ['day'], array: false }, 'DAY'), false);
   const uuidQuery = { kind: 'string', pattern: UUID_PATTERN.source, format: 'uuid' } as const;
   assert.equal(isInvalidQueryValue(uuidQuery, 'f47ac10b-58cc-4372-a567-0e02b2c3d479'), false);
-  assert.equal(isInvalidQueryValue(uuidQuery, ' f47ac10b-58cc-4372-a567-0e02b2c3d479 '), false, 'a trimming server accepts it');
+  assert.equal(
+    isInvalidQueryValue(uuidQuery, ' f47ac10b-58cc-4372-a567-0e02b2c3d479 '),
+    false,
+    'a trimming server accepts it',
+  );
   assert.ok(invalidQueryValues(uuidQuery).length > 0);
   assert.equal(isInvalidQueryValue({ kind: 'string', maxLength: 3 }, 'abcd'), true);
   assert.equal(isInvalidQueryValue({ kind: 'string', format: 'email' }, 'user@example.com'), false);
 });
 
 test('the kept constraints reach the query generators: constrained string parameters of the official document', () => {
-  const constrained = spec.operations.flatMap((op) => op.parameters.filter((p) => p.in === 'query').map((p) => queryKind(p.schema, lookup)).filter((k) => k?.kind === 'string'));
+  const constrained = spec.operations.flatMap((op) =>
+    op.parameters
+      .filter((p) => p.in === 'query')
+      .map((p) => queryKind(p.schema, lookup))
+      .filter((k) => k?.kind === 'string'),
+  );
   console.log(`constrained string query parameters: ${constrained.length}`);
   assert.ok(constrained.length >= 5, `${constrained.length}`);
 });
@@ -136,19 +200,36 @@ test('the kept constraints reach the query generators: constrained string parame
 test('invalid path ids are never lowercase UUIDs, never reserved segments, never dot segments', () => {
   for (const v of INVALID_UUIDS) assert.ok(!UUID_PATTERN.test(v), v);
   const reserved = new Set(['users', 'bulk', 'search']);
-  fc.assert(fc.property(invalidPathId(reserved), (v) => v.length > 0 && !UUID_PATTERN.test(v) && !reserved.has(v) && v !== '.' && v !== '..'), { numRuns: 2000 });
+  fc.assert(
+    fc.property(
+      invalidPathId(reserved),
+      (v) => v.length > 0 && !UUID_PATTERN.test(v) && !reserved.has(v) && v !== '.' && v !== '..',
+    ),
+    { numRuns: 2000 },
+  );
 });
 
 test('malformed JSON never parses; hostile bodies nest deeper than 64 when they nest', () => {
-  fc.assert(fc.property(malformedJson({ a: 1, b: ['x'] }), (t) => {
-    try {
-      JSON.parse(t);
-      return false;
-    } catch {
-      return t.trim().length > 0;
-    }
-  }), { numRuns: 1000 });
-  fc.assert(fc.property(hostileBody({ a: 1 }), (h) => !h.label.startsWith('JSON nested') || /^[[{]/.test(String(h.body)) && String(h.body).split(/[[{]/).length - 1 > 64), { numRuns: 300 });
+  fc.assert(
+    fc.property(malformedJson({ a: 1, b: ['x'] }), (t) => {
+      try {
+        JSON.parse(t);
+        return false;
+      } catch {
+        return t.trim().length > 0;
+      }
+    }),
+    { numRuns: 1000 },
+  );
+  fc.assert(
+    fc.property(
+      hostileBody({ a: 1 }),
+      (h) =>
+        !h.label.startsWith('JSON nested') ||
+        (/^[[{]/.test(String(h.body)) && String(h.body).split(/[[{]/).length - 1 > 64),
+    ),
+    { numRuns: 300 },
+  );
 });
 
 test('unknown paths never match a spec template', () => {
@@ -157,5 +238,8 @@ test('unknown paths never match a spec template', () => {
   assert.ok(isKnown('/environments/abc/users'));
   assert.ok(!isKnown('/environments/abc/nonexistent'));
   const filled = templates.slice(0, 50).map((t) => t.replace(/\{\w+\}/g, 'x'));
-  fc.assert(fc.property(unknownPath(filled, isKnown), (p) => !isKnown(p.path)), { numRuns: 1000 });
+  fc.assert(
+    fc.property(unknownPath(filled, isKnown), (p) => !isKnown(p.path)),
+    { numRuns: 1000 },
+  );
 });

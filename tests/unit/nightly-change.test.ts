@@ -5,7 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alternates, applyChanges, changeDigest, classify, decideRule, HISTORY, indexPrevious, nextRecent } from '../../src/nightly/change.js';
+import {
+  alternates,
+  applyChanges,
+  changeDigest,
+  classify,
+  decideRule,
+  HISTORY,
+  indexPrevious,
+  nextRecent,
+} from '../../src/nightly/change.js';
 import { reportOf, roundTrip } from './support/reports.js';
 
 test('classify: every class from the status and the history before this run', () => {
@@ -57,7 +66,11 @@ test('a run with a fault, then a clean run: the rule and the broken operation ar
   applyChanges(clean, indexPrevious(roundTrip(faulty)));
   assert.equal(clean.rules[0]!.change, 'fixed');
   assert.equal(clean.rules[1]!.change, 'still-passing');
-  assert.deepEqual(Object.fromEntries(clean.rules[0]!.outcomes!.map((o) => [o.subject, o.change])), { 'GET /a': 'still-passing', 'GET /b': 'fixed', 'POST /c': 'still-passing' });
+  assert.deepEqual(Object.fromEntries(clean.rules[0]!.outcomes!.map((o) => [o.subject, o.change])), {
+    'GET /a': 'still-passing',
+    'GET /b': 'fixed',
+    'POST /c': 'still-passing',
+  });
   assert.equal(clean.operations.find((o) => o.key === 'GET /b')!.changes!['AUTH-001'], 'fixed');
   assert.equal(clean.rules[0]!.recent, 'FP');
 });
@@ -71,7 +84,10 @@ test('a clean run, then a run with a fault: new, on the rule, the outcome, the f
   assert.equal(faulty.rules[0]!.failures[0]!.change, 'new');
   assert.equal(faulty.operations.find((o) => o.key === 'POST /c')!.changes!['AUTH-001'], 'new');
   const digest = changeDigest(faulty);
-  assert.deepEqual(digest.find((d) => d.change === 'new'), { change: 'new', rules: ['AUTH-001'], outcomes: [{ rule: 'AUTH-001', subject: 'POST /c' }] });
+  assert.deepEqual(
+    digest.find((d) => d.change === 'new'),
+    { change: 'new', rules: ['AUTH-001'], outcomes: [{ rule: 'AUTH-001', subject: 'POST /c' }] },
+  );
 });
 
 test('a rule already failing that fails on one more operation: still-failing, with one new outcome', () => {
@@ -80,7 +96,13 @@ test('a rule already failing that fails on one more operation: still-failing, wi
   const night2 = reportOf({ 'AUTH-001': { ...OPS, 'GET /a': 'fail', 'GET /b': 'fail' } });
   applyChanges(night2, indexPrevious(roundTrip(night1)));
   assert.equal(night2.rules[0]!.change, 'still-failing');
-  assert.deepEqual(night2.rules[0]!.failures.map((f) => [f.subject, f.change]), [['GET /a', 'still-failing'], ['GET /b', 'new']]);
+  assert.deepEqual(
+    night2.rules[0]!.failures.map((f) => [f.subject, f.change]),
+    [
+      ['GET /a', 'still-failing'],
+      ['GET /b', 'new'],
+    ],
+  );
 });
 
 test('alternating over the kept runs is flaky; a failure then a pass on retry within the run is flaky', () => {
@@ -113,7 +135,10 @@ test('CONFORMANCE_FAIL_ON: new fails only on new failures; any on every failure;
   const night1 = reportOf({ 'AUTH-001': { ...OPS, 'GET /a': 'fail' } });
   applyChanges(night1, undefined);
   const prev = indexPrevious(roundTrip(night1));
-  const still = [{ subject: 'GET /a', status: 'fail' as const }, { subject: 'GET /b', status: 'pass' as const }];
+  const still = [
+    { subject: 'GET /a', status: 'fail' as const },
+    { subject: 'GET /b', status: 'pass' as const },
+  ];
   assert.deepEqual(decideRule('AUTH-001', still, prev, 'new'), { fails: false, failing: ['GET /a'], newFailing: [] });
   assert.equal(decideRule('AUTH-001', still, prev, 'any').fails, true);
   assert.equal(decideRule('AUTH-001', still, undefined, 'new').fails, true);

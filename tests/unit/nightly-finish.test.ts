@@ -19,7 +19,14 @@ const CANARY = 'dyn_CANARYcanaryCANARYcanaryCANARY0123456789';
 
 function inputs(previous?: ReturnType<typeof reportOf>): NightlyInputs {
   return {
-    settings: { baselineFile: undefined, previousFile: undefined, ledgerFile: undefined, failOn: 'new', failOnDrift: false, staleAfterDays: 14 },
+    settings: {
+      baselineFile: undefined,
+      previousFile: undefined,
+      ledgerFile: undefined,
+      failOn: 'new',
+      failOnDrift: false,
+      staleAfterDays: 14,
+    },
     baseline: undefined,
     previous: previous ? { file: 'p', report: previous, index: indexPrevious(previous) } : undefined,
     ledger: undefined,
@@ -36,19 +43,38 @@ test('finishNightly writes ledger, CTRF and summary (redacted), appends the step
     writeFileSync(stepSummary, '# earlier step\n');
     const redact = (s: string): string => s.split(CANARY).join('[dyn_…#redacted]');
     const drift = [{ operation: 'GET /a', headers: ['x-request-id'] }];
-    const out = finishNightly(report, inputs(roundTrip(previous)), { outDir: dir, today: '2026-12-01', drift, redact, stepSummaryFile: stepSummary, runUrl: 'https://github.com/o/r/actions/runs/9' });
+    const out = finishNightly(report, inputs(roundTrip(previous)), {
+      outDir: dir,
+      today: '2026-12-01',
+      drift,
+      redact,
+      stepSummaryFile: stepSummary,
+      runUrl: 'https://github.com/o/r/actions/runs/9',
+    });
     assert.deepEqual(out.verdict, { failOn: 'new', failed: true, reasons: ['AUTH-001 has 1 new failure(s): GET /a'] });
-    assert.ok(out.console.some((l) => /^ {2}new: 1 rule\(s\) \(AUTH-001\)/.test(l)), out.console.join('\n'));
+    assert.ok(
+      out.console.some((l) => /^ {2}new: 1 rule\(s\) \(AUTH-001\)/.test(l)),
+      out.console.join('\n'),
+    );
     assert.ok(out.console.some((l) => /^ {4}✗ AUTH-001 GET \/a$/.test(l)));
-    for (const f of ['ledger.json', 'ctrf.json', 'summary.md']) assert.doesNotMatch(readFileSync(join(dir, f), 'utf8'), /CANARY/, f);
+    for (const f of ['ledger.json', 'ctrf.json', 'summary.md'])
+      assert.doesNotMatch(readFileSync(join(dir, f), 'utf8'), /CANARY/, f);
     const ctrf = JSON.parse(readFileSync(join(dir, 'ctrf.json'), 'utf8')) as unknown;
     assert.equal(validateCtrf(ctrf).valid, true);
     const step = readFileSync(stepSummary, 'utf8');
     assert.ok(step.startsWith('# earlier step\n## Dynamic API conformance — ❌ failing'), 'appended, not overwritten');
     assert.match(step, /https:\/\/github\.com\/o\/r\/actions\/runs\/9/);
     assert.doesNotMatch(step, /CANARY/);
-    const ledger = JSON.parse(readFileSync(join(dir, 'ledger.json'), 'utf8')) as { pairs: Record<string, Record<string, unknown>>; drift: Record<string, unknown> };
-    assert.deepEqual(ledger.pairs['AUTH-001']!['GET /a'], { verified: '2026-12-01', outcome: 'fail', lastRun: '2026-12-01', lastStatus: 'fail' });
+    const ledger = JSON.parse(readFileSync(join(dir, 'ledger.json'), 'utf8')) as {
+      pairs: Record<string, Record<string, unknown>>;
+      drift: Record<string, unknown>;
+    };
+    assert.deepEqual(ledger.pairs['AUTH-001']!['GET /a'], {
+      verified: '2026-12-01',
+      outcome: 'fail',
+      lastRun: '2026-12-01',
+      lastStatus: 'fail',
+    });
     assert.ok(ledger.drift['GET /a header x-request-id']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -60,12 +86,20 @@ test('matrix sections: what changed lists new failures with links; every shown v
   const report = reportOf({ 'AUTH-001': { 'GET /a': 'pass', 'GET /<b>': 'fail' } });
   const dir = mkdtempSync(join(tmpdir(), 'nightly-sections-'));
   try {
-    finishNightly(report, inputs(roundTrip(previous)), { outDir: dir, today: '2026-12-01', drift: [{ operation: 'GET /<b>', properties: [{ status: 200, path: '$.<img>' }] }], redact: (s) => s });
+    finishNightly(report, inputs(roundTrip(previous)), {
+      outDir: dir,
+      today: '2026-12-01',
+      drift: [{ operation: 'GET /<b>', properties: [{ status: 200, path: '$.<img>' }] }],
+      redact: (s) => s,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const html = changesSection(report) + driftSection(report) + coverageSection(report) + baselineSection(report);
-  assert.match(html, /<h3>New failures <small>1 rule\(s\), 1 operation outcome\(s\)<\/small><\/h3><p><a href="#AUTH-001">AUTH-001<\/a><\/p><ul><li><a href="#AUTH-001">AUTH-001<\/a> <code>GET \/&lt;b&gt;<\/code>/);
+  assert.match(
+    html,
+    /<h3>New failures <small>1 rule\(s\), 1 operation outcome\(s\)<\/small><\/h3><p><a href="#AUTH-001">AUTH-001<\/a><\/p><ul><li><a href="#AUTH-001">AUTH-001<\/a> <code>GET \/&lt;b&gt;<\/code>/,
+  );
   assert.doesNotMatch(html, /GET \/<b>|<img>/);
   assert.match(html, /property <code>200 \$\.&lt;img&gt;<\/code> <span class="badge fail">new<\/span>/);
   assert.equal(baselineSection(report), '', 'no baseline, no section');

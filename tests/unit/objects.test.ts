@@ -7,7 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { objectCoverage } from '../../src/checks/object.js';
-import { idOnlyOperations, idsAt, objectCatalogue, objectRefs, unownedReason, userObjectOperations } from '../../src/checks/support/objects.js';
+import {
+  idOnlyOperations,
+  idsAt,
+  objectCatalogue,
+  objectRefs,
+  unownedReason,
+  userObjectOperations,
+} from '../../src/checks/support/objects.js';
 import { SchemaRegistry } from '../../src/engine/schemas.js';
 import { loadSpec, SCHEMA_BASE } from '../../src/engine/spec.js';
 
@@ -20,14 +27,22 @@ test('specs/objects.json validates against schemas/meta/objects.schema.json; fam
   const names = catalogue.families.map((f) => f.family);
   assert.equal(new Set(names).size, names.length);
   for (const f of catalogue.families) {
-    if (f.discover) assert.ok(spec.byId.has(f.discover.operationId), `${f.family}: discover operation ${f.discover.operationId} exists`);
-    for (const opId of Object.keys(f.body ?? {})) assert.ok(spec.byId.has(opId), `${f.family}: body operation ${opId} exists`);
-    for (const from of Object.values(f.discover?.with ?? {})) assert.ok(names.includes(from), `${f.family}: with names family ${from}`);
+    if (f.discover)
+      assert.ok(
+        spec.byId.has(f.discover.operationId),
+        `${f.family}: discover operation ${f.discover.operationId} exists`,
+      );
+    for (const opId of Object.keys(f.body ?? {}))
+      assert.ok(spec.byId.has(opId), `${f.family}: body operation ${opId} exists`);
+    for (const from of Object.values(f.discover?.with ?? {}))
+      assert.ok(names.includes(from), `${f.family}: with names family ${from}`);
   }
 });
 
 test('69 api-token operations address an object by id alone; each is judged by exactly one OBJ rule', () => {
-  const idOnly = idOnlyOperations(spec).map((o) => o.key).sort();
+  const idOnly = idOnlyOperations(spec)
+    .map((o) => o.key)
+    .sort();
   assert.equal(idOnly.length, 69);
   const c = objectCoverage(spec);
   const judged = [...c.reads, ...c.writes, ...c.organization].sort();
@@ -41,25 +56,43 @@ test('every path parameter of the id-only and /sdk object operations is an owned
   for (const op of [...idOnlyOperations(spec), ...userObjectOperations(spec)]) {
     const owned = new Set(objectRefs(op).map((r) => r.name));
     for (const p of op.parameters.filter((x) => x.in === 'path' && !owned.has(x.name))) {
-      assert.ok(catalogue.unowned[p.name], `${op.key}: {${p.name}} is neither an owned family nor in objects.json unowned`);
+      assert.ok(
+        catalogue.unowned[p.name],
+        `${op.key}: {${p.name}} is neither an owned family nor in objects.json unowned`,
+      );
     }
   }
   const unowned = idOnlyOperations(spec).filter((op) => objectRefs(op).length === 0);
-  assert.deepEqual(unowned.map((o) => o.key), ['GET /chains/{chainName}/tokens']);
+  assert.deepEqual(
+    unowned.map((o) => o.key),
+    ['GET /chains/{chainName}/tokens'],
+  );
   assert.match(unownedReason(unowned[0]!), /public chain/);
 });
 
-test('58 /sdk operations act on a user\'s own object (path id or body member), all user-owned families', () => {
+test("58 /sdk operations act on a user's own object (path id or body member), all user-owned families", () => {
   const ops = userObjectOperations(spec);
   assert.equal(ops.length, 58);
-  const families = new Set(ops.flatMap((op) => objectRefs(op).filter((r) => r.family.owner === 'user').map((r) => r.family.family)));
-  for (const f of ['wallet', 'passkey', 'mfaDevice', 'deviceRegistration', 'businessAccount']) assert.ok(families.has(f), f);
-  assert.deepEqual(objectRefs(spec.byId.get('deletePasskey')!).map((r) => `${r.in}:${r.name}`), ['body:passkeyId']);
+  const families = new Set(
+    ops.flatMap((op) =>
+      objectRefs(op)
+        .filter((r) => r.family.owner === 'user')
+        .map((r) => r.family.family),
+    ),
+  );
+  for (const f of ['wallet', 'passkey', 'mfaDevice', 'deviceRegistration', 'businessAccount'])
+    assert.ok(families.has(f), f);
+  assert.deepEqual(
+    objectRefs(spec.byId.get('deletePasskey')!).map((r) => `${r.in}:${r.name}`),
+    ['body:passkeyId'],
+  );
 });
 
 test('idsAt reads ids through members and arrays', () => {
   assert.deepEqual(idsAt([{ id: 'a' }, { id: 'b' }, {}], '*/id'), ['a', 'b']);
-  assert.deepEqual(idsAt({ customNetworks: [{ customNetwork: { id: 'n1' } }] }, 'customNetworks/*/customNetwork/id'), ['n1']);
+  assert.deepEqual(idsAt({ customNetworks: [{ customNetwork: { id: 'n1' } }] }, 'customNetworks/*/customNetwork/id'), [
+    'n1',
+  ]);
   assert.deepEqual(idsAt({ id: 'sso' }, 'id'), ['sso']);
   assert.deepEqual(idsAt({ users: 'not an array' }, 'users/*/id'), []);
 });

@@ -21,7 +21,10 @@ const ctx = { spec, schemas: schemas() } as unknown as CheckContext;
 function answer(status: number, json?: unknown): HttpResponse {
   const text = json === undefined ? '' : JSON.stringify(json);
   return {
-    status, headers: {}, text, json,
+    status,
+    headers: {},
+    text,
+    json,
     exchange: { seq: 1, request: { method: 'GET', url: '/x', headers: [] }, ms: 1, curl: '' },
   };
 }
@@ -38,32 +41,71 @@ test('the status judge gives expected and received next to the sentence', () => 
 
 test('the matrix HTML shows expected and received of a failure', () => {
   const rule = {
-    id: 'AUTH-001', title: 't', level: 'documented', tags: ['@auth'], source: 's', mode: 'enforce', status: 'fail',
-    reportOnly: false, counts: { pass: 0, fail: 1, skip: 0, inconclusive: 0 }, test: undefined, testStatus: undefined,
-    requests: 1, skipReasons: [],
-    failures: [{ subject: 'GET /x', reason: 'no Authorization header: expected 401, got 200', expected: '401', received: '200', exchanges: undefined }],
+    id: 'AUTH-001',
+    title: 't',
+    level: 'documented',
+    tags: ['@auth'],
+    source: 's',
+    mode: 'enforce',
+    status: 'fail',
+    reportOnly: false,
+    counts: { pass: 0, fail: 1, skip: 0, inconclusive: 0 },
+    test: undefined,
+    testStatus: undefined,
+    requests: 1,
+    skipReasons: [],
+    failures: [
+      {
+        subject: 'GET /x',
+        reason: 'no Authorization header: expected 401, got 200',
+        expected: '401',
+        received: '200',
+        exchanges: undefined,
+      },
+    ],
   } as const;
   const report = {
-    tool: 'dynamic-api-conformance', schemaVersion: 1, target: 'mock', apiUrl: 'http://127.0.0.1:1/api/v0',
-    profile: 'docs-2026', specHash: 'h', fcSeed: 1, startedAt: new Date(0).toISOString(), durationMs: 1, runStatus: 'failed',
-    counts: { rules: { pass: 0, fail: 1, skip: 0, inconclusive: 0, deviation: 0 }, outcomes: { pass: 0, fail: 1, skip: 0, inconclusive: 0 }, requests: 1 },
-    rules: [rule], operations: [],
+    tool: 'dynamic-api-conformance',
+    schemaVersion: 1,
+    target: 'mock',
+    apiUrl: 'http://127.0.0.1:1/api/v0',
+    profile: 'docs-2026',
+    specHash: 'h',
+    fcSeed: 1,
+    startedAt: new Date(0).toISOString(),
+    durationMs: 1,
+    runStatus: 'failed',
+    counts: {
+      rules: { pass: 0, fail: 1, skip: 0, inconclusive: 0, deviation: 0 },
+      outcomes: { pass: 0, fail: 1, skip: 0, inconclusive: 0 },
+      requests: 1,
+    },
+    rules: [rule],
+    operations: [],
   } as unknown as MatrixReport;
   const html = renderMatrixHtml(report);
   assert.match(html, /expected <b>401<\/b>, received <b>200<\/b>/);
 });
 
 test('an unmet need is the reason of the skip, checked in order', () => {
-  const suite = (target: 'mock' | 'live', mock: boolean): Suite => ({
-    config: { target, apiUrl: 'http://127.0.0.1:4010/api/v0', allowWrites: false },
-    credentials: { missing: { inactiveToken: 'DYNAMIC_INACTIVE_TOKEN is not set' } },
-    mock: mock ? {} : undefined,
-  }) as unknown as Suite;
+  const suite = (target: 'mock' | 'live', mock: boolean): Suite =>
+    ({
+      config: { target, apiUrl: 'http://127.0.0.1:4010/api/v0', allowWrites: false },
+      credentials: { missing: { inactiveToken: 'DYNAMIC_INACTIVE_TOKEN is not set' } },
+      mock: mock ? {} : undefined,
+    }) as unknown as Suite;
   const needs = { target: { only: 'mock' as const, why: 'mock only' }, mockControl: {} };
   assert.equal(unmetNeed(needs, suite('live', false), false), 'mock only');
   assert.match(unmetNeed(needs, suite('mock', false), false) ?? '', /MOCK_CONTROL=off/);
   assert.equal(unmetNeed(needs, suite('mock', true), false), undefined);
-  assert.equal(unmetNeed({ mockControl: {} }, suite('live', false), true), undefined, 'a declared live body needs no control API');
-  assert.match(unmetNeed({ credentials: ['inactiveToken'] }, suite('mock', true), false) ?? '', /DYNAMIC_INACTIVE_TOKEN/);
+  assert.equal(
+    unmetNeed({ mockControl: {} }, suite('live', false), true),
+    undefined,
+    'a declared live body needs no control API',
+  );
+  assert.match(
+    unmetNeed({ credentials: ['inactiveToken'] }, suite('mock', true), false) ?? '',
+    /DYNAMIC_INACTIVE_TOKEN/,
+  );
   assert.match(unmetNeed({ writes: { why: 'writes' } }, suite('live', false), false) ?? '', /writes/);
 });

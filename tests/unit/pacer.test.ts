@@ -6,12 +6,25 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { capOf, minimumSpanMs, PacingSchedule, RequestPolicies, type BucketDemand, type PaceWindow } from '../../src/http/pacer.js';
+import {
+  capOf,
+  minimumSpanMs,
+  PacingSchedule,
+  RequestPolicies,
+  type BucketDemand,
+  type PaceWindow,
+} from '../../src/http/pacer.js';
 import { formatPlan, planRun, retryAfterMs, RunPacing } from '../../src/engine/run-state.js';
 import { loadSpec } from '../../src/engine/spec.js';
 
-const SDK_IP: PaceWindow[] = [{ limit: 60, ms: 10_000 }, { limit: 250, ms: 60_000 }, { limit: 500, ms: 300_000 }];
-const demand = (windows: PaceWindow[], bucket = 'sdk-ip|ip=suite'): BucketDemand[] => [{ bucket, policy: bucket.split('|')[0]!, windows }];
+const SDK_IP: PaceWindow[] = [
+  { limit: 60, ms: 10_000 },
+  { limit: 250, ms: 60_000 },
+  { limit: 500, ms: 300_000 },
+];
+const demand = (windows: PaceWindow[], bucket = 'sdk-ip|ip=suite'): BucketDemand[] => [
+  { bucket, policy: bucket.split('|')[0]!, windows },
+];
 
 /** The most sends any half-open interval (t - ms, t] holds. */
 function densest(times: number[], ms: number): number {
@@ -65,8 +78,10 @@ describe('PacingSchedule', () => {
       times.push(s.reserve(demand(SDK_IP), now));
     }
     const sorted = [...times].sort((a, b) => a - b);
-    for (const w of SDK_IP) assert.ok(densest(sorted, w.ms) <= capOf(w, 0.9), `window ${w.limit}/${w.ms} ms holds ${densest(sorted, w.ms)}`);
-    for (const offset of [0, 1, 4999, 9999, 33_333]) assert.equal(fixedWindowRefusals(sorted, SDK_IP, offset), 0, `offset ${offset}`);
+    for (const w of SDK_IP)
+      assert.ok(densest(sorted, w.ms) <= capOf(w, 0.9), `window ${w.limit}/${w.ms} ms holds ${densest(sorted, w.ms)}`);
+    for (const offset of [0, 1, 4999, 9999, 33_333])
+      assert.equal(fixedWindowRefusals(sorted, SDK_IP, offset), 0, `offset ${offset}`);
   });
 
   it('margin 1: exactly the documented limits — 600 requests need 310 s (the 501st waits for the 5-minute window)', () => {
@@ -113,11 +128,20 @@ describe('RequestPolicies', () => {
   const env = '0f6e1b52-3a57-4f7e-9a3d-5b7c1e2d4a60';
 
   it('charges an operation to every policy of its x-dynamic-rate-limit, keyed by the one source and the environment', () => {
-    const buckets = p.demandsFor('GET', `/sdk/${env}/nonce`).map((d) => d.bucket).sort();
+    const buckets = p
+      .demandsFor('GET', `/sdk/${env}/nonce`)
+      .map((d) => d.bucket)
+      .sort();
     assert.deepEqual(buckets, ['nonce|ip=suite', `sdk-environment|environment=${env}`, 'sdk-ip|ip=suite']);
-    const signin = p.demandsFor('POST', `/sdk/${env}/emailVerifications/signin`).map((d) => d.policy).sort();
+    const signin = p
+      .demandsFor('POST', `/sdk/${env}/emailVerifications/signin`)
+      .map((d) => d.policy)
+      .sort();
     assert.deepEqual(signin, ['sdk-environment', 'sdk-ip', 'signin']);
-    const admin = p.demandsFor('GET', `/environments/${env}/users`).map((d) => d.bucket).sort();
+    const admin = p
+      .demandsFor('GET', `/environments/${env}/users`)
+      .map((d) => d.bucket)
+      .sort();
     assert.deepEqual(admin, [`admin-environment|environment=${env}`, 'admin-ip|ip=suite']);
   });
 
@@ -126,8 +150,15 @@ describe('RequestPolicies', () => {
     assert.ok(route.policies.includes('otp'));
     assert.deepEqual(p.resolve('GET', `/sdk/${env}/no-such-endpoint`).policies, ['sdk-ip', 'sdk-environment']);
     assert.deepEqual(p.resolve('GET', '/no/such/admin/path').policies, ['admin-ip', 'admin-environment']);
-    assert.ok(p.resolve('PATCH', `/sdk/${env}/nonce`).policies.includes('nonce'), 'another method: the path\'s policies');
-    assert.equal(p.demandsFor('GET', '/no/such/admin/path').length, 1, 'no environment in the path: only the per-IP bucket');
+    assert.ok(
+      p.resolve('PATCH', `/sdk/${env}/nonce`).policies.includes('nonce'),
+      "another method: the path's policies",
+    );
+    assert.equal(
+      p.demandsFor('GET', '/no/such/admin/path').length,
+      1,
+      'no environment in the path: only the per-IP bucket',
+    );
   });
 });
 
@@ -149,7 +180,10 @@ describe('RunPacing', () => {
     pacing.outcome('GET', `/sdk/${env}/users`, 429, '5', false);
     now = 2_000;
     const after = pacing.reserve('GET', `/sdk/${env}/users`);
-    assert.ok('waitMs' in after && after.waitMs === 5_000, `an unplanned 429 closes its buckets for Retry-After + 1 s (${JSON.stringify(after)})`);
+    assert.ok(
+      'waitMs' in after && after.waitMs === 5_000,
+      `an unplanned 429 closes its buckets for Retry-After + 1 s (${JSON.stringify(after)})`,
+    );
     const refused = pacing.reserve('GET', `/environments/${env}`);
     assert.ok('waitMs' in refused);
     const over = pacing.reserve('GET', `/environments/${env}`);
@@ -182,7 +216,16 @@ describe('RunPacing', () => {
 
   it('plans the budget over the policies and prints the minimum wall time', () => {
     const policies = new RequestPolicies(spec.operations, spec.profile);
-    const plan = planRun(policies, 1200, 0.9, [{ method: 'GET', path: `/sdk/${env}/users`, share: 1 }, { method: 'GET', path: `/environments/${env}`, share: 1 }], 'test');
+    const plan = planRun(
+      policies,
+      1200,
+      0.9,
+      [
+        { method: 'GET', path: `/sdk/${env}/users`, share: 1 },
+        { method: 'GET', path: `/environments/${env}`, share: 1 },
+      ],
+      'test',
+    );
     const sdk = plan.policies.find((f) => f.policy === 'sdk-ip')!;
     assert.equal(sdk.requests, 600);
     assert.equal(sdk.minimumMs, 310_000);

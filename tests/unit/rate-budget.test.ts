@@ -6,14 +6,30 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HttpResponse } from '../../src/http/client.js';
 import { RateLimitModel } from '../../src/checks/rate/model.js';
-import { RateBudget, judgeThreshold, parseRetryAfter, probeBurst, probeRecovery, type ProbeIo, type ProbePlan } from '../../src/checks/rate/budget.js';
+import {
+  RateBudget,
+  judgeThreshold,
+  parseRetryAfter,
+  probeBurst,
+  probeRecovery,
+  type ProbeIo,
+  type ProbePlan,
+} from '../../src/checks/rate/budget.js';
 
 function response(status: number, headers: Record<string, string> = {}): HttpResponse {
-  return { status, headers, text: '', json: undefined, exchange: { seq: 0, request: { method: 'GET', url: '/', headers: [] }, ms: 0, curl: '' } };
+  return {
+    status,
+    headers,
+    text: '',
+    json: undefined,
+    exchange: { seq: 0, request: { method: 'GET', url: '/', headers: [] }, ms: 0, curl: '' },
+  };
 }
 
 /** A fake API: nonce 10/60 s per address, X-Forwarded-For ignored unless `trustXff`; optionally no limit at all. */
-function fakeServer(options: { trustXff?: boolean; unlimited?: boolean; sendDelayMs?: number } = {}): ProbeIo & { model: RateLimitModel; requests: number } {
+function fakeServer(
+  options: { trustXff?: boolean; unlimited?: boolean; sendDelayMs?: number } = {},
+): ProbeIo & { model: RateLimitModel; requests: number } {
   const model = new RateLimitModel({ nonce: { key: ['ip'], windows: [{ limit: 10, seconds: 60 }] } });
   const io = {
     model,
@@ -35,7 +51,16 @@ function fakeServer(options: { trustXff?: boolean; unlimited?: boolean; sendDela
   return io;
 }
 
-const plan = (budget: number, extra: Partial<ProbePlan> = {}): ProbePlan => ({ policy: 'nonce', limit: 10, windowSeconds: 60, budget: new RateBudget(budget), coolDownSeconds: 60, maxWaitSeconds: 120, retryMarginSeconds: 0, ...extra });
+const plan = (budget: number, extra: Partial<ProbePlan> = {}): ProbePlan => ({
+  policy: 'nonce',
+  limit: 10,
+  windowSeconds: 60,
+  budget: new RateBudget(budget),
+  coolDownSeconds: 60,
+  maxWaitSeconds: 120,
+  retryMarginSeconds: 0,
+  ...extra,
+});
 
 test('RateBudget: take() stops at the limit and never goes past it', () => {
   const b = new RateBudget(3);
@@ -58,7 +83,10 @@ test('the whole probe: cool-down, 429 at N+1, spoofed header still 429, recovery
   assert.equal(r.sent, 13);
   assert.equal(io.requests, 13);
   assert.equal(r.maxInFlight, 1);
-  assert.deepEqual(judgeThreshold(r), { status: 'pass', reason: 'the first 429 came at request 11 (N = 10, within 2N = 20)' });
+  assert.deepEqual(judgeThreshold(r), {
+    status: 'pass',
+    reason: 'the first 429 came at request 11 (N = 10, within 2N = 20)',
+  });
 });
 
 test('the budget guard aborts the probe exactly at the budget, undecided', async () => {
@@ -105,7 +133,8 @@ test('waits longer than one check allows are refused, not slept', async () => {
 test('parseRetryAfter: delay-seconds or HTTP-date only', () => {
   assert.deepEqual(parseRetryAfter('120'), { seconds: 120, form: 'delay-seconds' });
   assert.deepEqual(parseRetryAfter(' 7 '), { seconds: 7, form: 'delay-seconds' });
-  for (const bad of ['1.5', '-1', '', 'soon', '10s', 'Sun, 99 Nov 1994 08:49:37 GMT', undefined]) assert.equal(parseRetryAfter(bad), undefined, String(bad));
+  for (const bad of ['1.5', '-1', '', 'soon', '10s', 'Sun, 99 Nov 1994 08:49:37 GMT', undefined])
+    assert.equal(parseRetryAfter(bad), undefined, String(bad));
   const date = 'Wed, 21 Oct 2015 07:28:00 GMT';
   assert.deepEqual(parseRetryAfter('Wed, 21 Oct 2015 07:29:00 GMT', date), { seconds: 60, form: 'http-date' });
   assert.deepEqual(parseRetryAfter('Wednesday, 21-Oct-15 07:28:30 GMT', date), { seconds: 30, form: 'http-date' });

@@ -7,14 +7,29 @@ import { rateCommands } from '../../src/arbitraries/rateCommands.js';
 
 const policies: Record<string, ModelPolicy> = {
   nonce: { key: ['ip'], windows: [{ limit: 10, seconds: 60 }] },
-  'sdk-ip': { key: ['ip'], windows: [{ limit: 60, seconds: 10 }, { limit: 250, seconds: 60 }, { limit: 500, seconds: 300 }] },
+  'sdk-ip': {
+    key: ['ip'],
+    windows: [
+      { limit: 60, seconds: 10 },
+      { limit: 250, seconds: 60 },
+      { limit: 500, seconds: 300 },
+    ],
+  },
   'sdk-environment': { key: ['environment'], windows: [{ limit: 400, seconds: 60 }] },
   connect: { key: ['ip'], windows: [{ limit: 10, seconds: 60 }] },
   mfa: { key: ['ip'], windows: null },
   broadcast: { key: ['wallet'], windows: [{ limit: 1, seconds: 60 }] },
 };
-const nonce = (ip = 'a', environment = 'e1'): ModelRequest => ({ policies: ['nonce', 'sdk-ip', 'sdk-environment'], ip, environment });
-const jwks = (ip = 'a', environment = 'e1'): ModelRequest => ({ policies: ['sdk-ip', 'sdk-environment'], ip, environment });
+const nonce = (ip = 'a', environment = 'e1'): ModelRequest => ({
+  policies: ['nonce', 'sdk-ip', 'sdk-environment'],
+  ip,
+  environment,
+});
+const jwks = (ip = 'a', environment = 'e1'): ModelRequest => ({
+  policies: ['sdk-ip', 'sdk-environment'],
+  ip,
+  environment,
+});
 
 function sendMany(model: RateLimitModel, request: ModelRequest, n: number): { admitted: number; limited: number } {
   let admitted = 0;
@@ -63,7 +78,10 @@ test('keys are independent: another IP, another environment', () => {
 test('per-endpoint policies are separate but add up in the global per-IP policy', () => {
   const m = new RateLimitModel(policies);
   sendMany(m, nonce(), 10);
-  assert.equal(m.send({ policies: ['connect', 'sdk-ip', 'sdk-environment'], ip: 'a', environment: 'e1' }).limited, false);
+  assert.equal(
+    m.send({ policies: ['connect', 'sdk-ip', 'sdk-environment'], ip: 'a', environment: 'e1' }).limited,
+    false,
+  );
   assert.deepEqual(sendMany(m, jwks(), 49), { admitted: 49, limited: 0 });
   const v = m.send(jwks());
   assert.ok(v.limited && v.retryAfter === 10 && v.refusedBy[0]?.policy === 'sdk-ip');
@@ -87,7 +105,15 @@ test('multi-window: each window binds at its own count, whichever comes first', 
 });
 
 test('Retry-After is the latest end among the refusing windows, at least 1', () => {
-  const m = new RateLimitModel({ a: { key: ['ip'], windows: [{ limit: 1, seconds: 10 }, { limit: 1, seconds: 30 }] } });
+  const m = new RateLimitModel({
+    a: {
+      key: ['ip'],
+      windows: [
+        { limit: 1, seconds: 10 },
+        { limit: 1, seconds: 30 },
+      ],
+    },
+  });
   m.send({ policies: ['a'], ip: 'x' });
   m.advance(9.5);
   const v = m.send({ policies: ['a'], ip: 'x' });
@@ -113,7 +139,13 @@ test('room and windowEnds describe the state the arbitraries steer by', () => {
   assert.deepEqual(m.windowEnds(), [13, 63, 303]);
   assert.deepEqual(
     m.windows().map((w) => [w.policy, w.key, w.count, w.end]),
-    [['sdk-ip', { ip: 'a' }, 4, 13], ['nonce', { ip: 'a' }, 4, 63], ['sdk-environment', { environment: 'e1' }, 4, 63], ['sdk-ip', { ip: 'a' }, 4, 63], ['sdk-ip', { ip: 'a' }, 4, 303]],
+    [
+      ['sdk-ip', { ip: 'a' }, 4, 13],
+      ['nonce', { ip: 'a' }, 4, 63],
+      ['sdk-environment', { environment: 'e1' }, 4, 63],
+      ['sdk-ip', { ip: 'a' }, 4, 63],
+      ['sdk-ip', { ip: 'a' }, 4, 303],
+    ],
   );
   m.advance(10);
   assert.deepEqual(m.windowEnds(), [63, 303]);
@@ -136,7 +168,13 @@ test('property: whatever the sequence, a key never admits more than a window lim
           const w = running[c.which % Math.max(1, running.length)];
           if (w && w.end + c.delta > m.now) m.advance(w.end + c.delta - m.now);
         } else {
-          for (let i = 0; i < c.count; i++) if (!m.send(c.endpoint === 0 ? nonce(`ip${c.ip}`) : jwks(`ip${c.ip}`)).limited && c.endpoint === 0 && c.ip === 0) admittedAt.push(m.now);
+          for (let i = 0; i < c.count; i++)
+            if (
+              !m.send(c.endpoint === 0 ? nonce(`ip${c.ip}`) : jwks(`ip${c.ip}`)).limited &&
+              c.endpoint === 0 &&
+              c.ip === 0
+            )
+              admittedAt.push(m.now);
         }
       }
       // Fixed windows: any 60 s span holds at most 2 windows' worth (2 × 10) of nonce admissions for one IP.

@@ -8,12 +8,20 @@ const value = `dyn_${'Q7x'.repeat(18)}ab`;
 const secret = new Secret(value, 'DYNAMIC_API_TOKEN');
 
 test('a Secret never shows its value: toString, JSON, inspect, template strings', () => {
-  for (const shown of [String(secret), JSON.stringify({ secret }), inspect(secret), `${secret.toString()}`]) assert.ok(!shown.includes(value) && !shown.includes(value.slice(4, 20)), shown);
+  for (const shown of [String(secret), JSON.stringify({ secret }), inspect(secret), `${secret.toString()}`])
+    assert.ok(!shown.includes(value) && !shown.includes(value.slice(4, 20)), shown);
   assert.equal(secret.reveal(), value);
 });
 
 test('redact removes the value in raw, URL-encoded, JSON-escaped, base64 and Basic forms', () => {
-  const texts = [value, encodeURIComponent(value), JSON.stringify(value), Buffer.from(value).toString('base64'), Buffer.from(`${value}:`).toString('base64'), Buffer.from(value).toString('base64url')];
+  const texts = [
+    value,
+    encodeURIComponent(value),
+    JSON.stringify(value),
+    Buffer.from(value).toString('base64'),
+    Buffer.from(`${value}:`).toString('base64'),
+    Buffer.from(value).toString('base64url'),
+  ];
   for (const t of texts) assert.ok(!redact(`before ${t} after`).includes(t), t);
 });
 

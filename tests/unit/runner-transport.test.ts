@@ -19,7 +19,13 @@ function res(status: number, transport?: TransportFault): HttpResponse {
   const exchange = { seq, request: { method: 'GET', url: 'x', headers: [] }, ms: 1, curl: '' };
   return { status, headers: {}, text: '', json: undefined, exchange, ...(transport ? { transport } : {}) };
 }
-const fault = (phase: TransportFault['phase'], kind: TransportFault['kind'] = 'reset'): TransportFault => ({ kind, phase, code: 'ECONNRESET', message: 'read ECONNRESET', attempts: 3 });
+const fault = (phase: TransportFault['phase'], kind: TransportFault['kind'] = 'reset'): TransportFault => ({
+  kind,
+  phase,
+  code: 'ECONNRESET',
+  message: 'read ECONNRESET',
+  attempts: 3,
+});
 
 function suiteWith(counts: TransportCounts[]): Suite {
   let call = 0;
@@ -31,7 +37,13 @@ function suiteWith(counts: TransportCounts[]): Suite {
     takeExchanges: () => [],
     setAllowance: () => undefined,
   };
-  return { config: { target: 'mock', apiUrl: 'http://example.invalid/api/v0' }, spec, client, fc: {}, workerIndex: 0 } as unknown as Suite;
+  return {
+    config: { target: 'mock', apiUrl: 'http://example.invalid/api/v0' },
+    spec,
+    client,
+    fc: {},
+    workerIndex: 0,
+  } as unknown as Suite;
 }
 
 test('transport faults become inconclusive (transport); answers keep their verdicts', async () => {
@@ -58,7 +70,10 @@ test('transport faults become inconclusive (transport); answers keep their verdi
     assert.equal(by[s]!.kind, 'transport', s);
     assert.match(by[s]!.reason ?? '', /^transport: /, s);
   }
-  assert.match(by['a']!.reason ?? '', /^transport: reset \(ECONNRESET\) before any response byte, after 3 attempts; no answer to judge — the check saw: expected 401/);
+  assert.match(
+    by['a']!.reason ?? '',
+    /^transport: reset \(ECONNRESET\) before any response byte, after 3 attempts; no answer to judge — the check saw: expected 401/,
+  );
   assert.match(by['e']!.reason ?? '', /the connection never opened/);
   assert.equal(by['d']!.status, 'pass', 'a check may accept a closed connection as a rejection (TOKEN-010)');
   assert.deepEqual([by['f']!.status, by['f']!.kind], ['fail', undefined], 'a genuine answer is judged');

@@ -20,7 +20,9 @@ const spec = loadSpec('docs-2026');
 const registry = new SchemaRegistry(undefined, { precompiled: false });
 
 test('every schema file has an $id and compiles in strict mode; every $ref resolves', () => {
-  const files = readdirSync(join(ROOT, 'schemas'), { recursive: true }).filter((f) => String(f).endsWith('.schema.json'));
+  const files = readdirSync(join(ROOT, 'schemas'), { recursive: true }).filter((f) =>
+    String(f).endsWith('.schema.json'),
+  );
   assert.equal(registry.ids.length, files.length);
   assert.ok(registry.ids.length > 700, `expected > 700 schemas, got ${registry.ids.length}`);
   for (const id of registry.ids) assert.equal(typeof registry.byId(id), 'function', id);
@@ -33,12 +35,30 @@ test('an unknown schema id is an error at load, not a silent pass', () => {
 
 test('the precompiled validators (standalone code cache) judge exactly as a fresh compile', () => {
   const cached = new SchemaRegistry();
-  if (cached.source === 'compiled') assert.equal(new SchemaRegistry().source, 'cache', 'a second registry loads the cache the first wrote');
-  const values: unknown[] = [null, 0, 1.5, -1, '', 'x', 'not-a-uuid', '2026-01-01T00:00:00Z', true, [], [1, 'a'], {}, { id: 'x' }, { error: 'e' }];
+  if (cached.source === 'compiled')
+    assert.equal(new SchemaRegistry().source, 'cache', 'a second registry loads the cache the first wrote');
+  const values: unknown[] = [
+    null,
+    0,
+    1.5,
+    -1,
+    '',
+    'x',
+    'not-a-uuid',
+    '2026-01-01T00:00:00Z',
+    true,
+    [],
+    [1, 'a'],
+    {},
+    { id: 'x' },
+    { error: 'e' },
+  ];
   for (const id of registry.ids) {
-    for (const value of values) assert.deepEqual(cached.validate(id, value), registry.validate(id, value), `${id} on ${JSON.stringify(value)}`);
+    for (const value of values)
+      assert.deepEqual(cached.validate(id, value), registry.validate(id, value), `${id} on ${JSON.stringify(value)}`);
   }
-  for (const id of registry.ids) assert.deepEqual(cached.byId(id).schema, registry.byId(id).schema, `${id}: validate.schema`);
+  for (const id of registry.ids)
+    assert.deepEqual(cached.byId(id).schema, registry.byId(id).schema, `${id}: validate.schema`);
   const inline = { type: 'array', items: { $ref: registry.ids[0]! } };
   assert.deepEqual(cached.validate(inline, [1, 'a']), registry.validate(inline, [1, 'a']));
 });
@@ -60,15 +80,21 @@ test('the cache key changes with any schema byte: an edited schemas/ folder neve
 
 test('the OpenAPI document is valid OpenAPI 3.1', async () => {
   const validator = new Validator();
-  const result = await validator.validate(JSON.parse(readFileSync(join(ROOT, 'specs', 'dynamic-api.openapi.json'), 'utf8')) as Parameters<Validator['validate']>[0]);
+  const result = await validator.validate(
+    JSON.parse(readFileSync(join(ROOT, 'specs', 'dynamic-api.openapi.json'), 'utf8')) as Parameters<
+      Validator['validate']
+    >[0],
+  );
   assert.equal(validator.version, '3.1');
   assert.equal(result.valid, true, JSON.stringify(result.errors)?.slice(0, 2000));
 });
 
-test('the operation set is the union of the pinned clients\' non-OPTIONS set (412) and the official document (275): 419', () => {
+test("the operation set is the union of the pinned clients' non-OPTIONS set (412) and the official document (275): 419", () => {
   const modules = join(ROOT, 'node_modules', '@dynamic-labs');
   const keys = new Set<string>();
-  for (const pkg of ['sdk-api', 'sdk-api-core']) for (const op of loadClientPackage(join(modules, pkg)).operations) if (op.method !== 'OPTIONS') keys.add(`${op.method} ${op.path}`);
+  for (const pkg of ['sdk-api', 'sdk-api-core'])
+    for (const op of loadClientPackage(join(modules, pkg)).operations)
+      if (op.method !== 'OPTIONS') keys.add(`${op.method} ${op.path}`);
   assert.equal(keys.size, 412);
   const official = loadOfficial(join(ROOT, 'specs', 'sources', 'official', 'public-api.yaml'));
   for (const op of official.operations) keys.add(op.key);
@@ -87,19 +113,29 @@ test('every operation has an operationId, a tag, an auth class, UUID ids and the
     assert.ok(op.tag, `tag: ${op.key}`);
     assert.ok(['api-token', 'user-jwt', 'none'].includes(op.auth), `auth: ${op.key}`);
     if (op.surface === 'admin') assert.equal(op.auth, 'api-token', `admin operations take API tokens: ${op.key}`);
-    for (const p of op.parameters.filter((x) => x.in === 'path' && /^(environmentId|userId|projectId|organizationId|tokenId|webhookId)$/.test(x.name))) {
+    for (const p of op.parameters.filter(
+      (x) => x.in === 'path' && /^(environmentId|userId|projectId|organizationId|tokenId|webhookId)$/.test(x.name),
+    )) {
       assert.equal(p.schema.format, 'uuid', `${p.name} of ${op.key} is a uuid`);
     }
-    for (const status of [400, 404, 422, 429, 500]) assert.ok(op.documentedStatuses.includes(status), `${op.key} documents ${status}`);
-    if (op.auth !== 'none') for (const status of [401, 403]) assert.ok(op.documentedStatuses.includes(status), `${op.key} documents ${status}`);
+    for (const status of [400, 404, 422, 429, 500])
+      assert.ok(op.documentedStatuses.includes(status), `${op.key} documents ${status}`);
+    if (op.auth !== 'none')
+      for (const status of [401, 403])
+        assert.ok(op.documentedStatuses.includes(status), `${op.key} documents ${status}`);
   }
-  const raw = (o: { path: string; method: string }): Record<string, unknown> => (spec.document.paths?.[o.path] as Record<string, Record<string, unknown>>)[o.method.toLowerCase()]!;
-  const declared = (o: { path: string; method: string }): { official?: string; clients?: string } => raw(o)['x-dynamic-declared-security'] as { official?: string; clients?: string };
+  const raw = (o: { path: string; method: string }): Record<string, unknown> =>
+    (spec.document.paths?.[o.path] as Record<string, Record<string, unknown>>)[o.method.toLowerCase()]!;
+  const declared = (o: { path: string; method: string }): { official?: string; clients?: string } =>
+    raw(o)['x-dynamic-declared-security'] as { official?: string; clients?: string };
   const clientsNone = spec.operations.filter((o) => o.surface === 'admin' && declared(o).clients === 'none');
   assert.equal(clientsNone.length, 63, 'the 63 admin operations the clients leave without security');
-  const corrected = spec.operations.filter((o) => o.surface === 'admin' && (declared(o).clients === 'none' || declared(o).official === 'none'));
+  const corrected = spec.operations.filter(
+    (o) => o.surface === 'admin' && (declared(o).clients === 'none' || declared(o).official === 'none'),
+  );
   assert.equal(corrected.length, 69, '63 from the clients + the 6 official-only admin operations without security');
-  for (const o of corrected) assert.equal(typeof raw(o)['x-dynamic-auth-conflict'], 'string', `${o.key} records the auth conflict`);
+  for (const o of corrected)
+    assert.equal(typeof raw(o)['x-dynamic-auth-conflict'], 'string', `${o.key} records the auth conflict`);
 });
 
 test('every rule has a unique id, a source, a level and validates against schemas/meta/rule.schema.json', () => {
@@ -127,22 +163,39 @@ test('every fault names an existing rule and validates against schemas/meta/faul
 test('every rule the mock implements has a fault that breaks it; the rest are suite properties proved by unit tests', () => {
   const faulted = new Set(spec.faults.map((f) => f.rule));
   const unfaulted = spec.rules.filter((r) => !faulted.has(r.id));
-  for (const rule of unfaulted) assert.match(rule.mock, /^n\/a \(/, `${rule.id} has mock behaviour (${rule.mock}) but no fault in specs/faults.json, so its check was never shown able to fail`);
-  assert.deepEqual(unfaulted.map((r) => r.id), ['RATE-015', 'SEC-001', 'SEC-002', 'SEC-003', 'SEC-004', 'SEC-005', 'SEC-006', 'TOKEN-001']);
+  for (const rule of unfaulted)
+    assert.match(
+      rule.mock,
+      /^n\/a \(/,
+      `${rule.id} has mock behaviour (${rule.mock}) but no fault in specs/faults.json, so its check was never shown able to fail`,
+    );
+  assert.deepEqual(
+    unfaulted.map((r) => r.id),
+    ['RATE-015', 'SEC-001', 'SEC-002', 'SEC-003', 'SEC-004', 'SEC-005', 'SEC-006', 'TOKEN-001'],
+  );
 });
 
 test('both docs profiles load, validate, and exactly one is the default (docs-2026)', () => {
   const profiles = spec.profiles;
-  assert.deepEqual(profiles.map((p) => p.id), ['docs-2025', 'docs-2026']);
+  assert.deepEqual(
+    profiles.map((p) => p.id),
+    ['docs-2025', 'docs-2026'],
+  );
   for (const p of profiles) {
     const v = registry.validate(`${SCHEMA_BASE}profiles/docs-profile.schema.json`, p);
     assert.ok(v.valid, `${p.id}: ${v.errors.join('; ')}`);
     registry.byId(p.token.schema);
     registry.byId(p.tooManyRequests.schema);
-    assert.ok(registry.validate(p.tooManyRequests.schema, p.tooManyRequests.body).valid, `${p.id}: its 429 body matches its own schema`);
+    assert.ok(
+      registry.validate(p.tooManyRequests.schema, p.tooManyRequests.body).valid,
+      `${p.id}: its 429 body matches its own schema`,
+    );
     const policies = new Set(spec.operations.flatMap((o) => o.policies));
-    for (const id of policies) assert.ok((p).rateLimits[id], `${p.id} defines policy ${id}`);
+    for (const id of policies) assert.ok(p.rateLimits[id], `${p.id} defines policy ${id}`);
   }
-  assert.deepEqual(profiles.filter((p) => p.default).map((p) => p.id), ['docs-2026']);
+  assert.deepEqual(
+    profiles.filter((p) => p.default).map((p) => p.id),
+    ['docs-2026'],
+  );
   assert.throws(() => loadSpec('docs-1999'), /DYNAMIC_DOCS_PROFILE 'docs-1999' is not one of docs-2025, docs-2026/);
 });

@@ -10,7 +10,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { schemas } from '../../src/engine/schemas.js';
 import { loadSpec, type DocsProfile } from '../../src/engine/spec.js';
-import { alphabetChars, classifyToken, isWellFormedToken, parseAlphabet } from '../../src/generators/token-classifier.js';
+import {
+  alphabetChars,
+  classifyToken,
+  isWellFormedToken,
+  parseAlphabet,
+} from '../../src/generators/token-classifier.js';
 import { tokenPrefixVariant } from '../../src/arbitraries/tokenPrefixVariant.js';
 import { tokenLengthVariant } from '../../src/arbitraries/tokenLengthVariant.js';
 import { malformedToken } from '../../src/arbitraries/malformedToken.js';
@@ -40,7 +45,33 @@ function prng(seed: number): (n: number) => number {
   };
 }
 
-const ODD = ['_', '-', '.', '~', '+', '/', '=', '%', ':', ' ', '\t', '\n', '\r', '\u0000', '\u00a0', 'é', 'ÿ', '\u0430', '\uff10', '\uff21', '\u200b', '\ufeff', '\ud83d\ude00', '\ud800', '\udfff'];
+const ODD = [
+  '_',
+  '-',
+  '.',
+  '~',
+  '+',
+  '/',
+  '=',
+  '%',
+  ':',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\u0000',
+  '\u00a0',
+  'é',
+  'ÿ',
+  '\u0430',
+  '\uff10',
+  '\uff21',
+  '\u200b',
+  '\ufeff',
+  '\ud83d\ude00',
+  '\ud800',
+  '\udfff',
+];
 
 /**
  * One batch of strings around the token shape, from a seed and a few edits of the suite's arbitraries: valid tokens,
@@ -64,19 +95,32 @@ function batchOf(p: DocsProfile, seed: number, edits: TokenEdit[]): string[] {
     const kind = i < edits.length ? -1 : r(8);
     let s: string;
     switch (kind) {
-      case -1: s = edits[i]!.apply(prefix + body(length)); break;
-      case 0: s = prefix + body(length); break;
+      case -1:
+        s = edits[i]!.apply(prefix + body(length));
+        break;
+      case 0:
+        s = prefix + body(length);
+        break;
       case 1:
       case 2: {
         s = prefix + body(length);
         for (let k = 0, n = 1 + r(3); k < n; k += 1) {
           const at = r(s.length + 1);
           const op = r(3);
-          s = op === 0 ? s.slice(0, at) + anyChar() + s.slice(at) : op === 1 ? s.slice(0, at) + s.slice(at + 1) : s.slice(0, at) + anyChar() + s.slice(at + 1);
+          s =
+            op === 0
+              ? s.slice(0, at) + anyChar() + s.slice(at)
+              : op === 1
+                ? s.slice(0, at) + s.slice(at + 1)
+                : s.slice(0, at) + anyChar() + s.slice(at + 1);
         }
         break;
       }
-      case 3: s = pick([prefix.toUpperCase(), 'Dyn_', 'dyn-', 'dyn', 'dyn__', '', prefix + prefix, ' dyn_', 'dyn_\n']) + body(length - 1 + r(3)); break;
+      case 3:
+        s =
+          pick([prefix.toUpperCase(), 'Dyn_', 'dyn-', 'dyn', 'dyn__', '', prefix + prefix, ' dyn_', 'dyn_\n']) +
+          body(length - 1 + r(3));
+        break;
       case 4: {
         let b = '';
         for (let k = 0, n = length - 3 + r(7); k < n; k += 1) b += r(20) === 0 ? pick(ODD) : alnum[r(alnum.length)]!;
@@ -93,7 +137,8 @@ function batchOf(p: DocsProfile, seed: number, edits: TokenEdit[]): string[] {
         for (let k = 0, n = r(70); k < n; k += 1) s += String.fromCharCode(r(0x10000));
         break;
       }
-      default: s = (r(2) ? prefix : '') + body(r(length * 2));
+      default:
+        s = (r(2) ? prefix : '') + body(r(length * 2));
     }
     out.push(s);
   }
@@ -103,8 +148,18 @@ function batchOf(p: DocsProfile, seed: number, edits: TokenEdit[]): string[] {
 /** Per run: a seed for the batch and a few edits from the suite's own token arbitraries. */
 function batchArbitrary(p: DocsProfile): fc.Arbitrary<{ seed: number; edits: TokenEdit[] }> {
   const shape = p.token;
-  const edit = fc.oneof(tokenPrefixVariant(shape), tokenLengthVariant(shape), malformedToken(shape), tokenWhitespaceVariant(shape), tokenCaseFlip(shape), unicodeLookalike(shape));
-  return fc.record({ seed: fc.integer(), edits: fc.array(edit, { minLength: EDITS_PER_BATCH, maxLength: EDITS_PER_BATCH }) });
+  const edit = fc.oneof(
+    tokenPrefixVariant(shape),
+    tokenLengthVariant(shape),
+    malformedToken(shape),
+    tokenWhitespaceVariant(shape),
+    tokenCaseFlip(shape),
+    unicodeLookalike(shape),
+  );
+  return fc.record({
+    seed: fc.integer(),
+    edits: fc.array(edit, { minLength: EDITS_PER_BATCH, maxLength: EDITS_PER_BATCH }),
+  });
 }
 
 for (const p of profiles) {
@@ -116,19 +171,26 @@ for (const p of profiles) {
       let checked = 0;
       let wellFormed = 0;
       let disagreement: string | undefined;
-      const out = fc.check(fc.property(batchArbitrary(p), ({ seed, edits }) => {
-        for (const s of batchOf(p, seed, edits)) {
-          const mine = isWellFormedToken(s, shape);
-          if (mine !== (validate(s) === true)) {
-            disagreement = `classifier ${mine ? 'accepts' : 'rejects'} ${JSON.stringify(s)}, the schema does not`;
-            return false;
+      const out = fc.check(
+        fc.property(batchArbitrary(p), ({ seed, edits }) => {
+          for (const s of batchOf(p, seed, edits)) {
+            const mine = isWellFormedToken(s, shape);
+            if (mine !== (validate(s) === true)) {
+              disagreement = `classifier ${mine ? 'accepts' : 'rejects'} ${JSON.stringify(s)}, the schema does not`;
+              return false;
+            }
+            if (mine) wellFormed += 1;
           }
-          if (mine) wellFormed += 1;
-        }
-        checked += BATCH;
-        return true;
-      }), { seed: SEED, numRuns: PER_PROFILE / BATCH });
-      assert.equal(out.failed, false, `${disagreement ?? String(out.errorInstance)} (FC_SEED=${out.seed}, path ${out.counterexamplePath ?? '?'})`);
+          checked += BATCH;
+          return true;
+        }),
+        { seed: SEED, numRuns: PER_PROFILE / BATCH },
+      );
+      assert.equal(
+        out.failed,
+        false,
+        `${disagreement ?? String(out.errorInstance)} (FC_SEED=${out.seed}, path ${out.counterexamplePath ?? '?'})`,
+      );
       assert.equal(checked, PER_PROFILE);
       // The mix must exercise both verdicts substantially, or agreement would be cheap.
       assert.ok(wellFormed > PER_PROFILE * 0.1 && wellFormed < PER_PROFILE * 0.6, `well-formed share ${wellFormed}`);
@@ -142,7 +204,12 @@ for (const p of profiles) {
       ["a bad character ('-')", `${valid.slice(0, 9)}-${valid.slice(10)}`, false, 'alphabet'],
       ['a Unicode variant (Cyrillic а)', `${valid.slice(0, 9)}\u0430${valid.slice(10)}`, false, 'alphabet'],
       ['a Unicode variant (fullwidth 0)', `${valid.slice(0, 9)}\uff10${valid.slice(10)}`, false, 'alphabet'],
-      ['an astral character (one code point, two code units)', `${valid.slice(0, 9)}\ud83d\ude00${valid.slice(10)}`, false, 'alphabet'],
+      [
+        'an astral character (one code point, two code units)',
+        `${valid.slice(0, 9)}\ud83d\ude00${valid.slice(10)}`,
+        false,
+        'alphabet',
+      ],
       ['a trailing newline', `${valid}\n`, false, 'length'],
       ['DYN_ prefix', `DYN_${valid.slice(4)}`, false, 'prefix'],
       ['no prefix', valid.slice(4), false, 'prefix'],
@@ -159,8 +226,16 @@ for (const p of profiles) {
 }
 
 test('parseAlphabet reads ranges and single characters, rejects what it cannot classify', () => {
-  assert.deepEqual(parseAlphabet('[A-Za-z0-9]'), [[65, 90], [97, 122], [48, 57]]);
-  assert.deepEqual(parseAlphabet('[a-c_-]'), [[97, 99], [95, 95], [45, 45]]);
+  assert.deepEqual(parseAlphabet('[A-Za-z0-9]'), [
+    [65, 90],
+    [97, 122],
+    [48, 57],
+  ]);
+  assert.deepEqual(parseAlphabet('[a-c_-]'), [
+    [97, 99],
+    [95, 95],
+    [45, 45],
+  ]);
   assert.throws(() => parseAlphabet('[^a-z]'), /unsupported/);
   assert.throws(() => parseAlphabet('A-Z'), /unsupported/);
   assert.throws(() => parseAlphabet('[z-a]'), /bad range/);

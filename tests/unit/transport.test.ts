@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyTransportError, mayRetry, transportReason, transportVerdict } from '../../src/http/transport.js';
 
-const err = (code: string | undefined, message: string, cause?: Error): Error => Object.assign(new Error(message), code ? { code } : {}, cause ? { cause } : {});
+const err = (code: string | undefined, message: string, cause?: Error): Error =>
+  Object.assign(new Error(message), code ? { code } : {}, cause ? { cause } : {});
 
 test('undici and socket errors map to a kind and a phase', () => {
   const cases: [Error, string, string, 'connect' | 'request' | 'response' | undefined][] = [
@@ -27,21 +28,38 @@ test('undici and socket errors map to a kind and a phase', () => {
     const f = classifyTransportError(error, given);
     assert.deepEqual([f.kind, f.phase], [kind, phase], `${String((error as { code?: string }).code)} ${error.message}`);
   }
-  assert.equal(classifyTransportError(err(undefined, 'fetch failed', err('ECONNRESET', 'socket reset'))).code, 'ECONNRESET');
+  assert.equal(
+    classifyTransportError(err(undefined, 'fetch failed', err('ECONNRESET', 'socket reset'))).code,
+    'ECONNRESET',
+  );
 });
 
 test('retry: methods safe to repeat, or nothing reached the server; never a fault a retry cannot cure', () => {
   const reset = { kind: 'reset', phase: 'request' } as const;
   for (const m of ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'get']) assert.equal(mayRetry(reset, m), true, m);
   for (const m of ['POST', 'PATCH']) assert.equal(mayRetry(reset, m), false, m);
-  assert.equal(mayRetry({ kind: 'timeout', phase: 'connect' }, 'POST'), true, 'the connection never opened: no byte reached the server');
-  for (const kind of ['refused', 'unresolved', 'tls'] as const) assert.equal(mayRetry({ kind, phase: 'connect' }, 'GET'), false, kind);
+  assert.equal(
+    mayRetry({ kind: 'timeout', phase: 'connect' }, 'POST'),
+    true,
+    'the connection never opened: no byte reached the server',
+  );
+  for (const kind of ['refused', 'unresolved', 'tls'] as const)
+    assert.equal(mayRetry({ kind, phase: 'connect' }, 'GET'), false, kind);
 });
 
 test('the reason starts with transport: and says what happened', () => {
-  const r = transportReason({ kind: 'closed', phase: 'request', code: 'UND_ERR_SOCKET', message: 'other side closed', attempts: 3 });
+  const r = transportReason({
+    kind: 'closed',
+    phase: 'request',
+    code: 'UND_ERR_SOCKET',
+    message: 'other side closed',
+    attempts: 3,
+  });
   assert.equal(r, 'transport: closed (UND_ERR_SOCKET) before any response byte, after 3 attempts; no answer to judge');
-  assert.match(transportReason({ kind: 'reset', phase: 'request', code: undefined, message: '', attempts: 1 }), /^transport: reset before any response byte, not retried/);
+  assert.match(
+    transportReason({ kind: 'reset', phase: 'request', code: undefined, message: '', attempts: 1 }),
+    /^transport: reset before any response byte, not retried/,
+  );
 });
 
 test('the run fails on transport trouble only past the threshold', () => {

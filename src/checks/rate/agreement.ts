@@ -31,15 +31,25 @@ export const agreesWithModel: Check = {
     const endpoints: Endpoint[] = [];
     for (const id of ['nonce', 'otp', 'connect', 'sdk-ip']) {
       const t = byId.get(id);
-      if (t && !endpoints.some((e) => e.op.key === t.op.key)) endpoints.push({ name: t.op.key.replace('/sdk/{environmentId}', ''), op: t.op });
+      if (t && !endpoints.some((e) => e.op.key === t.op.key))
+        endpoints.push({ name: t.op.key.replace('/sdk/{environmentId}', ''), op: t.op });
     }
-    if (endpoints.length === 0) for (const t of targets.filter((x) => x.ipKeyed).slice(0, 3)) endpoints.push({ name: t.op.key, op: t.op });
-    if (endpoints.length === 0) return ctx.skip('(rule)', `${ctx.spec.profile.id} has no enforced per-IP policy to model`);
+    if (endpoints.length === 0)
+      for (const t of targets.filter((x) => x.ipKeyed).slice(0, 3)) endpoints.push({ name: t.op.key, op: t.op });
+    if (endpoints.length === 0)
+      return ctx.skip('(rule)', `${ctx.spec.profile.id} has no enforced per-IP policy to model`);
     const ips = [addr(70), addr(71), addr(72)];
     const environments: ('main' | 'other')[] = ctx.credentials.otherEnvironmentId ? ['main', 'other'] : ['main'];
     const sdkIp = ctx.spec.profile.rateLimits['sdk-ip']?.windows;
     const maxBurst = Math.max(4, Math.min(30, Math.ceil((sdkIp?.[0]?.limit ?? 30) / 2)));
-    const shape = { ips: ips.length, endpoints: endpoints.length, environments: environments.length, maxBurst, maxAdvance: 90, maxCommands: 20 };
+    const shape = {
+      ips: ips.length,
+      endpoints: endpoints.length,
+      environments: environments.length,
+      maxBurst,
+      maxAdvance: 90,
+      maxCommands: 20,
+    };
     const names = { ips, endpoints: endpoints.map((e) => e.name), environments };
     const numRuns = Math.min(ctx.fc.runs, 40);
     let runs = 0;
@@ -70,14 +80,20 @@ export const agreesWithModel: Check = {
           const ip = ips[c.ip]!;
           for (let k = 0; k < c.count; k++) {
             const problem = await step(model, ep, ip, env);
-            if (problem) return `command ${ci + 1} (${describeCommand(c, names)}), request ${k + 1} at t=${model.now} s: ${problem}`;
+            if (problem)
+              return `command ${ci + 1} (${describeCommand(c, names)}), request ${k + 1} at t=${model.now} s: ${problem}`;
           }
         }
       }
       return undefined;
     };
     /** One request on the mock and the model; the disagreement, if any. */
-    const step = async (model: RateLimitModel, ep: Endpoint, ip: string, env: 'main' | 'other'): Promise<string | undefined> => {
+    const step = async (
+      model: RateLimitModel,
+      ep: Endpoint,
+      ip: string,
+      env: 'main' | 'other',
+    ): Promise<string | undefined> => {
       const expected = model.send(modelRequest(ctx, ep.op, ip, env));
       const built = rateRequest(ctx, ep.op, { ip, env });
       if (!isRequest(built)) throw new Error(built.skip);
@@ -87,17 +103,29 @@ export const agreesWithModel: Check = {
       return problem ? `${ep.name} from ${ip}${env === 'other' ? ' (other environment)' : ''}: ${problem}` : undefined;
     };
 
-    const result = await checkProperty(ctx, [rateCommands(shape)], async (commands) => {
-      runs++;
-      return (await replay(commands)) === undefined;
-    }, { numRuns, timeLimitMs: 60_000 });
+    const result = await checkProperty(
+      ctx,
+      [rateCommands(shape)],
+      async (commands) => {
+        runs++;
+        return (await replay(commands)) === undefined;
+      },
+      { numRuns, timeLimitMs: 60_000 },
+    );
     const subject = `model agreement over ${endpoints.map((e) => e.name).join(', ')} from ${ips.length} addresses`;
     ctx.log(`RATE-014: ${runs} sequences, ${requests} requests, seed ${ctx.fc.seed}`);
     if (!result.failed) return ctx.pass(subject);
-    if (result.interrupted && !result.counterexample) return ctx.fail(subject, `the property was interrupted after ${result.numRuns} runs (time limit); ${result.replay}`);
+    if (result.interrupted && !result.counterexample)
+      return ctx.fail(
+        subject,
+        `the property was interrupted after ${result.numRuns} runs (time limit); ${result.replay}`,
+      );
     const counterexample = result.counterexample?.[0] ?? [];
-    const why = (await replay(counterexample)) ?? (result.error instanceof Error ? result.error.message : 'the property failed');
-    ctx.fail(subject, `the mock disagrees with the reference model: ${why}; counterexample (${counterexample.length} commands): ${counterexample.map((c) => describeCommand(c, names)).join('; ')}; replay: ${result.replay}`);
+    const why =
+      (await replay(counterexample)) ?? (result.error instanceof Error ? result.error.message : 'the property failed');
+    ctx.fail(
+      subject,
+      `the mock disagrees with the reference model: ${why}; counterexample (${counterexample.length} commands): ${counterexample.map((c) => describeCommand(c, names)).join('; ')}; replay: ${result.replay}`,
+    );
   },
 };
-

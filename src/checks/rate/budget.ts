@@ -14,7 +14,10 @@ export class RateBudget {
   #used: number;
 
   /** @param used requests already spent (a budget restored after a worker restart). */
-  constructor(readonly limit: number, used = 0) {
+  constructor(
+    readonly limit: number,
+    used = 0,
+  ) {
     if (!(limit >= 0)) throw new Error(`a rate-limit budget must be ≥ 0 (got ${limit})`);
     this.#used = Math.max(0, used);
   }
@@ -94,7 +97,11 @@ const DELAY_SECONDS = /^\d+$/;
  * Parses Retry-After (RFC 9110 10.2.3): delay-seconds (1*DIGIT) or an HTTP-date (relative to `date`, the response's
  * Date header, or `nowMs`). Returns undefined for anything else ('1.5', '-1', 'soon', empty).
  */
-export function parseRetryAfter(value: string | undefined, date?: string, nowMs = Date.now()): { seconds: number; form: 'delay-seconds' | 'http-date' } | undefined {
+export function parseRetryAfter(
+  value: string | undefined,
+  date?: string,
+  nowMs = Date.now(),
+): { seconds: number; form: 'delay-seconds' | 'http-date' } | undefined {
   if (value === undefined) return undefined;
   const v = value.trim();
   if (DELAY_SECONDS.test(v)) return { seconds: Number(v), form: 'delay-seconds' };
@@ -112,17 +119,47 @@ export function retryAfterOf(res: HttpResponse): number | undefined {
 }
 
 function newResult(plan: ProbePlan): ProbeResult {
-  const shown: Omit<ProbePlan, 'budget'> = { policy: plan.policy, limit: plan.limit, windowSeconds: plan.windowSeconds, coolDownSeconds: plan.coolDownSeconds, maxWaitSeconds: plan.maxWaitSeconds, retryMarginSeconds: plan.retryMarginSeconds };
-  return { plan: shown, burst: [], firstLimitedAt: undefined, limited: undefined, retryAfter: undefined, spoofed: undefined, recovery: undefined, waitedBeforeRecovery: undefined, waits: [], stopped: [], sent: 0, maxInFlight: 0, limitedAt: undefined };
+  const shown: Omit<ProbePlan, 'budget'> = {
+    policy: plan.policy,
+    limit: plan.limit,
+    windowSeconds: plan.windowSeconds,
+    coolDownSeconds: plan.coolDownSeconds,
+    maxWaitSeconds: plan.maxWaitSeconds,
+    retryMarginSeconds: plan.retryMarginSeconds,
+  };
+  return {
+    plan: shown,
+    burst: [],
+    firstLimitedAt: undefined,
+    limited: undefined,
+    retryAfter: undefined,
+    spoofed: undefined,
+    recovery: undefined,
+    waitedBeforeRecovery: undefined,
+    waits: [],
+    stopped: [],
+    sent: 0,
+    maxInFlight: 0,
+    limitedAt: undefined,
+  };
 }
 
 /** A serial, budgeted sender over `io` that records what it did into `result`. */
-function serial(io: ProbeIo, plan: ProbePlan, result: ProbeResult): { send(headers?: [string, string][]): Promise<HttpResponse | undefined>; wait(seconds: number, what: string): Promise<boolean> } {
+function serial(
+  io: ProbeIo,
+  plan: ProbePlan,
+  result: ProbeResult,
+): {
+  send(headers?: [string, string][]): Promise<HttpResponse | undefined>;
+  wait(seconds: number, what: string): Promise<boolean>;
+} {
   let inFlight = 0;
   return {
     async send(headers) {
       if (!plan.budget.take()) {
-        result.stopped.push(`budget of ${plan.budget.limit} requests (DYNAMIC_RATE_LIMIT_BUDGET) exhausted after ${result.sent}`);
+        result.stopped.push(
+          `budget of ${plan.budget.limit} requests (DYNAMIC_RATE_LIMIT_BUDGET) exhausted after ${result.sent}`,
+        );
         return undefined;
       }
       inFlight += 1;
@@ -209,8 +246,20 @@ export interface Judgement {
 export function judgeThreshold(result: ProbeResult): Judgement {
   const n = result.plan.limit;
   const k = result.firstLimitedAt;
-  if (k !== undefined && k <= n) return { status: 'inconclusive', reason: `the first 429 came at request ${k}, not after ${n}: the key was already warm (shared egress address or an earlier run), which cannot be told apart from a lower limit` };
-  if (k !== undefined) return { status: 'pass', reason: `the first 429 came at request ${k} (N = ${n}, within 2N = ${2 * n})` };
-  if (result.burst.length >= 2 * n) return { status: 'fail', reason: `no 429 within 2N = ${2 * n} requests (documented: ${n} per ${result.plan.windowSeconds} s)` };
-  return { status: 'inconclusive', reason: `undecided after ${result.burst.length} requests: ${result.stopped.join('; ') || 'the probe stopped'}` };
+  if (k !== undefined && k <= n)
+    return {
+      status: 'inconclusive',
+      reason: `the first 429 came at request ${k}, not after ${n}: the key was already warm (shared egress address or an earlier run), which cannot be told apart from a lower limit`,
+    };
+  if (k !== undefined)
+    return { status: 'pass', reason: `the first 429 came at request ${k} (N = ${n}, within 2N = ${2 * n})` };
+  if (result.burst.length >= 2 * n)
+    return {
+      status: 'fail',
+      reason: `no 429 within 2N = ${2 * n} requests (documented: ${n} per ${result.plan.windowSeconds} s)`,
+    };
+  return {
+    status: 'inconclusive',
+    reason: `undecided after ${result.burst.length} requests: ${result.stopped.join('; ') || 'the probe stopped'}`,
+  };
 }

@@ -2,12 +2,22 @@
 import type { Check } from '../../engine/types.js';
 import { agreesWithModel } from './agreement.js';
 import {
-  concurrentBursts, multiWindow, perAddressBuckets, perEndpointBuckets, perEnvironmentBuckets, rejectedAttemptsCount,
+  concurrentBursts,
+  multiWindow,
+  perAddressBuckets,
+  perEndpointBuckets,
+  perEnvironmentBuckets,
+  rejectedAttemptsCount,
   spoofedForwardedFor,
 } from './buckets.js';
 import { liveEtiquette } from './etiquette.js';
 import {
-  exactThreshold, retryAfterAccurate, retryAfterWellFormed, tooManyRequestsBody, tooManyRequestsNotCacheable, windowLength,
+  exactThreshold,
+  retryAfterAccurate,
+  retryAfterWellFormed,
+  tooManyRequestsBody,
+  tooManyRequestsNotCacheable,
+  windowLength,
 } from './thresholds.js';
 
 /** Every RATE-* check, in rule order. */
@@ -28,4 +38,3 @@ export const RATE_CHECKS: Check[] = [
   agreesWithModel,
   liveEtiquette,
 ];
-

@@ -48,7 +48,12 @@ interface StoredLive {
   plan: Omit<ProbePlan, 'budget'>;
   budgetLimit: number;
   budgetUsed: number;
-  result: Omit<ProbeResult, 'burst' | 'limited' | 'spoofed' | 'recovery'> & { burst: StoredResponse[]; limited?: StoredResponse; spoofed?: StoredResponse; recovery?: StoredResponse };
+  result: Omit<ProbeResult, 'burst' | 'limited' | 'spoofed' | 'recovery'> & {
+    burst: StoredResponse[];
+    limited?: StoredResponse;
+    spoofed?: StoredResponse;
+    recovery?: StoredResponse;
+  };
 }
 
 function liveKey(ctx: CheckContext): string {
@@ -59,8 +64,16 @@ function liveKey(ctx: CheckContext): string {
 function saveLive(ctx: CheckContext, plan: ProbePlan, r: ProbeResult): void {
   const { burst, limited: l, spoofed, recovery, ...rest } = r;
   saveRun('live', liveKey(ctx), {
-    plan: r.plan, budgetLimit: plan.budget.limit, budgetUsed: plan.budget.used,
-    result: { ...rest, burst: burst.map(stored), ...(l ? { limited: stored(l) } : {}), ...(spoofed ? { spoofed: stored(spoofed) } : {}), ...(recovery ? { recovery: stored(recovery) } : {}) },
+    plan: r.plan,
+    budgetLimit: plan.budget.limit,
+    budgetUsed: plan.budget.used,
+    result: {
+      ...rest,
+      burst: burst.map(stored),
+      ...(l ? { limited: stored(l) } : {}),
+      ...(spoofed ? { spoofed: stored(spoofed) } : {}),
+      ...(recovery ? { recovery: stored(recovery) } : {}),
+    },
   } satisfies StoredLive);
 }
 
@@ -68,7 +81,13 @@ function restoreLive(s: StoredLive): { plan: ProbePlan; result: ProbeResult } {
   const { burst, limited: l, spoofed, recovery, ...rest } = s.result;
   return {
     plan: { ...s.plan, budget: new RateBudget(s.budgetLimit, s.budgetUsed) },
-    result: { ...rest, burst: burst.map(restored), limited: l ? restored(l) : undefined, spoofed: spoofed ? restored(spoofed) : undefined, recovery: recovery ? restored(recovery) : undefined },
+    result: {
+      ...rest,
+      burst: burst.map(restored),
+      limited: l ? restored(l) : undefined,
+      spoofed: spoofed ? restored(spoofed) : undefined,
+      recovery: recovery ? restored(recovery) : undefined,
+    },
   };
 }
 
@@ -83,18 +102,34 @@ export function liveState(ctx: CheckContext): Promise<LiveState> {
       const none = { plan: undefined, io: undefined, result: undefined, label };
       const refusal = await burstRefused(ctx);
       if (refusal) return { refusal, ...none };
-      if (!policy?.windows?.length) return { refusal: `${ctx.spec.profile.id} documents no numbers for ${LIVE_POLICY}: ${policy?.unenforcedReason ?? 'absent'}`, ...none };
+      if (!policy?.windows?.length)
+        return {
+          refusal: `${ctx.spec.profile.id} documents no numbers for ${LIVE_POLICY}: ${policy?.unenforcedReason ?? 'absent'}`,
+          ...none,
+        };
       const op = representative(ctx, LIVE_POLICY);
       if (!op) return { refusal: `no operation carries ${LIVE_POLICY}`, ...none };
       const window = [...policy.windows].sort((a, b) => a.limit - b.limit)[0]!;
       const io = probeIo(ctx, op, undefined);
       const saved = loadRun<StoredLive>('live', liveKey(ctx));
       if (saved) {
-        ctx.log(`live rate probe: continuing the probe of an earlier worker of this run (${saved.budgetUsed} of ${saved.budgetLimit} requests spent)`);
+        ctx.log(
+          `live rate probe: continuing the probe of an earlier worker of this run (${saved.budgetUsed} of ${saved.budgetLimit} requests spent)`,
+        );
         return { refusal: undefined, io, label, ...restoreLive(saved) };
       }
-      const plan: ProbePlan = { policy: LIVE_POLICY, limit: window.limit, windowSeconds: window.seconds, budget: new RateBudget(await requireBurst(ctx)), coolDownSeconds: window.seconds, maxWaitSeconds: LIVE_MAX_WAIT_SECONDS, retryMarginSeconds: 1 };
-      ctx.log(`live rate probe: ${LIVE_POLICY} via ${op.key}, budget ${plan.budget.limit} requests, cool-down ${plan.coolDownSeconds} s`);
+      const plan: ProbePlan = {
+        policy: LIVE_POLICY,
+        limit: window.limit,
+        windowSeconds: window.seconds,
+        budget: new RateBudget(await requireBurst(ctx)),
+        coolDownSeconds: window.seconds,
+        maxWaitSeconds: LIVE_MAX_WAIT_SECONDS,
+        retryMarginSeconds: 1,
+      };
+      ctx.log(
+        `live rate probe: ${LIVE_POLICY} via ${op.key}, budget ${plan.budget.limit} requests, cool-down ${plan.coolDownSeconds} s`,
+      );
       const result = await probeBurst(io, plan);
       saveLive(ctx, plan, result);
       return { refusal: undefined, plan, io, result, label };
@@ -113,16 +148,26 @@ export async function recover(ctx: CheckContext, state: LiveState): Promise<void
 
 /** RATE-015's assertions on one probe: budget, serial, Retry-After honoured. */
 export function etiquette(ctx: CheckContext, label: string, r: ProbeResult, plan: ProbePlan): void {
-  if (r.sent <= plan.budget.limit && r.sent <= 2 * plan.limit + 2) ctx.pass(`${label}: within budget (${r.sent} of ${plan.budget.limit} requests; ≤ 2N+2)`);
-  else ctx.fail(`${label}: within budget`, `${r.sent} requests sent with a budget of ${plan.budget.limit} and 2N+2 = ${2 * plan.limit + 2}`);
+  if (r.sent <= plan.budget.limit && r.sent <= 2 * plan.limit + 2)
+    ctx.pass(`${label}: within budget (${r.sent} of ${plan.budget.limit} requests; ≤ 2N+2)`);
+  else
+    ctx.fail(
+      `${label}: within budget`,
+      `${r.sent} requests sent with a budget of ${plan.budget.limit} and 2N+2 = ${2 * plan.limit + 2}`,
+    );
   if (r.maxInFlight <= 1) ctx.pass(`${label}: serial`);
   else ctx.fail(`${label}: serial`, `${r.maxInFlight} requests were in flight at once`);
   const subject = `${label}: honours Retry-After`;
-  if (!r.recovery || r.waitedBeforeRecovery === undefined) ctx.inconclusive(subject, `no recovery request was sent${r.stopped.length ? ` (${r.stopped.join('; ')})` : ''}`);
+  if (!r.recovery || r.waitedBeforeRecovery === undefined)
+    ctx.inconclusive(subject, `no recovery request was sent${r.stopped.length ? ` (${r.stopped.join('; ')})` : ''}`);
   else if (r.waitedBeforeRecovery + 1e-6 >= (r.retryAfter ?? plan.windowSeconds)) ctx.pass(subject, r.recovery);
-  else ctx.fail(subject, `the recovery request was sent ${r.waitedBeforeRecovery} s after the 429, before Retry-After ${r.retryAfter ?? plan.windowSeconds} s`, r.recovery);
+  else
+    ctx.fail(
+      subject,
+      `the recovery request was sent ${r.waitedBeforeRecovery} s after the 429, before Retry-After ${r.retryAfter ?? plan.windowSeconds} s`,
+      r.recovery,
+    );
 }
-
 
 /** What a live body judges: the label, the probe's plan and result, and the shared "no 429" verdict. */
 export interface LiveRun {
@@ -140,12 +185,15 @@ export interface LiveRun {
  * A check's live body over the live probe: runs (or joins) phase 1 once per run, skips with the gate's refusal, and
  * hands the rule's own judgement what the probe saw (declared per check as `live: liveBody(...)`).
  */
-export function liveBody(judge: (ctx: CheckContext, run: LiveRun) => void | Promise<void>): (ctx: CheckContext) => Promise<void> {
+export function liveBody(
+  judge: (ctx: CheckContext, run: LiveRun) => void | Promise<void>,
+): (ctx: CheckContext) => Promise<void> {
   return async (ctx) => {
     const checkStarted = Date.now();
     const state = await liveState(ctx);
     const { label } = state;
-    if (state.refusal || !state.result || !state.plan || !state.io) return ctx.skip(label, state.refusal ?? 'no live probe');
+    if (state.refusal || !state.result || !state.plan || !state.io)
+      return ctx.skip(label, state.refusal ?? 'no live probe');
     const r = state.result;
     const stopped = r.stopped.length ? ` (${r.stopped.join('; ')})` : '';
     const no429 = (): void => ctx.inconclusive(label, `no 429 was received${stopped}`, r.burst.at(-1));

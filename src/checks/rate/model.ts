@@ -99,7 +99,11 @@ export class RateLimitModel {
     for (const slot of this.#slots(request)) {
       const state = this.#live(slot.id);
       if ((state?.count ?? 0) + 1 > slot.window.limit) {
-        refusedBy.push({ policy: slot.policy, window: slot.window, end: state ? state.start + slot.window.seconds : this.#now + slot.window.seconds });
+        refusedBy.push({
+          policy: slot.policy,
+          window: slot.window,
+          end: state ? state.start + slot.window.seconds : this.#now + slot.window.seconds,
+        });
       }
     }
     if (refusedBy.length === 0) return { limited: false };
@@ -122,7 +126,8 @@ export class RateLimitModel {
   /** How many more requests like `request` would be admitted now (the smallest room of its windows). */
   room(request: ModelRequest): number {
     let room = Number.POSITIVE_INFINITY;
-    for (const slot of this.#slots(request)) room = Math.min(room, slot.window.limit - (this.#live(slot.id)?.count ?? 0));
+    for (const slot of this.#slots(request))
+      room = Math.min(room, slot.window.limit - (this.#live(slot.id)?.count ?? 0));
     return Math.max(0, room);
   }
 
@@ -156,7 +161,11 @@ export class RateLimitModel {
   count(policy: string, key: Partial<Record<RateKeyDimension, string>>, index = 0): number {
     const p = this.#policies[policy];
     if (!p?.windows) return 0;
-    const id = slotId(policy, p.key.map((d) => key[d] ?? ''), index);
+    const id = slotId(
+      policy,
+      p.key.map((d) => key[d] ?? ''),
+      index,
+    );
     return this.#live(id)?.count ?? 0;
   }
 

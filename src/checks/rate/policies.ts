@@ -51,7 +51,13 @@ export function representative(ctx: CheckContext, id: string): Operation | undef
   if (preferred?.policies.includes(id)) return preferred;
   const candidates = ctx.spec.operations.filter((o) => o.policies.includes(id) && !o.path.includes('{walletId}'));
   const pathParams = (o: Operation): number => o.parameters.filter((p) => p.in === 'path').length;
-  return candidates.sort((a, b) => a.policies.length - b.policies.length || authRank(a) - authRank(b) || Number(b.method === 'GET') - Number(a.method === 'GET') || pathParams(a) - pathParams(b))[0];
+  return candidates.sort(
+    (a, b) =>
+      a.policies.length - b.policies.length ||
+      authRank(a) - authRank(b) ||
+      Number(b.method === 'GET') - Number(a.method === 'GET') ||
+      pathParams(a) - pathParams(b),
+  )[0];
 }
 
 /** The policies a rule applies to (appliesTo.policies; '*' or absent = all of the profile). */
@@ -62,7 +68,10 @@ export function rulePolicies(ctx: CheckContext): string[] {
 }
 
 /** Enforced policies of the profile with their operation; unenforced ones (windows null) are described in `skipped`. */
-export function policyTargets(ctx: CheckContext, ids: readonly string[] = Object.keys(ctx.spec.profile.rateLimits)): { targets: Target[]; skipped: { label: string; reason: string }[] } {
+export function policyTargets(
+  ctx: CheckContext,
+  ids: readonly string[] = Object.keys(ctx.spec.profile.rateLimits),
+): { targets: Target[]; skipped: { label: string; reason: string }[] } {
   const targets: Target[] = [];
   const skipped: { label: string; reason: string }[] = [];
   for (const id of ids) {
@@ -70,7 +79,10 @@ export function policyTargets(ctx: CheckContext, ids: readonly string[] = Object
     if (!policy) continue;
     const label = policyLabel(id, policy);
     if (!policy.windows || policy.windows.length === 0) {
-      skipped.push({ label, reason: `${ctx.spec.profile.id} documents no numbers: ${policy.unenforcedReason ?? 'windows: null'}` });
+      skipped.push({
+        label,
+        reason: `${ctx.spec.profile.id} documents no numbers: ${policy.unenforcedReason ?? 'windows: null'}`,
+      });
       continue;
     }
     const op = representative(ctx, id);
@@ -89,7 +101,10 @@ export function enforcedTargets(ctx: CheckContext, ids: readonly string[] = rule
   const { targets, skipped } = policyTargets(ctx, ids);
   for (const s of skipped) ctx.skip(s.label, s.reason);
   const carried = targets.filter((t) => t.policy.carriedFrom);
-  if (carried.length) ctx.log(`${ctx.spec.profile.id} is silent on ${carried.map((t) => t.id).join(', ')}: numbers carried from ${[...new Set(carried.map((t) => t.policy.carriedFrom))].join(', ')}`);
+  if (carried.length)
+    ctx.log(
+      `${ctx.spec.profile.id} is silent on ${carried.map((t) => t.id).join(', ')}: numbers carried from ${[...new Set(carried.map((t) => t.policy.carriedFrom))].join(', ')}`,
+    );
   return targets;
 }
 
@@ -110,7 +125,10 @@ export function perAddressQuota(ctx: CheckContext, op: Operation, except: string
   return quota;
 }
 /** Per-IP policies carried by only some operations of a surface (nonce, connect, signin, otp, bulk-users, …). */
-export function endpointPolicies(ctx: CheckContext, targets: readonly Target[]): { endpoint: Target[]; global: Target[] } {
+export function endpointPolicies(
+  ctx: CheckContext,
+  targets: readonly Target[],
+): { endpoint: Target[]; global: Target[] } {
   const endpoint: Target[] = [];
   const global: Target[] = [];
   for (const t of targets) {

@@ -10,10 +10,28 @@ import { mapLimit } from '../../engine/runner.js';
 import { workerSlot } from '../../engine/worker-state.js';
 import { parseRetryAfter } from './budget.js';
 import { RateLimitModel } from './model.js';
-import { FILL_CONCURRENCY, endpointPolicies, enforcedTargets, modelPolicies, perAddressQuota, policyTargets, type Target } from './policies.js';
 import {
-  NO_ADDRESSES, addresses, admitted, advance, histogram, isRequest, limited, modelRequest, mustRequest, rateRequest,
-  spoofedAddress, type Addresses,
+  FILL_CONCURRENCY,
+  endpointPolicies,
+  enforcedTargets,
+  modelPolicies,
+  perAddressQuota,
+  policyTargets,
+  type Target,
+} from './policies.js';
+import {
+  NO_ADDRESSES,
+  addresses,
+  admitted,
+  advance,
+  histogram,
+  isRequest,
+  limited,
+  modelRequest,
+  mustRequest,
+  rateRequest,
+  spoofedAddress,
+  type Addresses,
 } from './requests.js';
 import { loadRun, restored, saveRun, stored, type StoredResponse } from './store.js';
 
@@ -55,7 +73,24 @@ export interface PolicyProbe {
 }
 
 export function emptyProbe(target: Target): PolicyProbe {
-  return { target, lead: undefined, n: target.binding.limit, offset: 0, edge: target.binding.seconds, refusingSeconds: target.binding.seconds, fill: [], over: [], first429: undefined, expectedRetryAfter: undefined, spoofed: [], otherAddress: undefined, otherEnvironment: undefined, neighbours: [], timeline: [], all429: [] };
+  return {
+    target,
+    lead: undefined,
+    n: target.binding.limit,
+    offset: 0,
+    edge: target.binding.seconds,
+    refusingSeconds: target.binding.seconds,
+    fill: [],
+    over: [],
+    first429: undefined,
+    expectedRetryAfter: undefined,
+    spoofed: [],
+    otherAddress: undefined,
+    otherEnvironment: undefined,
+    neighbours: [],
+    timeline: [],
+    all429: [],
+  };
 }
 
 /**
@@ -66,7 +101,12 @@ export function emptyProbe(target: Target): PolicyProbe {
  * A global per-IP policy (e.g. sdk-ip) is filled starting with requests to a per-endpoint policy's operation
  * (e.g. nonce), so its threshold also proves that those requests count toward it (RATE-010).
  */
-async function probePolicy(ctx: CheckContext, target: Target, all: readonly Target[], addr: NonNullable<Addresses>): Promise<PolicyProbe> {
+async function probePolicy(
+  ctx: CheckContext,
+  target: Target,
+  all: readonly Target[],
+  addr: NonNullable<Addresses>,
+): Promise<PolicyProbe> {
   const { op, binding, id } = target;
   const model = new RateLimitModel(modelPolicies(ctx));
   const probe = emptyProbe(target);
@@ -80,7 +120,11 @@ async function probePolicy(ctx: CheckContext, target: Target, all: readonly Targ
   const spread = Math.ceil(n / Math.min(n, quota));
   const fillAddress = (i: number): string => (target.ipKeyed ? p : addr(10 + (i % spread)));
   const { endpoint, global } = endpointPolicies(ctx, all);
-  const lead = global.some((g) => g.id === id) ? endpoint.filter((e) => e.op.surface === op.surface && e.op.policies.includes(id)).sort((a, b) => a.binding.limit - b.binding.limit)[0] : undefined;
+  const lead = global.some((g) => g.id === id)
+    ? endpoint
+        .filter((e) => e.op.surface === op.surface && e.op.policies.includes(id))
+        .sort((a, b) => a.binding.limit - b.binding.limit)[0]
+    : undefined;
   if (lead) probe.lead = { target: lead, count: Math.min(lead.binding.limit, Math.floor(n / 2)) };
   const leadCount = probe.lead?.count ?? 0;
   const fillOp = (i: number): Operation => (lead && i < leadCount ? lead.op : op);
@@ -89,8 +133,14 @@ async function probePolicy(ctx: CheckContext, target: Target, all: readonly Targ
   const half = Math.floor(n / 2);
   const fillRange = async (from: number, to: number): Promise<void> => {
     const indices = Array.from({ length: to - from }, (_, k) => from + k);
-    for (const i of indices) if (model.send(modelRequest(ctx, fillOp(i), fillAddress(i))).limited) throw new Error(`probe design: the model limits fill request ${i + 1} of ${target.label}`);
-    probe.fill.push(...(await mapLimit(indices, FILL_CONCURRENCY, (i) => ctx.client.send(mustRequest(ctx, fillOp(i), { ip: fillAddress(i) })))));
+    for (const i of indices)
+      if (model.send(modelRequest(ctx, fillOp(i), fillAddress(i))).limited)
+        throw new Error(`probe design: the model limits fill request ${i + 1} of ${target.label}`);
+    probe.fill.push(
+      ...(await mapLimit(indices, FILL_CONCURRENCY, (i) =>
+        ctx.client.send(mustRequest(ctx, fillOp(i), { ip: fillAddress(i) })),
+      )),
+    );
   };
   await fillRange(0, half);
   await advance(ctx, model, offset);
@@ -112,20 +162,28 @@ async function probePolicy(ctx: CheckContext, target: Target, all: readonly Targ
     if (res.status === 0) break;
   }
   if (target.ipKeyed) {
-    for (let i = 0; i < 2; i++) probe.spoofed.push(await ctx.client.send(mustRequest(ctx, op, { ip: p, headers: [['x-forwarded-for', spoofedAddress()]] })));
+    for (let i = 0; i < 2; i++)
+      probe.spoofed.push(
+        await ctx.client.send(mustRequest(ctx, op, { ip: p, headers: [['x-forwarded-for', spoofedAddress()]] })),
+      );
     probe.otherAddress = await ctx.client.send(mustRequest(ctx, op, { ip: addr(1) }));
   }
   if (probe.first429 && endpoint.some((e) => e.id === id)) {
-    for (const b of endpoint) if (b.id !== id) probe.neighbours.push({ target: b, res: await ctx.client.send(mustRequest(ctx, b.op, { ip: p })) });
+    for (const b of endpoint)
+      if (b.id !== id)
+        probe.neighbours.push({ target: b, res: await ctx.client.send(mustRequest(ctx, b.op, { ip: p })) });
   }
   if (target.policy.key.includes('environment')) {
     const other = rateRequest(ctx, op, { ip: addr(2), env: 'other' });
     probe.otherEnvironment = isRequest(other) ? await ctx.client.send(other) : other.skip;
   }
   // Step the clock across the window edge and across Retry-After (seconds after the window started).
-  const retryAfter = probe.first429 ? parseRetryAfter(headerValue(probe.first429.headers['retry-after']))?.seconds : undefined;
+  const retryAfter = probe.first429
+    ? parseRetryAfter(headerValue(probe.first429.headers['retry-after']))?.seconds
+    : undefined;
   const points = new Set<number>([probe.edge - 1, probe.edge]);
-  if (retryAfter !== undefined && retryAfter <= 10 * probe.refusingSeconds) for (const d of [retryAfter - 1, retryAfter]) points.add(offset + d);
+  if (retryAfter !== undefined && retryAfter <= 10 * probe.refusingSeconds)
+    for (const d of [retryAfter - 1, retryAfter]) points.add(offset + d);
   for (const at of [...points].filter((x) => x >= offset).sort((a, b) => a - b)) {
     await advance(ctx, model, at - model.now);
     probe.timeline.push({ at, res: await ctx.client.send(mustRequest(ctx, op, { ip: p })) });
@@ -156,11 +214,18 @@ function storeProbe(p: PolicyProbe): StoredProbe {
     id: p.target.id,
     ...(p.skipped !== undefined ? { skipped: p.skipped } : {}),
     ...(p.lead ? { lead: { id: p.lead.target.id, count: p.lead.count } } : {}),
-    n: p.n, offset: p.offset, edge: p.edge, refusingSeconds: p.refusingSeconds,
+    n: p.n,
+    offset: p.offset,
+    edge: p.edge,
+    refusingSeconds: p.refusingSeconds,
     ...(p.expectedRetryAfter !== undefined ? { expectedRetryAfter: p.expectedRetryAfter } : {}),
-    fill: p.fill.map(stored), over: p.over.map(stored), spoofed: p.spoofed.map(stored),
+    fill: p.fill.map(stored),
+    over: p.over.map(stored),
+    spoofed: p.spoofed.map(stored),
     ...(p.otherAddress ? { otherAddress: stored(p.otherAddress) } : {}),
-    ...(p.otherEnvironment !== undefined ? { otherEnvironment: typeof p.otherEnvironment === 'string' ? p.otherEnvironment : stored(p.otherEnvironment) } : {}),
+    ...(p.otherEnvironment !== undefined
+      ? { otherEnvironment: typeof p.otherEnvironment === 'string' ? p.otherEnvironment : stored(p.otherEnvironment) }
+      : {}),
     neighbours: p.neighbours.map((x) => ({ id: x.target.id, res: stored(x.res) })),
     timeline: p.timeline.map((x) => ({ at: x.at, res: stored(x.res) })),
   };
@@ -177,10 +242,20 @@ function restoreProbe(s: StoredProbe, targets: readonly Target[]): PolicyProbe |
   const probe: PolicyProbe = {
     ...emptyProbe(target),
     lead: lead && s.lead ? { target: lead, count: s.lead.count } : undefined,
-    n: s.n, offset: s.offset, edge: s.edge, refusingSeconds: s.refusingSeconds, expectedRetryAfter: s.expectedRetryAfter,
-    fill: s.fill.map(restored), over, first429: over.find(limited), spoofed,
+    n: s.n,
+    offset: s.offset,
+    edge: s.edge,
+    refusingSeconds: s.refusingSeconds,
+    expectedRetryAfter: s.expectedRetryAfter,
+    fill: s.fill.map(restored),
+    over,
+    first429: over.find(limited),
+    spoofed,
     otherAddress: s.otherAddress ? restored(s.otherAddress) : undefined,
-    otherEnvironment: s.otherEnvironment === undefined || typeof s.otherEnvironment === 'string' ? s.otherEnvironment : restored(s.otherEnvironment),
+    otherEnvironment:
+      s.otherEnvironment === undefined || typeof s.otherEnvironment === 'string'
+        ? s.otherEnvironment
+        : restored(s.otherEnvironment),
     neighbours: s.neighbours.flatMap((x) => {
       const t = byId(x.id);
       return t ? [{ target: t, res: restored(x.res) }] : [];
@@ -221,7 +296,9 @@ export async function policyProbes(ctx: CheckContext): Promise<PolicyProbe[]> {
         const started = performance.now();
         const sentBefore = ctx.client.requestsSent;
         out.push(await probePolicy(ctx, t, targets, addr ?? (() => '127.0.0.1')));
-        ctx.log(`probe ${t.label} via ${t.op.key}: ${ctx.client.requestsSent - sentBefore} requests, ${Math.round(performance.now() - started)} ms`);
+        ctx.log(
+          `probe ${t.label} via ${t.op.key}: ${ctx.client.requestsSent - sentBefore} requests, ${Math.round(performance.now() - started)} ms`,
+        );
       }
       saveRun('probes', key, out.map(storeProbe));
       return out;
@@ -237,9 +314,18 @@ export async function policyProbes(ctx: CheckContext): Promise<PolicyProbe[]> {
  * Runs `judge` on the probe of every enforced policy the rule applies to (mock target; the live target runs the
  * check's `live` body); records skips of the others.
  */
-export async function judgeProbes(ctx: CheckContext, judge: (probe: PolicyProbe) => void, only: (t: Target) => boolean = () => true): Promise<void> {
-  const wanted = new Set(enforcedTargets(ctx).filter(only).map((t) => t.id));
-  if (wanted.size === 0) return ctx.skip('(rule)', `no enforced policy of ${ctx.spec.profile.id} to which this rule applies`);
+export async function judgeProbes(
+  ctx: CheckContext,
+  judge: (probe: PolicyProbe) => void,
+  only: (t: Target) => boolean = () => true,
+): Promise<void> {
+  const wanted = new Set(
+    enforcedTargets(ctx)
+      .filter(only)
+      .map((t) => t.id),
+  );
+  if (wanted.size === 0)
+    return ctx.skip('(rule)', `no enforced policy of ${ctx.spec.profile.id} to which this rule applies`);
   for (const probe of await policyProbes(ctx)) {
     if (!wanted.has(probe.target.id)) continue;
     if (probe.skipped) ctx.skip(probe.target.label, probe.skipped);
@@ -253,11 +339,18 @@ export async function judgeProbes(ctx: CheckContext, judge: (probe: PolicyProbe)
  */
 export function without429(ctx: CheckContext, probe: PolicyProbe, exact = false): boolean {
   if (exact && probe.fill.some((r) => !admitted(r))) {
-    ctx.inconclusive(probe.target.label, `the window was not filled as documented (first ${probe.n}: ${histogram(probe.fill)}), so this policy's own 429 was not isolated; see RATE-001`, probe.fill.find((r) => !admitted(r)));
+    ctx.inconclusive(
+      probe.target.label,
+      `the window was not filled as documented (first ${probe.n}: ${histogram(probe.fill)}), so this policy's own 429 was not isolated; see RATE-001`,
+      probe.fill.find((r) => !admitted(r)),
+    );
     return true;
   }
   if (probe.first429) return false;
-  ctx.inconclusive(probe.target.label, `no 429 was provoked (request N+1 = ${probe.n + 1} and ${probe.over.length - 1} more answered ${histogram(probe.over)}); see RATE-001`, probe.over.at(-1));
+  ctx.inconclusive(
+    probe.target.label,
+    `no 429 was provoked (request N+1 = ${probe.n + 1} and ${probe.over.length - 1} more answered ${histogram(probe.over)}); see RATE-001`,
+    probe.over.at(-1),
+  );
   return true;
 }
-

@@ -30,20 +30,29 @@ export function rateRequest(ctx: CheckContext, op: Operation, s: Send = {}): Htt
   const c = ctx.credentials;
   const other = s.env === 'other';
   if (other && !op.path.includes('{environmentId}')) return { skip: `${op.key} has no {environmentId}` };
-  if (other && !c.otherEnvironmentId) return { skip: `no second environment: ${c.missing.otherEnvironmentId ?? 'not available'}` };
+  if (other && !c.otherEnvironmentId)
+    return { skip: `no second environment: ${c.missing.otherEnvironmentId ?? 'not available'}` };
   let authorization: HeaderValue | undefined;
   if (s.credential === 'invalid') authorization = 'Bearer rate-limit-check-invalid-credential';
   else if (op.auth === 'api-token') {
     const token = other ? c.otherEnvironmentToken : c.apiToken;
-    if (!token) return { skip: `no API token of the other environment: ${c.missing.otherEnvironmentToken ?? 'not available'}` };
+    if (!token)
+      return { skip: `no API token of the other environment: ${c.missing.otherEnvironmentToken ?? 'not available'}` };
     authorization = bearer(token);
   } else if (op.auth === 'user-jwt') {
     const jwt = other ? c.otherEnvironmentJwt : c.userJwt;
-    if (!jwt) return { skip: `no user JWT: ${(other ? c.missing.otherEnvironmentJwt : c.missing.userJwt) ?? 'not available'}` };
+    if (!jwt)
+      return { skip: `no user JWT: ${(other ? c.missing.otherEnvironmentJwt : c.missing.userJwt) ?? 'not available'}` };
     authorization = bearer(jwt);
   }
   // On live the only rate requests are the budgeted probe's (DYNAMIC_RATE_LIMIT_BUDGET): the pacer lets them through.
-  const options: RequestOptions = { authorization, headers: s.headers, localAddress: s.ip, on429: 'return', rateProbe: ctx.config.target === 'live' };
+  const options: RequestOptions = {
+    authorization,
+    headers: s.headers,
+    localAddress: s.ip,
+    on429: 'return',
+    rateProbe: ctx.config.target === 'live',
+  };
   if (s.body !== undefined) options.body = s.body;
   if (other && c.otherEnvironmentId) options.pathParams = { environmentId: c.otherEnvironmentId };
   return ctx.requests.build(op, options);
@@ -71,11 +80,23 @@ export function statusOf(res: HttpResponse | undefined): string {
 export function histogram(responses: readonly HttpResponse[]): string {
   const counts = new Map<number, number>();
   for (const r of responses) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-  return [...counts].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${n}×${s}`).join(', ');
+  return [...counts]
+    .sort((a, b) => a[0] - b[0])
+    .map(([s, n]) => `${n}×${s}`)
+    .join(', ');
 }
 
-export function modelRequest(ctx: CheckContext, op: Operation, ip: string, env: 'main' | 'other' = 'main'): ModelRequest {
-  const environment = op.path.includes('{environmentId}') ? (env === 'other' ? ctx.credentials.otherEnvironmentId : ctx.credentials.environmentId) : undefined;
+export function modelRequest(
+  ctx: CheckContext,
+  op: Operation,
+  ip: string,
+  env: 'main' | 'other' = 'main',
+): ModelRequest {
+  const environment = op.path.includes('{environmentId}')
+    ? env === 'other'
+      ? ctx.credentials.otherEnvironmentId
+      : ctx.credentials.environmentId
+    : undefined;
   return { policies: op.policies, ip, environment };
 }
 

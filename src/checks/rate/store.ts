@@ -75,5 +75,16 @@ export function restored(s: StoredResponse): HttpResponse {
   } catch {
     json = undefined;
   }
-  return { status: s.status, headers: s.headers, text: s.text, json, exchange: { seq: -1, request: { method: '', url: '(recorded by an earlier worker of this run)', headers: [] }, ms: 0, curl: '' } };
+  return {
+    status: s.status,
+    headers: s.headers,
+    text: s.text,
+    json,
+    exchange: {
+      seq: -1,
+      request: { method: '', url: '(recorded by an earlier worker of this run)', headers: [] },
+      ms: 0,
+      curl: '',
+    },
+  };
 }

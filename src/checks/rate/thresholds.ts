@@ -23,16 +23,24 @@ export const exactThreshold: Check = {
     judgeProbes(ctx, (probe) => {
       const { target, n, fill } = probe;
       const passed = fill.filter(admitted).length;
-      ctx.log(`${target.label} via ${target.op.key}: first ${n} answered ${histogram(fill)}; request ${n + 1} answered ${statusOf(probe.over[0])}`);
+      ctx.log(
+        `${target.label} via ${target.op.key}: first ${n} answered ${histogram(fill)}; request ${n + 1} answered ${statusOf(probe.over[0])}`,
+      );
       if (passed !== n) {
         const refused = fill.filter((r) => !admitted(r));
-        ctx.fail(target.label, `only ${passed} of the first ${n} requests from a cold key were admitted (${histogram(fill)}); the documented limit is ${n} per ${target.binding.seconds}s`, refused.slice(0, 3));
+        ctx.fail(
+          target.label,
+          `only ${passed} of the first ${n} requests from a cold key were admitted (${histogram(fill)}); the documented limit is ${n} per ${target.binding.seconds}s`,
+          refused.slice(0, 3),
+        );
         return;
       }
       const over = probe.over[0];
       if (over && limited(over)) ctx.pass(target.label, over);
       else {
-        const at = probe.first429 ? `the first 429 came at request ${n + probe.over.length}` : `no 429 up to request ${n + probe.over.length}`;
+        const at = probe.first429
+          ? `the first 429 came at request ${n + probe.over.length}`
+          : `no 429 up to request ${n + probe.over.length}`;
         const reason = `request ${n + 1} was answered ${statusOf(over)} instead of 429 (${at}); the documented limit is ${n} per ${target.binding.seconds}s`;
         ctx.fail(target.label, { reason, expected: `429 at request ${n + 1}`, received: statusOf(over) }, probe.over);
       }
@@ -52,17 +60,26 @@ export const tooManyRequestsBody: Check = {
     const reading = ctx.spec.profile.tooManyRequests.reading;
     // docs-2026 reads the body as "usually {error}, not guaranteed" (reading.live = report): a deviation is shown,
     // and RATE-002 is report-only on live (specs/rules/rate.json), never a failure of the run.
-    const note = reading && !reading.guaranteed ? `; ${ctx.spec.profile.id} reads this body as usual, not guaranteed (${reading.source}): ${reading.live === 'report' ? 'report-only' : 'enforced'} on live` : '';
+    const note =
+      reading && !reading.guaranteed
+        ? `; ${ctx.spec.profile.id} reads this body as usual, not guaranteed (${reading.source}): ${reading.live === 'report' ? 'report-only' : 'enforced'} on live`
+        : '';
     ctx.fail(label, `the 429 body does not match ${ctx.spec.profile.id} (${why}); ${accepts}${note}`, r.limited);
   }),
   run: (ctx) =>
     judgeProbes(ctx, (probe) => {
       if (without429(ctx, probe)) return;
       const schema = ctx.spec.profile.tooManyRequests.schema;
-      const bad = probe.all429.map((res) => ({ res, v: ctx.schemas.validate(schema, res.json) })).filter((x) => res429NotJson(x.res) || !x.v.valid);
+      const bad = probe.all429
+        .map((res) => ({ res, v: ctx.schemas.validate(schema, res.json) }))
+        .filter((x) => res429NotJson(x.res) || !x.v.valid);
       if (bad.length === 0) return ctx.pass(probe.target.label, probe.first429);
       const first = bad[0]!;
-      ctx.fail(probe.target.label, `${bad.length} of ${probe.all429.length} 429 bodies do not match ${schema.split('/').pop() ?? schema} (${ctx.spec.profile.id}): ${res429NotJson(first.res) ? 'not JSON' : first.v.errors.join('; ')}; body ${first.res.text.slice(0, 120)}`, bad.map((x) => x.res).slice(0, 3));
+      ctx.fail(
+        probe.target.label,
+        `${bad.length} of ${probe.all429.length} 429 bodies do not match ${schema.split('/').pop() ?? schema} (${ctx.spec.profile.id}): ${res429NotJson(first.res) ? 'not JSON' : first.v.errors.join('; ')}; body ${first.res.text.slice(0, 120)}`,
+        bad.map((x) => x.res).slice(0, 3),
+      );
     }),
 };
 
@@ -79,13 +96,20 @@ export const retryAfterWellFormed: Check = {
   run: (ctx) =>
     judgeProbes(ctx, (probe) => {
       if (without429(ctx, probe)) return;
-      const problems = probe.all429.map((res) => ({ res, problem: retryAfterProblem(ctx, res, probe.refusingSeconds) })).filter((x) => x.problem !== undefined);
+      const problems = probe.all429
+        .map((res) => ({ res, problem: retryAfterProblem(ctx, res, probe.refusingSeconds) }))
+        .filter((x) => x.problem !== undefined);
       if (problems.length === 0) {
         const raw = retryAfterHeader(probe.first429!);
-        if (raw === undefined) ctx.log(`${probe.target.label}: no Retry-After (not required by ${ctx.spec.profile.id})`);
+        if (raw === undefined)
+          ctx.log(`${probe.target.label}: no Retry-After (not required by ${ctx.spec.profile.id})`);
         return ctx.pass(probe.target.label, probe.first429);
       }
-      ctx.fail(probe.target.label, `${problems.length} of ${probe.all429.length} 429s: ${problems[0]!.problem!}`, problems.map((x) => x.res).slice(0, 3));
+      ctx.fail(
+        probe.target.label,
+        `${problems.length} of ${probe.all429.length} 429s: ${problems[0]!.problem!}`,
+        problems.map((x) => x.res).slice(0, 3),
+      );
     }),
 };
 
@@ -112,13 +136,34 @@ export const retryAfterAccurate: Check = {
       if (without429(ctx, probe, true)) return;
       const raw = retryAfterHeader(probe.first429!);
       const ra = parseRetryAfter(raw)?.seconds;
-      if (ra === undefined) return ctx.inconclusive(probe.target.label, `no usable Retry-After on the 429 (${raw === undefined ? 'absent' : `'${raw.slice(0, 40)}'`}); see RATE-003`, probe.first429);
-      if (ra > 10 * probe.refusingSeconds) return ctx.fail(probe.target.label, `Retry-After ${ra} s is far beyond the ${probe.refusingSeconds} s window; not followed`, probe.first429);
+      if (ra === undefined)
+        return ctx.inconclusive(
+          probe.target.label,
+          `no usable Retry-After on the 429 (${raw === undefined ? 'absent' : `'${raw.slice(0, 40)}'`}); see RATE-003`,
+          probe.first429,
+        );
+      if (ra > 10 * probe.refusingSeconds)
+        return ctx.fail(
+          probe.target.label,
+          `Retry-After ${ra} s is far beyond the ${probe.refusingSeconds} s window; not followed`,
+          probe.first429,
+        );
       const before = probe.timeline.find((s) => s.at === probe.offset + ra - 1);
       const after = probe.timeline.find((s) => s.at === probe.offset + ra);
-      const expected = probe.expectedRetryAfter === undefined ? '' : ` (the window ends in ${probe.expectedRetryAfter} s)`;
-      if (before && !limited(before.res)) return ctx.fail(probe.target.label, `Retry-After was ${ra} s${expected}, but after ${ra - 1} s the request was already answered ${statusOf(before.res)}`, [probe.first429!, before.res]);
-      if (!after || !admitted(after.res)) return ctx.fail(probe.target.label, `Retry-After was ${ra} s${expected}, but after waiting ${ra} s the request was still answered ${statusOf(after?.res)}`, after ? [probe.first429!, after.res] : probe.first429);
+      const expected =
+        probe.expectedRetryAfter === undefined ? '' : ` (the window ends in ${probe.expectedRetryAfter} s)`;
+      if (before && !limited(before.res))
+        return ctx.fail(
+          probe.target.label,
+          `Retry-After was ${ra} s${expected}, but after ${ra - 1} s the request was already answered ${statusOf(before.res)}`,
+          [probe.first429!, before.res],
+        );
+      if (!after || !admitted(after.res))
+        return ctx.fail(
+          probe.target.label,
+          `Retry-After was ${ra} s${expected}, but after waiting ${ra} s the request was still answered ${statusOf(after?.res)}`,
+          after ? [probe.first429!, after.res] : probe.first429,
+        );
       ctx.pass(probe.target.label, after.res);
     }),
 };
@@ -138,7 +183,11 @@ export const tooManyRequestsNotCacheable: Check = {
       if (without429(ctx, probe)) return;
       const bad = probe.all429.filter((res) => cacheProblem(ctx, res) !== undefined);
       if (bad.length === 0) return ctx.pass(probe.target.label, probe.first429);
-      ctx.fail(probe.target.label, `${bad.length} of ${probe.all429.length} 429s: ${cacheProblem(ctx, bad[0]!)!}`, bad.slice(0, 3));
+      ctx.fail(
+        probe.target.label,
+        `${bad.length} of ${probe.all429.length} 429s: ${cacheProblem(ctx, bad[0]!)!}`,
+        bad.slice(0, 3),
+      );
     }),
 };
 
@@ -153,8 +202,18 @@ export const windowLength: Check = {
       const before = probe.timeline.find((s) => s.at === probe.edge - 1);
       const at = probe.timeline.find((s) => s.at === probe.edge);
       const w = `the window started at the first request (t=0) and is documented as ${probe.refusingSeconds} s`;
-      if (before && !limited(before.res)) return ctx.fail(probe.target.label, `${w}, but at t=${probe.edge - 1} s the request was answered ${statusOf(before.res)} (capacity returned early)`, before.res);
-      if (!at || !admitted(at.res)) return ctx.fail(probe.target.label, `${w}, but at t=${probe.edge} s the request was still answered ${statusOf(at?.res)} (the window is longer than documented)`, at?.res);
+      if (before && !limited(before.res))
+        return ctx.fail(
+          probe.target.label,
+          `${w}, but at t=${probe.edge - 1} s the request was answered ${statusOf(before.res)} (capacity returned early)`,
+          before.res,
+        );
+      if (!at || !admitted(at.res))
+        return ctx.fail(
+          probe.target.label,
+          `${w}, but at t=${probe.edge} s the request was still answered ${statusOf(at?.res)} (the window is longer than documented)`,
+          at?.res,
+        );
       ctx.pass(probe.target.label, at.res);
     }),
 };

@@ -23,7 +23,10 @@ export function reasonOf(j: Judgement | string): string | undefined {
  * The expected / received of one outcome made of several judged answers: each answer's own, joined with ' | ' (only
  * when every failing answer was judged by the status judge).
  */
-export function expectedReceived(mismatches: readonly (Mismatch | undefined)[]): { expected?: string; received?: string } {
+export function expectedReceived(mismatches: readonly (Mismatch | undefined)[]): {
+  expected?: string;
+  received?: string;
+} {
   if (!mismatches.length || mismatches.some((m) => m === undefined)) return {};
   const list = mismatches as Mismatch[];
   return { expected: list.map((m) => m.expected).join(' | '), received: list.map((m) => m.received).join(' | ') };
@@ -37,7 +40,13 @@ export interface AuthCase {
 }
 
 /** A case sent through the normal client for `op`. */
-export function requestCase(ctx: CheckContext, op: Operation, label: string, options: RequestOptions, judge: Judge): AuthCase {
+export function requestCase(
+  ctx: CheckContext,
+  op: Operation,
+  label: string,
+  options: RequestOptions,
+  judge: Judge,
+): AuthCase {
   return { label, send: () => sendFor(ctx, op, options), judge };
 }
 
@@ -77,7 +86,11 @@ export async function judgeOperations(
     const failures = results.filter((r) => r.why !== undefined && r.res.status !== 429);
     if (failures.length) {
       const reason = failures.map((f) => `${f.c.label}: ${f.why ?? ''}`).join(' | ');
-      ctx.fail(op.key, { reason, ...expectedReceived(failures.map((f) => f.mismatch)) }, failures.map((f) => f.res));
+      ctx.fail(
+        op.key,
+        { reason, ...expectedReceived(failures.map((f) => f.mismatch)) },
+        failures.map((f) => f.res),
+      );
     } else if (limited.length) {
       const reason = `rate limited (429 after the client's retries) on: ${limited.map((l) => l.c.label).join(', ')}`;
       ctx.inconclusive(op.key, reason, limited[0]!.res);

@@ -101,13 +101,17 @@ export function bearerChallenge(res: HttpResponse): { challenge: Challenge } | {
   const parsed = parseChallenges(value);
   if ('error' in parsed) return { reason: `WWW-Authenticate does not parse (RFC 9110 11.6.1): ${parsed.error}` };
   const bearerOnes = parsed.challenges.filter((c) => c.scheme.toLowerCase() === 'bearer');
-  if (!bearerOnes.length) return { reason: `WWW-Authenticate has no Bearer challenge (schemes: ${parsed.challenges.map((c) => c.scheme).join(', ') || 'none'})` };
+  if (!bearerOnes.length)
+    return {
+      reason: `WWW-Authenticate has no Bearer challenge (schemes: ${parsed.challenges.map((c) => c.scheme).join(', ') || 'none'})`,
+    };
   if (bearerOnes.length > 1) return { reason: 'WWW-Authenticate repeats the Bearer challenge' };
   const challenge = bearerOnes[0]!;
   const seen = new Set<string>();
   for (const [name] of challenge.params) {
     const key = name.toLowerCase();
-    if (seen.has(key)) return { reason: `the Bearer challenge repeats the auth-param '${name}' (RFC 6750 3: each at most once)` };
+    if (seen.has(key))
+      return { reason: `the Bearer challenge repeats the auth-param '${name}' (RFC 6750 3: each at most once)` };
     seen.add(key);
   }
   return { challenge };
@@ -117,4 +121,3 @@ export function bearerChallenge(res: HttpResponse): { challenge: Challenge } | {
 export function challengeParam(challenge: Challenge, name: string): string | undefined {
   return challenge.params.find(([n]) => n.toLowerCase() === name)?.[1];
 }
-

@@ -60,7 +60,12 @@ const MINTED = workerSlot('minted mock JWTs', () => new Map<string, Promise<stri
  * output (src/secrets/redact.ts JWT pattern), while registering each as a Secret would add ~800 redaction windows
  * that every later redact() call scans (measured: 97 µs per call with 2 JWTs registered, 573 µs with 14).
  */
-export function mintMockJwt(ctx: CheckContext, purpose: string, environmentId: string, options: MintOptions = {}): Promise<string> {
+export function mintMockJwt(
+  ctx: CheckContext,
+  purpose: string,
+  environmentId: string,
+  options: MintOptions = {},
+): Promise<string> {
   const mock = ctx.mock;
   if (!mock) return Promise.reject(new Error('minting needs the mock control API'));
   const mintCache = ctx.worker.get(MINTED);
@@ -97,7 +102,10 @@ export async function validUserJwt(ctx: CheckContext): Promise<{ jwt: Credential
 }
 
 /** The valid credential of an operation's auth class (undefined + reason when not available). */
-export async function validCredentialFor(ctx: CheckContext, op: Operation): Promise<{ credential: Credential } | { reason: string }> {
+export async function validCredentialFor(
+  ctx: CheckContext,
+  op: Operation,
+): Promise<{ credential: Credential } | { reason: string }> {
   if (op.auth === 'api-token') return { credential: ctx.credentials.apiToken };
   const jwt = await validUserJwt(ctx);
   return 'jwt' in jwt ? { credential: jwt.jwt } : jwt;

@@ -57,7 +57,12 @@ export function objectRefs(op: Operation, families: readonly ObjectFamily[] = ob
   const sdk = op.path.startsWith('/sdk/');
   const refs: ObjectRef[] = [];
   for (const p of op.parameters.filter((x) => x.in === 'path')) {
-    const family = families.find((f) => f.params.includes(p.name) && (f.surface === undefined || f.surface === (sdk ? 'sdk' : 'admin')) && (f.pathPrefix === undefined || op.path.startsWith(f.pathPrefix)));
+    const family = families.find(
+      (f) =>
+        f.params.includes(p.name) &&
+        (f.surface === undefined || f.surface === (sdk ? 'sdk' : 'admin')) &&
+        (f.pathPrefix === undefined || op.path.startsWith(f.pathPrefix)),
+    );
     if (family) refs.push({ family, in: 'path', name: p.name });
   }
   for (const family of families) {
@@ -69,12 +74,17 @@ export function objectRefs(op: Operation, families: readonly ObjectFamily[] = ob
 
 /** The api-token operations that address an object by id alone: a path id parameter and no {environmentId} (69). */
 export function idOnlyOperations(spec: LoadedSpec): Operation[] {
-  return spec.operations.filter((op) => op.auth === 'api-token' && !op.path.includes('{environmentId}') && op.parameters.some((p) => p.in === 'path'));
+  return spec.operations.filter(
+    (op) =>
+      op.auth === 'api-token' && !op.path.includes('{environmentId}') && op.parameters.some((p) => p.in === 'path'),
+  );
 }
 
 /** The /sdk user-JWT operations on one of the user's own objects (a path parameter or body member of a family). */
 export function userObjectOperations(spec: LoadedSpec): Operation[] {
-  return spec.operations.filter((op) => op.auth === 'user-jwt' && objectRefs(op).some((r) => r.family.owner === 'user'));
+  return spec.operations.filter(
+    (op) => op.auth === 'user-jwt' && objectRefs(op).some((r) => r.family.owner === 'user'),
+  );
 }
 
 /** Why an id-only operation names no owned object (its path parameters are reference data), from specs/objects.json. */
@@ -108,7 +118,9 @@ export function mockObjects(ctx: CheckContext): Promise<SeededObject[]> {
 }
 
 /** The mock seed's environments (organization of each), cached with the objects. */
-export async function mockEnvironments(ctx: CheckContext): Promise<{ id: string; organizationId?: string; projectId?: string; name: string }[]> {
+export async function mockEnvironments(
+  ctx: CheckContext,
+): Promise<{ id: string; organizationId?: string; projectId?: string; name: string }[]> {
   return ctx.mock ? (await ctx.mock.seed()).environments : [];
 }
 
@@ -120,7 +132,8 @@ export function idsAt(value: unknown, path: string): string[] {
     for (const v of current) {
       if (part === '*') {
         if (Array.isArray(v)) next.push(...(v as unknown[]));
-      } else if (typeof v === 'object' && v !== null && !Array.isArray(v)) next.push((v as Record<string, unknown>)[part]);
+      } else if (typeof v === 'object' && v !== null && !Array.isArray(v))
+        next.push((v as Record<string, unknown>)[part]);
     }
     current = next;
   }
@@ -142,13 +155,20 @@ export type Discovered = Map<string, { ids: string[] } | { reason: string }>;
  * credential — read-only GETs, one per family. `with` parameters take the first id discovered for another family
  * (e.g. an allowlist's entries). Ids `exclude` names (the main credential's own objects) are dropped.
  */
-export async function discoverIds(ctx: CheckContext, side: Side, families: readonly ObjectFamily[], exclude: ReadonlySet<string> = new Set()): Promise<Discovered> {
+export async function discoverIds(
+  ctx: CheckContext,
+  side: Side,
+  families: readonly ObjectFamily[],
+  exclude: ReadonlySet<string> = new Set(),
+): Promise<Discovered> {
   const out: Discovered = new Map();
   const ordered = [...families].sort((a, b) => Number(Boolean(a.discover?.with)) - Number(Boolean(b.discover?.with)));
   for (const family of ordered) {
     const d = family.discover;
     if (!d) {
-      out.set(family.family, { reason: `no list operation reveals ${family.family} ids (specs/objects.json has no discover entry)` });
+      out.set(family.family, {
+        reason: `no list operation reveals ${family.family} ids (specs/objects.json has no discover entry)`,
+      });
       continue;
     }
     const op = ctx.spec.byId.get(d.operationId);
@@ -176,11 +196,18 @@ export async function discoverIds(ctx: CheckContext, side: Side, families: reado
     }
     const res = await sendFor(ctx, op, { authorization: side.authorization, pathParams });
     if (res.status !== 200) {
-      out.set(family.family, { reason: `${op.key} with ${side.label} answered ${res.status || res.exchange.error || 'no response'}` });
+      out.set(family.family, {
+        reason: `${op.key} with ${side.label} answered ${res.status || res.exchange.error || 'no response'}`,
+      });
       continue;
     }
     const ids = [...new Set(idsAt(res.json, d.ids))].filter((id) => !exclude.has(id));
-    out.set(family.family, ids.length ? { ids } : { reason: `${op.key} with ${side.label} lists no ${family.family} (create one to cover these operations)` });
+    out.set(
+      family.family,
+      ids.length
+        ? { ids }
+        : { reason: `${op.key} with ${side.label} lists no ${family.family} (create one to cover these operations)` },
+    );
   }
   return out;
 }
@@ -190,14 +217,25 @@ export async function discoverIds(ctx: CheckContext, side: Side, families: reado
  * operations are read and ids the main credential also lists (shared or its own objects) are dropped, so an id the
  * main credential may legitimately reach never becomes a false alarm.
  */
-export async function discoverForeign(ctx: CheckContext, other: Side, main: Side, families: readonly ObjectFamily[]): Promise<Discovered> {
+export async function discoverForeign(
+  ctx: CheckContext,
+  other: Side,
+  main: Side,
+  families: readonly ObjectFamily[],
+): Promise<Discovered> {
   const own = await discoverIds(ctx, main, families);
   const exclude = new Set([...own.values()].flatMap((v) => ('ids' in v ? v.ids : [])));
   return discoverIds(ctx, other, families, exclude);
 }
 
 /** A request for `op` naming object `id` where the operation names its first owned object. */
-export function withObject(ctx: CheckContext, op: Operation, ref: ObjectRef, id: string, options: RequestOptions): RequestOptions {
+export function withObject(
+  ctx: CheckContext,
+  op: Operation,
+  ref: ObjectRef,
+  id: string,
+  options: RequestOptions,
+): RequestOptions {
   if (ref.in === 'path') return { ...options, pathParams: { ...(options.pathParams ?? {}), [ref.name]: id } };
   const body = (options.body ?? ctx.requests.body(op) ?? {}) as Record<string, unknown>;
   return { ...options, body: { ...body, [ref.name]: id } };
@@ -224,9 +262,16 @@ export const REFUSAL_STATUSES = [403, 404];
  * The verdict on the answer to a request for another owner's object (undefined = refused correctly): 403 or 404, the
  * documented error body of that status (profile errors), and none of the object's values in the body.
  */
-export function refusalProblem(ctx: CheckContext, res: HttpResponse, leaks: readonly string[] = []): string | undefined {
+export function refusalProblem(
+  ctx: CheckContext,
+  res: HttpResponse,
+  leaks: readonly string[] = [],
+): string | undefined {
   const mismatch = judgeStatus(ctx, res, REFUSAL_STATUSES);
-  if (mismatch) return res.status >= 200 && res.status < 300 ? `${mismatch.reason} — another owner's object was served` : mismatch.reason;
+  if (mismatch)
+    return res.status >= 200 && res.status < 300
+      ? `${mismatch.reason} — another owner's object was served`
+      : mismatch.reason;
   const leaked = leaks.filter((s) => res.text.includes(s));
   if (leaked.length) return `the refusal carries ${leaked.length} value(s) of the other owner's object`;
   return undefined;
@@ -240,7 +285,11 @@ export type OperationVerdict =
   | { status: 'inconclusive'; reason: string; response?: HttpResponse };
 
 /** Runs `judge` per operation (8 at a time on the mock, one at a time on live) and records one outcome per operation. */
-export async function perOperation(ctx: CheckContext, operations: readonly Operation[], judge: (op: Operation) => Promise<OperationVerdict>): Promise<void> {
+export async function perOperation(
+  ctx: CheckContext,
+  operations: readonly Operation[],
+  judge: (op: Operation) => Promise<OperationVerdict>,
+): Promise<void> {
   await mapLimit(operations, ctx.config.target === 'mock' ? 8 : 1, async (op) => {
     const v = await judge(op);
     if (v.status === 'pass') ctx.pass(op.key, v.response);
@@ -251,8 +300,16 @@ export async function perOperation(ctx: CheckContext, operations: readonly Opera
 }
 
 /** Turns a refusal verdict into an operation verdict (a 429 that survived the client's retries is inconclusive). */
-export function refusalVerdict(ctx: CheckContext, res: HttpResponse, leaks: readonly string[], what: string): OperationVerdict {
-  if (res.status === 429) return { status: 'inconclusive', reason: `${what}: rate limited (429 after the client's retries)`, response: res };
+export function refusalVerdict(
+  ctx: CheckContext,
+  res: HttpResponse,
+  leaks: readonly string[],
+  what: string,
+): OperationVerdict {
+  if (res.status === 429)
+    return { status: 'inconclusive', reason: `${what}: rate limited (429 after the client's retries)`, response: res };
   const problem = refusalProblem(ctx, res, leaks);
-  return problem ? { status: 'fail', reason: `${what}: ${problem}`, responses: [res] } : { status: 'pass', response: res };
+  return problem
+    ? { status: 'fail', reason: `${what}: ${problem}`, responses: [res] }
+    : { status: 'pass', response: res };
 }

@@ -5,7 +5,15 @@
  */
 import type { JsonSchema, LoadedSpec, Operation, Parameter } from '../../engine/spec.js';
 import type { CheckContext } from '../../engine/types.js';
-import { invalidQueryValues, lookupFrom, negativeBodies, queryKind, type NegativeCase, type QueryKind, type SchemaLookup } from '../../generators/negative.js';
+import {
+  invalidQueryValues,
+  lookupFrom,
+  negativeBodies,
+  queryKind,
+  type NegativeCase,
+  type QueryKind,
+  type SchemaLookup,
+} from '../../generators/negative.js';
 import { isJsonOp } from './send.js';
 
 /** Resolves `$ref`s of the spec's schemas through the engine's registry. */
@@ -42,7 +50,8 @@ export function literalSegments(spec: LoadedSpec): Set<string> {
  * The core resources the API keeps state for (ARCHITECTURE.md step 5; sdk-api TokensApi, UsersApi, WebhooksApi,
  * AllowlistsApi, OriginsApi).
  */
-const CORE_ITEM = /^(?:\/environments\/\{environmentId\}\/(?:tokens|users|webhooks)|\/(?:allowlists|allowlistEntries|origins))\/\{(\w+)\}/;
+const CORE_ITEM =
+  /^(?:\/environments\/\{environmentId\}\/(?:tokens|users|webhooks)|\/(?:allowlists|allowlistEntries|origins))\/\{(\w+)\}/;
 
 /** The id parameter of a core resource addressed by the operation (the item or one of its sub-resources), if any. */
 export function coreResourceId(op: Operation): string | undefined {
@@ -51,10 +60,12 @@ export function coreResourceId(op: Operation): string | undefined {
 
 /** Typed query parameters (number, boolean, enum, constrained string) with their kind and at least one invalid value. */
 export function typedQueryParams(op: Operation, lookup: SchemaLookup): { param: Parameter; kind: QueryKind }[] {
-  return op.parameters.filter((p) => p.in === 'query').flatMap((param) => {
-    const kind = queryKind(param.schema, lookup);
-    return kind && invalidQueryValues(kind).length > 0 ? [{ param, kind }] : [];
-  });
+  return op.parameters
+    .filter((p) => p.in === 'query')
+    .flatMap((param) => {
+      const kind = queryKind(param.schema, lookup);
+      return kind && invalidQueryValues(kind).length > 0 ? [{ param, kind }] : [];
+    });
 }
 
 /** The sample body and its negative cases (each confirmed invalid by the engine's ajv), or the reason there are none. */
@@ -68,7 +79,8 @@ export function negativeCasesFor(
   const schema = op.requestBody.schema;
   const sample = ctx.requests.body(op);
   const v = ctx.schemas.validate(schema, sample);
-  if (!v.valid) return `the suite's sample body does not validate (${v.errors.join('; ')}), so a 400 could not be attributed`;
+  if (!v.valid)
+    return `the suite's sample body does not validate (${v.errors.join('; ')}), so a 400 could not be attributed`;
   const cases = negativeBodies(schema, sample, lookup).filter((c) => !ctx.schemas.validate(schema, c.body).valid);
   if (cases.length === 0) return 'the request schema has no constraint a single change can violate';
   return { sample, cases };

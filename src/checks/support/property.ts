@@ -42,8 +42,14 @@ export async function checkProperty<Ts extends unknown[]>(
   options: { numRuns?: number; timeLimitMs?: number; seed?: number } = {},
 ): Promise<PropertyRun<Ts>> {
   const { seed, ...limits } = options;
-  const property = (fc.asyncProperty as unknown as (...args: unknown[]) => fc.IAsyncProperty<Ts>)(...arbitraries, predicate);
-  const details = await fc.check(property, { ...ctx.fc.parameters<Ts>(limits), ...(seed !== undefined ? { seed } : {}) });
+  const property = (fc.asyncProperty as unknown as (...args: unknown[]) => fc.IAsyncProperty<Ts>)(
+    ...arbitraries,
+    predicate,
+  );
+  const details = await fc.check(property, {
+    ...ctx.fc.parameters<Ts>(limits),
+    ...(seed !== undefined ? { seed } : {}),
+  });
   const path = details.counterexamplePath ?? undefined;
   return {
     failed: details.failed,
@@ -96,28 +102,38 @@ export async function propertyOutcome<T>(
 ): Promise<void> {
   let lastFail: Extract<Verdict, { ok: false }> | undefined;
   let lastOk: HttpResponse | undefined;
-  const run = await checkProperty<[T]>(ctx, [arb], async (value) => {
-    const verdict = await predicate(value);
-    if (verdict.ok) {
-      lastOk = verdict.res;
-      return true;
-    }
-    lastFail = verdict;
-    return false;
-  }, { numRuns, seed: seedFor(ctx, subject) });
+  const run = await checkProperty<[T]>(
+    ctx,
+    [arb],
+    async (value) => {
+      const verdict = await predicate(value);
+      if (verdict.ok) {
+        lastOk = verdict.res;
+        return true;
+      }
+      lastFail = verdict;
+      return false;
+    },
+    { numRuns, seed: seedFor(ctx, subject) },
+  );
   if (!run.failed) {
     if (lastOk) ctx.pass(subject, lastOk);
     else ctx.skip(subject, `no generated case could be sent (${run.numSkips} skipped by preconditions)`);
     return;
   }
   if (!lastFail) {
-    if (run.interrupted) return ctx.inconclusive(subject, `interrupted after ${run.numRuns} runs (time limit) without a failure`);
+    if (run.interrupted)
+      return ctx.inconclusive(subject, `interrupted after ${run.numRuns} runs (time limit) without a failure`);
     if (run.error instanceof Error) throw run.error;
     throw new Error(`property for ${subject} failed without a verdict: ${String(run.error)}`);
   }
   const found = `counterexample ${describeValue(run.counterexample?.[0])} (after ${run.numRuns} runs, ${run.numShrinks} shrinks)`;
   const { expected, received } = lastFail;
-  ctx.fail(subject, { reason: `${lastFail.reason}; ${found}; replay: ${run.replay}`, expected, received }, lastFail.res);
+  ctx.fail(
+    subject,
+    { reason: `${lastFail.reason}; ${found}; replay: ${run.replay}`, expected, received },
+    lastFail.res,
+  );
 }
 
 /** How many operations a property is spread over. */
@@ -126,7 +142,11 @@ export const PROPERTY_OPERATIONS = 8;
 export const OPERATIONS_PER_RUN = 4;
 
 /** A seed-rotated sample of operations spread across tags (see spreadOperations). */
-export function propertyOperations(ctx: CheckContext, operations: readonly Operation[], count = PROPERTY_OPERATIONS): Operation[] {
+export function propertyOperations(
+  ctx: CheckContext,
+  operations: readonly Operation[],
+  count = PROPERTY_OPERATIONS,
+): Operation[] {
   return spreadOperations(ctx, operations, count);
 }
 
@@ -174,34 +194,44 @@ export async function runProperty<T>(ctx: CheckContext, spec: PropertySpec<T>): 
   const ops = spec.operations;
   if (!ops.length) return;
   const perRun = ctx.config.target === 'mock' ? Math.min(OPERATIONS_PER_RUN, ops.length) : 1;
-  let lastFailure: { op: Operation; why: string; mismatch: Mismatch | undefined; responses: HttpResponse[] } | undefined;
+  let lastFailure:
+    { op: Operation; why: string; mismatch: Mismatch | undefined; responses: HttpResponse[] } | undefined;
   const lastPass = new Map<string, HttpResponse>();
   let rateLimited = 0;
   const numRuns = spec.numRuns ?? ctx.fc.runs;
-  const out = await checkProperty<[T, number]>(ctx, [spec.arbitrary, fc.nat({ max: ops.length - 1 })], async (value, start) => {
-    const chosen = Array.from({ length: perRun }, (_, j) => ops[(start + j) % ops.length]!);
-    const results = await Promise.all(chosen.map(async (op) => {
-      const { why, responses } = await spec.probe(value, op);
-      return { op, why: reasonOf(why), mismatch: typeof why === 'object' ? why : undefined, responses };
-    }));
-    // A 429 that survived the client's retries was never judged: neither a failure nor evidence.
-    for (const r of results) {
-      if (r.why !== undefined && r.responses.some((x) => x.status === 429)) {
-        rateLimited += 1;
-        r.why = undefined;
+  const out = await checkProperty<[T, number]>(
+    ctx,
+    [spec.arbitrary, fc.nat({ max: ops.length - 1 })],
+    async (value, start) => {
+      const chosen = Array.from({ length: perRun }, (_, j) => ops[(start + j) % ops.length]!);
+      const results = await Promise.all(
+        chosen.map(async (op) => {
+          const { why, responses } = await spec.probe(value, op);
+          return { op, why: reasonOf(why), mismatch: typeof why === 'object' ? why : undefined, responses };
+        }),
+      );
+      // A 429 that survived the client's retries was never judged: neither a failure nor evidence.
+      for (const r of results) {
+        if (r.why !== undefined && r.responses.some((x) => x.status === 429)) {
+          rateLimited += 1;
+          r.why = undefined;
+        }
       }
-    }
-    const bad = results.find((r) => r.why !== undefined);
-    if (bad) {
-      lastFailure = { op: bad.op, why: bad.why ?? '', mismatch: bad.mismatch, responses: bad.responses };
-      return false;
-    }
-    for (const r of results) if (r.responses[0]) lastPass.set(r.op.key, r.responses[0]);
-    return true;
-  }, { numRuns });
+      const bad = results.find((r) => r.why !== undefined);
+      if (bad) {
+        lastFailure = { op: bad.op, why: bad.why ?? '', mismatch: bad.mismatch, responses: bad.responses };
+        return false;
+      }
+      for (const r of results) if (r.responses[0]) lastPass.set(r.op.key, r.responses[0]);
+      return true;
+    },
+    { numRuns },
+  );
   const keys = ops.map((o) => o.key).join(', ');
   const failedAt = out.failed ? `, FAILED at path ${out.path ?? '?'}` : '';
-  ctx.log(`${ctx.rule.id} ${spec.name}: ${out.numRuns} run(s) × ${perRun} operation(s) of [${keys}], fast-check seed ${out.seed}${failedAt}`);
+  ctx.log(
+    `${ctx.rule.id} ${spec.name}: ${out.numRuns} run(s) × ${perRun} operation(s) of [${keys}], fast-check seed ${out.seed}${failedAt}`,
+  );
   if (!out.failed) {
     const sent = out.numRuns * perRun;
     const reason = `${spec.name}: ${rateLimited} of ${sent} probes were rate limited (429 after the client's retries)`;
@@ -217,7 +247,11 @@ export async function runProperty<T>(ctx: CheckContext, spec: PropertySpec<T>): 
   const failedOp = lastFailure?.op ?? ops[0]!;
   const reason = `${spec.name}: ${lastFailure?.why ?? 'no answer judged'}; ${where}`;
   const m = lastFailure?.mismatch;
-  ctx.fail(subject(failedOp), m ? { reason, expected: m.expected, received: m.received } : reason, lastFailure?.responses);
+  ctx.fail(
+    subject(failedOp),
+    m ? { reason, expected: m.expected, received: m.received } : reason,
+    lastFailure?.responses,
+  );
   const stopped = `${spec.name}: the property stopped at the counterexample on ${failedOp.key}`;
   for (const op of ops) if (op !== failedOp) ctx.inconclusive(subject(op), stopped);
 }

@@ -9,7 +9,12 @@ import type { CheckContext } from '../../engine/types.js';
 export const RAW_CONCURRENCY = 6;
 
 /** The bytes of an HTTP/1.1 request for `op` with the given Authorization lines (UTF-8 encoded, sent verbatim). */
-export function rawRequest(ctx: CheckContext, op: Operation, authorization: HeaderValue[], options: RequestOptions = {}): Buffer {
+export function rawRequest(
+  ctx: CheckContext,
+  op: Operation,
+  authorization: HeaderValue[],
+  options: RequestOptions = {},
+): Buffer {
   const req = ctx.requests.build(op, options);
   return rawRequestBytes(req, ctx.client.urlPath(req), new URL(ctx.config.apiUrl).host, authorization);
 }

@@ -17,7 +17,13 @@ export const LIVE_SAMPLE = 12;
  * DYNAMIC_RUN_NUMBER — or the UTC day — of the rule's fixed permutation), so successive nights cover every
  * (operation, rule) pair. `rule` defaults to the check's rule; the same rotation number picks the same items.
  */
-export function liveSample<T>(ctx: CheckContext, items: readonly T[], count: number, keyOf: (item: T) => string, rule = ctx.rule.id): T[] {
+export function liveSample<T>(
+  ctx: CheckContext,
+  items: readonly T[],
+  count: number,
+  keyOf: (item: T) => string,
+  rule = ctx.rule.id,
+): T[] {
   return rotatingSample(rule, items, count, keyOf, ctx.config.rotation);
 }
 
@@ -57,12 +63,16 @@ export function liveSdkSkipReason(ctx: CheckContext, op: Operation): string | un
   const slot = ctx.worker.get(LIVE_SDK_SAMPLE);
   if (!slot.keys) {
     const reads = ctx.spec.operations.filter((o) => o.auth === 'user-jwt' && o.method === 'GET');
-    slot.keys = new Set(liveSample(ctx, reads, LIVE_SDK_OPERATIONS, (o) => o.key, 'live user-jwt sample').map((o) => o.key));
+    slot.keys = new Set(
+      liveSample(ctx, reads, LIVE_SDK_OPERATIONS, (o) => o.key, 'live user-jwt sample').map((o) => o.key),
+    );
   }
   const sample = slot.keys;
   if (sample.has(op.key)) return undefined;
-  return `live: user-jwt operations are covered through a sample of ${LIVE_SDK_OPERATIONS} read operations (the SDK `
-    + `per-IP limit is 500 requests / 5 min); this one is not in run ${ctx.config.rotation}'s sample (DYNAMIC_RUN_NUMBER rotates it)`;
+  return (
+    `live: user-jwt operations are covered through a sample of ${LIVE_SDK_OPERATIONS} read operations (the SDK ` +
+    `per-IP limit is 500 requests / 5 min); this one is not in run ${ctx.config.rotation}'s sample (DYNAMIC_RUN_NUMBER rotates it)`
+  );
 }
 
 /** On the mock every variant is sent; on live one per operation, rotating, to keep the request count low. */
@@ -92,8 +102,9 @@ export async function forEachOperation<T extends object>(
   const chosen = ctx.config.target === 'live' ? liveSample(ctx, ready, liveCount, ([op]) => op.key) : ready;
   if (chosen.length < ready.length) {
     const sent = new Set(chosen.map(([op]) => op.key));
-    const reason = `live: not in this run's sample of ${chosen.length} of ${ready.length} testable operations `
-      + `(rotation ${ctx.config.rotation}: DYNAMIC_RUN_NUMBER or the UTC day; the mock target covers all)`;
+    const reason =
+      `live: not in this run's sample of ${chosen.length} of ${ready.length} testable operations ` +
+      `(rotation ${ctx.config.rotation}: DYNAMIC_RUN_NUMBER or the UTC day; the mock target covers all)`;
     for (const [op] of ready) if (!sent.has(op.key)) ctx.skip(op.key, reason);
   }
   await mapLimit(chosen, concurrency(ctx), ([op, prepared], index) => run(op, prepared, index));

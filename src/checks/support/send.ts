@@ -31,7 +31,11 @@ export function sendRawBody(
   body: string | Buffer,
   contentType: string | null = 'application/json',
 ): Promise<HttpResponse> {
-  return sendFor(ctx, op, { ...auth, rawBody: body, headers: contentType === null ? [] : [['content-type', contentType]] });
+  return sendFor(ctx, op, {
+    ...auth,
+    rawBody: body,
+    headers: contentType === null ? [] : [['content-type', contentType]],
+  });
 }
 
 /** True when the operation's request body is JSON. */

@@ -53,7 +53,9 @@ export function errorBodySchema(ctx: CheckContext, status: number, op?: Operatio
 
 function schemaName(schema: JsonSchema | string): string {
   if (typeof schema === 'string') return schema.split('/').pop() ?? schema;
-  return typeof schema.$ref === 'string' ? (schema.$ref.split('/').pop() ?? 'the documented schema') : 'the documented schema';
+  return typeof schema.$ref === 'string'
+    ? (schema.$ref.split('/').pop() ?? 'the documented schema')
+    : 'the documented schema';
 }
 
 /**
@@ -109,7 +111,11 @@ export function judgeStatus(
   if ((options.body ?? 'profile') === 'error-body') {
     const problem = errorBodyProblem(ctx, res, options.op);
     if (!problem) return undefined;
-    return { reason: `${prefix}status ${res.status} is right but ${problem}`, expected: `${res.status} + error body`, received };
+    return {
+      reason: `${prefix}status ${res.status} is right but ${problem}`,
+      expected: `${res.status} + error body`,
+      received,
+    };
   }
   const schema = documentedErrorSchema(options.op, res.status) ?? errorSchemaFor(ctx, res.status);
   if (!schema) return undefined;
@@ -124,7 +130,11 @@ export function judgeStatus(
 }
 
 /** A judge of `statuses` with the profile's error body (AUTH, TOKEN, JWT rejections). */
-export function expectRejected(ctx: CheckContext, statuses: readonly number[] = [401], op?: Operation): (res: HttpResponse) => Judgement {
+export function expectRejected(
+  ctx: CheckContext,
+  statuses: readonly number[] = [401],
+  op?: Operation,
+): (res: HttpResponse) => Judgement {
   return (res) => judgeStatus(ctx, res, statuses, op ? { op } : {});
 }
 
@@ -132,7 +142,11 @@ export function expectRejected(ctx: CheckContext, statuses: readonly number[] = 
 export function expectAccepted(): (res: HttpResponse) => Judgement {
   return (res) => {
     if (res.status === 0) {
-      return { reason: `expected the credential to be accepted, got ${statusText(res)}`, expected: 'not 401/403', received: statusText(res) };
+      return {
+        reason: `expected the credential to be accepted, got ${statusText(res)}`,
+        expected: 'not 401/403',
+        received: statusText(res),
+      };
     }
     if (res.status === 401 || res.status === 403) {
       const reason = `expected the credential to be accepted (not 401/403), got ${res.status}`;
@@ -143,7 +157,13 @@ export function expectAccepted(): (res: HttpResponse) => Judgement {
 }
 
 /** Status and error body of an error answer (ERR, SCHEMA) as a property verdict. */
-export function expectError(ctx: CheckContext, res: HttpResponse, expected: readonly number[], what: string, op?: Operation): Verdict {
+export function expectError(
+  ctx: CheckContext,
+  res: HttpResponse,
+  expected: readonly number[],
+  what: string,
+  op?: Operation,
+): Verdict {
   const m = judgeStatus(ctx, res, expected, { body: 'error-body', what, ...(op ? { op } : {}) });
   return m ? { ok: false, res, ...m } : { ok: true, res };
 }

@@ -37,20 +37,33 @@ export interface BrowserProbe {
 }
 
 const SYSTEM_NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable', 'chrome'];
-const MAC_APPS = ['/Applications/Google Chrome.app/Contents/MacOS/Google Chrome', '/Applications/Chromium.app/Contents/MacOS/Chromium'];
-const COMMON_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const MAC_APPS = [
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+  '/Applications/Chromium.app/Contents/MacOS/Chromium',
+];
+const COMMON_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
 
 /** Picks the executable (see the module comment for the order); throws naming every place it looked. */
 export async function pickBrowser(probe: BrowserProbe): Promise<BrowserChoice> {
   const tried: string[] = [];
   if (probe.platform === 'linux' && probe.arch === 'x64') {
     const npm = await probe.npmChromium();
-    if (npm) return { executablePath: npm.executablePath, args: npm.args, source: `npm @sparticuz/chromium ${npm.version}` };
+    if (npm)
+      return { executablePath: npm.executablePath, args: npm.args, source: `npm @sparticuz/chromium ${npm.version}` };
     tried.push('npm @sparticuz/chromium (not installed: run npm ci)');
   } else tried.push(`npm @sparticuz/chromium (Linux x64 only; this is ${probe.platform} ${probe.arch})`);
   const playwright = probe.playwrightPath();
-  if (playwright !== undefined && probe.executable(playwright)) return { executablePath: playwright, args: COMMON_ARGS, source: 'Playwright-installed' };
-  tried.push(`Playwright-installed Chromium (${playwright ?? 'none for this platform'}; npx playwright install chromium)`);
+  if (playwright !== undefined && probe.executable(playwright))
+    return { executablePath: playwright, args: COMMON_ARGS, source: 'Playwright-installed' };
+  tried.push(
+    `Playwright-installed Chromium (${playwright ?? 'none for this platform'}; npx playwright install chromium)`,
+  );
   const dirs = (probe.path ?? '').split(delimiter).filter((d) => d !== '');
   for (const name of SYSTEM_NAMES) {
     for (const dir of dirs) {
@@ -58,7 +71,9 @@ export async function pickBrowser(probe: BrowserProbe): Promise<BrowserChoice> {
       if (probe.executable(file)) return { executablePath: file, args: COMMON_ARGS, source: `system (${file})` };
     }
   }
-  if (probe.platform === 'darwin') for (const app of MAC_APPS) if (probe.executable(app)) return { executablePath: app, args: COMMON_ARGS, source: `system (${app})` };
+  if (probe.platform === 'darwin')
+    for (const app of MAC_APPS)
+      if (probe.executable(app)) return { executablePath: app, args: COMMON_ARGS, source: `system (${app})` };
   tried.push(`a system browser named ${SYSTEM_NAMES.join(', ')} on PATH`);
   throw new Error(`no Chromium to render the HTML reports with; tried: ${tried.join('; ')}`);
 }
@@ -85,7 +100,10 @@ async function npmChromium(): Promise<{ executablePath: string; args: string[]; 
     return undefined;
   }
   let root = dirname(entry);
-  while (!existsSync(join(root, 'package.json')) || !/"name":\s*"@sparticuz\/chromium"/.test(readFileSync(join(root, 'package.json'), 'utf8'))) {
+  while (
+    !existsSync(join(root, 'package.json')) ||
+    !/"name":\s*"@sparticuz\/chromium"/.test(readFileSync(join(root, 'package.json'), 'utf8'))
+  ) {
     if (dirname(root) === root) throw new Error(`no package.json above ${entry}`);
     root = dirname(root);
   }
@@ -114,7 +132,11 @@ async function npmChromium(): Promise<{ executablePath: string; args: string[]; 
     }
   }
   // The package's flags are made for serverless hosts; --single-process there makes a closed page close the browser.
-  return { executablePath: join(target, 'chromium'), args: Chromium.args.filter((a) => a !== '--single-process'), version };
+  return {
+    executablePath: join(target, 'chromium'),
+    args: Chromium.args.filter((a) => a !== '--single-process'),
+    version,
+  };
 }
 
 /** The choice on this machine. */
@@ -139,8 +161,13 @@ export function chooseBrowser(): Promise<BrowserChoice> {
 export async function launchBrowser(): Promise<{ browser: Browser; choice: BrowserChoice }> {
   const choice = await chooseBrowser();
   try {
-    return { browser: await chromium.launch({ executablePath: choice.executablePath, args: choice.args, headless: true }), choice };
+    return {
+      browser: await chromium.launch({ executablePath: choice.executablePath, args: choice.args, headless: true }),
+      choice,
+    };
   } catch (error) {
-    throw new Error(`could not launch ${choice.source} Chromium at ${choice.executablePath}: ${(error as Error).message.split('\n')[0]}`);
+    throw new Error(
+      `could not launch ${choice.source} Chromium at ${choice.executablePath}: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
 }

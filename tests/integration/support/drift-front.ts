@@ -28,35 +28,39 @@ export async function startDriftFront(target: string, statusPath: string): Promi
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const headers: IncomingHttpHeaders = { ...req.headers, host: upstream.host };
-      const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (up) => {
-        const body: Buffer[] = [];
-        up.on('data', (c: Buffer) => body.push(c));
-        up.on('end', () => {
-          let payload = Buffer.concat(body);
-          let status = up.statusCode ?? 502;
-          const answer: Record<string, string | string[]> = {};
-          for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && k !== 'content-length' && k !== 'transfer-encoding') answer[k] = v;
-          const api = (req.url ?? '').startsWith('/api/');
-          if (api) {
-            answer[DRIFT_HEADER] = DRIFT_VALUE;
-            const json = /json/.test(String(up.headers['content-type'] ?? ''));
-            if (json && status >= 200 && status < 300) {
-              try {
-                const value = JSON.parse(payload.toString('utf8')) as unknown;
-                if (value && typeof value === 'object' && !Array.isArray(value)) {
-                  payload = Buffer.from(JSON.stringify({ ...value, [DRIFT_PROPERTY]: DRIFT_VALUE }));
+      const out = request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
+        (up) => {
+          const body: Buffer[] = [];
+          up.on('data', (c: Buffer) => body.push(c));
+          up.on('end', () => {
+            let payload = Buffer.concat(body);
+            let status = up.statusCode ?? 502;
+            const answer: Record<string, string | string[]> = {};
+            for (const [k, v] of Object.entries(up.headers))
+              if (v !== undefined && k !== 'content-length' && k !== 'transfer-encoding') answer[k] = v;
+            const api = (req.url ?? '').startsWith('/api/');
+            if (api) {
+              answer[DRIFT_HEADER] = DRIFT_VALUE;
+              const json = /json/.test(String(up.headers['content-type'] ?? ''));
+              if (json && status >= 200 && status < 300) {
+                try {
+                  const value = JSON.parse(payload.toString('utf8')) as unknown;
+                  if (value && typeof value === 'object' && !Array.isArray(value)) {
+                    payload = Buffer.from(JSON.stringify({ ...value, [DRIFT_PROPERTY]: DRIFT_VALUE }));
+                  }
+                } catch {
+                  // not JSON after all: pass it through
                 }
-              } catch {
-                // not JSON after all: pass it through
               }
+              if (status === 200 && (req.url ?? '').split('?')[0] === statusPath) status = DRIFT_STATUS;
             }
-            if (status === 200 && (req.url ?? '').split('?')[0] === statusPath) status = DRIFT_STATUS;
-          }
-          answer['content-length'] = String(payload.length);
-          res.writeHead(status, answer);
-          res.end(payload);
-        });
-      });
+            answer['content-length'] = String(payload.length);
+            res.writeHead(status, answer);
+            res.end(payload);
+          });
+        },
+      );
       out.on('error', () => {
         res.writeHead(502);
         res.end();
@@ -68,9 +72,10 @@ export async function startDriftFront(target: string, statusPath: string): Promi
   const { port } = server.address() as AddressInfo;
   return {
     apiUrl: `http://127.0.0.1:${port}/api/v0`,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

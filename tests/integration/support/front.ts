@@ -71,7 +71,14 @@ export async function startFront(options: FrontOptions): Promise<Front> {
   const idleMs = options.idleTimeoutMs ?? 5000;
   const dropRate = options.dropRate ?? 0.01;
   const draw = prng(options.seed ?? 1);
-  const stats: FrontStats = { connections: 0, requests: 0, dropped: 0, idleCloses: 0, controlRequests: 0, droppedRequests: [] };
+  const stats: FrontStats = {
+    connections: 0,
+    requests: 0,
+    dropped: 0,
+    idleCloses: 0,
+    controlRequests: 0,
+    droppedRequests: [],
+  };
   const open = new Set<Socket>();
 
   const server: Server = createServer({ allowHalfOpen: true }, (client) => {
@@ -79,7 +86,9 @@ export async function startFront(options: FrontOptions): Promise<Front> {
     open.add(client);
     const local = client.remoteAddress?.replace(/^::ffff:/, '');
     const upstream = connect({
-      host: options.upstream.host, port: options.upstream.port, allowHalfOpen: true,
+      host: options.upstream.host,
+      port: options.upstream.port,
+      allowHalfOpen: true,
       ...(local?.startsWith('127.') ? { localAddress: local } : {}),
     });
     open.add(upstream);

@@ -29,9 +29,14 @@ export interface Mock {
 }
 export async function startMock(settings: Record<string, string> = {}): Promise<Mock> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('MOCK_') && k !== 'DYNAMIC_DOCS_PROFILE') env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('MOCK_') && k !== 'DYNAMIC_DOCS_PROFILE') env[k] = v;
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], { cwd: ROOT, env: { ...env, MOCK_PORT: '0', ...settings }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], {
+    cwd: ROOT,
+    env: { ...env, MOCK_PORT: '0', ...settings },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -51,7 +56,12 @@ export async function startMock(settings: Record<string, string> = {}): Promise<
     return p;
   };
   const call = async (method: string, path: string, o: CallOptions = {}): Promise<Res> => {
-    const r = await request(`${url}${path}`, { method: method as 'GET', headers: o.headers ?? {}, body: o.body ?? null, dispatcher: pool(o.localAddress) });
+    const r = await request(`${url}${path}`, {
+      method: method as 'GET',
+      headers: o.headers ?? {},
+      body: o.body ?? null,
+      dispatcher: pool(o.localAddress),
+    });
     const text = await r.body.text();
     return { status: r.statusCode, headers: r.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
   };
@@ -61,7 +71,11 @@ export async function startMock(settings: Record<string, string> = {}): Promise<
     stdout,
     call,
     control: async (method, path, body) => {
-      const r = await call(method, `/__mock${path}`, body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      const r = await call(
+        method,
+        `/__mock${path}`,
+        body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
+      );
       assert.equal(r.status, 200, `control ${path}: ${r.text}`);
       return r.json();
     },

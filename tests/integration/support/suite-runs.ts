@@ -12,13 +12,41 @@ import type { MockSeed } from '../../../src/engine/credentials.js';
 
 /** Every variable the suite reads (src/engine/config.ts); a run sets all of them. */
 export const SUITE_VARIABLES = [
-  'DYNAMIC_TARGET', 'DYNAMIC_API_URL', 'DYNAMIC_ENVIRONMENT_ID', 'DYNAMIC_API_TOKEN', 'DYNAMIC_PROJECT_ID', 'DYNAMIC_OTHER_ENVIRONMENT_ID',
-  'DYNAMIC_OTHER_ENVIRONMENT_TOKEN', 'DYNAMIC_LIMITED_TOKEN', 'DYNAMIC_INACTIVE_TOKEN', 'DYNAMIC_USER_JWT', 'DYNAMIC_OTHER_ENVIRONMENT_JWT',
-  'DYNAMIC_OTHER_PROJECT_ID', 'DYNAMIC_OTHER_ORGANIZATION_TOKEN', 'DYNAMIC_OTHER_USER_JWT',
-  'DYNAMIC_ALLOW_WRITES', 'DYNAMIC_RATE_LIMIT_BUDGET', 'DYNAMIC_REQUEST_BUDGET', 'DYNAMIC_DOCS_PROFILE', 'FC_SEED', 'FC_PATH', 'FC_RUNS',
-  'CONFORMANCE_OUTPUT_DIR', 'MOCK_PORT', 'DYNAMIC_TIME_BUDGET_MINUTES', 'DYNAMIC_RUN_NUMBER', 'DYNAMIC_RUN_STATE_URL', 'DYNAMIC_TRANSPORT_FAILURE_THRESHOLD',
-  'CONFORMANCE_BASELINE', 'CONFORMANCE_PREVIOUS', 'CONFORMANCE_LEDGER', 'CONFORMANCE_FAIL_ON', 'CONFORMANCE_FAIL_ON_DRIFT', 'CONFORMANCE_STALE_DAYS',
-  'CONFORMANCE_TODAY', 'GITHUB_STEP_SUMMARY',
+  'DYNAMIC_TARGET',
+  'DYNAMIC_API_URL',
+  'DYNAMIC_ENVIRONMENT_ID',
+  'DYNAMIC_API_TOKEN',
+  'DYNAMIC_PROJECT_ID',
+  'DYNAMIC_OTHER_ENVIRONMENT_ID',
+  'DYNAMIC_OTHER_ENVIRONMENT_TOKEN',
+  'DYNAMIC_LIMITED_TOKEN',
+  'DYNAMIC_INACTIVE_TOKEN',
+  'DYNAMIC_USER_JWT',
+  'DYNAMIC_OTHER_ENVIRONMENT_JWT',
+  'DYNAMIC_OTHER_PROJECT_ID',
+  'DYNAMIC_OTHER_ORGANIZATION_TOKEN',
+  'DYNAMIC_OTHER_USER_JWT',
+  'DYNAMIC_ALLOW_WRITES',
+  'DYNAMIC_RATE_LIMIT_BUDGET',
+  'DYNAMIC_REQUEST_BUDGET',
+  'DYNAMIC_DOCS_PROFILE',
+  'FC_SEED',
+  'FC_PATH',
+  'FC_RUNS',
+  'CONFORMANCE_OUTPUT_DIR',
+  'MOCK_PORT',
+  'DYNAMIC_TIME_BUDGET_MINUTES',
+  'DYNAMIC_RUN_NUMBER',
+  'DYNAMIC_RUN_STATE_URL',
+  'DYNAMIC_TRANSPORT_FAILURE_THRESHOLD',
+  'CONFORMANCE_BASELINE',
+  'CONFORMANCE_PREVIOUS',
+  'CONFORMANCE_LEDGER',
+  'CONFORMANCE_FAIL_ON',
+  'CONFORMANCE_FAIL_ON_DRIFT',
+  'CONFORMANCE_STALE_DAYS',
+  'CONFORMANCE_TODAY',
+  'GITHUB_STEP_SUMMARY',
 ] as const;
 
 /** Values a run gets unless it says otherwise: no developer's baseline file leaks into a test run. */
@@ -27,7 +55,9 @@ const DEFAULTS: Partial<Record<(typeof SUITE_VARIABLES)[number], string>> = { CO
 /** The parent environment without any suite, mock or Playwright variable. */
 function baseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(DYNAMIC_|FC_|MOCK_|PLAYWRIGHT_|CONFORMANCE_|SECRET_SCAN_|GITHUB_)/.test(k) && k !== 'FORCE_COLOR') env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(DYNAMIC_|FC_|MOCK_|PLAYWRIGHT_|CONFORMANCE_|SECRET_SCAN_|GITHUB_)/.test(k) && k !== 'FORCE_COLOR')
+      env[k] = v;
   return env;
 }
 
@@ -62,7 +92,10 @@ export const PORTS = { from: 4240, to: 4249 } as const;
  * `preferred` is tried first.
  */
 export async function startMock(preferred: number, settings: { faults?: string[]; seed?: number } = {}): Promise<Mock> {
-  const ports = [preferred, ...Array.from({ length: PORTS.to - PORTS.from + 1 }, (_, i) => PORTS.from + i).filter((p) => p !== preferred)];
+  const ports = [
+    preferred,
+    ...Array.from({ length: PORTS.to - PORTS.from + 1 }, (_, i) => PORTS.from + i).filter((p) => p !== preferred),
+  ];
   const problems: string[] = [];
   for (const port of ports) {
     if (!(await portIsClosed(port))) continue;
@@ -78,14 +111,21 @@ export async function startMock(preferred: number, settings: { faults?: string[]
 
 /** A port of the range that nothing listens on (for transport-error runs). */
 export async function closedPort(preferred: number): Promise<number> {
-  for (const port of [preferred, ...Array.from({ length: PORTS.to - PORTS.from + 1 }, (_, i) => PORTS.to - i)]) if (await portIsClosed(port)) return port;
+  for (const port of [preferred, ...Array.from({ length: PORTS.to - PORTS.from + 1 }, (_, i) => PORTS.to - i)])
+    if (await portIsClosed(port)) return port;
   throw new Error(`every port in ${PORTS.from}–${PORTS.to} is in use`);
 }
 
 async function startMockOn(port: number, settings: { faults?: string[]; seed?: number }): Promise<Mock> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], {
     cwd: ROOT,
-    env: { ...baseEnv(), MOCK_PORT: String(port), MOCK_CONTROL: 'on', MOCK_FAULTS: (settings.faults ?? []).join(','), ...(settings.seed === undefined ? {} : { MOCK_SEED: String(settings.seed) }) },
+    env: {
+      ...baseEnv(),
+      MOCK_PORT: String(port),
+      MOCK_CONTROL: 'on',
+      MOCK_FAULTS: (settings.faults ?? []).join(','),
+      ...(settings.seed === undefined ? {} : { MOCK_SEED: String(settings.seed) }),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -98,12 +138,18 @@ async function startMockOn(port: number, settings: { faults?: string[]; seed?: n
     throw new Error(`${(error as Error).message}\n${stderr.slice(0, 2000)}`);
   }
   const control = async (path: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(`${origin}/__mock${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(
+      `${origin}/__mock${path}`,
+      body === undefined
+        ? {}
+        : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
+    );
     if (!res.ok) throw new Error(`mock control ${path} answered ${res.status}`);
     return res.json();
   };
   return {
-    port, apiUrl: `${origin}/api/v0`,
+    port,
+    apiUrl: `${origin}/api/v0`,
     seed: async () => (await control('/seed')) as MockSeed,
     control,
     stop: async () => {
@@ -127,14 +173,26 @@ export function portIsClosed(port: number): Promise<boolean> {
   });
 }
 
-export interface SuiteRun { code: number; outDir: string; stdout: string; stderr: string; ms: number }
+export interface SuiteRun {
+  code: number;
+  outDir: string;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 
 /**
  * Runs `playwright test <args>` with exactly the given suite variables (the rest of SUITE_VARIABLES empty) and
  * CONFORMANCE_OUTPUT_DIR = outDir (wiped first). stdout and stderr are kept in outDir/console/ so they are scanned
  * like every other artifact.
  */
-export function runSuite(outDir: string, args: string[], vars: Partial<Record<(typeof SUITE_VARIABLES)[number], string>>, extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<SuiteRun> {
+export function runSuite(
+  outDir: string,
+  args: string[],
+  vars: Partial<Record<(typeof SUITE_VARIABLES)[number], string>>,
+  extraEnv: NodeJS.ProcessEnv = {},
+  timeoutMs = 300_000,
+): Promise<SuiteRun> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(join(outDir, 'console'), { recursive: true });
   const env: NodeJS.ProcessEnv = { ...baseEnv(), PLAYWRIGHT_HTML_OPEN: 'never', ...extraEnv };
@@ -142,7 +200,11 @@ export function runSuite(outDir: string, args: string[], vars: Partial<Record<(t
   env.CONFORMANCE_OUTPUT_DIR = outDir;
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js'), ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
