@@ -70,9 +70,9 @@ test('every path parameter of the id-only and /sdk object operations is an owned
   assert.match(unownedReason(unowned[0]!), /public chain/);
 });
 
-test("58 /sdk operations act on a user's own object (path id or body member), all user-owned families", () => {
+test("59 /sdk operations act on a user's own object (path id or body member), all user-owned families", () => {
   const ops = userObjectOperations(spec);
-  assert.equal(ops.length, 58);
+  assert.equal(ops.length, 59);
   const families = new Set(
     ops.flatMap((op) =>
       objectRefs(op)
