@@ -6,7 +6,7 @@ import type { MockOptions, MockServer } from './app.js';
 import { SettingError } from './settings.js';
 
 /** Starts the mock (heavy modules load only now, after the settings were checked). */
-export async function launchMock(options: MockOptions): Promise<MockServer> {
+export async function launchMock(options: MockOptions, portVariable = 'MOCK_PORT'): Promise<MockServer> {
   const { createMockServer } = await import('./app.js');
   try {
     return await createMockServer(options);
@@ -14,7 +14,7 @@ export async function launchMock(options: MockOptions): Promise<MockServer> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       throw new SettingError(
-        `cannot listen on ${options.host ?? '127.0.0.1'}:${String(options.port)} (${code}); choose another MOCK_PORT / MOCK_HOST`,
+        `cannot listen on ${options.host ?? '127.0.0.1'}:${String(options.port)} (${code}); choose another ${portVariable} / MOCK_HOST`,
       );
     }
     throw err;

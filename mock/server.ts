@@ -31,7 +31,9 @@ runEntryPoint('mock', async () => {
     const shared: MockOptions = { ...options, spec: loadSpec(), registry: new SchemaRegistry() };
     for (const instance of instances) {
       try {
-        mocks.push(await launchMock({ ...shared, port: instance.port, faults: instance.faults }));
+        mocks.push(
+          await launchMock({ ...shared, port: instance.port, faults: instance.faults }, 'MOCK_INSTANCES port'),
+        );
       } catch (err) {
         await Promise.all(mocks.map((m) => m.close()));
         throw err;

@@ -59,7 +59,7 @@ describe('mock: test account and email OTP sign-in', () => {
     const account = (await admin('GET')).json();
     const ipA = from();
     const created = await sdk('create', { email: account.email }, ipA);
-    assert.equal(created.status, 200, created.text);
+    assert.equal(created.status, 201, created.text);
     const { verificationUUID, email } = created.json();
     assert.equal(email, account.email);
     assert.match(String(verificationUUID), /^[0-9a-f-]{36}$/);
@@ -120,7 +120,7 @@ describe('mock: test account and email OTP sign-in', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++)
       statuses.push((await sdk('create', { email: `x${i}+dynamic_test@example.com` }, ipC)).status);
-    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    assert.deepEqual(statuses, [201, 201, 201, 429]);
     const ipD = from();
     const attempts: number[] = [];
     for (let i = 0; i < 11; i++)
@@ -149,7 +149,7 @@ describe('mock: test account and email OTP sign-in', () => {
     assert.equal((await admin('GET')).status, 404);
     assert.equal((await admin('DELETE')).status, 404);
     const created = await admin('POST');
-    assert.equal(created.status, 200, created.text);
+    assert.equal(created.status, 201, created.text);
     assert.match(String(created.json().code), /^\d{6}$/);
     assert.deepEqual((await admin('GET')).json(), created.json());
     await mock.control('POST', '/reset');
