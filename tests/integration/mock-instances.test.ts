@@ -117,7 +117,7 @@ describe('MOCK_INSTANCES: several independent mocks in one process', () => {
     assert.match(
       lines[0]!,
       new RegExp(
-        `listening on http://127\\.0\\.0\\.1:${clean}/api/v0 \\(profile docs-2026, seed 1, control [^,]*; ready in \\d+ ms\\)$`,
+        `listening on http://127\\.0\\.0\\.1:${clean}/api/v0 \\(profile docs-2026, seed 1, clock frozen, control [^,]*; ready in \\d+ ms\\)$`,
       ),
     );
     assert.match(lines[1]!, new RegExp(`:${noAuth}/api/v0 .*, faults accept-missing-token;`));
