@@ -2,7 +2,8 @@
  * Playwright configuration: one `conformance` project (all rule families but rate limits) and a serial `rate-limit`
  * project with its own mock instance, so its exact counts and clock moves never disturb the other checks. Both run
  * at once: the rate-limit project has its own worker from the start (listed first, at most one worker), the
- * conformance project the other two.
+ * conformance project the others (and the rate worker's slot when that project is done). Both mocks are instances of
+ * one mock process.
  */
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
