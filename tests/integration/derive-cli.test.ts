@@ -1,11 +1,12 @@
 /**
  * The spec derivation CLI (`npm run specs:derive -- --from <file>`), run as a child process: an official-style OpenAPI
- * 3.0 YAML is accepted and gets the same overlay; a file that is not an OpenAPI document gets a readable error.
+ * 3.0 YAML is accepted and gets the same overlay; a file that is not an OpenAPI document gets a readable error;
+ * `specs:check` names a drifted official document.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../src/engine/config.js';
@@ -70,4 +71,27 @@ test('specs:derive --from merges an official-style OpenAPI 3.0 YAML with the cli
   })();
   assert.match(bad, /is not an OpenAPI document/);
   assert.doesNotMatch(bad, /\n\s+at /, 'a readable message, not a stack trace');
+});
+
+test('specs:check names a drifted official document (sha256 pin in specs/sources/sources.json)', () => {
+  const copy = mkdtempSync(join(tmpdir(), 'specs-check-'));
+  for (const d of ['scripts', 'specs', 'schemas', 'src', 'package.json', 'tsconfig.json'])
+    cpSync(join(ROOT, d), join(copy, d), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+  const file = join(copy, 'specs', 'sources', 'official', 'public-api.yaml');
+  writeFileSync(file, `${readFileSync(file, 'utf8')}\n# edited\n`);
+  let stderr = '';
+  try {
+    execFileSync(process.execPath, ['--import', 'tsx', join(copy, 'scripts/derive/index.ts'), '--check'], {
+      cwd: copy,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
+  } catch (error) {
+    stderr = String((error as { stderr?: string }).stderr);
+  }
+  assert.match(
+    stderr,
+    /official document specs\/sources\/official\/public-api.yaml has sha256 [0-9a-f]{64}, pinned 751e255d/,
+  );
 });
