@@ -5,20 +5,15 @@
  * The full artifact scan of SEC-001 (every file of a passing, a failing and a transport-error run) is
  * tests/unit/secret-canary.test.ts; `npm run secrets:scan` is the CI gate.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { format, inspect } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { checkApiUrl, ConfigError, parseConfig, ROOT, type SuiteConfig } from '../engine/config.js';
 import type { Credentials } from '../engine/credentials.js';
-import { bearer, HttpClient, type HttpRequest } from '../http/client.js';
-import { findInText, needlesFor, type Needle } from '../secrets/leaks.js';
-import { redact, Secret } from '../secrets/redact.js';
+import { bearer, type HttpRequest } from '../http/client.js';
+import { findInText, needlesFor } from '../secrets/leaks.js';
+import { redact, type Secret } from '../secrets/redact.js';
 import { uuidFrom } from '../http/requests.js';
 import {
   CleanupRegistry,
@@ -29,100 +24,10 @@ import {
   type SafetyTarget,
 } from '../secrets/safety.js';
 import type { Check, CheckContext } from '../engine/types.js';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Canaries and loopback listeners
-
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-function alnum(n: number): string {
-  return [...randomBytes(n)].map((b) => ALNUM[b % 62]).join('');
-}
-
-/** A fresh dyn_-shaped canary (never a real credential) and its needles; the Secret registers it for redaction. */
-function canaryToken(): { raw: string; secret: Secret; needles: Needle[] } {
-  const raw = `dyn_CANARY${alnum(46)}`;
-  return { raw, secret: new Secret(raw, 'CANARY_TOKEN'), needles: needlesFor(raw, 0) };
-}
-
-/** A fresh JWT-shaped canary. */
-function canaryJwt(): { raw: string; secret: Secret; needles: Needle[] } {
-  const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const raw = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: `canary-${alnum(12)}`, scope: 'user:basic' })}.${randomBytes(64).toString('base64url')}`;
-  return { raw, secret: new Secret(raw, 'CANARY_JWT'), needles: needlesFor(raw, 0) };
-}
-
-interface Seen {
-  method: string;
-  url: string;
-  authorization: string | undefined;
-}
-interface Listener {
-  port: number;
-  url: string;
-  seen: Seen[];
-  close(): Promise<void>;
-}
-
-/** A loopback HTTP listener on an ephemeral port that records every request it gets. */
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Listener> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization });
-    req.resume();
-    req.on('end', () => handler(req, res));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}/api/v0`,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-/** A loopback port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const l = await listen((_req, res) => res.end());
-  await l.close();
-  return l.port;
-}
-
-/** A client like the suite's, pointed at a loopback listener. */
-function localClient(baseUrl: string): HttpClient {
-  return new HttpClient({
-    baseUrl,
-    requestBudget: 50,
-    rateLimited: { kind: 'none' },
-    allowCredentialInUrl: false,
-    connections: 2,
-  });
-}
-
-function leakReport(found: { encoding: string }[]): string {
-  return [...new Set(found.map((f) => f.encoding))].join(', ');
-}
-
-/** Calls `fn` and returns the message it threw (undefined when it did not throw). */
-async function thrown(fn: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await fn();
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// SEC-001
+import { canaryJwt, canaryToken, leakReport } from './support/canaries.js';
+import { auditWorkflow } from './support/ci-workflows.js';
+import { closedPort, echoingListener, listen, localClient, thrown } from './support/loopback.js';
+import { traceSettingsFor } from './support/trace-settings.js';
 
 /** The redaction layer of this run removes a credential from everything the suite writes (SEC-001). */
 async function redactionOfCanaries(ctx: CheckContext): Promise<void> {
@@ -165,25 +70,7 @@ async function redactionOfCanaries(ctx: CheckContext): Promise<void> {
   }
 
   // The client's record of an exchange with a server that echoes the credential everywhere holds no trace of it.
-  const echo = await listen((req, res) => {
-    const auth = req.headers.authorization ?? '';
-    const value = auth.replace(/^Bearer\s+/i, '');
-    res.writeHead(401, {
-      'content-type': 'application/json',
-      'x-echo': auth,
-      'set-cookie': `session=${value}`,
-      'www-authenticate': `Bearer realm="canary", error="invalid_token", error_description="unknown token ${value}"`,
-    });
-    res.end(
-      JSON.stringify({
-        error: `Invalid authentication credentials: ${auth}`,
-        base64: Buffer.from(value).toString('base64'),
-        url: encodeURIComponent(value),
-        partial: value.slice(3, 40),
-        nested: JSON.stringify({ auth }),
-      }),
-    );
-  });
+  const echo = await echoingListener();
   const client = localClient(echo.url);
   try {
     for (const c of [token, jwt]) {
@@ -250,9 +137,6 @@ async function redactionOfCanaries(ctx: CheckContext): Promise<void> {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// SEC-002
-
 /** The client refuses credential-shaped values in URLs before anything is sent (SEC-002). */
 async function noCredentialsInUrls(ctx: CheckContext): Promise<void> {
   const token = canaryToken();
@@ -305,9 +189,6 @@ async function noCredentialsInUrls(ctx: CheckContext): Promise<void> {
   else if (ctx.client.requestsSent !== sentBefore) ctx.fail(subject, 'the refused request was counted as sent');
   else ctx.pass(subject);
 }
-
-// ---------------------------------------------------------------------------------------------------------------
-// SEC-003
 
 /** Writes and bursts on live need the opt-in and a verified sandbox; clean-up runs even after failures (SEC-003). */
 async function safetyGates(ctx: CheckContext): Promise<void> {
@@ -476,9 +357,6 @@ async function safetyGates(ctx: CheckContext): Promise<void> {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// SEC-004
-
 /** Credentials go only over https to Dynamic's hosts or to loopback; redirects are never followed (SEC-004). */
 async function outboundHygiene(ctx: CheckContext): Promise<void> {
   const token = canaryToken();
@@ -561,31 +439,6 @@ async function outboundHygiene(ctx: CheckContext): Promise<void> {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// SEC-005
-
-/** Evaluates playwright.config.ts in a fresh process for a target and returns its trace settings. */
-function traceSettingsFor(env: NodeJS.ProcessEnv): Promise<{ trace: unknown; projects: unknown[] }> {
-  const config = pathToFileURL(join(ROOT, 'playwright.config.ts')).href;
-  const script = `const c = (await import(${JSON.stringify(config)})).default; process.stdout.write(JSON.stringify({ trace: c.use?.trace ?? null, projects: (c.projects ?? []).map((p) => p.use?.trace ?? null) }));`;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script],
-      { cwd: ROOT, env, timeout: 60_000, maxBuffer: 1 << 20 },
-      (error, stdout, stderr) => {
-        if (error)
-          reject(
-            new Error(
-              `playwright.config.ts could not be evaluated: ${redact(stderr.split('\n').find((l) => l.trim()) ?? error.message)}`,
-            ),
-          );
-        else resolve(JSON.parse(stdout) as { trace: unknown; projects: unknown[] });
-      },
-    );
-  });
-}
-
 /** Traces (which record Authorization headers) are off whenever the target is live (SEC-005). */
 async function tracesOffForLive(ctx: CheckContext): Promise<void> {
   const token = canaryToken();
@@ -630,65 +483,6 @@ async function tracesOffForLive(ctx: CheckContext): Promise<void> {
     if (settings.trace !== 'off') ctx.fail('this live run', `use.trace is ${JSON.stringify(settings.trace)}`);
     else ctx.pass('this live run');
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// SEC-006
-
-const TRUSTED_TRIGGERS = new Set(['schedule', 'workflow_dispatch']);
-
-/** The triggers of a workflow (`on:` as a string, a list or a map). */
-export function workflowTriggers(doc: unknown): string[] {
-  const on = (doc as { on?: unknown } | null)?.on;
-  if (typeof on === 'string') return [on];
-  if (Array.isArray(on)) return on.map(String);
-  if (on && typeof on === 'object') return Object.keys(on);
-  return [];
-}
-
-interface Step {
-  uses?: string;
-  run?: string;
-  name?: string;
-}
-interface Job {
-  environment?: unknown;
-  steps?: Step[];
-  env?: Record<string, unknown>;
-}
-
-/** A job that holds live credentials: it (or its workflow's env) references secrets.DYNAMIC_* or targets live. */
-function isLiveJob(workflow: { env?: Record<string, unknown> }, job: Job): boolean {
-  const text = JSON.stringify([workflow.env ?? {}, job]);
-  return (
-    /secrets\s*\.\s*DYNAMIC_|secrets\[\s*['"]DYNAMIC_/.test(text) ||
-    /"DYNAMIC_TARGET":"live"/.test(JSON.stringify([workflow.env ?? {}, job.env ?? {}]))
-  );
-}
-
-/** SEC-006 findings per job of one workflow: live jobs only on trusted triggers, behind an environment, scan before upload. */
-export function auditWorkflow(file: string, doc: unknown): { subject: string; live: boolean; problems: string[] }[] {
-  const workflow = (doc ?? {}) as { env?: Record<string, unknown>; jobs?: Record<string, Job> };
-  const triggers = workflowTriggers(doc);
-  return Object.entries(workflow.jobs ?? {}).map(([id, job]) => {
-    const live = isLiveJob(workflow, job);
-    const problems: string[] = [];
-    if (live) {
-      const untrusted = triggers.filter((t) => !TRUSTED_TRIGGERS.has(t));
-      if (untrusted.length) problems.push(`runs with live credentials on untrusted triggers: ${untrusted.join(', ')}`);
-      if (!job.environment)
-        problems.push('has no environment: (the sandbox secrets must sit behind a GitHub environment)');
-      const steps = job.steps ?? [];
-      const scanAt = steps.findIndex((s) => /secrets:scan|secret-scan/.test(s.run ?? ''));
-      steps.forEach((s, i) => {
-        if (/^actions\/upload-artifact@/.test(s.uses ?? '') && (scanAt === -1 || scanAt > i))
-          problems.push(
-            `uploads artifacts (step ${i + 1}${s.name ? ` '${s.name}'` : ''}) without a secret scan before it`,
-          );
-      });
-    }
-    return { subject: `${file} › ${id}`, live, problems };
-  });
 }
 
 /** Live-credential CI jobs run only on schedule or manual dispatch, behind an environment, scanning before upload (SEC-006). */

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ROOT } from '../../src/engine/config.js';
-import { auditWorkflow, workflowTriggers } from '../../src/checks/secrets.js';
+import { auditWorkflow, workflowTriggers } from '../../src/checks/support/ci-workflows.js';
 import { TRACKING_MARKER } from '../../src/nightly/step-summary.js';
 
 interface Step {

@@ -85,3 +85,21 @@ export function negativeCasesFor(
   if (cases.length === 0) return 'the request schema has no constraint a single change can violate';
   return { sample, cases };
 }
+
+/**
+ * ERR-014: per credential kind (api-token, user-jwt), the first GET that needs no replaceable id and no required
+ * query parameter — an operation where only the Authorization header is judged.
+ */
+export function plainGetPerCredential(operations: readonly Operation[]): Operation[] {
+  return (['api-token', 'user-jwt'] as const)
+    .map((kind) =>
+      operations.find(
+        (o) =>
+          o.auth === kind &&
+          o.method === 'GET' &&
+          replaceableIdParams(o).length === 0 &&
+          !o.parameters.some((p) => p.in === 'query' && p.required),
+      ),
+    )
+    .filter((o): o is Operation => o !== undefined);
+}

@@ -109,3 +109,17 @@ export async function forEachOperation<T extends object>(
   }
   await mapLimit(chosen, concurrency(ctx), ([op, prepared], index) => run(op, prepared, index));
 }
+
+/**
+ * ERR-007: the (path, operations) pairs a per-path check covers — on live a rotating sample of LIVE_SAMPLE paths
+ * (the others are skipped with the reason), every path on the mock.
+ */
+export function samplePaths<T>(ctx: CheckContext, paths: [string, T][]): [string, T][] {
+  if (ctx.config.target !== 'live') return paths;
+  const chosen = new Set(liveSample(ctx, paths, LIVE_SAMPLE, ([path]) => path).map(([path]) => path));
+  const reason =
+    `live: not in this run's sample of ${chosen.size} of ${paths.length} paths ` +
+    `(rotation ${ctx.config.rotation}: DYNAMIC_RUN_NUMBER or the UTC day; the mock target covers all)`;
+  for (const [path] of paths) if (!chosen.has(path)) ctx.skip(path, reason);
+  return paths.filter(([path]) => chosen.has(path));
+}

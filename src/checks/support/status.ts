@@ -173,3 +173,9 @@ export function isJsonMediaType(header: string | string[] | undefined): boolean 
   const media = (headerValue(header) ?? '').split(';')[0]!.trim().toLowerCase();
   return media === 'application/json' || /^application\/[\w.+-]+\+json$/.test(media);
 }
+
+/** One subject's outcome from its problems: a failure listing them (joined by '; '), else a pass on the first answer. */
+export function passOrFail(ctx: CheckContext, subject: string, problems: string[], responses: HttpResponse[]): void {
+  if (problems.length) ctx.fail(subject, problems.join('; '), responses);
+  else ctx.pass(subject, responses[0]);
+}
