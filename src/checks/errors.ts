@@ -1,9 +1,9 @@
 /**
  * Error-code rules (specs/rules/errors.json): what the API answers to bad input, unknown ids, unknown paths and
  * methods, oversized or mistyped requests, and what an error answer may (not) contain. Negative inputs are
- * generated from the spec and its schemas (src/generators/negative.ts, src/arbitraries/) with fast-check; every request that
- * is meant to fail validation carries VALID credentials, so the 4xx comes from validation and not from auth
- * (ES-02 evaluation order: rate limit, auth, validation, handler).
+ * generated from the spec and its schemas (src/generators/negative.ts, src/arbitraries/) with fast-check; every request
+ * that is meant to fail validation carries VALID credentials, so the 4xx comes from validation and not from auth (ES-02
+ * evaluation order: rate limit, auth, validation, handler).
  */
 import fc from 'fast-check';
 import { bearer, headerValue, type HttpResponse } from '../http/client.js';
@@ -17,7 +17,7 @@ import { invalidQueryValue } from '../arbitraries/invalidQueryValue.js';
 import { invalidBody } from '../arbitraries/invalidBody.js';
 import { malformedJson } from '../arbitraries/malformedJson.js';
 import { templateMatcher, unknownPath } from '../arbitraries/unknownPath.js';
-import { allowMismatch, allowed, METHODS, undeclaredMethods } from './support/allow-header.js';
+import { allowProblem, METHODS, undeclaredMethods } from './support/allow-header.js';
 import {
   encodingProbes,
   hostileBodyFailure,
@@ -28,7 +28,7 @@ import {
 } from './support/bad-requests.js';
 import { seededCanaries } from './support/canaries.js';
 import { validAuth } from './support/credentials.js';
-import { echoProblems, leaksOf, sendEchoProbes } from './support/error-disclosure.js';
+import { echoProblems, leaksOf, otherEnvironmentProbe, sendEchoProbes } from './support/error-disclosure.js';
 import { rateLimitProbe, sweepErrors } from './support/error-sweep.js';
 import {
   coreResourceId,
@@ -42,10 +42,13 @@ import {
 } from './support/operations.js';
 import { propertyOutcome, runsPerOp } from './support/property.js';
 import { forEachOperation, samplePaths } from './support/sample.js';
-import { concurrency, isJsonOp, sendFor, sendRawBody, sendRequest } from './support/send.js';
+import { concurrency, isJsonOp, sendFor, sendRawBody, sendRequest, sendWithToken } from './support/send.js';
 import { errorBodyProblem, expectError, isJsonMediaType, passOrFail } from './support/status.js';
 
-/** ERR-001 (docs: uuid path pattern; tokens-api-keys 400): a path id that is not a lowercase UUID gets 400 with the BadRequest body. */
+/**
+ * ERR-001 (docs: uuid path pattern; tokens-api-keys 400): a path id that is not a lowercase UUID gets 400 with the
+ * BadRequest body.
+ */
 export const rejectsNonUuidPathIds: Check = {
   rule: 'ERR-001',
   async run(ctx) {
@@ -59,7 +62,11 @@ export const rejectsNonUuidPathIds: Check = {
         if (uuidParams(op).length === 0) return 'no UUID path parameter';
         const params = replaceableIdParams(op);
         if (params.length === 0)
-          return 'the only UUID path parameter is {environmentId}, which authentication reads first (the credential is bound to its environment), so a non-UUID value is an auth answer there (ES-02 order)';
+          return (
+            'the only UUID path parameter is {environmentId}, which authentication reads first (the ' +
+            'credential is bound to its environment), so a non-UUID value is an auth answer there (ES-02 ' +
+            'order)'
+          );
         const a = auth(op);
         return typeof a === 'string' ? a : { a, params };
       },
@@ -112,7 +119,10 @@ export const rejectsInvalidQueryValues: Check = {
   },
 };
 
-/** ERR-003 (tokens-api-keys: 400 for the request's body): a JSON body violating the request schema gets 400 with a message. */
+/**
+ * ERR-003 (tokens-api-keys: 400 for the request's body): a JSON body violating the request schema gets 400 with a
+ * message.
+ */
 export const rejectsSchemaViolatingBodies: Check = {
   rule: 'ERR-003',
   async run(ctx) {
@@ -171,7 +181,9 @@ export const rejectsMalformedJson: Check = {
   },
 };
 
-/** ERR-005 (sdk-api NotFound; tokens-api-keys 404): an unknown id of a stateful resource gets 404 with {error, code}. */
+/**
+ * ERR-005 (sdk-api NotFound; tokens-api-keys 404): an unknown id of a stateful resource gets 404 with {error, code}.
+ */
 export const unknownIdsAreNotFound: Check = {
   rule: 'ERR-005',
   async run(ctx) {
@@ -183,7 +195,11 @@ export const unknownIdsAreNotFound: Check = {
       (op) => {
         const idParam = coreResourceId(op);
         if (!idParam)
-          return 'not an item of a stateful core resource (tokens, users, webhooks, allowlists, origins): nothing to look up';
+          return (
+            'not an item of a stateful core resource (tokens, ' +
+            'users, webhooks, allowlists, origins): nothing to ' +
+            'look up'
+          );
         if (ctx.config.target === 'live' && op.method !== 'GET' && op.method !== 'DELETE' && !ctx.config.allowWrites) {
           return liveWriteRisk(ctx.config, op, 'a write to an unknown id') ?? 'write';
         }
@@ -222,14 +238,7 @@ export const unknownPathsAreNotFound: Check = {
         fc.constantFrom(...methods),
       );
       await propertyOutcome(ctx, `unknown ${kind} path`, arb, runsPerOp(ctx, 25), async ([p, method]) => {
-        const res = await sendRequest(ctx, {
-          method,
-          path: p.path,
-          headers: [
-            ['accept', 'application/json'],
-            ['authorization', authorization],
-          ],
-        });
+        const res = await sendWithToken(ctx, method, p.path, authorization);
         return expectError(ctx, res, [404], `${method} ${p.path}`);
       });
     });
@@ -263,27 +272,15 @@ export const undeclaredMethodsAre405: Check = {
       const problems: string[] = [];
       const responses: HttpResponse[] = [];
       for (const method of undeclared) {
-        const res = await sendRequest(ctx, {
-          method,
-          path: filled,
-          headers: [
-            ['accept', 'application/json'],
-            ['authorization', authorization],
-          ],
-        });
+        const res = await sendWithToken(ctx, method, filled, authorization);
         responses.push(res);
         const v = expectError(ctx, res, [405], method);
         if (!v.ok) {
           problems.push(v.reason);
           continue;
         }
-        const got = allowed(res.headers.allow);
-        if (got.size === 0) {
-          problems.push(`${method}: 405 without an Allow header`);
-          continue;
-        }
-        const mismatch = allowMismatch(got, declared);
-        if (mismatch) problems.push(`${method}: Allow '${headerValue(res.headers.allow) ?? ''}' ${mismatch}`);
+        const problem = allowProblem(method, res.headers.allow, declared);
+        if (problem) problems.push(problem);
       }
       passOrFail(ctx, path, problems, responses);
     });
@@ -292,7 +289,8 @@ export const undeclaredMethodsAre405: Check = {
 
 /**
  * ERR-008 (the official document's per-operation error bodies, e.g. ForbiddenWithErrorAndPayload; else the profile's
- * BadRequest, Unauthorized, Forbidden, NotFound, TooManyRequests): every error body validates against its documented schema.
+ * BadRequest, Unauthorized, Forbidden, NotFound, TooManyRequests): every error body validates against its documented
+ * schema.
  */
 export const errorBodiesMatchSchemas: Check = {
   rule: 'ERR-008',
@@ -322,16 +320,15 @@ export const errorBodiesMatchSchemas: Check = {
   },
 };
 
-/** ERR-009 (OWASP API8:2023; CWE-209): no error body or header echoes a credential (a registered canary, scanned in 8-character pieces). */
+/**
+ * ERR-009 (OWASP API8:2023; CWE-209): no error body or header echoes a credential (a registered canary, scanned in
+ * 8-character pieces).
+ */
 export const errorsNeverEchoCredentials: Check = {
   rule: 'ERR-009',
   async run(ctx) {
     const canary = seededCanaries(ctx);
-    const token = ctx.credentials.otherEnvironmentToken;
-    const other = token && {
-      secret: token,
-      pieces: Array.from({ length: token.reveal().length - 7 }, (_, i) => token.reveal().slice(i, i + 8)),
-    };
+    const other = otherEnvironmentProbe(ctx.credentials.otherEnvironmentToken);
     await forEachOperation(
       ctx,
       ctx.operations,
@@ -424,7 +421,10 @@ export const clientErrorsNeverServerErrors: Check = {
   },
 };
 
-/** ERR-012 (RFC 9110 15.5.14; OWASP API4:2023): a body over the 1 MiB limit gets 413 (≈ 2 MB once on a few operations, and 1 MiB + 1 byte). */
+/**
+ * ERR-012 (RFC 9110 15.5.14; OWASP API4:2023): a body over the 1 MiB limit gets 413 (≈ 2 MB once on a few operations,
+ * and 1 MiB + 1 byte).
+ */
 export const oversizedBodiesAre413: Check = {
   rule: 'ERR-012',
   async run(ctx) {

@@ -24,6 +24,7 @@ import {
   type SafetyTarget,
 } from '../secrets/safety.js';
 import type { Check, CheckContext } from '../engine/types.js';
+import { ACCEPTED_API_URLS, REFUSED_API_URLS } from './support/api-urls.js';
 import { canaryJwt, canaryToken, leakReport } from './support/canaries.js';
 import { auditWorkflow } from './support/ci-workflows.js';
 import { closedPort, echoingListener, listen, localClient, thrown } from './support/loopback.js';
@@ -129,7 +130,10 @@ async function redactionOfCanaries(ctx: CheckContext): Promise<void> {
   for (const secret of secrets) {
     // reveal() only to build the probe text; the value is never written anywhere.
     const value = secret.reveal();
-    const probe = `Bearer ${value} ${encodeURIComponent(value)} ${JSON.stringify({ value })} ${Buffer.from(value).toString('base64')}`;
+    const probe =
+      `Bearer ${value} ${encodeURIComponent(value)} ` +
+      `${JSON.stringify({ value })} ` +
+      `${Buffer.from(value).toString('base64')}`;
     const left = findInText(redact(probe), needlesFor(value, 0));
     const subject = `this run's ${secret.envName}`;
     if (left.length) ctx.fail(subject, `redact() does not remove this credential (${leakReport(left)})`);
@@ -341,7 +345,8 @@ async function safetyGates(ctx: CheckContext): Promise<void> {
       problems = [];
       ctx.fail(
         'registered deletions',
-        `clean-up stopped at a failing deletion instead of running the others: ${redact(error instanceof Error ? error.message : String(error))}`,
+        `clean-up stopped at a failing deletion instead of running the ` +
+          `others: ${redact(error instanceof Error ? error.message : String(error))}`,
       );
       return;
     }
@@ -367,14 +372,7 @@ async function outboundHygiene(ctx: CheckContext): Promise<void> {
     DYNAMIC_API_TOKEN: token.raw,
     FC_SEED: '1',
   });
-  const refused: [string, string][] = [
-    ['plain http to Dynamic', 'http://app.dynamic.xyz/api/v0'],
-    ['https to another host', 'https://app.dynamic.xyz.example.com/api/v0'],
-    ['http to a private address', 'http://10.0.0.1/api/v0'],
-    ['credentials in the URL', 'https://user:password@app.dynamic.xyz/api/v0'],
-    ['a query string in the URL', 'https://app.dynamic.xyz/api/v0?debug=1'],
-  ];
-  for (const [label, url] of refused) {
+  for (const [label, url] of REFUSED_API_URLS) {
     const subject = `DYNAMIC_API_URL: ${label}`;
     try {
       parseConfig(env(url));
@@ -388,13 +386,7 @@ async function outboundHygiene(ctx: CheckContext): Promise<void> {
       else ctx.pass(subject);
     }
   }
-  const accepted = [
-    'https://app.dynamic.xyz/api/v0',
-    'https://app.dynamicauth.com/api/v0',
-    'http://127.0.0.1:4010/api/v0',
-    'http://localhost:4010/api/v0',
-  ];
-  for (const url of accepted) {
+  for (const url of ACCEPTED_API_URLS) {
     const subject = `DYNAMIC_API_URL accepted: ${new URL(url).host}`;
     const message = await thrown(() => Promise.resolve().then(() => parseConfig(env(url))));
     if (message) ctx.fail(subject, `refused: ${redact(message)}`);
@@ -427,7 +419,8 @@ async function outboundHygiene(ctx: CheckContext): Promise<void> {
       else if (elsewhere.seen.length)
         ctx.fail(
           subject,
-          `the client followed the redirect${elsewhere.seen.some((s) => s.authorization) ? ' and sent Authorization to the new location' : ''}`,
+          `the client followed the redirect` +
+            (elsewhere.seen.some((s) => s.authorization) ? ' and sent Authorization to the new location' : ''),
           res,
         );
       else ctx.pass(subject, res);
@@ -485,7 +478,10 @@ async function tracesOffForLive(ctx: CheckContext): Promise<void> {
   }
 }
 
-/** Live-credential CI jobs run only on schedule or manual dispatch, behind an environment, scanning before upload (SEC-006). */
+/**
+ * Live-credential CI jobs run only on schedule or manual dispatch, behind an environment, scanning before upload
+ * (SEC-006).
+ */
 function trustedTriggersOnly(ctx: CheckContext): Promise<void> {
   const dir = join(ROOT, '.github', 'workflows');
   let files: string[];
@@ -519,22 +515,34 @@ function trustedTriggersOnly(ctx: CheckContext): Promise<void> {
   return Promise.resolve();
 }
 
-/** SEC-001 (OWASP Logging Cheat Sheet; microsoft/playwright#31717): no credential value appears in any artifact — this run's redaction layer, proved on canaries. */
+/**
+ * SEC-001 (OWASP Logging Cheat Sheet; microsoft/playwright#31717): no credential value appears in any artifact — this
+ * run's redaction layer, proved on canaries.
+ */
 export const noCredentialInArtifacts: Check = { rule: 'SEC-001', run: redactionOfCanaries };
 
 /** SEC-002 (RFC 6750 2.3, 5.3): the suite never puts a credential in a URL. */
 export const noCredentialInUrl: Check = { rule: 'SEC-002', run: noCredentialsInUrls };
 
-/** SEC-003 (Dynamic quickstart: use sandbox; RL-15): writes and bursts on live only with opt-in on a verified sandbox; clean-up always runs. */
+/**
+ * SEC-003 (Dynamic quickstart: use sandbox; RL-15): writes and bursts on live only with opt-in on a verified sandbox;
+ * clean-up always runs.
+ */
 export const liveSafetyGates: Check = { rule: 'SEC-003', run: safetyGates };
 
-/** SEC-004 (RFC 6750 5.2, 5.3): credentials only over https to Dynamic's hosts or to loopback; redirects are not followed. */
+/**
+ * SEC-004 (RFC 6750 5.2, 5.3): credentials only over https to Dynamic's hosts or to loopback; redirects are not
+ * followed.
+ */
 export const outboundCredentialHygiene: Check = { rule: 'SEC-004', run: outboundHygiene };
 
 /** SEC-005 (microsoft/playwright#19992, #33069): traces are off whenever a real credential is used. */
 export const tracesOff: Check = { rule: 'SEC-005', run: tracesOffForLive };
 
-/** SEC-006 (GitHub Docs: security hardening for GitHub Actions): live-credential CI jobs only on schedule/dispatch, never on fork PRs. */
+/**
+ * SEC-006 (GitHub Docs: security hardening for GitHub Actions): live-credential CI jobs only on schedule/dispatch,
+ * never on fork PRs.
+ */
 export const trustedCiTriggers: Check = { rule: 'SEC-006', run: trustedTriggersOnly };
 
 /** Every SEC-* check, in rule order. */

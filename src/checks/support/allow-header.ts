@@ -2,6 +2,7 @@
  * The Allow header of a 405 (ERR-007, RFC 9110 15.5.6 and 10.2.1): which methods ERR-007 may try on a path, the
  * methods an Allow header lists, and how that list differs from the declared methods.
  */
+import { headerValue } from '../../http/client.js';
 
 /** The methods ERR-007 tries on a path when the spec does not declare them. */
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -29,6 +30,21 @@ export function allowMismatch(got: Set<string>, declared: Set<string>): string |
     `${missing.length ? `lacks ${missing.join(', ')}` : ''}${missing.length && extra.length ? ' and ' : ''}` +
     `${extra.length ? `lists undeclared ${extra.join(', ')}` : ''} (declared: ${[...declared].sort().join(', ')})`
   );
+}
+
+/**
+ * ERR-007: what is wrong with the Allow header of a 405 to `method` (none, or not the declared methods), in words;
+ * undefined when it lists exactly the declared methods.
+ */
+export function allowProblem(
+  method: string,
+  header: string | string[] | undefined,
+  declared: Set<string>,
+): string | undefined {
+  const got = allowed(header);
+  if (got.size === 0) return `${method}: 405 without an Allow header`;
+  const mismatch = allowMismatch(got, declared);
+  return mismatch ? `${method}: Allow '${headerValue(header) ?? ''}' ${mismatch}` : undefined;
 }
 
 /**

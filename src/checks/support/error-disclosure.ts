@@ -72,6 +72,16 @@ export interface EchoProbe {
   pieces: string[];
 }
 
+/** ERR-009: the token of another environment and its 8-character pieces, when the run has one. */
+export function otherEnvironmentProbe(token: Secret | undefined): { secret: Secret; pieces: string[] } | undefined {
+  return (
+    token && {
+      secret: token,
+      pieces: Array.from({ length: token.reveal().length - 7 }, (_, i) => token.reveal().slice(i, i + 8)),
+    }
+  );
+}
+
 /**
  * ERR-009: sends an operation its canary — as an invalid credential (401), or on an operation without auth riding
  * along on a request that fails validation — and, on an environment's api-token operation that is safe to send, the

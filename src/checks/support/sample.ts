@@ -71,7 +71,8 @@ export function liveSdkSkipReason(ctx: CheckContext, op: Operation): string | un
   if (sample.has(op.key)) return undefined;
   return (
     `live: user-jwt operations are covered through a sample of ${LIVE_SDK_OPERATIONS} read operations (the SDK ` +
-    `per-IP limit is 500 requests / 5 min); this one is not in run ${ctx.config.rotation}'s sample (DYNAMIC_RUN_NUMBER rotates it)`
+    (`per-IP limit is 500 requests / 5 min); this one is not in run ` +
+      `${ctx.config.rotation}'s sample (DYNAMIC_RUN_NUMBER rotates it)`)
   );
 }
 
