@@ -1,6 +1,7 @@
-// Lint gates (run by npm test): type-aware promise rules everywhere, and the import boundaries
-// of the design: the mock and the engine/tests share only specs/ and schemas/. The layer rules
-// (family files, support/, cycles incl. type-only) are dependency-cruiser's: .dependency-cruiser.cjs.
+// Lint gates (run by npm test): type-aware promise rules everywhere, lines of at most 120 columns, and the import
+// boundaries of the design: the mock and the engine/tests share only specs/ and schemas/. The layer rules (family
+// files, support/, cycles incl. type-only) are dependency-cruiser's: .dependency-cruiser.cjs.
+import stylistic from '@stylistic/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 const boundary = (group, message) => ({ 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] });
@@ -61,5 +62,12 @@ export default tseslint.config(
     rules: boundary(['**/mock/**'], 'The engine and the tests reach the mock over HTTP only.'),
   },
   { files: ['src/**/*.ts'], rules: boundary(['**/tests/**'], 'The engine never imports tests.') },
+  {
+    // Lines ≤ 120 columns everywhere, strings and comments included (Prettier wraps code, not text).
+    plugins: { '@stylistic': stylistic },
+    rules: { '@stylistic/max-len': ['error', { code: 120, ignoreUrls: true }] },
+  },
+  // lead wraps these after the rewrite
+  { files: ['tests/integration/**'], rules: { '@stylistic/max-len': 'off' } },
   { files: ['eslint.config.js', '.dependency-cruiser.cjs'], ...tseslint.configs.disableTypeChecked },
 );

@@ -69,7 +69,8 @@ export default defineConfig<object, { apiUrlOverride: string | undefined }>({
   // Live: a rule's requests wait for the pacer's slots (the /sdk per-IP limit is 500 per 5 minutes), so a test may
   // take minutes; the run as a whole is bounded by DYNAMIC_TIME_BUDGET_MINUTES (and DYNAMIC_REQUEST_BUDGET).
   timeout: config.target === 'live' ? 30 * 60_000 : 120_000,
-  // The live run's shared state (one pacer for all workers, the run-wide budget, the user JWT): src/engine/global-setup.ts.
+  // The live run's shared state (one pacer for all workers, the run-wide budget, the user JWT):
+  // src/engine/global-setup.ts.
   globalSetup: './src/engine/global-setup.ts',
   ...(config.timeBudgetMinutes !== undefined ? { globalTimeout: config.timeBudgetMinutes * 60_000 } : {}),
   outputDir: join(config.outputDir, 'test-results'),
@@ -84,7 +85,8 @@ export default defineConfig<object, { apiUrlOverride: string | undefined }>({
     trace: config.target === 'live' ? 'off' : 'retain-on-failure',
   },
   projects: [
-    // The project keeps its published name (`--project=rate-limit`); its family is `rate` (rate.json, checks/rate/, @rate).
+    // The project keeps its published name (`--project=rate-limit`); its family is `rate` (rate.json, checks/rate/,
+    // @rate).
     {
       name: 'rate-limit',
       testMatch: /rate\.spec\.ts/,

@@ -93,7 +93,9 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
   const body = JSON.stringify({ error: tooLarge ? 'Request header fields too large' : 'Bad request' });
   socket.end(
-    `HTTP/1.1 ${status}\r\nContent-Type: ${JSON_TYPE}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n` +
+    `HTTP/1.1 ${status}\r\nContent-Type: ${JSON_TYPE}` +
+      `\r\nCache-Control: no-store\r\nX-Content-Type-Options: ` +
+      `nosniff\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
@@ -528,7 +530,8 @@ class MockApp {
   /**
    * An `{"error": message}` body — or, where the operation documents another error body for the status
    * (ForbiddenWithErrorAndPayload `{error: {code, message}}`, WaasVerifyApiKeyErrorResponse `{message, verified}`),
-   * the first of those shapes its schema accepts (ERR-008) — with the error faults applied (ERR-008, ERR-010, ERR-015).
+   * the first of those shapes its schema accepts (ERR-008) — with the error faults applied (ERR-008, ERR-010,
+   * ERR-015).
    */
   #errorBody(res: ServerResponse, status: number, message: string, headers?: Headers, op?: OperationInfo): void {
     const f = this.#s.faults;

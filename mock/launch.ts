@@ -14,7 +14,9 @@ export async function launchMock(options: MockOptions, portVariable = 'MOCK_PORT
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       throw new SettingError(
-        `cannot listen on ${options.host ?? '127.0.0.1'}:${String(options.port)} (${code}); choose another ${portVariable} / MOCK_HOST`,
+        `cannot listen on ${options.host ?? '127.0.0.1'}:` +
+          `${String(options.port)} (${code}); choose another ` +
+          `${portVariable} / MOCK_HOST`,
       );
     }
     throw err;

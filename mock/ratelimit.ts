@@ -40,10 +40,10 @@ export interface HitOptions {
 const EXPIRES = 0;
 
 /**
- * Fixed-window rate limiter (RATE-001, RATE-006, RATE-007, RATE-010, RATE-013, RATE-014): each window of a bucket starts
- * at the first request that finds it cold (never seen, or past its edge) and admits `limit` requests until
- * `start + window`. A request is admitted only if every window of every policy has room; then all of them are
- * charged at once, synchronously (no await between check and increment). Throttled requests are not charged.
+ * Fixed-window rate limiter (RATE-001, RATE-006, RATE-007, RATE-010, RATE-013, RATE-014): each window of a bucket
+ * starts at the first request that finds it cold (never seen, or past its edge) and admits `limit` requests until
+ * `start + window`. A request is admitted only if every window of every policy has room; then all of them are charged
+ * at once, synchronously (no await between check and increment). Throttled requests are not charged.
  *
  * Memory is bounded by two generations of buckets (O(1) per request): new buckets go into the young generation,
  * buckets used again are promoted to it, and when the young generation reaches `maxKeys / 2` the old one is dropped

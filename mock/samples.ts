@@ -15,7 +15,9 @@ export interface CachedSample {
   readonly valid: boolean;
 }
 
-/** Lookaround groups (`(?=…)`, `(?!…)`, `(?<=…)`, `(?<!…)`), which fast-check's stringMatching cannot generate. */
+/**
+ * Lookaround groups (`(?=…)`, `(?!…)`, `(?<=…)`, `(?<!…)`), which fast-check's stringMatching cannot generate.
+ */
 function withoutLookarounds(pattern: string): string {
   let out = '';
   for (let i = 0; i < pattern.length; i++) {

@@ -1,8 +1,9 @@
 /**
  * Entry point of the embedded mock (`npm run mock`). The only modules of mock/ that read `process.env` are the two
- * entry points (this one and `mock/simulator.ts`): MOCK_PORT, MOCK_HOST, MOCK_SEED, MOCK_PROFILE / DYNAMIC_DOCS_PROFILE,
- * MOCK_FAULTS, MOCK_CONTROL, MOCK_TRUSTED_PROXY, MOCK_START_TIME, MOCK_CLOCK, MOCK_INSTANCES. Bad settings print one
- * readable line naming the variable and exit 2 (checked before the heavy modules load, so a typo fails fast).
+ * entry points (this one and `mock/simulator.ts`): MOCK_PORT, MOCK_HOST, MOCK_SEED, MOCK_PROFILE /
+ * DYNAMIC_DOCS_PROFILE, MOCK_FAULTS, MOCK_CONTROL, MOCK_TRUSTED_PROXY, MOCK_START_TIME, MOCK_CLOCK, MOCK_INSTANCES. Bad
+ * settings print one readable line naming the variable and exit 2 (checked before the heavy modules load, so a typo
+ * fails fast).
  *
  * With `MOCK_INSTANCES` one process serves several independent mocks, one per port, each with its own faults (the
  * mutation harness runs every fault at once this way); spec, schemas and signing keys are loaded once and shared.
@@ -15,8 +16,13 @@ import { profileIds } from './spec.js';
 function banner(mock: MockServer, ms: number): string {
   const s = mock.state;
   return (
-    `Dynamic mock listening on ${mock.url}/api/v0 (profile ${s.profile.id}, seed ${s.seed.seed}, clock ${s.clock.mode}, ` +
-    `control ${s.control ? `${mock.url}/__mock/` : 'off'}${s.faults.none ? '' : `, faults ${s.faults.list().join(',')}`}; ready in ${ms} ms)`
+    `Dynamic mock listening on ${mock.url}/api/v0 (profile ` +
+    `${s.profile.id}, seed ${s.seed.seed}, clock ` +
+    `${s.clock.mode}, ` +
+    (`control ` +
+      (s.control ? `${mock.url}/__mock/` : 'off') +
+      (s.faults.none ? '' : `, faults ${s.faults.list().join(',')}`) +
+      `; ready in ${ms} ms)`)
   );
 }
 

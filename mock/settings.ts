@@ -139,7 +139,9 @@ export function parseSettings(env: Env, knownProfiles: readonly string[]): MockO
   if (clock !== undefined) {
     if (clock !== 'frozen' && clock !== 'real') {
       throw new SettingError(
-        `MOCK_CLOCK must be "frozen" (default: moves only via POST /__mock/clock) or "real" (wall time) (got "${clock}")`,
+        `MOCK_CLOCK must be "frozen" (default: moves only via ` +
+          `POST /__mock/clock) or "real" (wall time) (got "${clock}` +
+          `")`,
       );
     }
     if (clock === 'real' && start !== undefined) {

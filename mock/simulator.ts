@@ -71,11 +71,15 @@ runEntryPoint('simulator', async () => {
   const apiUrl = `${mock.url}/api/v0`;
   const vars = simulatorVariables(s.seed, apiUrl, s.profile.id);
   const lines = [
-    `Dynamic sandbox simulator listening on ${apiUrl} (clock real: wall time; profile ${s.profile.id}, seed ${s.seed.seed}; ` +
+    `Dynamic sandbox simulator listening on ${apiUrl} (clock ` +
+      `real: wall time; profile ${s.profile.id}, seed ` +
+      `${s.seed.seed}; ` +
       `control API ${s.control ? `${mock.url}/__mock/ for test harnesses` : 'off'}). Ctrl-C stops it.`,
     '',
     'Point the suite at it (a live-mode run, as against your sandbox) with these variables.',
-    `SIMULATOR-ONLY test credentials: seeded by the mock (MOCK_SEED=${s.seed.seed}), valid only against this simulator,`,
+    `SIMULATOR-ONLY test credentials: seeded by the mock ` +
+      `(MOCK_SEED=${s.seed.seed}), valid only against this ` +
+      `simulator,`,
     'not secrets of any real environment. Never put them in a real .env or CI secret.',
     '',
     ...vars.map(([k, v]) => `  export ${k}=${v}`),

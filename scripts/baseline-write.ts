@@ -51,8 +51,12 @@ function main(argv: string[]): number {
   parseBaseline(out, text, (id, v) => registry.validate(id, v));
   writeFileSync(target, text);
   process.stdout.write(
-    `wrote ${out}: ${baseline.deviations.length} known deviation(s) (${baseline.deviations.map((d) => d.rule).join(', ')}), expiring ${baseline.deviations[0]!.expires}\n` +
-      'Set owner, link and expires for each entry, then commit it; CONFORMANCE_BASELINE (default conformance.baseline.json) reads it.\n',
+    `wrote ${out}: ${baseline.deviations.length} known deviation(s) (` +
+      baseline.deviations.map((d) => d.rule).join(', ') +
+      `), expiring ${baseline.deviations[0]!.expires}\n` +
+      ('Set owner, link and expires for each entry, then commit it; ' +
+        'CONFORMANCE_BASELINE (default conformance.baseline.json) reads ' +
+        'it.\n'),
   );
   return 0;
 }

@@ -31,14 +31,15 @@ const SECONDS = process.argv.includes('--quick') ? 1 : 3;
 /** Bare and mock runs alternate in this many slices per path (median of slices), so load drift hits both alike. */
 const ROUNDS = 3;
 
-const BARE_SERVER = `
-const http = require('node:http');
-const body = '{"ok":true}';
-http.createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-length': body.length });
-  res.end(body);
-}).listen(${BARE_PORT}, '127.0.0.1', () => console.log('listening'));
-`;
+const BARE_SERVER =
+  `\n` +
+  `const http = require('node:http');\n` +
+  `const body = '{"ok":true}';\n` +
+  `http.createServer((req, res) => {\n` +
+  `  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ` +
+  `'x-content-type-options': 'nosniff', 'content-length': body.length });\n` +
+  `  res.end(body);\n` +
+  `}).listen(${BARE_PORT}, '127.0.0.1', () => console.log('listening'));\n`;
 
 interface Started {
   child: ChildProcess;
@@ -263,39 +264,64 @@ async function main(): Promise<void> {
         .map(([s, c]) => `${s}×${c}`)
         .join(' ');
       rows.push(
-        `| ${p.name} | \`${p.path.replace(env, '{env}')}\` | ${bareLoad.rps.toFixed(0)} | ${bareLoad.p99.toFixed(2)} | ${mockLoad.rps.toFixed(0)} | ${mockLoad.p50.toFixed(2)} | ${mockLoad.p99.toFixed(2)} | **${ratio.toFixed(2)}×** | ${statuses} |`,
+        `| ${p.name} | \`${p.path.replace(env, '{env}')}\` | ${bareLoad.rps.toFixed(0)} ` +
+          `| ${bareLoad.p99.toFixed(2)} | ${mockLoad.rps.toFixed(0)} | ` +
+          `${mockLoad.p50.toFixed(2)} | ${mockLoad.p99.toFixed(2)} | **${ratio.toFixed(2)}` +
+          `×** | ${statuses} |`,
       );
       summary.push(
-        `${p.name}: mock ${mockLoad.rps.toFixed(0)} req/s (p99 ${mockLoad.p99.toFixed(1)} ms) vs bare ${bareLoad.rps.toFixed(0)} req/s (p99 ${bareLoad.p99.toFixed(1)} ms) = ${ratio.toFixed(2)}× [${statuses}]`,
+        `${p.name}: mock ${mockLoad.rps.toFixed(0)} req/s (p99 ` +
+          `${mockLoad.p99.toFixed(1)} ms) vs bare ${bareLoad.rps.toFixed(0)} ` +
+          `req/s (p99 ${bareLoad.p99.toFixed(1)} ms) = ${ratio.toFixed(2)}× [` +
+          `${statuses}]`,
       );
     }
     const mem = await memory();
     const lines = [
       '# Mock benchmark',
       '',
-      `Generated ${new Date().toISOString()} by \`npm run bench:mock\`${SECONDS === 1 ? ' -- --quick' : ''}. Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}.`,
+      `Generated ${new Date().toISOString()} by \`npm run bench:mock\`` +
+        (SECONDS === 1 ? ' -- --quick' : '') +
+        `. Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}.`,
       '',
       '## Start-up',
       '',
-      `\`node --import tsx mock/server.ts\` to the "listening" line: **${mock.ms.toFixed(0)} ms** (bare node:http: ${bare.ms.toFixed(0)} ms). Environment keys are derived in the background right after.`,
+      `\`node --import tsx mock/server.ts\` to the "listening" line: **${mock.ms.toFixed(0)} ms** (bare ` +
+        `node:http: ${bare.ms.toFixed(0)} ms). Environment keys are derived in the background right after.`,
       '',
       '## Throughput (loopback, client and servers share the machine)',
       '',
-      `${SECONDS} s per path and server in ${ROUNDS} alternating slices (bare, mock, bare, …; req/s = median of the slices), concurrency ${CONCURRENCY} (undici Pools, one connection each). Goal: mock ≥ 0.5× bare node:http. Load average at start: ${loadAtStart.map((x) => x.toFixed(1)).join(' / ')}.`,
+      `${SECONDS} s per path and server in ${ROUNDS} alternating slices (bare, mock, bare, …; req/s = ` +
+        `median of the slices), concurrency ${CONCURRENCY} (undici Pools, one connection each). Goal: mock ` +
+        `≥ 0.5× bare node:http. Load average at start: ` +
+        loadAtStart.map((x) => x.toFixed(1)).join(' / ') +
+        `.`,
       '',
-      '| path | request | bare req/s | bare p99 ms | mock req/s | mock p50 ms | mock p99 ms | mock / bare | mock statuses |',
+      '| path | request | bare req/s | bare p99 ms | mock req/s ' +
+        '| mock p50 ms | mock p99 ms | mock / bare | mock statuses ' +
+        '|',
       '|---|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
       '## Rate-limiter memory with 1,000,000 distinct keys',
       '',
-      'In-process (`mock/ratelimit.ts`), sdk-ip windows (60/10 s, 250/60 s, 500/300 s), one million source addresses within one window, after GC.',
+      'In-process (`mock/ratelimit.ts`), sdk-ip windows (60/10 s, 250/60 s, ' +
+        '500/300 s), one million source addresses within one window, after GC.',
       '',
-      '| bound | buckets kept | evicted while live | RSS after (MiB) | RSS growth (MiB) | heap growth (MiB) | time (ms) |',
+      '| bound | buckets kept | evicted while live | RSS after ' +
+        '(MiB) | RSS growth (MiB) | heap growth (MiB) | time (ms) ' +
+        '|',
       '|---|---|---|---|---|---|---|',
       ...[mem.bounded, mem.unbounded].map(
         (m) =>
-          `| ${Number.isFinite(m['maxKeys']) ? `maxKeys ${m['maxKeys']!.toLocaleString('en')} (default)` : 'unbounded (comparison)'} | ${m['buckets']!.toLocaleString('en')} | ${m['evictedLive']!.toLocaleString('en')} | ${m['rssMiB']!.toFixed(0)} | ${m['rssDeltaMiB']!.toFixed(0)} | ${m['heapDeltaMiB']!.toFixed(0)} | ${m['ms']!.toFixed(0)} |`,
+          `| ` +
+          (Number.isFinite(m['maxKeys'])
+            ? `maxKeys ${m['maxKeys']!.toLocaleString('en')} (default)`
+            : 'unbounded (comparison)') +
+          ` | ${m['buckets']!.toLocaleString('en')} | ` +
+          `${m['evictedLive']!.toLocaleString('en')} | ${m['rssMiB']!.toFixed(0)} | ` +
+          `${m['rssDeltaMiB']!.toFixed(0)} | ${m['heapDeltaMiB']!.toFixed(0)} | ` +
+          `${m['ms']!.toFixed(0)} |`,
       ),
       '',
     ];
@@ -305,7 +331,10 @@ async function main(): Promise<void> {
       [
         `mock start-up: ${mock.ms.toFixed(0)} ms`,
         ...summary,
-        `rate limiter, 1,000,000 keys: bounded → ${mem.bounded['buckets']!.toLocaleString('en')} buckets, heap +${mem.bounded['heapDeltaMiB']!.toFixed(0)} MiB, RSS ${mem.bounded['rssMiB']!.toFixed(0)} MiB; unbounded would hold heap +${mem.unbounded['heapDeltaMiB']!.toFixed(0)} MiB`,
+        `rate limiter, 1,000,000 keys: bounded → ${mem.bounded['buckets']!.toLocaleString('en')} ` +
+          `buckets, heap +${mem.bounded['heapDeltaMiB']!.toFixed(0)} MiB, RSS ` +
+          `${mem.bounded['rssMiB']!.toFixed(0)} MiB; unbounded would hold heap +` +
+          `${mem.unbounded['heapDeltaMiB']!.toFixed(0)} MiB`,
         '→ bench/mock-results.md',
       ].join('\n') + '\n',
     );

@@ -10,7 +10,8 @@
  *   npm run bench -- --quick            1 repetition, shorter client runs
  *   npm run bench -- --baseline <rev>   the commit to compare with (default e52de2c)
  *   npm run bench -- --port <n>         MOCK_PORT of the conformance runs (default 4410; the run also uses n+1)
- *   npm run bench -- --no-mutants       skip the fast mutation runs (e.g. while a full mutation run uses mutants-report/)
+ *   npm run bench -- --no-mutants       skip the fast mutation runs (e.g. while a full mutation run uses
+ *                                       mutants-report/)
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -178,9 +179,13 @@ async function main(): Promise<void> {
     '',
     `Generated ${new Date().toISOString()} by \`npm run bench\`${quick ? ' --quick' : ''}.`,
     '',
-    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${node}. Each figure is the median of ${REPEATS} run(s), min–max in brackets; all measured in this one run. Load average (1/5/15 min) at the start: ${loadavg()
-      .map((x) => x.toFixed(1))
-      .join(' / ')} (other work on the machine slows both sides of a ratio alike).`,
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ` +
+      `${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${node}. Each figure is the median of ${REPEATS} ` +
+      `run(s), min–max in brackets; all measured in this one run. Load average (1/5/15 min) at the start: ` +
+      loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' / ') +
+      ` (other work on the machine slows both sides of a ratio alike).`,
     '',
   );
 
@@ -201,7 +206,9 @@ async function main(): Promise<void> {
     `| Playwright request, sequential (as in a test) | ${fmt(pw)} |`,
     `| Playwright request, concurrency 16 | ${fmt(pwPar)} |`,
     '',
-    `Ratio suite / Playwright sequential: **${(suite.median / pw.median).toFixed(1)}×** (goal ≥ 5×); vs Playwright concurrent: ${(suite.median / pwPar.median).toFixed(1)}×.`,
+    `Ratio suite / Playwright sequential: **${(suite.median / pw.median).toFixed(1)}×** ` +
+      `(goal ≥ 5×); vs Playwright concurrent: ${(suite.median / pwPar.median).toFixed(1)}` +
+      `×.`,
     '',
   );
 
@@ -226,18 +233,31 @@ async function main(): Promise<void> {
   lines.push(
     '## Whole conformance run against the mock, side by side with the baseline',
     '',
-    `\`npx playwright test\` — both projects (\`conformance\` and the serial \`rate-limit\` on its own mock), every operation, every rule; Playwright start-up and the mocks' start included. Baseline: commit \`${BASELINE}\` (own checkout and \`npm ci\`), run alternately with this tree on the same ports with the same \`FC_SEED=${FC_SEED}\`; warm caches on both sides (Playwright's transform cache; here also the precompiled schema validators).`,
+    `\`npx playwright test\` — both projects (\`conformance\` and the serial ` +
+      `\`rate-limit\` on its own mock), every operation, every rule; Playwright start-up and ` +
+      `the mocks' start included. Baseline: commit \`${BASELINE}\` (own checkout and \`npm ` +
+      `ci\`), run alternately with this tree on the same ports with the same \`FC_SEED=` +
+      `${FC_SEED}\`; warm caches on both sides (Playwright's transform cache; here also the ` +
+      `precompiled schema validators).`,
     '',
     '| measure | this tree | baseline | baseline / this |',
     '|---|---|---|---|',
-    `| wall time (s) | ${fmt(wall, 1)} | ${fmt(baseWall, 1)} | **${ratio.toFixed(2)}×** (per pair ${fmt(pairRatios, 2)}) |`,
+    `| wall time (s) | ${fmt(wall, 1)} | ${fmt(baseWall, 1)} | ` +
+      `**${ratio.toFixed(2)}×** (per pair ${fmt(pairRatios, 2)}) ` +
+      `|`,
     `| generated requests | ${fmt(reqs)} | ${fmt(baseReqs)} | ${(reqs.median / baseReqs.median).toFixed(3)} |`,
     `| requests/s over the wall time | ${fmt(rps)} | ${fmt(stat(baseRuns.map((r) => r.requests / r.seconds)))} | |`,
     `| rules reported | ${runs.map((r) => r.rules).join(', ')} | ${baseRuns.map((r) => r.rules).join(', ')} | |`,
     `| exit codes | ${runs.map((r) => r.code).join(', ')} | ${baseRuns.map((r) => r.code).join(', ')} | |`,
     '',
-    `Same verdicts and per-rule outcome counts as the baseline in every pair: ${differing.length ? `**no** — ${differing.join(', ')}` : '**yes** (all rules)'}.`,
-    `Goal ≥ 2× faster than ${BASELINE} with at least as many requests — ${ratio >= 2 && reqs.median >= baseReqs.median && !differing.length && runs.every((r) => r.code === 0) ? '**met**' : '**not met**'}.`,
+    `Same verdicts and per-rule outcome counts as the baseline in every pair: ` +
+      (differing.length ? `**no** — ${differing.join(', ')}` : '**yes** (all rules)') +
+      `.`,
+    `Goal ≥ 2× faster than ${BASELINE} with at least as many requests — ` +
+      (ratio >= 2 && reqs.median >= baseReqs.median && !differing.length && runs.every((r) => r.code === 0)
+        ? '**met**'
+        : '**not met**') +
+      `.`,
     '',
   );
 
@@ -249,12 +269,18 @@ async function main(): Promise<void> {
     if (seen.length !== mocks.length)
       return `| ${path} | not measured (bench-mock exit codes ${mocks.map((m) => m.code).join(', ')}) | | | |`;
     const ratio = stat(seen.map((x) => x.ratio));
-    return `| ${path} | ${fmt(stat(seen.map((x) => x.mock)))} | ${fmt(stat(seen.map((x) => x.bare)))} | **${fmt(ratio, 2)}×** | ${ratio.min >= 0.5 ? 'met' : 'not met'} |`;
+    return (
+      `| ${path} | ${fmt(stat(seen.map((x) => x.mock)))} | ` +
+      `${fmt(stat(seen.map((x) => x.bare)))} | **${fmt(ratio, 2)}×** | ` +
+      (ratio.min >= 0.5 ? 'met' : 'not met') +
+      ` |`
+    );
   });
   lines.push(
     '## Mock vs bare node:http',
     '',
-    `\`scripts/bench-mock.ts\` ${REPEATS}× (each: 3 s per path and server in alternating slices, concurrency 32). Goal: mock ≥ 0.5× bare node:http.`,
+    `\`scripts/bench-mock.ts\` ${REPEATS}× (each: 3 s per path and server in ` +
+      `alternating slices, concurrency 32). Goal: mock ≥ 0.5× bare node:http.`,
     '',
     '| path | mock req/s | bare req/s | mock / bare | goal (every run) |',
     '|---|---|---|---|---|',
@@ -279,7 +305,11 @@ async function main(): Promise<void> {
     lines.push(
       '## Mutation run (fast set)',
       '',
-      `\`npm run mutants:fast\` ${REPEATS}×: ${fmt(stat(mutantRuns.map((m) => m.seconds)), 1)} s wall; scores ${scores.join(', ')}; exit codes ${mutantRuns.map((m) => m.code).join(', ')}. The full harness (\`npm run mutants\`, every fault against its rule family) runs nightly; it is too long to repeat here.`,
+      `\`npm run mutants:fast\` ${REPEATS}×: ${fmt(stat(mutantRuns.map((m) => m.seconds)), 1)} s wall; ` +
+        `scores ${scores.join(', ')}; exit codes ` +
+        mutantRuns.map((m) => m.code).join(', ') +
+        `. The full harness (\`npm run mutants\`, every fault against its rule family) runs nightly; it is ` +
+        `too long to repeat here.`,
       '',
     );
   }

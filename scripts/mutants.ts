@@ -4,7 +4,8 @@
  * and ONE Playwright invocation (tests/mutants/) runs each fault's whole rule family against its instance, and the
  * same rules against the clean instances, all in parallel. A fault is killed when its own rule fails on its instance.
  * Writes mutants-report/report.json and prints fault → expected rule → killed? → by which rules.
- * Exits non-zero if a fault survives, if a fault is killed only by unrelated rules, or if the clean mock fails any rule.
+ * Exits non-zero if a fault survives, if a fault is killed only by unrelated rules, or if the clean mock fails any
+ * rule.
  *
  *   npm run mutants                 all faults, each against its whole rule family
  *   npm run mutants -- --fast       the faults marked fast, own rule only (npm test runs these)
@@ -197,7 +198,9 @@ function verdicts(file: string): { verdicts: MutantVerdict[]; seconds: Map<strin
             run: m[1]!,
             rule: m[2]!,
             status: 'fail',
-            note: `the test ${result?.status ?? 'did not run'} before it recorded a verdict${result?.error?.message ? `: ${result.error.message.split('\n')[0]}` : ''}`,
+            note:
+              `the test ${result?.status ?? 'did not run'} before it recorded a verdict` +
+              (result?.error?.message ? `: ${result.error.message.split('\n')[0]}` : ''),
           });
       }
     }
@@ -291,7 +294,9 @@ async function main(): Promise<void> {
   writeFileSync(PLAN_FILE, `${JSON.stringify(plan, null, 2)}\n`);
   const tests = plan.runs.reduce((n, r) => n + r.rules.length, 0);
   process.stdout.write(
-    `mutants: ${faults.length} fault(s) + clean, ${tests} (instance × rule) tests, ${perRule ? 'own rule only' : 'whole family'}, ${workers} workers, one mock process…\n`,
+    `mutants: ${faults.length} fault(s) + clean, ${tests} (instance × rule) tests, ` +
+      (perRule ? 'own rule only' : 'whole family') +
+      `, ${workers} workers, one mock process…\n`,
   );
 
   let mock: ChildProcess | undefined;
@@ -347,7 +352,11 @@ async function main(): Promise<void> {
   });
   for (const row of rows)
     process.stdout.write(
-      `  ${row.verdict === 'killed' ? '✓' : '✗'} ${row.fault.padEnd(34)} ${row.expected.padEnd(11)} ${row.verdict.padEnd(15)} ${row.by.join(',') || '-'} (${row.seconds.toFixed(1)} s)${row.note ? ` ${row.note}` : ''}\n`,
+      `  ` +
+        (row.verdict === 'killed' ? '✓' : '✗') +
+        ` ${row.fault.padEnd(34)} ${row.expected.padEnd(11)} ` +
+        `${row.verdict.padEnd(15)} ${row.by.join(',') || '-'} (` +
+        `${row.seconds.toFixed(1)} s)${row.note ? ` ${row.note}` : ''}\n`,
     );
   const killed = rows.filter((r) => r.verdict === 'killed').length;
   const report = {
@@ -369,10 +378,22 @@ async function main(): Promise<void> {
   };
   writeFileSync(join(OUT, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(
-    `\nfault                              expected    killed?  by rules\n${rows.map((r) => `${r.fault.padEnd(34)} ${r.expected.padEnd(11)} ${(r.killed ? 'yes' : 'NO').padEnd(8)} ${r.by.join(', ') || '-'}`).join('\n')}\n`,
+    `\nfault                              expected    killed?  by rules\n` +
+      rows
+        .map(
+          (r) =>
+            `${r.fault.padEnd(34)} ${r.expected.padEnd(11)} ` +
+            `${(r.killed ? 'yes' : 'NO').padEnd(8)} ` +
+            `${r.by.join(', ') || '-'}`,
+        )
+        .join('\n') +
+      `\n`,
   );
   process.stdout.write(
-    `\nmutation score: ${killed}/${rows.length} killed in ${report.seconds.toFixed(0)} s; clean mock failures: ${cleanFailures.length ? cleanFailures.join(', ') : 'none'} → mutants-report/report.json\n`,
+    `\nmutation score: ${killed}/${rows.length} killed in ${report.seconds.toFixed(0)} s; clean mock ` +
+      `failures: ` +
+      (cleanFailures.length ? cleanFailures.join(', ') : 'none') +
+      ` → mutants-report/report.json\n`,
   );
   process.stdout.write(`${killed} passed, ${rows.length - killed + (cleanFailures.length ? 1 : 0)} failed\n`);
   if (killed !== rows.length || cleanFailures.length) process.exit(1);

@@ -27,13 +27,30 @@ const n = reconcile(
 );
 const pct = (a: number, b: number): string => `${((100 * a) / Math.max(b, 1)).toFixed(1)} %`;
 const lines = [
-  `official operations in the spec: ${n.present}/${n.officialOperations}${n.missing.length ? ` (missing: ${n.missing.join(', ')})` : ''}`,
-  `operations the document secures classed none: ${n.securedClassedNone.length}${n.securedClassedNone.length ? ` (${n.securedClassedNone.join(', ')})` : ''}`,
-  `auth conflicts recorded: ${n.conflicts.total} (live: ${n.conflicts.enforce} enforce, ${n.conflicts.report} report); unrecorded: ${n.unrecordedConflicts.length}`,
-  `success-status sets agree: ${n.successAgree}/${n.shared} shared operations${n.successDisagree.length ? ` (differ: ${n.successDisagree.map((d) => `${d.key} official [${d.official.join(',')}] spec [${d.spec.join(',')}]`).join('; ')})` : ''}`,
-  `error statuses fully documented: ${n.errorCoverage.complete}/${n.errorCoverage.total} shared operations (${pct(n.errorCoverage.complete, n.errorCoverage.total)})`,
+  `official operations in the spec: ${n.present}/` +
+    `${n.officialOperations}` +
+    (n.missing.length ? ` (missing: ${n.missing.join(', ')})` : ''),
+  `operations the document secures classed none: ` +
+    `${n.securedClassedNone.length}` +
+    (n.securedClassedNone.length ? ` (${n.securedClassedNone.join(', ')})` : ''),
+  `auth conflicts recorded: ${n.conflicts.total} (live: ${n.conflicts.enforce} ` +
+    `enforce, ${n.conflicts.report} report); unrecorded: ` +
+    `${n.unrecordedConflicts.length}`,
+  `success-status sets agree: ${n.successAgree}/${n.shared} shared operations` +
+    (n.successDisagree.length
+      ? ` (differ: ` +
+        n.successDisagree
+          .map((d) => `${d.key} official [${d.official.join(',')}] spec [${d.spec.join(',')}]`)
+          .join('; ') +
+        `)`
+      : ''),
+  `error statuses fully documented: ${n.errorCoverage.complete}/` +
+    `${n.errorCoverage.total} shared operations (` +
+    `${pct(n.errorCoverage.complete, n.errorCoverage.total)})`,
   `payload-403 operations accepting the documented body: ${n.payload403.accepting}/${n.payload403.total}`,
-  `official constraints kept: ${n.constraints.kept}/${n.constraints.official} (lost ${n.constraints.lost.length} = ${pct(n.constraints.lost.length, n.constraints.official)})${n.constraints.lost.length ? `\n  lost: ${n.constraints.lost.slice(0, 20).join('\n  lost: ')}` : ''}`,
+  `official constraints kept: ${n.constraints.kept}/${n.constraints.official} (lost ` +
+    `${n.constraints.lost.length} = ${pct(n.constraints.lost.length, n.constraints.official)})` +
+    (n.constraints.lost.length ? `\n  lost: ${n.constraints.lost.slice(0, 20).join('\n  lost: ')}` : ''),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 const ok =

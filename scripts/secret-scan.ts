@@ -90,7 +90,9 @@ export function main(
   if (options.githubMasks) {
     if (env.GITHUB_ACTIONS !== 'true') {
       err(
-        'secret-scan: --github-masks prints derived secret forms for the Actions runner to mask; it runs only inside GitHub Actions',
+        'secret-scan: --github-masks prints derived secret forms for ' +
+          'the Actions runner to mask; it runs only inside GitHub ' +
+          'Actions',
       );
       return 2;
     }
@@ -112,7 +114,10 @@ export function main(
     options.values.map((v) => v.value),
   );
   for (const m of missing) err(`secret-scan: warning: ${m} does not exist (nothing scanned there)`);
-  const summary = `${stats.files} files, ${stats.nested} nested archives/base64 blobs, ${(stats.bytes / 1e6).toFixed(1)} MB, ${options.values.length} value(s)`;
+  const summary =
+    `${stats.files} files, ${stats.nested} nested archives/base64 blobs, ` +
+    `${(stats.bytes / 1e6).toFixed(1)} MB, ${options.values.length} ` +
+    `value(s)`;
   if (!hits.length) {
     out(`secret-scan: no secret found (${summary})`);
     return 0;

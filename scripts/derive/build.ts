@@ -216,13 +216,18 @@ function decideAuth(
   const corrected = overlay.authCorrections.operations.find((c) => c.method === method && c.path === path);
   if (!corrected)
     throw new Error(
-      `admin operation ${key} declares no security (${both}) and has no reviewed entry in specs/overlay/doc-facts.json authCorrections`,
+      `admin operation ${key} declares no security (${both}) and has ` +
+        `no reviewed entry in specs/overlay/doc-facts.json ` +
+        `authCorrections`,
     );
   const evidence = overlay.authCorrections.evidence[corrected.tag] ?? overlay.authCorrections.source;
   return {
     auth: 'api-token',
     source: evidence,
-    conflict: `${upperFirst(both)}; the API reference says every admin endpoint takes "Authorization: Bearer <dyn_ API token>" (${evidence}). Classed api-token: ${overlay.authCorrections.liveReason}`,
+    conflict:
+      `${upperFirst(both)}; the API reference says every admin endpoint takes "Authorization: ` +
+      `Bearer <dyn_ API token>" (${evidence}). Classed api-token: ` +
+      `${overlay.authCorrections.liveReason}`,
     conflictLive: overlay.authCorrections.live,
   };
 }
@@ -545,7 +550,8 @@ function buildOfficialOperation(
   if (plainDocumentedUuids.length)
     differs.pathParametersKeptUuid = plainDocumentedUuids.map(
       (n) =>
-        `${n}: the document writes a plain string here, the docs pages (${overlay.uuidPathParams.documentedSource.split(' ')[0]}) a UUID`,
+        `${n}: the document writes a plain string here, the docs pages (` +
+        `${overlay.uuidPathParams.documentedSource.split(' ')[0]}) a UUID`,
     );
   const tag = client ? client.apiClass.replace(/Api$/, '') : (official.tags[0] ?? 'Untagged').replace(/\s+/g, '');
   return {

@@ -60,7 +60,8 @@ function sourceDrift(pins: SourcePins = readPins()): string[] {
     const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
     if (sha !== pins.official.sha256)
       problems.push(
-        `official document ${relative(ROOT, file)} has sha256 ${sha}, pinned ${pins.official.sha256} in specs/sources/sources.json`,
+        `official document ${relative(ROOT, file)} has sha256 ${sha}, ` +
+          `pinned ${pins.official.sha256} in specs/sources/sources.json`,
       );
   }
   for (const c of pins.clients) {
@@ -129,21 +130,32 @@ function main(): void {
   const merged = o
     ? `; official ${o.operations} (${o.shared} shared, ${o.officialOnly} official-only), clients-only ${o.clientsOnly}`
     : '';
-  const line = `${s.operations} operations (${s.admin} admin, ${s.sdk} /sdk; api-token ${s.auth['api-token']}, user-jwt ${s.auth['user-jwt']}, none ${s.auth.none}; ${s.corrected} admin auth corrections, ${s.conflicts} auth conflicts recorded${merged}), ${s.models} models, from ${s.sources.join(' + ')}`;
+  const line =
+    `${s.operations} operations (${s.admin} admin, ${s.sdk} /sdk; api-token ${s.auth['api-token']}, ` +
+    `user-jwt ${s.auth['user-jwt']}, none ${s.auth.none}; ${s.corrected} admin auth corrections, ` +
+    `${s.conflicts} auth conflicts recorded${merged}), ${s.models} models, from ` +
+    `${s.sources.join(' + ')}`;
   if (check) {
     const problems: string[] = from ? [] : sourceDrift();
     for (const [file, text] of files) {
       if (!existsSync(file)) problems.push(`missing: ${relative(ROOT, file)}`);
       else if (readFileSync(file, 'utf8') !== text)
         problems.push(
-          `differs: ${relative(ROOT, file)}${file === SPEC_FILE ? describeSpecDrift(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>, spec.document) : ''}`,
+          `differs: ${relative(ROOT, file)}` +
+            (file === SPEC_FILE
+              ? describeSpecDrift(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>, spec.document)
+              : ''),
         );
     }
     for (const file of existing)
       if (!files.has(file)) problems.push(`stale: ${relative(ROOT, file)} (no such model any more)`);
     if (problems.length) {
       process.stderr.write(
-        `specs:check: the committed spec differs from a fresh derivation (${problems.length} file(s)); run npm run specs:derive and review:\n  ${problems.slice(0, 40).join('\n  ')}${problems.length > 40 ? `\n  … ${problems.length - 40} more` : ''}\n`,
+        `specs:check: the committed spec differs from a fresh derivation (` +
+          `${problems.length} file(s)); run npm run specs:derive and review:\n  ` +
+          problems.slice(0, 40).join('\n  ') +
+          (problems.length > 40 ? `\n  … ${problems.length - 40} more` : '') +
+          `\n`,
       );
       process.exit(1);
     }
@@ -153,7 +165,9 @@ function main(): void {
   mkdirSync(MODELS_DIR, { recursive: true });
   for (const file of existing) if (!files.has(file)) rmSync(file);
   for (const [file, text] of files) writeFileSync(file, text);
-  process.stdout.write(`specs:derive: wrote ${relative(ROOT, SPEC_FILE)} and ${spec.models.size} schemas — ${line}\n`);
+  process.stdout.write(
+    `specs:derive: wrote ` + `${relative(ROOT, SPEC_FILE)} and ` + `${spec.models.size} schemas — ${line}\n`,
+  );
 }
 
 function describeSpecDrift(committed: Record<string, unknown>, fresh: Record<string, unknown>): string {

@@ -65,8 +65,9 @@ const DROPPED_KEYWORDS = new Set(['nullable', 'discriminator', 'xml', 'externalD
 
 /**
  * One OpenAPI 3.0/3.1 schema as JSON Schema 2020-12 that strict ajv compiles: `nullable` → a `null` type (or
- * anyOf with null), `example` → `examples`, boolean exclusive bounds → numeric ones, `x-*` and OpenAPI-only keywords
- * dropped, union types of more than one non-null type → anyOf, `type` added where applicator keywords need it.
+ * anyOf with null), `example` → `examples`, boolean exclusive bounds → numeric ones, `x-*` and OpenAPI-only
+ * keywords dropped, union types of more than one non-null type → anyOf, `type` added where applicator keywords need
+ * it.
  */
 export function normaliseSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(normaliseSchema);

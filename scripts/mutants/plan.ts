@@ -45,7 +45,9 @@ export function readPlan(): MutantsPlan {
     return JSON.parse(readFileSync(PLAN_FILE, 'utf8')) as MutantsPlan;
   } catch (error) {
     throw new Error(
-      `no mutation plan at ${PLAN_FILE} (${(error as Error).message.split('\n')[0]}): run \`npm run mutants\`, which writes it`,
+      `no mutation plan at ${PLAN_FILE} (` +
+        `${(error as Error).message.split('\n')[0]}): run \`npm run ` +
+        `mutants\`, which writes it`,
     );
   }
 }

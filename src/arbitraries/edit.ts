@@ -1,8 +1,9 @@
 /**
  * The value most token arbitraries generate: an edit of a credential, not a credential. The check applies it inside
- * the Authorization header's render function (src/http/client.ts SecretHeader), so the real token is read only where the
- * request is built, and a counterexample prints as the edit's label (fast-check's toStringMethod) — never as a value.
- * `apply` is total: on a fingerprint or a shell variable (what reports and curl lines render) it still returns text.
+ * the Authorization header's render function (src/http/client.ts SecretHeader), so the real token is read only where
+ * the request is built, and a counterexample prints as the edit's label (fast-check's toStringMethod) — never as a
+ * value. `apply` is total: on a fingerprint or a shell variable (what reports and curl lines render) it still returns
+ * text.
  */
 import fc from 'fast-check';
 

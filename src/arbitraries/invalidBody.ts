@@ -1,6 +1,7 @@
 /**
  * Request bodies that violate the operation's request schema in exactly one place (ERR-003), drawn from the cases
- * src/generators/negative.ts derives from the schema; wrong-type cases vary the wrong value over every disallowed JSON type.
+ * src/generators/negative.ts derives from the schema; wrong-type cases vary the wrong value over every disallowed JSON
+ * type.
  */
 import fc from 'fast-check';
 import { withValue, wrongTypeValues, type NegativeCase } from '../generators/negative.js';

@@ -8,7 +8,9 @@ import fc from 'fast-check';
 import { alphabetChars, type TokenShape } from '../generators/token-classifier.js';
 import { charLabel, splitToken, tokenEdit, type TokenEdit } from './edit.js';
 
-/** Printable ASCII and Latin-1 outside the alphabet; no whitespace (TOKEN-005) and no control characters (TOKEN-010). */
+/**
+ * Printable ASCII and Latin-1 outside the alphabet; no whitespace (TOKEN-005) and no control characters (TOKEN-010).
+ */
 export function outsideAlphabet(shape: TokenShape): string[] {
   const inside = new Set(alphabetChars(shape));
   const out: string[] = [];

@@ -76,6 +76,14 @@ export function describeCommand(
 ): string {
   if (c.kind === 'advance') return `advance ${c.seconds}s`;
   if (c.kind === 'edge')
-    return `advance to the end of window #${c.which}${c.delta === 0 ? '' : c.delta > 0 ? ' +1s' : ' -1s'}${c.probe ? ' and send one request on its key' : ''}`;
-  return `send ${c.count}× from ${names.ips[c.ip] ?? c.ip} to ${names.endpoints[c.endpoint] ?? c.endpoint}${c.environment > 0 ? ` (${names.environments[c.environment] ?? c.environment})` : ''}`;
+    return (
+      `advance to the end of window #${c.which}` +
+      (c.delta === 0 ? '' : c.delta > 0 ? ' +1s' : ' -1s') +
+      (c.probe ? ' and send one request on its key' : '')
+    );
+  return (
+    `send ${c.count}× from ${names.ips[c.ip] ?? c.ip} to ` +
+    `${names.endpoints[c.endpoint] ?? c.endpoint}` +
+    (c.environment > 0 ? ` (${names.environments[c.environment] ?? c.environment})` : '')
+  );
 }

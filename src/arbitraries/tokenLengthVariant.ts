@@ -1,7 +1,7 @@
 /**
  * TOKEN-003 (TF-03; API reference "56 alphanumeric characters"): edits that change a valid token's length by
- * 1..8 characters while staying inside the alphabet — truncate, extend, delete or insert at a position — so only the
- * length is wrong (no truncation or prefix matching may authenticate it). Weighted towards ±1.
+ * 1..8 characters while staying inside the alphabet — truncate, extend, delete or insert at a position — so only
+ * the length is wrong (no truncation or prefix matching may authenticate it). Weighted towards ±1.
  */
 import fc from 'fast-check';
 import { alphabetChars, type TokenShape } from '../generators/token-classifier.js';

@@ -15,7 +15,15 @@ import { liveWriteRisk } from '../secrets/safety.js';
 import { bearerSchemeCase } from '../arbitraries/bearerSchemeCase.js';
 import { type AuthCase, judgeOperations, requestCase } from './support/cases.js';
 import { bearerChallenge, challengeParam } from './support/challenge.js';
-import { authWith, unknownTokens, unsignedJwtShape, validCredentialFor, validUserJwt } from './support/credentials.js';
+import {
+  authWith,
+  rejectedCredential,
+  unknownTokens,
+  unsignedJwtShape,
+  validCredentialFor,
+  validUserJwt,
+} from './support/credentials.js';
+import { invalidInput } from './support/operations.js';
 import { RAW_CONCURRENCY, rawRequest, sendRawRequest } from './support/raw.js';
 import { variantsFor } from './support/sample.js';
 import { expectAccepted, expectRejected, statusText } from './support/status.js';
@@ -52,7 +60,10 @@ export const rejectsEmptyBearer: Check = {
   },
 };
 
-/** AUTH-003 (API reference: Authorization: Bearer; RFC 6750 2.1): a valid token under another scheme or header is no credential: 401. */
+/**
+ * AUTH-003 (API reference: Authorization: Bearer; RFC 6750 2.1): a valid token under another scheme or header is no
+ * credential: 401.
+ */
 export const rejectsOtherSchemes: Check = {
   rule: 'AUTH-003',
   run: (ctx) => {
@@ -74,7 +85,10 @@ export const rejectsOtherSchemes: Check = {
   },
 };
 
-/** AUTH-004 (RFC 9110 11.1): the scheme name is case-insensitive — bearer / BEARER / bEaReR with a valid token are accepted. */
+/**
+ * AUTH-004 (RFC 9110 11.1): the scheme name is case-insensitive — bearer / BEARER / bEaReR with a valid token are
+ * accepted.
+ */
 export const acceptsSchemeInAnyCase: Check = {
   rule: 'AUTH-004',
   run: (ctx) => {
@@ -99,7 +113,10 @@ export const acceptsSchemeInAnyCase: Check = {
   },
 };
 
-/** AUTH-005 (API reference; RFC 6750 3.1 invalid_token): a well-formed but unknown token (dyn_ + profile length) gets 401. */
+/**
+ * AUTH-005 (API reference; RFC 6750 3.1 invalid_token): a well-formed but unknown token (dyn_ + profile length) gets
+ * 401.
+ */
 export const rejectsUnknownToken: Check = {
   rule: 'AUTH-005',
   run: (ctx) => {
@@ -117,7 +134,10 @@ export const rejectsUnknownToken: Check = {
   },
 };
 
-/** AUTH-006 (TokenWithRaw: "Only active tokens can be used"; RFC 6750 3.1): an inactive token gets 401 with the documented body. */
+/**
+ * AUTH-006 (TokenWithRaw: "Only active tokens can be used"; RFC 6750 3.1): an inactive token gets 401 with the
+ * documented body.
+ */
 export const rejectsInactiveToken: Check = {
   rule: 'AUTH-006',
   needs: { credentials: ['inactiveToken'] },
@@ -130,7 +150,10 @@ export const rejectsInactiveToken: Check = {
   },
 };
 
-/** AUTH-007 (tokens-api-keys 403; quickstart "every request is scoped to an environment"): another environment's valid token gets 403. */
+/**
+ * AUTH-007 (tokens-api-keys 403; quickstart "every request is scoped to an environment"): another environment's valid
+ * token gets 403.
+ */
 export const rejectsOtherEnvironmentToken: Check = {
   rule: 'AUTH-007',
   run: (ctx) => {
@@ -160,12 +183,18 @@ export const rejectsOtherEnvironmentToken: Check = {
         );
       return cases.length
         ? cases
-        : `no second environment: ${ctx.credentials.missing.otherEnvironmentToken ?? ctx.credentials.missing.otherEnvironmentId ?? 'not available'}`;
+        : 'no second environment: ' +
+            (ctx.credentials.missing.otherEnvironmentToken ??
+              ctx.credentials.missing.otherEnvironmentId ??
+              'not available');
     });
   },
 };
 
-/** AUTH-008 (API token permissions page; RFC 6750 3.1 insufficient_scope): a token lacking the documented scope gets 403. */
+/**
+ * AUTH-008 (API token permissions page; RFC 6750 3.1 insufficient_scope): a token lacking the documented scope gets
+ * 403.
+ */
 export const rejectsMissingDocumentedScope: Check = {
   rule: 'AUTH-008',
   run: async (ctx) => {
@@ -201,16 +230,19 @@ export const rejectsMissingDocumentedScope: Check = {
         return `the limited token holds ${op.scopes.join(', ')}; no token lacking it is available`;
       }
       return limitedToken
-        ? "the limited token's scopes are not known (live tokens do not reveal them), so whether it lacks the documented scope cannot be decided"
-        : `no under-scoped token: ${ctx.credentials.missing.limitedToken ?? ctx.credentials.missing.noScopeToken ?? 'not available'}`;
+        ? "the limited token's scopes are not known (live tokens do not " +
+            'reveal them), so whether it lacks the documented scope cannot be ' +
+            'decided'
+        : `no under-scoped token: ` +
+            `${ctx.credentials.missing.limitedToken ?? ctx.credentials.missing.noScopeToken ?? 'not available'}`;
     });
   },
 };
 
 /**
  * AUTH-009 (RFC 6750 3.1; inferred scope map, specs/overlay/doc-facts.json): a token lacking the inferred resource
- * scope gets 403 — the no-scope token everywhere, the read-only token on operations needing a scope it lacks (*.write)
- * — while the read-only token is ACCEPTED where it holds every needed scope (reads).
+ * scope gets 403 — the no-scope token everywhere, the read-only token on operations needing a scope it lacks
+ * (*.write) — while the read-only token is ACCEPTED where it holds every needed scope (reads).
  */
 export const enforcesInferredScopes: Check = {
   rule: 'AUTH-009',
@@ -259,7 +291,8 @@ export const enforcesInferredScopes: Check = {
       if (cases.length) return cases;
       return limitedToken
         ? "the limited token's scopes are not known and no token without scopes is available"
-        : `no under-scoped token: ${ctx.credentials.missing.noScopeToken ?? ctx.credentials.missing.limitedToken ?? 'not available'}`;
+        : `no under-scoped token: ` +
+            `${ctx.credentials.missing.noScopeToken ?? ctx.credentials.missing.limitedToken ?? 'not available'}`;
     });
   },
 };
@@ -285,7 +318,10 @@ export const rejectsJwtAsApiToken: Check = {
   },
 };
 
-/** AUTH-011 (RFC 6750 2.3, 5.3; RFC 9700 4.3.2): a valid token only in ?access_token= or ?token= is never accepted: 401 (mock only). */
+/**
+ * AUTH-011 (RFC 6750 2.3, 5.3; RFC 9700 4.3.2): a valid token only in ?access_token= or ?token= is never accepted: 401
+ * (mock only).
+ */
 export const rejectsQueryToken: Check = {
   rule: 'AUTH-011',
   needs: { target: { only: 'mock', why: 'the suite never puts a live credential in a URL (SEC-002)' } },
@@ -328,14 +364,10 @@ export const acceptsValidCredentials: Check = {
     }),
 };
 
-/** A credential that is presented and rejected on `op` (unknown API token / unsigned JWT shape). */
-function rejectedCredential(op: Operation, unknown: string): { label: string; value: string } {
-  return op.auth === 'api-token'
-    ? { label: 'unknown token', value: `Bearer ${unknown}` }
-    : { label: 'JWT nobody signed', value: `Bearer ${unsignedJwtShape()}` };
-}
-
-/** AUTH-013 (RFC 9110 11.6.1, 15.5.2; RFC 6750 3): every 401 carries a parseable WWW-Authenticate with one Bearer challenge. */
+/**
+ * AUTH-013 (RFC 9110 11.6.1, 15.5.2; RFC 6750 3): every 401 carries a parseable WWW-Authenticate with one Bearer
+ * challenge.
+ */
 export const challengesEvery401: Check = {
   rule: 'AUTH-013',
   run: (ctx) => {
@@ -355,7 +387,10 @@ export const challengesEvery401: Check = {
   },
 };
 
-/** AUTH-014 (RFC 6750 3.1, last paragraph): no credentials → challenge without `error`; a rejected credential → error="invalid_token". */
+/**
+ * AUTH-014 (RFC 6750 3.1, last paragraph): no credentials → challenge without `error`; a rejected credential →
+ * error="invalid_token".
+ */
 export const challengeErrorParam: Check = {
   rule: 'AUTH-014',
   run: (ctx) => {
@@ -385,7 +420,10 @@ export const challengeErrorParam: Check = {
   },
 };
 
-/** AUTH-015 (RFC 6750 2, 3.1; RFC 9110 5.3): two Authorization lines (valid + invalid, both orders) are 400 invalid_request. */
+/**
+ * AUTH-015 (RFC 6750 2, 3.1; RFC 9110 5.3): two Authorization lines (valid + invalid, both orders) are 400
+ * invalid_request.
+ */
 export const rejectsDuplicateAuthorization: Check = {
   rule: 'AUTH-015',
   run: async (ctx) => {
@@ -448,7 +486,9 @@ export const rejectsApiTokenAsJwt: Check = {
     ]),
 };
 
-/** AUTH-017 (sdk-api-core SDKApi: no security declared): public operations answer without credentials, never 401/403. */
+/**
+ * AUTH-017 (sdk-api-core SDKApi: no security declared): public operations answer without credentials, never 401/403.
+ */
 export const publicWithoutCredentials: Check = {
   rule: 'AUTH-017',
   run: (ctx) =>
@@ -489,51 +529,10 @@ export const bearerWhitespaceGrammar: Check = {
   },
 };
 
-const NOT_A_UUID = 'not-a-uuid';
-
-/** A value that violates a parameter's schema (enum, number, boolean), or undefined when any string is valid. */
-function invalidValue(schema: Record<string, unknown>): string | undefined {
-  if (Array.isArray(schema.enum) || (typeof schema.$ref === 'string' && /Enum\.schema\.json$/.test(schema.$ref)))
-    return 'not-a-documented-value';
-  if (schema.type === 'number' || schema.type === 'integer') return 'not-a-number';
-  if (schema.type === 'boolean') return 'not-a-boolean';
-  return undefined;
-}
-
 /**
- * Request changes that make the input of `op` invalid — non-UUID ids, path or query values outside their enum/type,
- * a malformed JSON body — or undefined if the operation takes no input that can be invalid.
+ * AUTH-019 (RFC 9110 15.5.2; RFC 6750 3.1): credentials are checked before input — no/invalid credentials with
+ * invalid input still get 401.
  */
-function invalidInput(op: Operation): { label: string; options: RequestOptions } | undefined {
-  const ids = op.parameters.filter((p) => p.in === 'path' && p.schema.format === 'uuid');
-  const typedPath = op.parameters.filter(
-    (p) => p.in === 'path' && p.schema.format !== 'uuid' && invalidValue(p.schema) !== undefined,
-  );
-  const typedQuery = op.parameters.filter((p) => p.in === 'query' && invalidValue(p.schema) !== undefined);
-  const json = op.requestBody !== undefined && op.requestBody.contentType.includes('json');
-  const parts: string[] = [];
-  const options: RequestOptions = {};
-  if (ids.length || typedPath.length) {
-    options.pathParams = Object.fromEntries([
-      ...ids.map((p): [string, string] => [p.name, NOT_A_UUID]),
-      ...typedPath.map((p): [string, string] => [p.name, invalidValue(p.schema) ?? '']),
-    ]);
-    if (ids.length) parts.push(`non-UUID ${ids.map((p) => p.name).join(', ')}`);
-    if (typedPath.length) parts.push(`invalid ${typedPath.map((p) => p.name).join(', ')}`);
-  }
-  if (typedQuery.length) {
-    options.query = Object.fromEntries(typedQuery.map((p): [string, string] => [p.name, invalidValue(p.schema) ?? '']));
-    parts.push(`invalid query ${typedQuery.map((p) => p.name).join(', ')}`);
-  }
-  if (json) {
-    options.rawBody = '{"malformed": ';
-    options.headers = [['content-type', 'application/json']];
-    parts.push('malformed JSON body');
-  }
-  return parts.length ? { label: parts.join(' + '), options } : undefined;
-}
-
-/** AUTH-019 (RFC 9110 15.5.2; RFC 6750 3.1): credentials are checked before input — no/invalid credentials with invalid input still get 401. */
 export const authBeforeValidation: Check = {
   rule: 'AUTH-019',
   run: (ctx) => {

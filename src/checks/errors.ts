@@ -1,18 +1,15 @@
 /**
  * Error-code rules (specs/rules/errors.json): what the API answers to bad input, unknown ids, unknown paths and
  * methods, oversized or mistyped requests, and what an error answer may (not) contain. Negative inputs are
- * generated from the spec and its schemas (src/generators/negative.ts, src/arbitraries/) with fast-check; every request that
- * is meant to fail validation carries VALID credentials, so the 4xx comes from validation and not from auth
- * (ES-02 evaluation order: rate limit, auth, validation, handler).
+ * generated from the spec and its schemas (src/generators/negative.ts, src/arbitraries/) with fast-check; every request
+ * that is meant to fail validation carries VALID credentials, so the 4xx comes from validation and not from auth (ES-02
+ * evaluation order: rate limit, auth, validation, handler).
  */
 import fc from 'fast-check';
-import { createHash } from 'node:crypto';
-import { bearer, headerValue, type HeaderValue, type HttpRequest, type HttpResponse } from '../http/client.js';
-import { Secret } from '../secrets/redact.js';
+import { bearer, headerValue, type HttpResponse } from '../http/client.js';
 import { liveWriteRisk } from '../secrets/safety.js';
-import type { RequestOptions } from '../http/requests.js';
 import { fillPath, type Operation } from '../engine/spec.js';
-import type { Check, CheckContext } from '../engine/types.js';
+import type { Check } from '../engine/types.js';
 import { mapLimit } from '../engine/runner.js';
 import { INVALID_UUIDS } from '../generators/negative.js';
 import { invalidPathId } from '../arbitraries/invalidPathId.js';
@@ -20,26 +17,38 @@ import { invalidQueryValue } from '../arbitraries/invalidQueryValue.js';
 import { invalidBody } from '../arbitraries/invalidBody.js';
 import { malformedJson } from '../arbitraries/malformedJson.js';
 import { templateMatcher, unknownPath } from '../arbitraries/unknownPath.js';
-import { hostileBody } from '../arbitraries/hostileBody.js';
+import { allowProblem, METHODS, undeclaredMethods } from './support/allow-header.js';
+import {
+  encodingProbes,
+  hostileBodyFailure,
+  NON_JSON_TYPES,
+  oversizedBodyCases,
+  paddedJson,
+  serverError,
+} from './support/bad-requests.js';
+import { seededCanaries } from './support/canaries.js';
 import { validAuth } from './support/credentials.js';
+import { echoProblems, leaksOf, otherEnvironmentProbe, sendEchoProbes } from './support/error-disclosure.js';
 import { rateLimitProbe, sweepErrors } from './support/error-sweep.js';
 import {
   coreResourceId,
   literalSegments,
   negativeCasesFor,
+  plainGetPerCredential,
   replaceableIdParams,
   schemaLookup,
   typedQueryParams,
   uuidParams,
 } from './support/operations.js';
-import { checkProperty, propertyOutcome, runsPerOp, seedFor } from './support/property.js';
-import { LIVE_SAMPLE, forEachOperation, liveSample } from './support/sample.js';
-import { concurrency, isJsonOp, sendFor, sendRawBody, sendRequest } from './support/send.js';
-import { errorBodyProblem, expectError, isJsonMediaType, type Verdict } from './support/status.js';
+import { propertyOutcome, runsPerOp } from './support/property.js';
+import { forEachOperation, samplePaths } from './support/sample.js';
+import { concurrency, isJsonOp, sendFor, sendRawBody, sendRequest, sendWithToken } from './support/send.js';
+import { errorBodyProblem, expectError, isJsonMediaType, passOrFail } from './support/status.js';
 
-// ---- ERR-001 ------------------------------------------------------------------------------------------------------
-
-/** ERR-001 (docs: uuid path pattern; tokens-api-keys 400): a path id that is not a lowercase UUID gets 400 with the BadRequest body. */
+/**
+ * ERR-001 (docs: uuid path pattern; tokens-api-keys 400): a path id that is not a lowercase UUID gets 400 with the
+ * BadRequest body.
+ */
 export const rejectsNonUuidPathIds: Check = {
   rule: 'ERR-001',
   async run(ctx) {
@@ -53,7 +62,11 @@ export const rejectsNonUuidPathIds: Check = {
         if (uuidParams(op).length === 0) return 'no UUID path parameter';
         const params = replaceableIdParams(op);
         if (params.length === 0)
-          return 'the only UUID path parameter is {environmentId}, which authentication reads first (the credential is bound to its environment), so a non-UUID value is an auth answer there (ES-02 order)';
+          return (
+            'the only UUID path parameter is {environmentId}, which authentication reads first (the ' +
+            'credential is bound to its environment), so a non-UUID value is an auth answer there (ES-02 ' +
+            'order)'
+          );
         const a = auth(op);
         return typeof a === 'string' ? a : { a, params };
       },
@@ -70,8 +83,6 @@ export const rejectsNonUuidPathIds: Check = {
     );
   },
 };
-
-// ---- ERR-002 ------------------------------------------------------------------------------------------------------
 
 /**
  * ERR-002 (tokens-api-keys: 400 for query parameters): a query value of the wrong type, outside the enum, or breaking a
@@ -108,9 +119,10 @@ export const rejectsInvalidQueryValues: Check = {
   },
 };
 
-// ---- ERR-003 ------------------------------------------------------------------------------------------------------
-
-/** ERR-003 (tokens-api-keys: 400 for the request's body): a JSON body violating the request schema gets 400 with a message. */
+/**
+ * ERR-003 (tokens-api-keys: 400 for the request's body): a JSON body violating the request schema gets 400 with a
+ * message.
+ */
 export const rejectsSchemaViolatingBodies: Check = {
   rule: 'ERR-003',
   async run(ctx) {
@@ -145,8 +157,6 @@ export const rejectsSchemaViolatingBodies: Check = {
   },
 };
 
-// ---- ERR-004 ------------------------------------------------------------------------------------------------------
-
 /** ERR-004 (RFC 9110 15.5.1): malformed JSON gets 400 (BadRequest body), never 5xx. */
 export const rejectsMalformedJson: Check = {
   rule: 'ERR-004',
@@ -171,9 +181,9 @@ export const rejectsMalformedJson: Check = {
   },
 };
 
-// ---- ERR-005 ------------------------------------------------------------------------------------------------------
-
-/** ERR-005 (sdk-api NotFound; tokens-api-keys 404): an unknown id of a stateful resource gets 404 with {error, code}. */
+/**
+ * ERR-005 (sdk-api NotFound; tokens-api-keys 404): an unknown id of a stateful resource gets 404 with {error, code}.
+ */
 export const unknownIdsAreNotFound: Check = {
   rule: 'ERR-005',
   async run(ctx) {
@@ -185,7 +195,11 @@ export const unknownIdsAreNotFound: Check = {
       (op) => {
         const idParam = coreResourceId(op);
         if (!idParam)
-          return 'not an item of a stateful core resource (tokens, users, webhooks, allowlists, origins): nothing to look up';
+          return (
+            'not an item of a stateful core resource (tokens, ' +
+            'users, webhooks, allowlists, origins): nothing to ' +
+            'look up'
+          );
         if (ctx.config.target === 'live' && op.method !== 'GET' && op.method !== 'DELETE' && !ctx.config.allowWrites) {
           return liveWriteRisk(ctx.config, op, 'a write to an unknown id') ?? 'write';
         }
@@ -208,8 +222,6 @@ export const unknownIdsAreNotFound: Check = {
   },
 };
 
-// ---- ERR-006 ------------------------------------------------------------------------------------------------------
-
 /** ERR-006 (tokens-api-keys: 404 path not found): an unknown path gets 404 with the NotFound body (error and code). */
 export const unknownPathsAreNotFound: Check = {
   rule: 'ERR-006',
@@ -226,33 +238,12 @@ export const unknownPathsAreNotFound: Check = {
         fc.constantFrom(...methods),
       );
       await propertyOutcome(ctx, `unknown ${kind} path`, arb, runsPerOp(ctx, 25), async ([p, method]) => {
-        const res = await sendRequest(ctx, {
-          method,
-          path: p.path,
-          headers: [
-            ['accept', 'application/json'],
-            ['authorization', authorization],
-          ],
-        });
+        const res = await sendWithToken(ctx, method, p.path, authorization);
         return expectError(ctx, res, [404], `${method} ${p.path}`);
       });
     });
   },
 };
-
-// ---- ERR-007 ------------------------------------------------------------------------------------------------------
-
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-
-/** The methods of an Allow header (upper case). */
-function allowed(header: string | string[] | undefined): Set<string> {
-  return new Set(
-    (Array.isArray(header) ? header.join(',') : (header ?? ''))
-      .split(',')
-      .map((m) => m.trim().toUpperCase())
-      .filter(Boolean),
-  );
-}
 
 /**
  * ERR-007 (RFC 9110 15.5.6): an undeclared method on a known path gets 405 with an Allow header listing exactly the
@@ -264,23 +255,11 @@ export const undeclaredMethodsAre405: Check = {
     const byPath = new Map<string, Operation[]>();
     for (const op of ctx.spec.operations) byPath.set(op.path, [...(byPath.get(op.path) ?? []), op]);
     const authorization = bearer(ctx.credentials.apiToken);
-    let paths = [...byPath.entries()];
-    if (ctx.config.target === 'live') {
-      const chosen = new Set(liveSample(ctx, paths, LIVE_SAMPLE, ([path]) => path).map(([path]) => path));
-      for (const [path] of paths)
-        if (!chosen.has(path))
-          ctx.skip(
-            path,
-            `live: not in this run's sample of ${chosen.size} of ${paths.length} paths (rotation ${ctx.config.rotation}: DYNAMIC_RUN_NUMBER or the UTC day; the mock target covers all)`,
-          );
-      paths = paths.filter(([path]) => chosen.has(path));
-    }
+    const paths = samplePaths(ctx, [...byPath.entries()]);
     await mapLimit(paths, concurrency(ctx), async ([path, ops], index) => {
       const declared = new Set(ops.map((o) => o.method));
-      let undeclared = METHODS.filter((m) => !declared.has(m));
-      if (ctx.config.target === 'live' && !ctx.config.allowWrites) undeclared = undeclared.filter((m) => m === 'GET');
-      // Two undeclared methods per path, rotating, so every method is tried across the API at about half the requests.
-      if (undeclared.length > 2) undeclared = [0, 1].map((k) => undeclared[(index + k) % undeclared.length]!);
+      const readOnly = ctx.config.target === 'live' && !ctx.config.allowWrites;
+      const undeclared = undeclaredMethods(declared, readOnly, index);
       if (undeclared.length === 0) {
         return ctx.skip(
           path,
@@ -293,44 +272,25 @@ export const undeclaredMethodsAre405: Check = {
       const problems: string[] = [];
       const responses: HttpResponse[] = [];
       for (const method of undeclared) {
-        const res = await sendRequest(ctx, {
-          method,
-          path: filled,
-          headers: [
-            ['accept', 'application/json'],
-            ['authorization', authorization],
-          ],
-        });
+        const res = await sendWithToken(ctx, method, filled, authorization);
         responses.push(res);
         const v = expectError(ctx, res, [405], method);
         if (!v.ok) {
           problems.push(v.reason);
           continue;
         }
-        const got = allowed(res.headers.allow);
-        if (got.size === 0) {
-          problems.push(`${method}: 405 without an Allow header`);
-          continue;
-        }
-        const tolerated = new Set(['OPTIONS', ...(declared.has('GET') ? ['HEAD'] : [])]);
-        const missing = [...declared].filter((m) => !got.has(m));
-        const extra = [...got].filter((m) => !declared.has(m) && !tolerated.has(m));
-        if (missing.length || extra.length)
-          problems.push(
-            `${method}: Allow '${headerValue(res.headers.allow) ?? ''}' ${missing.length ? `lacks ${missing.join(', ')}` : ''}${missing.length && extra.length ? ' and ' : ''}${extra.length ? `lists undeclared ${extra.join(', ')}` : ''} (declared: ${[...declared].sort().join(', ')})`,
-          );
+        const problem = allowProblem(method, res.headers.allow, declared);
+        if (problem) problems.push(problem);
       }
-      if (problems.length) ctx.fail(path, problems.join('; '), responses);
-      else ctx.pass(path, responses[0]);
+      passOrFail(ctx, path, problems, responses);
     });
   },
 };
 
-// ---- ERR-008 ------------------------------------------------------------------------------------------------------
-
 /**
  * ERR-008 (the official document's per-operation error bodies, e.g. ForbiddenWithErrorAndPayload; else the profile's
- * BadRequest, Unauthorized, Forbidden, NotFound, TooManyRequests): every error body validates against its documented schema.
+ * BadRequest, Unauthorized, Forbidden, NotFound, TooManyRequests): every error body validates against its documented
+ * schema.
  */
 export const errorBodiesMatchSchemas: Check = {
   rule: 'ERR-008',
@@ -360,158 +320,31 @@ export const errorBodiesMatchSchemas: Check = {
   },
 };
 
-// ---- ERR-009 ------------------------------------------------------------------------------------------------------
-
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** Deterministic alphanumerics from a label (the run's seed makes canaries differ between runs). */
-function alnum(label: string, length: number): string {
-  let out = '';
-  for (let i = 0; out.length < length; i += 1) {
-    for (const byte of createHash('sha256').update(`${label}:${i}`).digest())
-      if (out.length < length) out += ALNUM[byte % ALNUM.length];
-  }
-  return out;
-}
-
-const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-/** Canary credentials of both kinds, registered for redaction; `windows` are the 8-character pieces that must never come back. */
-function canaries(ctx: CheckContext): { token: Secret; jwt: Secret; windows: Map<Secret, string[]> } {
-  const tag = `${ctx.fc.seed}`;
-  const { prefix, length } = ctx.spec.profile.token;
-  const token = new Secret(`${prefix}${`CANARY${alnum(`token:${tag}`, length)}`.slice(0, length)}`, 'CANARY_API_TOKEN');
-  const payload = b64url({
-    sub: `canary-${alnum(`sub:${tag}`, 16)}`,
-    environment_id: ctx.credentials.environmentId,
-    scope: 'user:basic',
-    exp: 4_102_444_800,
-  });
-  const signature = alnum(`sig:${tag}`, 43);
-  const jwt = new Secret(
-    `${b64url({ alg: 'RS256', typ: 'JWT', kid: 'canary' })}.${payload}.${signature}`,
-    'CANARY_USER_JWT',
-  );
-  const piecesOf = (distinctive: string): string[] =>
-    Array.from({ length: Math.max(0, distinctive.length - 7) }, (_, i) => distinctive.slice(i, i + 8));
-  // The JWT's header is the same for every RS256 JWT: only its payload and signature are distinctive.
-  return {
-    token,
-    jwt,
-    windows: new Map([
-      [token, piecesOf(token.reveal())],
-      [jwt, piecesOf(`${payload}.${signature}`)],
-    ]),
-  };
-}
-
-/** Where a response echoes a piece of the credential (a description without the value), or undefined. */
-function echoOf(res: HttpResponse, pieces: string[]): string | undefined {
-  const places: [string, string][] = [
-    ['body', res.text],
-    ...Object.entries(res.headers).map(([k, v]): [string, string] => [
-      `header ${k}`,
-      Array.isArray(v) ? v.join(', ') : (v ?? ''),
-    ]),
-  ];
-  for (const [where, text] of places) {
-    const hits = pieces.filter((p) => text.includes(p));
-    if (hits.length) return `the ${where} echoes ${hits.length + 7} characters of the credential`;
-  }
-  return undefined;
-}
-
-/** ERR-009 (OWASP API8:2023; CWE-209): no error body or header echoes a credential (a registered canary, scanned in 8-character pieces). */
+/**
+ * ERR-009 (OWASP API8:2023; CWE-209): no error body or header echoes a credential (a registered canary, scanned in
+ * 8-character pieces).
+ */
 export const errorsNeverEchoCredentials: Check = {
   rule: 'ERR-009',
   async run(ctx) {
-    const canary = canaries(ctx);
-    const other = ctx.credentials.otherEnvironmentToken;
-    const otherPieces = other
-      ? Array.from({ length: other.reveal().length - 7 }, (_, i) => other.reveal().slice(i, i + 8))
-      : [];
+    const canary = seededCanaries(ctx);
+    const other = otherEnvironmentProbe(ctx.credentials.otherEnvironmentToken);
     await forEachOperation(
       ctx,
       ctx.operations,
       () => ({}),
       async (op) => {
-        const secret = op.auth === 'user-jwt' ? canary.jwt : canary.token;
-        const header: HeaderValue = bearer(secret);
-        const sent: { label: string; res: HttpResponse; pieces: string[] }[] = [];
-        if (op.auth !== 'none') {
-          sent.push({
-            label: `${secret.envName} (${op.auth === 'user-jwt' ? '401 invalid JWT' : '401 unknown token'})`,
-            res: await sendFor(ctx, op, { authorization: header }),
-            pieces: canary.windows.get(secret)!,
-          });
-        } else {
-          // No auth: the canary rides along on a request that fails validation.
-          const ids = replaceableIdParams(op);
-          const options: RequestOptions = ids.length
-            ? { pathParams: { [ids[0]!.name]: 'not-a-uuid' } }
-            : isJsonOp(op)
-              ? { rawBody: '{"malformed": ', headers: [['content-type', 'application/json']] }
-              : {};
-          sent.push({
-            label: `${secret.envName} on an invalid request`,
-            res: await sendFor(ctx, op, { ...options, authorization: header }),
-            pieces: canary.windows.get(secret)!,
-          });
-        }
-        const hasEnv = op.parameters.some((p) => p.name === 'environmentId' && p.in === 'path');
-        if (op.auth === 'api-token' && hasEnv && other && liveWriteRisk(ctx.config, op) === undefined) {
-          sent.push({
-            label: 'token of another environment (403)',
-            res: await sendFor(ctx, op, { authorization: bearer(other) }),
-            pieces: otherPieces,
-          });
-        }
-        const problems = sent.flatMap(({ label, res, pieces }) => {
-          if (res.status === 0) return [`${label}: no response (${res.exchange.error ?? 'transport error'})`];
-          const echo = echoOf(res, pieces);
-          return echo ? [`${label} → ${res.status}: ${echo}`] : [];
-        });
-        if (problems.length)
-          ctx.fail(
-            op.key,
-            problems.join('; '),
-            sent.map((s) => s.res),
-          );
-        else ctx.pass(op.key, sent[0]!.res);
+        const sent = await sendEchoProbes(ctx, op, canary, other);
+        passOrFail(
+          ctx,
+          op.key,
+          echoProblems(sent),
+          sent.map((s) => s.res),
+        );
       },
     );
   },
 };
-
-// ---- ERR-010 ------------------------------------------------------------------------------------------------------
-
-/** Internals an error must not show (conformance-rules.md ES-08). */
-const LEAKS: [string, RegExp][] = [
-  ['a stack frame', /\bat (?:async )?\S+ \(.*:\d+:\d+\)|^\s*at \S+:\d+:\d+\s*$/m],
-  ['a Python traceback', /Traceback \(most recent call last\)|\bTraceback\b/],
-  ['node_modules', /node_modules/],
-  ['an SQL state', /SQLSTATE/],
-  ['an SQL statement', /\bSELECT\s+[\w*"`]|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b/],
-  [
-    'a file path',
-    /(?:^|[\s"'(=])\/(?:home|usr|var|opt|srv|app|tmp|Users|root|workspace|src)\/[\w.@-]+|\b[A-Za-z]:\\[\w\\.-]+|\b[\w-]+\.(?:ts|js|mjs|cjs|py|rb|java|go|php):\d+/,
-  ],
-  [
-    'an internal IP address',
-    /\b(?:10\.\d{1,3}\.\d{1,3}\.\d{1,3}|192\.168\.\d{1,3}\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3}|127\.\d{1,3}\.\d{1,3}\.\d{1,3})\b/,
-  ],
-  ['an exception class with a stack', /\b(?:TypeError|ReferenceError|RangeError|SyntaxError|Error): [^\n]*\n\s+at /],
-];
-
-/** What an error response leaks, or undefined. */
-function leaksOf(res: HttpResponse): string[] {
-  const found = LEAKS.filter(([, re]) => re.test(res.text)).map(([what]) => `the body shows ${what}`);
-  if (res.headers['x-powered-by'] !== undefined) found.push('an X-Powered-By header');
-  if (res.headers['x-aspnet-version'] !== undefined) found.push('an X-AspNet-Version header');
-  const server = headerValue(res.headers.server);
-  if (server && /\/\d+(?:\.\d+)+/.test(server)) found.push('a Server header with a version');
-  return found;
-}
 
 /** ERR-010 (OWASP API8:2023; CWE-209): error bodies carry no stack trace, file path or internals (ES-08 patterns). */
 export const errorsLeakNoInternals: Check = {
@@ -526,67 +359,17 @@ export const errorsLeakNoInternals: Check = {
           const leaks = leaksOf(res);
           return leaks.length ? [`${label} → ${res.status}: ${leaks.join(', ')}`] : [];
         });
-        if (problems.length)
-          ctx.fail(
-            op.key,
-            problems.join('; '),
-            errors.map((e) => e.res),
-          );
-        else ctx.pass(op.key, errors[0]!.res);
+        passOrFail(
+          ctx,
+          op.key,
+          problems,
+          errors.map((e) => e.res),
+        );
       },
       { perOp: 2 },
     );
   },
 };
-
-// ---- ERR-011 ------------------------------------------------------------------------------------------------------
-
-const PLACEHOLDER = 'zzplaceholderzz';
-
-const BAD_ENCODINGS = ['%zz', '%E0%A4%A', '%C0%AF', '%00'];
-
-/**
- * Requests with broken percent-encoding in a path parameter and an oversized / out-of-range / repeated query value;
- * the variant rotates with the operation's index so the sweep covers every variant at one request each.
- */
-function encodingProbes(
-  ctx: CheckContext,
-  op: Operation,
-  cred: Pick<RequestOptions, 'authorization'>,
-  index: number,
-): { label: string; request: HttpRequest }[] {
-  const out: { label: string; request: HttpRequest }[] = [];
-  const pathParam = op.parameters.find((p) => p.in === 'path' && !(op.auth !== 'none' && p.name === 'environmentId'));
-  if (pathParam) {
-    const bad = BAD_ENCODINGS[index % BAD_ENCODINGS.length]!;
-    const base = ctx.requests.build(op, { ...cred, pathParams: { [pathParam.name]: PLACEHOLDER } });
-    out.push({
-      label: `path {${pathParam.name}} = ${bad}`,
-      request: { ...base, path: base.path.replace(PLACEHOLDER, bad) },
-    });
-  }
-  const query = op.parameters.find((p) => p.in === 'query');
-  const base = ctx.requests.build(op, cred);
-  const name = query?.name ?? 'unexpected';
-  const variants: [string, string | string[]][] = [
-    ['8 KB value', 'x'.repeat(8192)],
-    ['1e999999', '1e999999'],
-    ['repeated 50 times', Array.from({ length: 50 }, (_, i) => String(i))],
-  ];
-  const [label, value] = variants[index % variants.length]!;
-  out.push({
-    label: `query ${name} = ${label}`,
-    request: { ...base, query: { ...(base.query ?? {}), [name]: value } },
-  });
-  return out;
-}
-
-function serverError(res: HttpResponse, label: string): Verdict {
-  if (res.status === 0)
-    return { ok: false, reason: `${label}: no response (${res.exchange.error ?? 'transport error'})`, res };
-  if (res.status >= 500) return { ok: false, reason: `${label}: ${res.status}`, res };
-  return { ok: true, res };
-}
 
 /**
  * ERR-011 (tokens-api-keys; RFC 9110 15.5): client errors never produce a 5xx — broken percent-encoding, oversized
@@ -624,24 +407,10 @@ export const clientErrorsNeverServerErrors: Check = {
               if (v.res) failed.push(v.res);
             }
           }
-          const subject = `${op.key} (hostile bodies)`;
-          let bodyFail: Verdict | undefined;
-          const run = await checkProperty(
-            ctx,
-            [hostileBody(ctx.requests.body(op))],
-            async (h) => {
-              const v = serverError(await sendRawBody(ctx, op, cred, h.body), h.label);
-              if (!v.ok) bodyFail = v;
-              else last = v.res;
-              return v.ok;
-            },
-            { numRuns: runsPerOp(ctx, 3), seed: seedFor(ctx, subject) },
-          );
-          if (run.failed && bodyFail && !bodyFail.ok) {
-            problems.push(`${bodyFail.reason} (replay: ${run.replay})`);
-            if (bodyFail.res) failed.push(bodyFail.res);
-          } else if (run.failed && !run.interrupted) {
-            throw run.error instanceof Error ? run.error : new Error(`${subject}: property failed without a verdict`);
+          const failure = await hostileBodyFailure(ctx, op, cred, (res) => (last = res));
+          if (failure) {
+            problems.push(failure.reason);
+            if (failure.res) failed.push(failure.res);
           }
         }
         if (problems.length) ctx.fail(op.key, problems.join('; '), failed);
@@ -652,30 +421,15 @@ export const clientErrorsNeverServerErrors: Check = {
   },
 };
 
-// ---- ERR-012 ------------------------------------------------------------------------------------------------------
-
-const MIB = 1024 * 1024;
-
-/** A JSON text of exactly `bytes` bytes. */
-function paddedJson(bytes: number): string {
-  const head = '{"padding":"';
-  const tail = '"}';
-  return `${head}${'x'.repeat(bytes - head.length - tail.length)}${tail}`;
-}
-
-/** ERR-012 (RFC 9110 15.5.14; OWASP API4:2023): a body over the 1 MiB limit gets 413 (≈ 2 MB once on a few operations, and 1 MiB + 1 byte). */
+/**
+ * ERR-012 (RFC 9110 15.5.14; OWASP API4:2023): a body over the 1 MiB limit gets 413 (≈ 2 MB once on a few operations,
+ * and 1 MiB + 1 byte).
+ */
 export const oversizedBodiesAre413: Check = {
   rule: 'ERR-012',
   async run(ctx) {
     const auth = await validAuth(ctx);
-    const picks = (['api-token', 'user-jwt', 'none'] as const)
-      .map((kind) => ctx.spec.operations.find((o) => o.auth === kind && o.method === 'POST' && isJsonOp(o)))
-      .filter((o): o is Operation => o !== undefined);
-    const cases = [
-      ...picks.map((op) => ({ op, bytes: 2 * MIB, label: `${op.key} (2 MiB body)` })),
-      ...picks.slice(0, 1).map((op) => ({ op, bytes: MIB + 1, label: `${op.key} (1 MiB + 1 byte)` })),
-    ];
-    for (const { op, bytes, label } of cases) {
+    for (const { op, bytes, label } of oversizedBodyCases(ctx.spec.operations)) {
       const risk = liveWriteRisk(ctx.config, op, 'an oversized body');
       if (risk) {
         ctx.skip(label, risk);
@@ -697,19 +451,6 @@ export const oversizedBodiesAre413: Check = {
     }
   },
 };
-
-// ---- ERR-013 ------------------------------------------------------------------------------------------------------
-
-const NON_JSON_TYPES = [
-  'text/plain',
-  'application/xml',
-  'text/xml',
-  'application/x-www-form-urlencoded',
-  'multipart/form-data; boundary=conformance',
-  'text/html',
-  'application/octet-stream',
-  '(none)',
-];
 
 /** ERR-013 (RFC 9110 15.5.16): a JSON operation given a non-JSON Content-Type (or none) gets 415. */
 export const nonJsonContentTypesAre415: Check = {
@@ -738,8 +479,6 @@ export const nonJsonContentTypesAre415: Check = {
   },
 };
 
-// ---- ERR-014 ------------------------------------------------------------------------------------------------------
-
 /**
  * ERR-014 (RFC 6585 5; conformance-rules ES-11): an oversized Authorization header never gets a 5xx or a hang. 64 KB is
  * past every common header limit → 431 or 400; 10 KB fits under some (node's default is 16 KB), where the server may
@@ -748,18 +487,7 @@ export const nonJsonContentTypesAre415: Check = {
 export const oversizedAuthorizationHeaders: Check = {
   rule: 'ERR-014',
   async run(ctx) {
-    const ops = (['api-token', 'user-jwt'] as const)
-      .map((kind) =>
-        ctx.spec.operations.find(
-          (o) =>
-            o.auth === kind &&
-            o.method === 'GET' &&
-            replaceableIdParams(o).length === 0 &&
-            !o.parameters.some((p) => p.in === 'query' && p.required),
-        ),
-      )
-      .filter((o): o is Operation => o !== undefined);
-    for (const op of ops) {
+    for (const op of plainGetPerCredential(ctx.spec.operations)) {
       for (const kb of [10, 64]) {
         const subject = `${op.key} (Authorization ${kb} KB)`;
         const value = `Bearer ${ctx.spec.profile.token.prefix}${'A'.repeat(kb * 1024)}`;
@@ -783,8 +511,6 @@ export const oversizedAuthorizationHeaders: Check = {
   },
 };
 
-// ---- ERR-015 ------------------------------------------------------------------------------------------------------
-
 /** ERR-015 (RFC 9110 8.3; OWASP REST): error responses are JSON (Content-Type application/json). */
 export const errorsAreJson: Check = {
   rule: 'ERR-015',
@@ -800,13 +526,12 @@ export const errorsAreJson: Check = {
             ({ label, res }) =>
               `${label} → ${res.status}: Content-Type ${headerValue(res.headers['content-type']) ?? 'missing'}`,
           );
-        if (problems.length)
-          ctx.fail(
-            op.key,
-            problems.join('; '),
-            errors.map((e) => e.res),
-          );
-        else ctx.pass(op.key, errors[0]!.res);
+        passOrFail(
+          ctx,
+          op.key,
+          problems,
+          errors.map((e) => e.res),
+        );
       },
       { perOp: 1 },
     );

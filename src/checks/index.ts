@@ -28,7 +28,9 @@ export function checkFor(ruleId: string): Check | undefined {
   return CHECKS.find((c) => c.rule === ruleId);
 }
 
-/** Checks whose rule id starts with the family prefix (AUTH, TOKEN, JWT, ERR, SCHEMA, RATE, SEC, OBJ), in rule order. */
+/**
+ * Checks whose rule id starts with the family prefix (AUTH, TOKEN, JWT, ERR, SCHEMA, RATE, SEC, OBJ), in rule order.
+ */
 export function checksOf(family: string): Check[] {
   return CHECKS.filter((c) => c.rule.startsWith(`${family}-`)).sort((a, b) => a.rule.localeCompare(b.rule));
 }

@@ -1,8 +1,8 @@
 /**
  * User JWT rules (specs/rules/jwt.json), over every user-jwt operation. Forgeries that need no signing key are made
- * client-side from the valid user JWT (src/generators/jwt-tools.ts: alg none, HS256 with the JWKS public key, tampered payload
- * or signature, wrong segment counts, attacker-signed tokens with header-supplied keys) and work on live too. Cases
- * that need the environment's private key (expired, future nbf, unknown kid, another environment, missing
+ * client-side from the valid user JWT (src/generators/jwt-tools.ts: alg none, HS256 with the JWKS public key, tampered
+ * payload or signature, wrong segment counts, attacker-signed tokens with header-supplied keys) and work on live too.
+ * Cases that need the environment's private key (expired, future nbf, unknown kid, another environment, missing
  * user:basic) are minted by the mock (`POST /__mock/jwt`) and skipped on live with the reason.
  */
 import type { HeaderValue, HttpResponse } from '../http/client.js';
@@ -64,7 +64,9 @@ async function withValidJwt(ctx: CheckContext, body: (base: Credential) => Promi
     for (const op of ctx.operations)
       ctx.inconclusive(
         op.key,
-        `control: the valid user JWT is not accepted on ${control.key} (${why}); rejections of its variants would prove nothing`,
+        `control: the valid user JWT is not accepted on ` +
+          `${control.key} (${why}); rejections of its variants would ` +
+          `prove nothing`,
         res,
       );
     return;
@@ -72,7 +74,10 @@ async function withValidJwt(ctx: CheckContext, body: (base: Credential) => Promi
   await body(valid.jwt);
 }
 
-/** Sends every variant (mock) or one rotating variant (live) to every operation; each must get `statuses` + the documented body. */
+/**
+ * Sends every variant (mock) or one rotating variant (live) to every operation; each must get `statuses` + the
+ * documented body.
+ */
 function rejectEverywhere(ctx: CheckContext, variants: JwtVariant[], statuses: number[] = [401]): Promise<void> {
   return judgeOperations(ctx, ctx.operations, (op, i) =>
     variantsFor(ctx, variants, i).map((v) =>
@@ -88,7 +93,9 @@ function skipAll(ctx: CheckContext, reason: string): Promise<void> {
 }
 
 const NEEDS_MINTING =
-  "needs a JWT signed with the environment's private key; on live only mutations of DYNAMIC_USER_JWT are possible (no minting)";
+  "needs a JWT signed with the environment's private key; on " +
+  'live only mutations of DYNAMIC_USER_JWT are possible (no ' +
+  'minting)';
 
 /** The need of the checks whose JWTs are minted by the mock (declared; the runner skips them without it). */
 const MINTING: Needs = { mockControl: { why: 'JWTs are minted by POST /__mock/jwt', onLive: NEEDS_MINTING } };
@@ -116,7 +123,10 @@ function mintVariant(
 /** This worker's forge material, by API and environment. */
 const MATERIAL = workerSlot('JWT forge material', () => new Map<string, Promise<ForgeMaterial>>());
 
-/** The environment's JWKS key material (fetched through the client from the documented JWKS path) and an attacker key pair. */
+/**
+ * The environment's JWKS key material (fetched through the client from the documented JWKS path) and an attacker key
+ * pair.
+ */
 async function forgeMaterial(ctx: CheckContext): Promise<ForgeMaterial | { reason: string }> {
   const op =
     ctx.spec.byKey.get('GET /sdk/{environmentId}/.well-known/jwks') ??
@@ -165,7 +175,10 @@ export const rejectsAlgNone: Check = {
     ),
 };
 
-/** JWT-002 (RFC 8725 3.1; Dynamic tokens: RS256): HS256 signed with the environment PUBLIC key (PEM, DER, JWK, modulus) gets 401. */
+/**
+ * JWT-002 (RFC 8725 3.1; Dynamic tokens: RS256): HS256 signed with the environment PUBLIC key (PEM, DER, JWK, modulus)
+ * gets 401.
+ */
 export const rejectsAlgorithmConfusion: Check = {
   rule: 'JWT-002',
   run: (ctx) =>
@@ -285,7 +298,10 @@ export const rejectsFutureNbf: Check = {
   },
 };
 
-/** JWT-007 (RFC 8725 3.10; RFC 7515 4.1.4): a kid that is not in the environment JWKS (signed with the right key) gets 401. */
+/**
+ * JWT-007 (RFC 8725 3.10; RFC 7515 4.1.4): a kid that is not in the environment JWKS (signed with the right key) gets
+ * 401.
+ */
 export const rejectsUnknownKid: Check = {
   rule: 'JWT-007',
   needs: MINTING,
@@ -307,7 +323,10 @@ export const rejectsUnknownKid: Check = {
   },
 };
 
-/** JWT-008 (Dynamic tokens: key unique per environment; iss = host + environment id): another environment's JWT gets 401. */
+/**
+ * JWT-008 (Dynamic tokens: key unique per environment; iss = host + environment id): another environment's JWT gets
+ * 401.
+ */
 export const rejectsOtherEnvironmentJwt: Check = {
   rule: 'JWT-008',
   run: (ctx) =>
@@ -332,7 +351,8 @@ export const rejectsOtherEnvironmentJwt: Check = {
       if (!otherEnvironmentJwt)
         return skipAll(
           ctx,
-          `no other environment's JWT: ${ctx.credentials.missing.otherEnvironmentJwt ?? 'DYNAMIC_OTHER_ENVIRONMENT_JWT is not set'}`,
+          `no other environment's JWT: ` +
+            `${ctx.credentials.missing.otherEnvironmentJwt ?? 'DYNAMIC_OTHER_ENVIRONMENT_JWT is not set'}`,
         );
       return rejectEverywhere(ctx, [
         { label: "the other environment's JWT", authorization: bearer(otherEnvironmentJwt) },
@@ -340,7 +360,10 @@ export const rejectsOtherEnvironmentJwt: Check = {
     }),
 };
 
-/** JWT-009 (Dynamic "protect servers": the scope list must include user:basic): an access token without user:basic gets 401. */
+/**
+ * JWT-009 (Dynamic "protect servers": the scope list must include user:basic): an access token without user:basic gets
+ * 401.
+ */
 export const rejectsMissingUserBasicScope: Check = {
   rule: 'JWT-009',
   needs: MINTING,
@@ -360,7 +383,10 @@ export const rejectsMissingUserBasicScope: Check = {
 
 const JWKS_PATHS = ['GET /sdk/{environmentId}/.well-known/jwks', 'GET /sdk/{environmentId}/.well-known/jwks.json'];
 
-/** JWT-010 (sdk "get JWKS for the environment (JSON format)"): the JWKS is served at both documented paths with RS256 keys (JwksResponse). */
+/**
+ * JWT-010 (sdk "get JWKS for the environment (JSON format)"): the JWKS is served at both documented paths with RS256
+ * keys (JwksResponse).
+ */
 export const servesJwks: Check = {
   rule: 'JWT-010',
   run: async (ctx) => {
@@ -421,7 +447,8 @@ function echoNeedles(tokens: string[]): string[] {
     for (const seg of t.split('.')) if (seg.length >= 8) out.add(seg);
     const claims = parseJwt(t)?.payload ?? {};
     for (const [name, value] of Object.entries(claims)) {
-      if (name === 'environment_id' || name === 'iss' || name === 'aud') continue; // the path names the environment; aud is an origin
+      // the path names the environment; aud is an origin
+      if (name === 'environment_id' || name === 'iss' || name === 'aud') continue;
       if (typeof value === 'string' && value.length >= 6) out.add(value);
     }
   }
@@ -494,7 +521,9 @@ export const uniformJwtRejection: Check = {
         if (limited.length) {
           ctx.inconclusive(
             op.key,
-            `rate limited (429 after the client's retries) on ${limited.length} of ${answers.length} rejection(s); bodies cannot be compared`,
+            `rate limited (429 after the client's retries) on ` +
+              `${limited.length} of ${answers.length} rejection(s); bodies ` +
+              `cannot be compared`,
             limited[0],
           );
           return;
@@ -515,7 +544,8 @@ export const uniformJwtRejection: Check = {
         });
         if (bodies.size > 1) {
           problems.push(
-            `${bodies.size} different rejection bodies: ${[...bodies].map(([body, label]) => `${label} → ${body.slice(0, 80)}`).join(' / ')}`,
+            `${bodies.size} different rejection bodies: ` +
+              [...bodies].map(([body, label]) => `${label} → ${body.slice(0, 80)}`).join(' / '),
           );
           bad.push(...answers);
         }
@@ -525,7 +555,10 @@ export const uniformJwtRejection: Check = {
     }),
 };
 
-/** JWT-012 (RFC 8725 3.10; RFC 7515 4.1.2-4.1.5): keys supplied in the header (embedded jwk, jku, x5u) are never trusted: 401. */
+/**
+ * JWT-012 (RFC 8725 3.10; RFC 7515 4.1.2-4.1.5): keys supplied in the header (embedded jwk, jku, x5u) are never
+ * trusted: 401.
+ */
 export const rejectsHeaderSuppliedKeys: Check = {
   rule: 'JWT-012',
   run: (ctx) =>

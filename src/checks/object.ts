@@ -81,7 +81,11 @@ function otherEnvironmentSide(ctx: CheckContext): Side | { reason: string } {
   const { otherEnvironmentToken, otherEnvironmentId } = ctx.credentials;
   if (!otherEnvironmentToken || !otherEnvironmentId) {
     return {
-      reason: `no second environment: ${ctx.credentials.missing.otherEnvironmentToken ?? ctx.credentials.missing.otherEnvironmentId ?? 'not available'}`,
+      reason:
+        'no second environment: ' +
+        (ctx.credentials.missing.otherEnvironmentToken ??
+          ctx.credentials.missing.otherEnvironmentId ??
+          'not available'),
     };
   }
   return {
@@ -237,7 +241,10 @@ async function createInOtherEnvironment(
     });
     const id = (res.json as { id?: unknown } | undefined)?.id;
     if (res.status !== 200 || typeof id !== 'string')
-      return `could not create an allowlist in the other environment (${res.status || res.exchange.error || 'no response'})`;
+      return (
+        `could not create an allowlist in the other environment ` +
+        `(${res.status || res.exchange.error || 'no response'})`
+      );
     deleteAs('deleteAllowlistById', { allowlistId: id });
     return { id, name };
   };
@@ -306,7 +313,10 @@ async function liveWritesRefused(ctx: CheckContext, side: Side): Promise<string 
   if (mine) return mine;
   const { otherProjectId, otherEnvironmentId } = ctx.credentials;
   if (!otherProjectId)
-    return `refusing to write: ${ctx.credentials.missing.otherProjectId ?? 'DYNAMIC_OTHER_PROJECT_ID is not set'}, so the other environment cannot be verified as a sandbox`;
+    return (
+      `refusing to write: ${ctx.credentials.missing.otherProjectId ?? 'DYNAMIC_OTHER_PROJECT_ID is not set'}` +
+      `, so the other environment cannot be verified as a sandbox`
+    );
   const res = await ctx.client.send({
     method: 'GET',
     path: `/projects/${encodeURIComponent(otherProjectId)}/environments`,
@@ -318,7 +328,10 @@ async function liveWritesRefused(ctx: CheckContext, side: Side): Promise<string 
   const sandboxId = (res.json as { environments?: { sandbox?: { id?: unknown } } } | undefined)?.environments?.sandbox
     ?.id;
   if (res.status !== 200)
-    return `refusing to write: GET /projects/{DYNAMIC_OTHER_PROJECT_ID}/environments with the other environment's token answered ${res.status || 'no response'}`;
+    return (
+      `refusing to write: GET /projects/{DYNAMIC_OTHER_PROJECT_ID}/environments ` +
+      `with the other environment's token answered ${res.status || 'no response'}`
+    );
   if (sandboxId !== otherEnvironmentId)
     return 'refusing to write: DYNAMIC_OTHER_ENVIRONMENT_ID is not the sandbox of DYNAMIC_OTHER_PROJECT_ID';
   return undefined;
@@ -335,7 +348,10 @@ export const refusesOtherEnvironmentWrites: Check = {
   needs: {
     credentials: ['otherEnvironmentToken', 'otherEnvironmentId'],
     writes: {
-      why: "creates allowlists, entries and origins in the other environment and sends this environment's writes and deletes to them",
+      why:
+        'creates allowlists, entries and origins in the other ' +
+        "environment and sends this environment's writes and deletes " +
+        'to them',
     },
   },
   async run(ctx) {
@@ -367,14 +383,19 @@ export const refusesOtherEnvironmentWrites: Check = {
           const verdict = refusalVerdict(ctx, res, created.leaks, what);
           const after = await created.snapshot();
           if (after === before) return verdict;
-          const effect = `the owner's object ${/^allowlist 404|origins 200 null/.test(after) ? 'is gone' : 'changed'} (before: ${before.slice(0, 240)} | after: ${after.slice(0, 240)})`;
+          const effect =
+            `the owner's object ` +
+            (/^allowlist 404|origins 200 null/.test(after) ? 'is gone' : 'changed') +
+            ` (before: ${before.slice(0, 240)} | after: ${after.slice(0, 240)})`;
           if (verdict.status === 'fail') return { ...verdict, reason: `${verdict.reason}; ${effect}` };
           return { status: 'fail', reason: `${what}: answered ${res.status} but ${effect}`, responses: [res] };
         }
         if (ctx.config.target !== 'mock')
           return {
             status: 'skip',
-            reason: `live: writes go only to objects the suite created for the test, and it cannot create a ${ref.family.family}`,
+            reason:
+              `live: writes go only to objects the suite created for ` +
+              `the test, and it cannot create a ${ref.family.family}`,
           };
         const id = idFor(other.ids, ref);
         if ('reason' in id) return { status: 'skip', reason: id.reason };
@@ -387,7 +408,10 @@ export const refusesOtherEnvironmentWrites: Check = {
         if (after.snapshot !== before.snapshot)
           return {
             status: 'fail',
-            reason: `${what}: answered ${res.status} but the owner's read changed (${before.snapshot?.slice(0, 200) ?? ''} → ${after.snapshot?.slice(0, 200) ?? ''})`,
+            reason:
+              `${what}: answered ${res.status} but the owner's read changed (` +
+              `${before.snapshot?.slice(0, 200) ?? ''} → ` +
+              `${after.snapshot?.slice(0, 200) ?? ''})`,
             responses: [res],
           };
         return verdict;
@@ -427,7 +451,9 @@ export const refusesOtherOrganization: Check = {
         ? asDiscovered(objects, families, 'the mock seed has no object of this family in another organization')
         : 'the mock seed does not say which organization owns the environment';
     } else if (!side) {
-      ids = `no token of another organization: ${ctx.credentials.missing.otherOrganizationToken ?? 'DYNAMIC_OTHER_ORGANIZATION_TOKEN is not set'}`;
+      ids =
+        `no token of another organization: ` +
+        `${ctx.credentials.missing.otherOrganizationToken ?? 'DYNAMIC_OTHER_ORGANIZATION_TOKEN is not set'}`;
     } else {
       ids = await discoverForeign(
         ctx,
@@ -443,7 +469,9 @@ export const refusesOtherOrganization: Check = {
         return {
           status: 'skip',
           reason:
-            "live: never writes to another organization's objects (the suite cannot create organization-level objects for the test)",
+            "live: never writes to another organization's objects (the " +
+            'suite cannot create organization-level objects for the ' +
+            'test)',
         };
       const id = idFor(ids, ref);
       if ('reason' in id) return { status: 'skip', reason: id.reason };
@@ -480,7 +508,9 @@ async function twoUsers(
   if (!userJwt) return { reason: `no user JWT: ${ctx.credentials.missing.userJwt ?? 'DYNAMIC_USER_JWT is not set'}` };
   if (!otherUserJwt)
     return {
-      reason: `no JWT of another user of the environment: ${ctx.credentials.missing.otherUserJwt ?? 'DYNAMIC_OTHER_USER_JWT is not set'}`,
+      reason:
+        `no JWT of another user of the environment: ` +
+        `${ctx.credentials.missing.otherUserJwt ?? 'DYNAMIC_OTHER_USER_JWT is not set'}`,
     };
   return { main: userJwt, other: otherUserJwt, otherUserId };
 }

@@ -134,7 +134,10 @@ class Provisioner {
     const id = res.status >= 200 && res.status < 300 ? findId(res.json, resource.idParam) : undefined;
     if (!id)
       return {
-        error: `creating a ${resource.name} (${op.key}) answered ${res.status}${id === undefined && res.status < 300 ? ' without an id' : ''}`,
+        error:
+          `creating a ${resource.name} (${op.key}) answered ` +
+          `${res.status}` +
+          (id === undefined && res.status < 300 ? ' without an id' : ''),
         res,
       };
     this.created.push({ resource, id, parentId });
@@ -190,7 +193,11 @@ const LIVE_SWEEP_SAMPLE = 24;
 /** Why an operation is not sent a valid request on this target, if it is not. */
 function sweepRisk(ctx: CheckContext, op: Operation): string | undefined {
   if (ctx.config.target === 'live' && op.method !== 'GET') {
-    return `${op.method} on live: the valid-request sweep sends only GETs there (writes are exercised by SCHEMA-004's round trips on disposable resources, with DYNAMIC_ALLOW_WRITES)`;
+    return (
+      `${op.method} on live: the valid-request sweep sends only GETs there (writes are ` +
+      `exercised by SCHEMA-004's round trips on disposable resources, with ` +
+      `DYNAMIC_ALLOW_WRITES)`
+    );
   }
   return liveWriteRisk(ctx.config, op, 'a valid request');
 }
@@ -218,7 +225,10 @@ async function validSweep(
         const resource = CORE_RESOURCES.find((r) => r.idParam === coreResourceId(op));
         const needsWrite =
           resource && ctx.config.target === 'live' && !ctx.config.allowWrites
-            ? `live: addresses ${/^[aeiou]/.test(resource.name) ? 'an' : 'a'} ${resource.name}, which the suite would have to create first; set DYNAMIC_ALLOW_WRITES=true for a disposable sandbox`
+            ? `live: addresses ` +
+              (/^[aeiou]/.test(resource.name) ? 'an' : 'a') +
+              ` ${resource.name}, which the suite would have to create first; set ` +
+              `DYNAMIC_ALLOW_WRITES=true for a disposable sandbox`
             : undefined;
         return sweepRisk(ctx, op) ?? needsWrite ?? (typeof a === 'string' ? a : { a });
       },
@@ -267,12 +277,19 @@ function not2xx(res: HttpResponse): string | undefined {
     typeof (res.json as { error?: unknown } | undefined)?.error === 'string'
       ? `: ${(res.json as { error: string }).error}`
       : '';
-  return `the suite's sample request got ${res.status || `no response (${res.exchange.error ?? 'transport error'})`}${message.slice(0, 160)} — no 2xx body to check`;
+  return (
+    `the suite's sample request got ` +
+    `${res.status || `no response (${res.exchange.error ?? 'transport error'})`}` +
+    `${message.slice(0, 160)} — no 2xx body to check`
+  );
 }
 
 // ---- SCHEMA-001 ----------------------------------------------------------------------------------------------------
 
-/** SCHEMA-001 (specs/dynamic-api.openapi.json, from Dynamic's published clients): every 2xx body validates against the operation's success schema. */
+/**
+ * SCHEMA-001 (specs/dynamic-api.openapi.json, from Dynamic's published clients): every 2xx body validates against the
+ * operation's success schema.
+ */
 export const successBodiesMatchSchemas: Check = {
   rule: 'SCHEMA-001',
   async run(ctx) {
@@ -295,10 +312,13 @@ export const successBodiesMatchSchemas: Check = {
         return ctx.fail(op.key, `${res.status} body is not JSON (${res.text.length} bytes)`, res);
       const schema = op.success.schema;
       if (!schema || (typeof schema === 'object' && Object.keys(schema).length === 0)) {
-        // Five operations: the published clients type the body as `any`/`object`, so the spec has nothing to hold it to.
+        // Five operations: the published clients type the body as `any`/`object`, so the spec has nothing to hold it
+        // to.
         return ctx.skip(
           op.key,
-          `no body schema documented (the published clients type it as any): only its being ${isJson ? 'JSON' : 'present'} was checked`,
+          `no body schema documented (the published clients type it as ` +
+            `any): only its being ${isJson ? 'JSON' : 'present'} was ` +
+            `checked`,
         );
       }
       const v = ctx.schemas.validate(schema, value);
@@ -342,7 +362,10 @@ export const successIsJson: Check = {
 
 // ---- SCHEMA-003 ----------------------------------------------------------------------------------------------------
 
-/** SCHEMA-003 (spec responses): every status received is documented for the operation — a valid request, no credentials, a non-UUID id. */
+/**
+ * SCHEMA-003 (spec responses): every status received is documented for the operation — a valid request, no
+ * credentials, a non-UUID id.
+ */
 export const statusesAreDocumented: Check = {
   rule: 'SCHEMA-003',
   async run(ctx) {
@@ -374,7 +397,10 @@ export const statusesAreDocumented: Check = {
       if (bad.length)
         ctx.fail(
           op.key,
-          `undocumented status ${bad.map((b) => `${b.res.status} (${b.what})`).join(', ')}; documented: ${op.documentedStatuses.join(', ')}`,
+          `undocumented status ` +
+            bad.map((b) => `${b.res.status} (${b.what})`).join(', ') +
+            `; documented: ` +
+            op.documentedStatuses.join(', '),
           bad.map((b) => b.res),
         );
       else if (seen.every((s) => s.res.status === 0))
@@ -386,12 +412,17 @@ export const statusesAreDocumented: Check = {
 
 // ---- SCHEMA-004 ----------------------------------------------------------------------------------------------------
 
-/** SCHEMA-004 (sdk-api TokensApi, WebhooksApi, AllowlistsApi, OriginsApi, UsersApi): create → get → list contains → delete → get 404 (and list no longer contains, delete again 404). */
+/**
+ * SCHEMA-004 (sdk-api TokensApi, WebhooksApi, AllowlistsApi, OriginsApi, UsersApi): create → get → list contains
+ * → delete → get 404 (and list no longer contains, delete again 404).
+ */
 export const coreResourcesRoundTrip: Check = {
   rule: 'SCHEMA-004',
   needs: {
     writes: {
-      why: 'round trips create and delete resources: on live only with DYNAMIC_ALLOW_WRITES=true (a disposable sandbox)',
+      why:
+        'round trips create and delete resources: on live only ' +
+        'with DYNAMIC_ALLOW_WRITES=true (a disposable sandbox)',
     },
   },
   async run(ctx) {
@@ -403,7 +434,8 @@ export const coreResourcesRoundTrip: Check = {
       return op;
     };
     await mapLimit(CORE_RESOURCES, concurrency(ctx), async (resource) => {
-      const subject = `${resource.name} (${resource.create} → ${resource.get ?? resource.list} → ${resource.remove})`;
+      const subject =
+        `${resource.name} (${resource.create} → ` + `${resource.get ?? resource.list} → ` + `${resource.remove})`;
       const created = await provisioner.create(resource);
       if ('error' in created) return ctx.fail(subject, created.error, created.res);
       const params = {
@@ -481,7 +513,10 @@ function securityHeaderProblems(res: HttpResponse): string[] {
   return problems;
 }
 
-/** SCHEMA-005 (OWASP REST Security Cheat Sheet, Security Headers): credentialed answers — success and error — carry Cache-Control: no-store and X-Content-Type-Options: nosniff. */
+/**
+ * SCHEMA-005 (OWASP REST Security Cheat Sheet, Security Headers): credentialed answers — success and error — carry
+ * Cache-Control: no-store and X-Content-Type-Options: nosniff.
+ */
 export const credentialedResponsesAreNotCached: Check = {
   rule: 'SCHEMA-005',
   async run(ctx) {

@@ -5,20 +5,15 @@
  * The full artifact scan of SEC-001 (every file of a passing, a failing and a transport-error run) is
  * tests/unit/secret-canary.test.ts; `npm run secrets:scan` is the CI gate.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { format, inspect } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { checkApiUrl, ConfigError, parseConfig, ROOT, type SuiteConfig } from '../engine/config.js';
 import type { Credentials } from '../engine/credentials.js';
-import { bearer, HttpClient, type HttpRequest } from '../http/client.js';
-import { findInText, needlesFor, type Needle } from '../secrets/leaks.js';
-import { redact, Secret } from '../secrets/redact.js';
+import { bearer, type HttpRequest } from '../http/client.js';
+import { findInText, needlesFor } from '../secrets/leaks.js';
+import { redact, type Secret } from '../secrets/redact.js';
 import { uuidFrom } from '../http/requests.js';
 import {
   CleanupRegistry,
@@ -29,100 +24,11 @@ import {
   type SafetyTarget,
 } from '../secrets/safety.js';
 import type { Check, CheckContext } from '../engine/types.js';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Canaries and loopback listeners
-
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-function alnum(n: number): string {
-  return [...randomBytes(n)].map((b) => ALNUM[b % 62]).join('');
-}
-
-/** A fresh dyn_-shaped canary (never a real credential) and its needles; the Secret registers it for redaction. */
-function canaryToken(): { raw: string; secret: Secret; needles: Needle[] } {
-  const raw = `dyn_CANARY${alnum(46)}`;
-  return { raw, secret: new Secret(raw, 'CANARY_TOKEN'), needles: needlesFor(raw, 0) };
-}
-
-/** A fresh JWT-shaped canary. */
-function canaryJwt(): { raw: string; secret: Secret; needles: Needle[] } {
-  const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const raw = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: `canary-${alnum(12)}`, scope: 'user:basic' })}.${randomBytes(64).toString('base64url')}`;
-  return { raw, secret: new Secret(raw, 'CANARY_JWT'), needles: needlesFor(raw, 0) };
-}
-
-interface Seen {
-  method: string;
-  url: string;
-  authorization: string | undefined;
-}
-interface Listener {
-  port: number;
-  url: string;
-  seen: Seen[];
-  close(): Promise<void>;
-}
-
-/** A loopback HTTP listener on an ephemeral port that records every request it gets. */
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Listener> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization });
-    req.resume();
-    req.on('end', () => handler(req, res));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}/api/v0`,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-/** A loopback port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const l = await listen((_req, res) => res.end());
-  await l.close();
-  return l.port;
-}
-
-/** A client like the suite's, pointed at a loopback listener. */
-function localClient(baseUrl: string): HttpClient {
-  return new HttpClient({
-    baseUrl,
-    requestBudget: 50,
-    rateLimited: { kind: 'none' },
-    allowCredentialInUrl: false,
-    connections: 2,
-  });
-}
-
-function leakReport(found: { encoding: string }[]): string {
-  return [...new Set(found.map((f) => f.encoding))].join(', ');
-}
-
-/** Calls `fn` and returns the message it threw (undefined when it did not throw). */
-async function thrown(fn: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await fn();
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// SEC-001
+import { ACCEPTED_API_URLS, REFUSED_API_URLS } from './support/api-urls.js';
+import { canaryJwt, canaryToken, leakReport } from './support/canaries.js';
+import { auditWorkflow } from './support/ci-workflows.js';
+import { closedPort, echoingListener, listen, localClient, thrown } from './support/loopback.js';
+import { traceSettingsFor } from './support/trace-settings.js';
 
 /** The redaction layer of this run removes a credential from everything the suite writes (SEC-001). */
 async function redactionOfCanaries(ctx: CheckContext): Promise<void> {
@@ -165,25 +71,7 @@ async function redactionOfCanaries(ctx: CheckContext): Promise<void> {
   }
 
   // The client's record of an exchange with a server that echoes the credential everywhere holds no trace of it.
-  const echo = await listen((req, res) => {
-    const auth = req.headers.authorization ?? '';
-    const value = auth.replace(/^Bearer\s+/i, '');
-    res.writeHead(401, {
-      'content-type': 'application/json',
-      'x-echo': auth,
-      'set-cookie': `session=${value}`,
-      'www-authenticate': `Bearer realm="canary", error="invalid_token", error_description="unknown token ${value}"`,
-    });
-    res.end(
-      JSON.stringify({
-        error: `Invalid authentication credentials: ${auth}`,
-        base64: Buffer.from(value).toString('base64'),
-        url: encodeURIComponent(value),
-        partial: value.slice(3, 40),
-        nested: JSON.stringify({ auth }),
-      }),
-    );
-  });
+  const echo = await echoingListener();
   const client = localClient(echo.url);
   try {
     for (const c of [token, jwt]) {
@@ -242,16 +130,16 @@ async function redactionOfCanaries(ctx: CheckContext): Promise<void> {
   for (const secret of secrets) {
     // reveal() only to build the probe text; the value is never written anywhere.
     const value = secret.reveal();
-    const probe = `Bearer ${value} ${encodeURIComponent(value)} ${JSON.stringify({ value })} ${Buffer.from(value).toString('base64')}`;
+    const probe =
+      `Bearer ${value} ${encodeURIComponent(value)} ` +
+      `${JSON.stringify({ value })} ` +
+      `${Buffer.from(value).toString('base64')}`;
     const left = findInText(redact(probe), needlesFor(value, 0));
     const subject = `this run's ${secret.envName}`;
     if (left.length) ctx.fail(subject, `redact() does not remove this credential (${leakReport(left)})`);
     else ctx.pass(subject);
   }
 }
-
-// ---------------------------------------------------------------------------------------------------------------
-// SEC-002
 
 /** The client refuses credential-shaped values in URLs before anything is sent (SEC-002). */
 async function noCredentialsInUrls(ctx: CheckContext): Promise<void> {
@@ -305,9 +193,6 @@ async function noCredentialsInUrls(ctx: CheckContext): Promise<void> {
   else if (ctx.client.requestsSent !== sentBefore) ctx.fail(subject, 'the refused request was counted as sent');
   else ctx.pass(subject);
 }
-
-// ---------------------------------------------------------------------------------------------------------------
-// SEC-003
 
 /** Writes and bursts on live need the opt-in and a verified sandbox; clean-up runs even after failures (SEC-003). */
 async function safetyGates(ctx: CheckContext): Promise<void> {
@@ -460,7 +345,8 @@ async function safetyGates(ctx: CheckContext): Promise<void> {
       problems = [];
       ctx.fail(
         'registered deletions',
-        `clean-up stopped at a failing deletion instead of running the others: ${redact(error instanceof Error ? error.message : String(error))}`,
+        `clean-up stopped at a failing deletion instead of running the ` +
+          `others: ${redact(error instanceof Error ? error.message : String(error))}`,
       );
       return;
     }
@@ -476,9 +362,6 @@ async function safetyGates(ctx: CheckContext): Promise<void> {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// SEC-004
-
 /** Credentials go only over https to Dynamic's hosts or to loopback; redirects are never followed (SEC-004). */
 async function outboundHygiene(ctx: CheckContext): Promise<void> {
   const token = canaryToken();
@@ -489,14 +372,7 @@ async function outboundHygiene(ctx: CheckContext): Promise<void> {
     DYNAMIC_API_TOKEN: token.raw,
     FC_SEED: '1',
   });
-  const refused: [string, string][] = [
-    ['plain http to Dynamic', 'http://app.dynamic.xyz/api/v0'],
-    ['https to another host', 'https://app.dynamic.xyz.example.com/api/v0'],
-    ['http to a private address', 'http://10.0.0.1/api/v0'],
-    ['credentials in the URL', 'https://user:password@app.dynamic.xyz/api/v0'],
-    ['a query string in the URL', 'https://app.dynamic.xyz/api/v0?debug=1'],
-  ];
-  for (const [label, url] of refused) {
+  for (const [label, url] of REFUSED_API_URLS) {
     const subject = `DYNAMIC_API_URL: ${label}`;
     try {
       parseConfig(env(url));
@@ -510,13 +386,7 @@ async function outboundHygiene(ctx: CheckContext): Promise<void> {
       else ctx.pass(subject);
     }
   }
-  const accepted = [
-    'https://app.dynamic.xyz/api/v0',
-    'https://app.dynamicauth.com/api/v0',
-    'http://127.0.0.1:4010/api/v0',
-    'http://localhost:4010/api/v0',
-  ];
-  for (const url of accepted) {
+  for (const url of ACCEPTED_API_URLS) {
     const subject = `DYNAMIC_API_URL accepted: ${new URL(url).host}`;
     const message = await thrown(() => Promise.resolve().then(() => parseConfig(env(url))));
     if (message) ctx.fail(subject, `refused: ${redact(message)}`);
@@ -549,7 +419,8 @@ async function outboundHygiene(ctx: CheckContext): Promise<void> {
       else if (elsewhere.seen.length)
         ctx.fail(
           subject,
-          `the client followed the redirect${elsewhere.seen.some((s) => s.authorization) ? ' and sent Authorization to the new location' : ''}`,
+          `the client followed the redirect` +
+            (elsewhere.seen.some((s) => s.authorization) ? ' and sent Authorization to the new location' : ''),
           res,
         );
       else ctx.pass(subject, res);
@@ -559,31 +430,6 @@ async function outboundHygiene(ctx: CheckContext): Promise<void> {
     await redirecting.close();
     await elsewhere.close();
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// SEC-005
-
-/** Evaluates playwright.config.ts in a fresh process for a target and returns its trace settings. */
-function traceSettingsFor(env: NodeJS.ProcessEnv): Promise<{ trace: unknown; projects: unknown[] }> {
-  const config = pathToFileURL(join(ROOT, 'playwright.config.ts')).href;
-  const script = `const c = (await import(${JSON.stringify(config)})).default; process.stdout.write(JSON.stringify({ trace: c.use?.trace ?? null, projects: (c.projects ?? []).map((p) => p.use?.trace ?? null) }));`;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script],
-      { cwd: ROOT, env, timeout: 60_000, maxBuffer: 1 << 20 },
-      (error, stdout, stderr) => {
-        if (error)
-          reject(
-            new Error(
-              `playwright.config.ts could not be evaluated: ${redact(stderr.split('\n').find((l) => l.trim()) ?? error.message)}`,
-            ),
-          );
-        else resolve(JSON.parse(stdout) as { trace: unknown; projects: unknown[] });
-      },
-    );
-  });
 }
 
 /** Traces (which record Authorization headers) are off whenever the target is live (SEC-005). */
@@ -632,66 +478,10 @@ async function tracesOffForLive(ctx: CheckContext): Promise<void> {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// SEC-006
-
-const TRUSTED_TRIGGERS = new Set(['schedule', 'workflow_dispatch']);
-
-/** The triggers of a workflow (`on:` as a string, a list or a map). */
-export function workflowTriggers(doc: unknown): string[] {
-  const on = (doc as { on?: unknown } | null)?.on;
-  if (typeof on === 'string') return [on];
-  if (Array.isArray(on)) return on.map(String);
-  if (on && typeof on === 'object') return Object.keys(on);
-  return [];
-}
-
-interface Step {
-  uses?: string;
-  run?: string;
-  name?: string;
-}
-interface Job {
-  environment?: unknown;
-  steps?: Step[];
-  env?: Record<string, unknown>;
-}
-
-/** A job that holds live credentials: it (or its workflow's env) references secrets.DYNAMIC_* or targets live. */
-function isLiveJob(workflow: { env?: Record<string, unknown> }, job: Job): boolean {
-  const text = JSON.stringify([workflow.env ?? {}, job]);
-  return (
-    /secrets\s*\.\s*DYNAMIC_|secrets\[\s*['"]DYNAMIC_/.test(text) ||
-    /"DYNAMIC_TARGET":"live"/.test(JSON.stringify([workflow.env ?? {}, job.env ?? {}]))
-  );
-}
-
-/** SEC-006 findings per job of one workflow: live jobs only on trusted triggers, behind an environment, scan before upload. */
-export function auditWorkflow(file: string, doc: unknown): { subject: string; live: boolean; problems: string[] }[] {
-  const workflow = (doc ?? {}) as { env?: Record<string, unknown>; jobs?: Record<string, Job> };
-  const triggers = workflowTriggers(doc);
-  return Object.entries(workflow.jobs ?? {}).map(([id, job]) => {
-    const live = isLiveJob(workflow, job);
-    const problems: string[] = [];
-    if (live) {
-      const untrusted = triggers.filter((t) => !TRUSTED_TRIGGERS.has(t));
-      if (untrusted.length) problems.push(`runs with live credentials on untrusted triggers: ${untrusted.join(', ')}`);
-      if (!job.environment)
-        problems.push('has no environment: (the sandbox secrets must sit behind a GitHub environment)');
-      const steps = job.steps ?? [];
-      const scanAt = steps.findIndex((s) => /secrets:scan|secret-scan/.test(s.run ?? ''));
-      steps.forEach((s, i) => {
-        if (/^actions\/upload-artifact@/.test(s.uses ?? '') && (scanAt === -1 || scanAt > i))
-          problems.push(
-            `uploads artifacts (step ${i + 1}${s.name ? ` '${s.name}'` : ''}) without a secret scan before it`,
-          );
-      });
-    }
-    return { subject: `${file} › ${id}`, live, problems };
-  });
-}
-
-/** Live-credential CI jobs run only on schedule or manual dispatch, behind an environment, scanning before upload (SEC-006). */
+/**
+ * Live-credential CI jobs run only on schedule or manual dispatch, behind an environment, scanning before upload
+ * (SEC-006).
+ */
 function trustedTriggersOnly(ctx: CheckContext): Promise<void> {
   const dir = join(ROOT, '.github', 'workflows');
   let files: string[];
@@ -725,22 +515,34 @@ function trustedTriggersOnly(ctx: CheckContext): Promise<void> {
   return Promise.resolve();
 }
 
-/** SEC-001 (OWASP Logging Cheat Sheet; microsoft/playwright#31717): no credential value appears in any artifact — this run's redaction layer, proved on canaries. */
+/**
+ * SEC-001 (OWASP Logging Cheat Sheet; microsoft/playwright#31717): no credential value appears in any artifact — this
+ * run's redaction layer, proved on canaries.
+ */
 export const noCredentialInArtifacts: Check = { rule: 'SEC-001', run: redactionOfCanaries };
 
 /** SEC-002 (RFC 6750 2.3, 5.3): the suite never puts a credential in a URL. */
 export const noCredentialInUrl: Check = { rule: 'SEC-002', run: noCredentialsInUrls };
 
-/** SEC-003 (Dynamic quickstart: use sandbox; RL-15): writes and bursts on live only with opt-in on a verified sandbox; clean-up always runs. */
+/**
+ * SEC-003 (Dynamic quickstart: use sandbox; RL-15): writes and bursts on live only with opt-in on a verified sandbox;
+ * clean-up always runs.
+ */
 export const liveSafetyGates: Check = { rule: 'SEC-003', run: safetyGates };
 
-/** SEC-004 (RFC 6750 5.2, 5.3): credentials only over https to Dynamic's hosts or to loopback; redirects are not followed. */
+/**
+ * SEC-004 (RFC 6750 5.2, 5.3): credentials only over https to Dynamic's hosts or to loopback; redirects are not
+ * followed.
+ */
 export const outboundCredentialHygiene: Check = { rule: 'SEC-004', run: outboundHygiene };
 
 /** SEC-005 (microsoft/playwright#19992, #33069): traces are off whenever a real credential is used. */
 export const tracesOff: Check = { rule: 'SEC-005', run: tracesOffForLive };
 
-/** SEC-006 (GitHub Docs: security hardening for GitHub Actions): live-credential CI jobs only on schedule/dispatch, never on fork PRs. */
+/**
+ * SEC-006 (GitHub Docs: security hardening for GitHub Actions): live-credential CI jobs only on schedule/dispatch,
+ * never on fork PRs.
+ */
 export const trustedCiTriggers: Check = { rule: 'SEC-006', run: trustedTriggersOnly };
 
 /** Every SEC-* check, in rule order. */

@@ -63,9 +63,9 @@ async function editProperty(
 
 /**
  * TOKEN-001 (API reference "dyn_ followed by 56 alphanumeric characters"; TokenWithRaw): the classifier
- * (src/generators/token-classifier.ts) agrees with the profile's schema on the suite's fixtures — the configured token, its
- * length ±1, a bad character, a Unicode variant, prefix variants — and on samples of every token arbitrary, which it
- * classifies as each arbitrary promises.
+ * (src/generators/token-classifier.ts) agrees with the profile's schema on the suite's fixtures — the configured
+ * token, its length ±1, a bad character, a Unicode variant, prefix variants — and on samples of every token
+ * arbitrary, which it classifies as each arbitrary promises.
  */
 export const classifierAgreesWithSchema: Check = {
   rule: 'TOKEN-001',
@@ -78,7 +78,9 @@ export const classifierAgreesWithSchema: Check = {
       const theirs = ctx.schemas.validate(schema, value).valid;
       return mine === theirs
         ? undefined
-        : `classifier says ${mine ? 'well-formed' : `malformed (${(classifyToken(value, shape) as { reason: string }).reason})`}, ${schema.split('/').pop() ?? schema} says ${theirs ? 'valid' : 'invalid'}`;
+        : `classifier says ` +
+            (mine ? 'well-formed' : `malformed (${(classifyToken(value, shape) as { reason: string }).reason})`) +
+            `, ${schema.split('/').pop() ?? schema} says ${theirs ? 'valid' : 'invalid'}`;
     };
     // The configured token is read here only to classify it; no output contains it.
     const raw = ctx.credentials.apiToken.reveal();
@@ -90,12 +92,16 @@ export const classifierAgreesWithSchema: Check = {
     else if (ctx.config.target === 'mock')
       ctx.fail(
         configured,
-        `the mock's seeded token is not well-formed under ${profile} (length ${raw.length - shape.prefix.length} after the prefix; the profile says ${shape.length})`,
+        `the mock's seeded token is not well-formed under ${profile} (length ` +
+          `${raw.length - shape.prefix.length} after the prefix; the profile says ` +
+          `${shape.length})`,
       );
     else
       ctx.inconclusive(
         configured,
-        `the configured token is not well-formed under ${profile} (body length ${raw.length - shape.prefix.length}, the profile says ${shape.length}); another DYNAMIC_DOCS_PROFILE may describe it`,
+        `the configured token is not well-formed under ${profile} (body length ` +
+          `${raw.length - shape.prefix.length}, the profile says ${shape.length}); another ` +
+          `DYNAMIC_DOCS_PROFILE may describe it`,
       );
     const fixtures: [string, string, boolean][] = [
       ['length −1', raw.slice(0, -1), false],
@@ -136,11 +142,15 @@ export const classifierAgreesWithSchema: Check = {
       else
         ctx.fail(
           `generator: ${name}`,
-          `${agree(bad) ?? (bad === raw ? 'generated the valid token itself' : `generated a ${expected ? 'malformed' : 'well-formed'} value`)} (seed ${ctx.fc.seed})`,
+          (agree(bad) ??
+            (bad === raw
+              ? 'generated the valid token itself'
+              : `generated a ${expected ? 'malformed' : 'well-formed'} value`)) + ` (seed ${ctx.fc.seed})`,
         );
     }
     ctx.log(
-      `TOKEN-001: profile ${profile}, ${shape.prefix} + ${shape.length} of ${shape.alphabet}; generator samples from seed ${ctx.fc.seed}`,
+      `TOKEN-001: profile ${profile}, ${shape.prefix} + ${shape.length} ` +
+        `of ${shape.alphabet}; generator samples from seed ${ctx.fc.seed}`,
     );
     return Promise.resolve();
   },
@@ -164,7 +174,9 @@ export const rejectsCharactersOutsideAlphabet: Check = {
   run: (ctx) => editProperty(ctx, 'characters outside the alphabet', malformedToken(tokenShape(ctx)), true),
 };
 
-/** TOKEN-005 (RFC 9110 5.5; RFC 6750 2.1): whitespace glued to or inside the token (SP, HTAB, NBSP) never authenticates. */
+/**
+ * TOKEN-005 (RFC 9110 5.5; RFC 6750 2.1): whitespace glued to or inside the token (SP, HTAB, NBSP) never authenticates.
+ */
 export const rejectsWhitespaceInToken: Check = {
   rule: 'TOKEN-005',
   run: (ctx) => editProperty(ctx, 'whitespace in or glued to the token', tokenWhitespaceVariant(tokenShape(ctx)), true),
@@ -258,7 +270,9 @@ export const unknownAndMalformedIndistinguishable: Check = {
           judge(m) ??
           (sameAnswer(u, m)
             ? undefined
-            : `the unknown token got ${statusText(u)} ${bodyText(u)}, the malformed one ${statusText(m)} ${bodyText(m)}`);
+            : `the unknown token got ${statusText(u)} ` +
+              `${bodyText(u)}, the malformed one ${statusText(m)} ` +
+              `${bodyText(m)}`);
         return { why, responses: [u, m] };
       },
     });

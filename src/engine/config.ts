@@ -29,7 +29,10 @@ export interface LiveCredentialsConfig {
   inactiveToken: string | undefined;
   userJwt: string | undefined;
   otherEnvironmentJwt: string | undefined;
-  /** OBJ-002: the project of DYNAMIC_OTHER_ENVIRONMENT_ID, to verify that side as a sandbox before cross-environment writes. */
+  /**
+   * OBJ-002: the project of DYNAMIC_OTHER_ENVIRONMENT_ID, to verify that side as a sandbox before cross-environment
+   * writes.
+   */
   otherProjectId: string | undefined;
   /** OBJ-003: a token of an environment in another organization. */
   otherOrganizationToken: string | undefined;
@@ -63,7 +66,10 @@ export interface SuiteConfig {
    */
   transportFailureThreshold: number;
   ci: boolean;
-  /** Where test-results/, playwright-report/ and conformance-report/ go (CONFORMANCE_OUTPUT_DIR, default: the project root). */
+  /**
+   * Where test-results/, playwright-report/ and conformance-report/ go (CONFORMANCE_OUTPUT_DIR, default: the project
+   * root).
+   */
   outputDir: string;
   /** Known deviations, previous run, ledger, what fails the run (README "Running it nightly"). */
   nightly: NightlyConfig;
@@ -224,7 +230,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): SuiteConfig {
 /** The default known-deviations file, read when present and CONFORMANCE_BASELINE is not set. */
 export const DEFAULT_BASELINE = join(ROOT, 'conformance.baseline.json');
 
-/** CONFORMANCE_BASELINE / _PREVIOUS / _LEDGER / _FAIL_ON / _FAIL_ON_DRIFT / _STALE_DAYS / _TODAY, GITHUB_STEP_SUMMARY. */
+/**
+ * CONFORMANCE_BASELINE / _PREVIOUS / _LEDGER / _FAIL_ON / _FAIL_ON_DRIFT / _STALE_DAYS / _TODAY, GITHUB_STEP_SUMMARY.
+ */
 export function parseNightly(env: NodeJS.ProcessEnv): NightlyConfig {
   const baselineRaw = optional(env, 'CONFORMANCE_BASELINE');
   let baselineFile: string | undefined;
@@ -240,7 +248,9 @@ export function parseNightly(env: NodeJS.ProcessEnv): NightlyConfig {
     previousFile = previousReportFile(resolve(previousRaw));
     if (!existsSync(previousFile))
       throw new ConfigError(
-        `CONFORMANCE_PREVIOUS: no report.json at ${previousRaw} (a previous run's report.json or its conformance-report folder)`,
+        `CONFORMANCE_PREVIOUS: no report.json at ${previousRaw} (a ` +
+          `previous run's report.json or its conformance-report ` +
+          `folder)`,
       );
   }
   const ledgerRaw = optional(env, 'CONFORMANCE_LEDGER');
@@ -275,12 +285,16 @@ export function parseNightly(env: NodeJS.ProcessEnv): NightlyConfig {
   };
 }
 
-/** DYNAMIC_RUN_STATE_URL is the suite's own hand-over to its workers: loopback only, `http://127.0.0.1:<port>#<key>`. */
+/**
+ * DYNAMIC_RUN_STATE_URL is the suite's own hand-over to its workers: loopback only, `http://127.0.0.1:<port>#<key>`.
+ */
 function runStateLocator(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   if (!/^http:\/\/127\.0\.0\.1:\d{1,5}#[A-Za-z0-9_-]{16,}$/.test(raw)) {
     throw new ConfigError(
-      'DYNAMIC_RUN_STATE_URL is set by the suite for its workers; leave it unset (it must look like http://127.0.0.1:<port>#<key>)',
+      'DYNAMIC_RUN_STATE_URL is set by the suite for its workers; ' +
+        'leave it unset (it must look like ' +
+        'http://127.0.0.1:<port>#<key>)',
     );
   }
   return raw;
@@ -288,7 +302,10 @@ function runStateLocator(raw: string | undefined): string | undefined {
 
 let cached: SuiteConfig | undefined;
 
-/** Loads .env (quietly; never overriding variables already set) and returns the validated configuration, once per process. */
+/**
+ * Loads .env (quietly; never overriding variables already set) and returns the validated configuration, once per
+ * process.
+ */
 export function loadConfig(): SuiteConfig {
   if (cached) return cached;
   loadDotenv({ path: join(ROOT, '.env'), quiet: true });

@@ -37,7 +37,11 @@ function summary(result: CheckResult): string {
   const lines = failures.slice(0, 15).map((o) => `  ✗ ${o.subject}:${expectedReceived(o)} ${o.reason ?? ''}`);
   const more =
     failures.length > 15 ? `\n  … and ${failures.length - 15} more (see the ${OUTCOMES_ATTACHMENT} attachment)` : '';
-  return `${result.rule.id} failed on ${failures.length} of ${result.outcomes.length} subject(s): ${result.rule.title}\n${lines.join('\n')}${more}`;
+  return (
+    `${result.rule.id} failed on ${failures.length} of ` +
+    `${result.outcomes.length} subject(s): ${result.rule.title}\n` +
+    `${lines.join('\n')}${more}`
+  );
 }
 
 async function report(testInfo: TestInfo, suite: Suite, result: CheckResult, mode: string): Promise<void> {
@@ -73,7 +77,10 @@ async function report(testInfo: TestInfo, suite: Suite, result: CheckResult, mod
   if (result.unplanned429) {
     testInfo.annotations.push({
       type: 'unplanned 429',
-      description: `${result.unplanned429} request(s) of this rule got a 429 the pacer should have prevented (honoured: Retry-After)`,
+      description:
+        `${result.unplanned429} request(s) of this rule got a ` +
+        `429 the pacer should have prevented (honoured: ` +
+        `Retry-After)`,
     });
   }
   if (result.drift.length) {
@@ -92,7 +99,8 @@ async function report(testInfo: TestInfo, suite: Suite, result: CheckResult, mod
     testInfo.annotations.push({
       type: 'inconclusive (transport)',
       description: redact(
-        `${unanswered.length} subject(s) got no answer after retries (transport faults are never conformance failures): ${first}`,
+        `${unanswered.length} subject(s) got no answer after retries ` +
+          `(transport faults are never conformance failures): ${first}`,
       ),
     });
   }
@@ -104,7 +112,10 @@ async function report(testInfo: TestInfo, suite: Suite, result: CheckResult, mod
     await testInfo.attach('replay (curl)', {
       contentType: 'text/plain',
       body: redact(
-        `# credentials are read from your shell variables, never written here\n${result.exchanges.map((e) => e.curl).join('\n')}\n`,
+        `# credentials are read from your shell variables, never ` +
+          `written here\n` +
+          result.exchanges.map((e) => e.curl).join('\n') +
+          `\n`,
       ),
     });
   }
@@ -145,7 +156,10 @@ export const test = base.extend<{ conformance: Conformance }, { suite: Suite; ap
                   rule: rule.id,
                   subject: '(rule)',
                   status: 'skip',
-                  reason: `not asserted on the ${suite.config.target} target (specs/rules: targets.${suite.config.target} = skip)`,
+                  reason:
+                    `not asserted on the ${suite.config.target} target ` +
+                    `(specs/rules: targets.${suite.config.target} = ` +
+                    `skip)`,
                 },
               ],
             }),
@@ -182,7 +196,9 @@ export const test = base.extend<{ conformance: Conformance }, { suite: Suite; ap
           testInfo.annotations.push({
             type: 'still failing (not new)',
             description: redact(
-              `CONFORMANCE_FAIL_ON=new: ${verdict.failing.length} failure(s) already failing at the previous run — ${summary(result)}`,
+              `CONFORMANCE_FAIL_ON=new: ${verdict.failing.length} ` +
+                `failure(s) already failing at the previous run — ` +
+                `${summary(result)}`,
             ),
           });
         } else if (verdict.failing.length)

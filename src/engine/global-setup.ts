@@ -1,10 +1,10 @@
 /**
  * Playwright globalSetup (runner process, once per run). On the live target it starts the run's shared state
  * (src/engine/run-state.ts: the one pacer of all workers, the run-wide request budget), prints the pacing plan,
- * verifies the environment as the project's sandbox and — when no DYNAMIC_USER_JWT is given — obtains the run's user
- * JWT through the sandbox test account (src/engine/test-account.ts), likewise for the other environment. Workers find
- * the service through DYNAMIC_RUN_STATE_URL. On the mock target it does nothing.
- * Returns the teardown (closes the service; the final figures stay readable for the reporter in this process).
+ * verifies the environment as the project's sandbox and — when no DYNAMIC_USER_JWT is given — obtains the run's
+ * user JWT through the sandbox test account (src/engine/test-account.ts), likewise for the other environment. Workers
+ * find the service through DYNAMIC_RUN_STATE_URL. On the mock target it does nothing. Returns the teardown (closes the
+ * service; the final figures stay readable for the reporter in this process).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -159,7 +159,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
               value: got.jwt.reveal(),
             }
           : unavailable(
-              `DYNAMIC_OTHER_ENVIRONMENT_JWT is not set and the other environment's test account gave no JWT: ${got.reason}`,
+              `DYNAMIC_OTHER_ENVIRONMENT_JWT is not set and the ` +
+                `other environment's test account gave no JWT: ` +
+                `${got.reason}`,
             );
     }
     pacing.jwts = { user, other };

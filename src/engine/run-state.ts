@@ -23,7 +23,10 @@ import {
 } from '../http/pacer.js';
 import type { DocsProfile, Operation } from './spec.js';
 
-/** How a user JWT reached the run: given (DYNAMIC_USER_JWT…), obtained through the sandbox test account, or not at all. */
+/**
+ * How a user JWT reached the run: given (DYNAMIC_USER_JWT…), obtained through the sandbox test account, or not at
+ * all.
+ */
 export interface JwtProvenance {
   source: 'given' | 'test-account' | 'unavailable';
   /** Why it is unavailable, or how it was obtained (one line, no secret). */
@@ -160,7 +163,10 @@ export class RunPacing {
     if (this.sent >= this.budget) {
       this.refusedCount += 1;
       return {
-        refused: `request budget of ${this.budget} exhausted (DYNAMIC_REQUEST_BUDGET, shared by all workers of the run)`,
+        refused:
+          `request budget of ${this.budget} exhausted ` +
+          `(DYNAMIC_REQUEST_BUDGET, shared by all workers of ` +
+          `the run)`,
       };
     }
     const demands = this.policies.demandsFor(method, path);
@@ -295,7 +301,9 @@ export function formatPlan(plan: RunPlan): string {
       `${p.windows.map((w) => `${w.limit}/${w.seconds}s`).join(' + ')}  ≥ ${(p.minimumMs / 1000).toFixed(0)} s`,
   );
   return [
-    `Live pacing plan: request budget ${plan.budget} (DYNAMIC_REQUEST_BUDGET), pacer at ${Math.round(plan.margin * 100)} % of each limit; ` +
+    `Live pacing plan: request budget ${plan.budget} ` +
+      `(DYNAMIC_REQUEST_BUDGET), pacer at ${Math.round(plan.margin * 100)}` +
+      ` % of each limit; ` +
       `minimum wall time the limits allow ≈ ${(plan.minimumMs / 1000).toFixed(0)} s (${plan.basis})`,
     ...lines,
   ].join('\n');

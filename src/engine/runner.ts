@@ -247,7 +247,10 @@ export async function runCheck(
         rule: rule.id,
         subject: '(request budget)',
         status: 'skip',
-        reason: `${error.message}: the rest of this rule's sample is not covered this run (${covered.size} subject(s) judged)`,
+        reason:
+          `${error.message}: the rest of this rule's sample is ` +
+          `not covered this run (${covered.size} subject(s) ` +
+          `judged)`,
       });
     } else {
       // A check that throws (a property's counterexample…) must not carry a credential into Playwright's

@@ -36,7 +36,9 @@ export interface Operation {
   policies: string[];
   parameters: Parameter[];
   requestBody: { contentType: string; required: boolean; schema: JsonSchema } | undefined;
-  /** The success answer: the lowest 2xx/3xx the official document lists (201 for creates, 302), else the clients' 2xx. */
+  /**
+   * The success answer: the lowest 2xx/3xx the official document lists (201 for creates, 302), else the clients' 2xx.
+   */
   success: { status: number; contentType: string | undefined; schema: JsonSchema | undefined };
   /** Every status the spec lists for the operation (documented, clients and standard layers; SCHEMA-003). */
   documentedStatuses: number[];

@@ -1,4 +1,7 @@
-/** Test titles: '<id> <title> <tags>' (e.g. 'AUTH-001 … @auth') so `-g AUTH-001` or `--grep @auth` selects a rule or a family. */
+/**
+ * Test titles: '<id> <title> <tags>' (e.g. 'AUTH-001 … @auth') so `-g AUTH-001` or `--grep @auth` selects a rule or a
+ * family.
+ */
 import { loadConfig } from './config.js';
 import { loadSpec } from './spec.js';
 

@@ -2,8 +2,8 @@
  * Client-side JWT forgeries for the JWT rules (specs/rules/jwt.json), built with jose: `alg: none` in any letter case
  * (JWT-001), HS256 signed with the environment's PUBLIC key taken from its JWKS as PEM / DER / JWK JSON (JWT-002,
  * algorithm confusion), payload tampering with the signature kept (JWT-003), signature tampering / truncation and
- * wrong segment counts (JWT-004), and header-supplied keys — an embedded `jwk`, `jku`, `x5u` — with the token signed
- * by an attacker key (JWT-012).
+ * wrong segment counts (JWT-004), and header-supplied keys — an embedded `jwk`, `jku`, `x5u` — with the token
+ * signed by an attacker key (JWT-012).
  *
  * Key material is prepared asynchronously with jose (import the JWKS key, export SPKI PEM, generate the attacker key
  * pair); a mutation itself is a plain descriptor applied synchronously (`applyJwtMutation`), so checks can apply it

@@ -110,7 +110,9 @@ function typeAllowed(v: unknown, types: JsonType[]): boolean {
   return types.includes(t) || (t === 'integer' && types.includes('number'));
 }
 
-/** Candidate values of every JSON type (one of each, none coercible to another by a lenient parser in an obvious way). */
+/**
+ * Candidate values of every JSON type (one of each, none coercible to another by a lenient parser in an obvious way).
+ */
 const WRONG_VALUES: unknown[] = [
   12345,
   'not-a-valid-value',
@@ -412,7 +414,10 @@ export function invalidQueryValues(kind: QueryKind): string[] {
   return base.filter((v) => isInvalidQueryValue(kind, v));
 }
 
-/** Deterministic path ids that are not lowercase UUIDs (the generator in src/arbitraries/invalidPathId.ts adds random ones). */
+/**
+ * Deterministic path ids that are not lowercase UUIDs (the generator in src/arbitraries/invalidPathId.ts adds random
+ * ones).
+ */
 export const INVALID_UUIDS = [
   'F47AC10B-58CC-4372-A567-0E02B2C3D479',
   'f47ac10b-58cc-4372-a567-0e02b2c3d47',

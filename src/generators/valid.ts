@@ -9,7 +9,10 @@ import fc from 'fast-check';
 import type { JsonSchema } from '../engine/spec.js';
 import { resolveSchema, type SchemaLookup } from './negative.js';
 
-/** Lookaround groups (`(?=…)`, `(?!…)`, `(?<=…)`, `(?<!…)`) removed: fast-check's stringMatching cannot generate them. */
+/**
+ * Lookaround groups (`(?=…)`, `(?!…)`, `(?<=…)`, `(?<!…)`) removed: fast-check's stringMatching cannot generate
+ * them.
+ */
 export function withoutLookarounds(pattern: string): string {
   let out = '';
   for (let i = 0; i < pattern.length; i++) {

@@ -86,7 +86,10 @@ export interface TransportCounts {
   unanswered: number;
 }
 
-/** An exchange recorded raw and redacted only when someone reads it (failures, reports): redaction is not on the hot path. */
+/**
+ * An exchange recorded raw and redacted only when someone reads it (failures, reports): redaction is not on the hot
+ * path.
+ */
 class Recorded {
   private cached: Exchange | undefined;
   constructor(
@@ -128,7 +131,10 @@ export interface HttpClientOptions {
   /** Base URL including /api/v0. */
   baseUrl: string;
   requestBudget: number;
-  /** Retry policy for 429 (unless a request asks to see them): wait Retry-After (live) or ask the mock to advance its clock. */
+  /**
+   * Retry policy for 429 (unless a request asks to see them): wait Retry-After (live) or ask the mock to advance its
+   * clock.
+   */
   rateLimited:
     | { kind: 'wait'; maxWaitSeconds: number; maxRetries: number }
     | { kind: 'advance-mock-clock'; controlUrl: string }
@@ -146,7 +152,9 @@ export interface HttpClientOptions {
   transportRetry?: { retries: number; backoffMs: number } | undefined;
 }
 
-/** After this many transport errors in a row the target is treated as down: no more retries, each request fails once. */
+/**
+ * After this many transport errors in a row the target is treated as down: no more retries, each request fails once.
+ */
 const TRANSPORT_BREAKER = 5;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -202,7 +210,8 @@ export class HttpClient {
     if (this.allowance) {
       if (this.allowance.left <= 0) {
         throw new BudgetExceededError(
-          `this rule's share of the request budget is spent (${this.allowance.of} of DYNAMIC_REQUEST_BUDGET=${this.allowance.budget}, shared by the run's rules)`,
+          `this rule's share of the request budget is spent (${this.allowance.of} of ` +
+            `DYNAMIC_REQUEST_BUDGET=${this.allowance.budget}, shared by the run's rules)`,
         );
       }
       this.allowance.left -= 1;
@@ -329,7 +338,8 @@ export class HttpClient {
         `request budget of ${this.options.requestBudget} exhausted (DYNAMIC_REQUEST_BUDGET)`,
       );
     const path = this.urlPath(req);
-    // SEC-002: never a credential in a URL; only AUTH-011 on the mock (dummy credentials) may prove the API ignores one.
+    // SEC-002: never a credential in a URL; only AUTH-011 on the mock (dummy credentials) may prove the API ignores
+    // one.
     if (SECRET_IN_URL.test(path) && !(req.credentialInUrl === true && this.options.allowCredentialInUrl)) {
       throw new Error(`refusing to send a credential-shaped value in a URL (${redact(path)})`);
     }
@@ -369,8 +379,13 @@ export class HttpClient {
         body === undefined
           ? undefined
           : redact(typeof body === 'string' ? body.slice(0, 4000) : `<${body.length} bytes>`);
-      const curl =
-        `curl -sS -X ${req.method} ${shellQuote(redact(url))} ${curlHeaders.join(' ')}${shownBody !== undefined && typeof body === 'string' && body.length <= 4000 ? ` --data-raw ${shellQuote(shownBody)}` : ''}`.trim();
+      const curl = (
+        `curl -sS -X ${req.method} ${shellQuote(redact(url))} ` +
+        `${curlHeaders.join(' ')}` +
+        (shownBody !== undefined && typeof body === 'string' && body.length <= 4000
+          ? ` --data-raw ${shellQuote(shownBody)}`
+          : '')
+      ).trim();
       return { method: req.method, url: redact(url), headers: shown, body: shownBody, curl };
     };
     const unanswered = (error: unknown, phase: 'request' | 'response'): HttpResponse => {

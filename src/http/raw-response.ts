@@ -1,10 +1,10 @@
 /**
  * Reads an HTTP/1.1 response from raw bytes the way a real client does (RFC 9112), for the raw-socket requests of
  * AUTH-015, TOKEN-009 and TOKEN-010 (the bytes undici refuses to send). Parsing is http-parser-js (pinned), not string
- * splitting: every framing RFC 9112 allows is read — Content-Length, chunked (extensions, trailers), a transfer-coding
- * list ending in chunked, close-delimited bodies, 1xx interim responses before the final one, HEAD / 204 / 304 / 1xx
- * without a body, repeated and obs-folded header lines — so a server that frames its answer differently from the mock
- * but correctly is never misread (no false alarm).
+ * splitting: every framing RFC 9112 allows is read — Content-Length, chunked (extensions, trailers), a
+ * transfer-coding list ending in chunked, close-delimited bodies, 1xx interim responses before the final one, HEAD /
+ * 204 / 304 / 1xx without a body, repeated and obs-folded header lines — so a server that frames its answer
+ * differently from the mock but correctly is never misread (no false alarm).
  *
  * Feed bytes with {@link ResponseReader.push} as they arrive (it says when the final response is complete, so the
  * caller may close the connection), and call {@link ResponseReader.end} at end of stream.

@@ -4,7 +4,9 @@
  */
 import type { HeaderValue, HttpRequest } from './client.js';
 
-/** The bytes of `req` (path already encoded by HttpClient.urlPath) with extra Authorization lines, `Connection: close`. */
+/**
+ * The bytes of `req` (path already encoded by HttpClient.urlPath) with extra Authorization lines, `Connection: close`.
+ */
 export function rawRequestBytes(
   req: HttpRequest,
   urlPath: string,

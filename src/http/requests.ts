@@ -62,7 +62,9 @@ export class RequestFactory {
     return (this.doc.components?.schemas ?? {})[name] as JsonSchema | undefined;
   };
 
-  /** Path parameter values: the environment under test, known ids, else a deterministic UUID or the first enum value. */
+  /**
+   * Path parameter values: the environment under test, known ids, else a deterministic UUID or the first enum value.
+   */
   pathParams(op: Operation, overrides: Record<string, string> = {}): Record<string, string> {
     const values: Record<string, string> = {};
     for (const p of op.parameters.filter((x) => x.in === 'path')) {

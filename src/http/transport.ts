@@ -118,10 +118,17 @@ const PHASE_TEXT: Record<TransportPhase, string> = {
   response: 'inside the response',
 };
 
-/** The reason under which an unanswered subject is recorded: `transport: reset (ECONNRESET) before any response byte …`. */
+/**
+ * The reason under which an unanswered subject is recorded: `transport: reset (ECONNRESET) before any response byte
+ * …`.
+ */
 export function transportReason(fault: TransportFault): string {
   const tries = fault.attempts > 1 ? `, after ${fault.attempts} attempts` : ', not retried';
-  return `transport: ${fault.kind}${fault.code ? ` (${fault.code})` : ''} ${PHASE_TEXT[fault.phase]}${tries}; no answer to judge`;
+  return (
+    `transport: ${fault.kind}` +
+    (fault.code ? ` (${fault.code})` : '') +
+    ` ${PHASE_TEXT[fault.phase]}${tries}; no answer to judge`
+  );
 }
 
 /**

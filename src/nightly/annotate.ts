@@ -53,7 +53,9 @@ export function annotateReport(
   return { report, ledger };
 }
 
-/** The run's verdict from an annotated report: new (or any) failures of enforced rules, expired entries, opted-in drift. */
+/**
+ * The run's verdict from an annotated report: new (or any) failures of enforced rules, expired entries, opted-in drift.
+ */
 export function verdictOf(report: ReportLike, inputs: Pick<NightlyInputs, 'baseline' | 'settings'>): Verdict {
   const failOn = inputs.settings.failOn;
   const reasons: string[] = [];
@@ -118,7 +120,9 @@ export function ruleVerdict(
   const expired = inputs.baseline
     ? expiredEntries(inputs.baseline, ruleId, today).map(
         (i) =>
-          `${describeEntry(inputs.baseline!, i)} expired on ${inputs.baseline!.deviations[i]!.expires}: renew its expires date or remove it`,
+          `${describeEntry(inputs.baseline!, i)} expired on ` +
+          `${inputs.baseline!.deviations[i]!.expires}: renew its expires ` +
+          `date or remove it`,
       )
     : [];
   const decision = decideRule(

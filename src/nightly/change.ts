@@ -7,7 +7,9 @@ import type { Change, FailOn, NightlyStatus, ReportLike, RuleEntry, SubjectOutco
 
 /** How many runs of history a report keeps per rule and per outcome. */
 export const HISTORY = 10;
-/** A status flipping between passing and failing this many times within the last FLAKY_WINDOW verified runs is flaky. */
+/**
+ * A status flipping between passing and failing this many times within the last FLAKY_WINDOW verified runs is flaky.
+ */
 export const FLAKY_FLIPS = 3;
 export const FLAKY_WINDOW = 5;
 

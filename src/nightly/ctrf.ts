@@ -81,7 +81,9 @@ export interface CtrfOptions {
   now?: Date;
 }
 
-/** The CTRF document of a report.json (which must already carry `change`, `baseline`, `drift` when the run had them). */
+/**
+ * The CTRF document of a report.json (which must already carry `change`, `baseline`, `drift` when the run had them).
+ */
 export function toCtrf(report: ReportLike, options: CtrfOptions = {}): CtrfDocument {
   const start = Date.parse(report.startedAt);
   const startMs = Number.isNaN(start) ? 0 : start;

@@ -70,7 +70,10 @@ export function finishNightly(
   }
   if (report.drift?.counts.items)
     lines.push(
-      `Drift: ${report.drift.counts.items} undocumented item(s) on ${report.drift.counts.operations} operation(s), ${report.drift.counts.new} new${report.drift.failsRun ? ' (fails the run: CONFORMANCE_FAIL_ON_DRIFT)' : ''}`,
+      `Drift: ${report.drift.counts.items} undocumented item(s) on ` +
+        `${report.drift.counts.operations} operation(s), ` +
+        `${report.drift.counts.new} new` +
+        (report.drift.failsRun ? ' (fails the run: CONFORMANCE_FAIL_ON_DRIFT)' : ''),
     );
   if (verdict.failed)
     lines.push(`Verdict (CONFORMANCE_FAIL_ON=${verdict.failOn}): failing — ${verdict.reasons.join('; ')}`);

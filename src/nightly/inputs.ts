@@ -70,7 +70,9 @@ export function parsePrevious(file: string, text: string): ReportLike {
     typeof r.startedAt !== 'string'
   ) {
     throw new NightlyInputError(
-      `CONFORMANCE_PREVIOUS: ${file} is not a report.json of this suite (expected tool "dynamic-api-conformance", rules[], operations[], startedAt)`,
+      `CONFORMANCE_PREVIOUS: ${file} is not a report.json of this suite ` +
+        `(expected tool "dynamic-api-conformance", rules[], operations[], ` +
+        `startedAt)`,
     );
   }
   for (const [i, rule] of r.rules.entries()) {

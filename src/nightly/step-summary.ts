@@ -36,7 +36,12 @@ export function renderStepSummary(report: ReportLike, options: SummaryOptions = 
   const failed = report.verdict?.failed ?? report.runStatus === 'failed';
   const out: string[] = [];
   out.push(
-    `## Dynamic API conformance — ${failed ? '❌ failing' : '✅ passing'} (${md(report.target)}${report.profile ? `, ${md(report.profile)}` : ''}${report.fcSeed !== undefined ? `, seed ${md(report.fcSeed)}` : ''})`,
+    `## Dynamic API conformance — ` +
+      (failed ? '❌ failing' : '✅ passing') +
+      ` (${md(report.target)}` +
+      (report.profile ? `, ${md(report.profile)}` : '') +
+      (report.fcSeed !== undefined ? `, seed ${md(report.fcSeed)}` : '') +
+      `)`,
   );
   if (report.verdict?.reasons.length) out.push('', list(report.verdict.reasons, md));
   out.push(
@@ -45,11 +50,14 @@ export function renderStepSummary(report: ReportLike, options: SummaryOptions = 
     '|---|---|---|---|---|---|---|',
   );
   out.push(
-    `| ${c.pass ?? 0} | ${c.fail ?? 0} | ${c.known ?? 0} | ${c.deviation ?? 0} | ${c.inconclusive ?? 0} | ${c.skip ?? 0} | ${report.counts?.requests ?? 0} |`,
+    `| ${c.pass ?? 0} | ${c.fail ?? 0} | ${c.known ?? 0} | ${c.deviation ?? 0} | ` +
+      `${c.inconclusive ?? 0} | ${c.skip ?? 0} | ${report.counts?.requests ?? 0} |`,
   );
   out.push(
     '',
-    `Run ${md(report.startedAt)}${report.verdict ? `, fails on ${code(report.verdict.failOn)} failures (CONFORMANCE_FAIL_ON)` : ''}.`,
+    `Run ${md(report.startedAt)}` +
+      (report.verdict ? `, fails on ${code(report.verdict.failOn)} failures (CONFORMANCE_FAIL_ON)` : '') +
+      `.`,
   );
 
   const digest = changeDigest(report);
@@ -82,7 +90,9 @@ export function renderStepSummary(report: ReportLike, options: SummaryOptions = 
       '',
       `### Known deviations (${md(b.file)})`,
       '',
-      `${b.counts.active} active (matching ${b.counts.matched} failure(s)), ${b.counts.expired} expired, ${b.counts.stale} stale.`,
+      `${b.counts.active} active (matching ${b.counts.matched} ` +
+        `failure(s)), ${b.counts.expired} expired, ${b.counts.stale} ` +
+        `stale.`,
     );
     const named = b.entries.filter((e) => e.state !== 'not-run');
     if (named.length)
@@ -91,7 +101,11 @@ export function renderStepSummary(report: ReportLike, options: SummaryOptions = 
         list(
           named,
           (e) =>
-            `${e.state === 'expired' ? '⛔ **expired**' : e.state === 'stale' ? '🧹 stale' : 'active'} ${code(`deviations[${e.index}]`)} ${code(e.rule)}${e.operations ? ` ${e.operations.map(code).join(', ')}` : ''}${e.owner ? ` — ${md(e.owner)}` : ''}${e.expires ? `, expires ${md(e.expires)}` : ''}`,
+            (e.state === 'expired' ? '⛔ **expired**' : e.state === 'stale' ? '🧹 stale' : 'active') +
+            ` ${code(`deviations[${e.index}]`)} ${code(e.rule)}` +
+            (e.operations ? ` ${e.operations.map(code).join(', ')}` : '') +
+            (e.owner ? ` — ${md(e.owner)}` : '') +
+            (e.expires ? `, expires ${md(e.expires)}` : ''),
         ),
       );
   }
@@ -102,7 +116,10 @@ export function renderStepSummary(report: ReportLike, options: SummaryOptions = 
       '',
       '### Drift (undocumented in the spec)',
       '',
-      `${d.counts.items} item(s) on ${d.counts.operations} operation(s): ${d.counts.new} new, ${d.counts.known} known${d.failsRun ? ' — **fails the run** (CONFORMANCE_FAIL_ON_DRIFT)' : ''}.`,
+      `${d.counts.items} item(s) on ${d.counts.operations} operation(s): ${d.counts.new} new, ` +
+        `${d.counts.known} known` +
+        (d.failsRun ? ' — **fails the run** (CONFORMANCE_FAIL_ON_DRIFT)' : '') +
+        `.`,
     );
     const fresh = d.operations.flatMap((op) => [
       ...op.properties.filter((i) => i.change === 'new').map((i) => `${code(op.key)} property ${code(i.name)}`),
@@ -122,14 +139,19 @@ export function renderStepSummary(report: ReportLike, options: SummaryOptions = 
       '',
       '### Coverage across runs',
       '',
-      `${cov.verified} of ${cov.pairs} (rule, operation) pairs verified at least once; ${cov.never.length} never verified; ${cov.stale.length} not verified in the last ${cov.staleAfterDays} days.`,
+      `${cov.verified} of ${cov.pairs} (rule, operation) pairs verified at least once; ` +
+        `${cov.never.length} never verified; ${cov.stale.length} not verified in the last ` +
+        `${cov.staleAfterDays} days.`,
     );
   }
 
   const dir = options.reportDir ?? 'conformance-report/';
   out.push(
     '',
-    `Reports: ${code(`${dir}index.html`)} (matrix), ${code(`${dir}report.json`)}, ${code(`${dir}ctrf.json`)}, ${code('playwright-report/')}${options.artifacts ? ` — ${options.artifacts}` : ''}.`,
+    `Reports: ${code(`${dir}index.html`)} (matrix), ${code(`${dir}report.json`)}, ` +
+      `${code(`${dir}ctrf.json`)}, ${code('playwright-report/')}` +
+      (options.artifacts ? ` — ${options.artifacts}` : '') +
+      `.`,
   );
   return `${out.join('\n')}\n`;
 }

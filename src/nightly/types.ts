@@ -29,7 +29,9 @@ export interface SubjectOutcome {
   subject: string;
   status: NightlyStatus;
   change?: Change;
-  /** The last statuses, oldest first, this run last: one letter each (P pass, F fail, K known, S skip, I inconclusive). */
+  /**
+   * The last statuses, oldest first, this run last: one letter each (P pass, F fail, K known, S skip, I inconclusive).
+   */
   recent?: string;
   /** Index in the baseline's `deviations` of the entry that made this failure known. */
   deviation?: number;

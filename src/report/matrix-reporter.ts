@@ -251,8 +251,10 @@ export default class MatrixReporter implements Reporter {
     });
   }
 
-  /** Writes the matrix; may turn a passing run into a failed one: the nightly verdict (drift opt-in) or transport trouble
-   * past DYNAMIC_TRANSPORT_FAILURE_THRESHOLD. */
+  /**
+   * Writes the matrix; may turn a passing run into a failed one: the nightly verdict (drift opt-in) or transport
+   * trouble past DYNAMIC_TRANSPORT_FAILURE_THRESHOLD.
+   */
   onEnd(result: FullResult): Promise<{ status?: FullResult['status'] } | undefined> {
     const config = safeConfig();
     const notRun = this.notRun(result);
@@ -397,7 +399,12 @@ export default class MatrixReporter implements Reporter {
     writeFileSync(join(this.outDir, 'index.html'), redact(renderMatrixHtml(report)));
     process.stdout.write(`\n${nightlyLines.lines.join('\n')}\n`);
     process.stdout.write(
-      `\nConformance matrix: ${rules.length} rules — ${report.counts.rules.pass} pass, ${report.counts.rules.fail} fail, ${report.counts.rules.known} known deviations, ${report.counts.rules.deviation} report-only deviations, ${report.counts.rules.inconclusive} inconclusive, ${report.counts.rules.skip} skipped; ${requests} requests; profile ${spec.profile.id}; seed ${seed}\n  → ${join(this.outDir, 'index.html')}\n`,
+      `\nConformance matrix: ${rules.length} rules — ${report.counts.rules.pass} pass, ` +
+        `${report.counts.rules.fail} fail, ${report.counts.rules.known} known deviations, ` +
+        `${report.counts.rules.deviation} report-only deviations, ` +
+        `${report.counts.rules.inconclusive} inconclusive, ${report.counts.rules.skip} ` +
+        `skipped; ${requests} requests; profile ${spec.profile.id}; seed ${seed}\n  → ` +
+        `${join(this.outDir, 'index.html')}\n`,
     );
     process.stdout.write(redact(`${pacingSummary(pacing, rotation, notRun)}\n`));
     process.stdout.write(`${transportLine(transport)}\n`);
@@ -473,11 +480,17 @@ function transportSummary(
 /** The console line (and the matrix header) on transport faults. */
 export function transportLine(t: TransportReport): string {
   const verdict = t.exceeded
-    ? `EXCEEDS the threshold of ${t.thresholdPercent} % (DYNAMIC_TRANSPORT_FAILURE_THRESHOLD): the run fails on transport trouble`
+    ? `EXCEEDS the threshold of ${t.thresholdPercent} % ` +
+      `(DYNAMIC_TRANSPORT_FAILURE_THRESHOLD): the run fails on ` +
+      `transport trouble`
     : `within the threshold of ${t.thresholdPercent} % (DYNAMIC_TRANSPORT_FAILURE_THRESHOLD)`;
   return (
-    `Transport: ${t.failedAttempts} failed attempts of ${t.requests} requests, ${t.retried} retried (${t.recovered} answered after a retry), ` +
-    `${t.unanswered} without an answer (${t.percent} %) → ${t.inconclusive} inconclusive (transport) subjects, never failures; ${verdict}`
+    `Transport: ${t.failedAttempts} failed attempts of ${t.requests} ` +
+    `requests, ${t.retried} retried (${t.recovered} answered after a ` +
+    `retry), ` +
+    (`${t.unanswered} without an answer (${t.percent} %) → ` +
+      `${t.inconclusive} inconclusive (transport) subjects, never ` +
+      `failures; ${verdict}`)
   );
 }
 
@@ -547,18 +560,26 @@ function pacingSummary(p: PacingReport, c: CoverageReport, notRun: readonly NotR
   if (p.enabled) {
     const s = (ms: number | undefined): string => `${((ms ?? 0) / 1000).toFixed(0)} s`;
     lines.push(
-      `Pacing: ${p.requests ?? 0} requests (budget ${p.plan?.budget ?? '?'}; planned ≈ ${p.plan?.policies.find((x) => x.policy === 'sdk-ip')?.requests ?? 0} /sdk), ` +
+      `Pacing: ${p.requests ?? 0} requests (budget ${p.plan?.budget ?? '?'}; planned ` +
+        `≈ ${p.plan?.policies.find((x) => x.policy === 'sdk-ip')?.requests ?? 0} ` +
+        `/sdk), ` +
         `wall time ${s(p.wallMs)} vs the minimum the limits allow ${s(p.minimumMs)} (planned ${s(p.plan?.minimumMs)})` +
-        `${p.ratioToMinimum !== undefined ? `, ratio ${p.ratioToMinimum}` : ''}; waited ${s(p.waitedMs)}; unplanned 429s: ${p.unplanned429}; planned 429s (probe): ${p.planned429 ?? 0}`,
+        ((p.ratioToMinimum !== undefined ? `, ratio ${p.ratioToMinimum}` : '') +
+          `; waited ${s(p.waitedMs)}; unplanned 429s: ${p.unplanned429}; planned 429s (probe): ` +
+          `${p.planned429 ?? 0}`),
     );
     if (p.jwt)
       lines.push(
-        `  user JWT: ${p.jwt.user.source} (${p.jwt.user.detail}); other-environment JWT: ${p.jwt.other.source} (${p.jwt.other.detail})`,
+        `  user JWT: ${p.jwt.user.source} (${p.jwt.user.detail}); ` +
+          `other-environment JWT: ${p.jwt.other.source} (` +
+          `${p.jwt.other.detail})`,
       );
   } else if (p.unplanned429) lines.push(`Pacing: unplanned 429s: ${p.unplanned429}`);
   if (c.rotation !== undefined)
     lines.push(
-      `Coverage: ${c.pairsCovered} (operation, rule) pairs this run (rotation ${c.rotation}); a full rotation takes ${c.nightsForFullRotation} night(s) at this budget`,
+      `Coverage: ${c.pairsCovered} (operation, rule) pairs this run (rotation ` +
+        `${c.rotation}); a full rotation takes ${c.nightsForFullRotation} night(s) at ` +
+        `this budget`,
     );
   if (notRun.length)
     lines.push(

@@ -50,7 +50,10 @@ function identifyingPart(value: string): string {
   return value;
 }
 
-/** Every needle of one value: raw, base64 and base64url (three alignments each), URL-encoded, JSON-escaped, 12-char windows. */
+/**
+ * Every needle of one value: raw, base64 and base64url (three alignments each), URL-encoded, JSON-escaped, 12-char
+ * windows.
+ */
 export function needlesFor(value: string, index: number): Needle[] {
   if (value.length < MIN_VALUE_LENGTH)
     throw new Error(

@@ -131,7 +131,9 @@ export async function requireWrites(target: SafetyTarget): Promise<void> {
   if (target.config.target === 'mock') return;
   if (!target.config.allowWrites)
     throw new SafetyError(
-      'refusing to write: DYNAMIC_ALLOW_WRITES is not true (set DYNAMIC_ALLOW_WRITES=true to let checks create and delete resources in the sandbox)',
+      'refusing to write: DYNAMIC_ALLOW_WRITES is not true (set ' +
+        'DYNAMIC_ALLOW_WRITES=true to let checks create and delete resources ' +
+        'in the sandbox)',
     );
   const verification = await verifySandbox(target);
   if (!verification.verified) throw new SafetyError(`refusing to write: ${verification.reason}`);
@@ -146,7 +148,8 @@ export async function requireBurst(target: SafetyTarget): Promise<number> {
   const budget = target.config.rateLimitBudget;
   if (budget === undefined)
     throw new SafetyError(
-      'refusing to burst: DYNAMIC_RATE_LIMIT_BUDGET is not set (the most requests one rate-limit check may send to provoke a 429, e.g. 200)',
+      'refusing to burst: DYNAMIC_RATE_LIMIT_BUDGET is not set (the most ' +
+        'requests one rate-limit check may send to provoke a 429, e.g. 200)',
     );
   const verification = await verifySandbox(target);
   if (!verification.verified) throw new SafetyError(`refusing to burst: ${verification.reason}`);

@@ -120,31 +120,38 @@ describe('JWT mutations (src/generators/jwt-tools.ts)', () => {
     );
   });
 
-  test('forgeries with key material: alg none, HS256 with the public key, attacker keys — all fail RS256 verification', async () => {
-    const token = await sign({ sub: 'u1' });
-    const material = await prepareForgeMaterial(
-      { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] },
-      'k1',
-    );
-    assert.match(material.pem, /^-----BEGIN PUBLIC KEY-----\n[\s\S]+\n-----END PUBLIC KEY-----$/);
-    const forgeries: JwtMutation[] = [
-      { kind: 'alg-none', alg: 'nOnE', signature: 'empty' },
-      ...(['pem', 'pem-no-newline', 'der', 'jwk-json', 'modulus'] as const).map(
-        (encoding) => ({ kind: 'hs256-public-key', encoding }) as const,
-      ),
-      ...(['jwk', 'jku', 'x5u', 'kid-only'] as const).map((via) => ({ kind: 'attacker-key', via }) as const),
-    ];
-    for (const m of forgeries) {
-      const out = applyJwtMutation(token, m, material);
-      assert.notEqual(out, token);
-      assert.equal(await verifies(out), false, m.kind);
-    }
-    // The attacker token really is valid under the embedded key: a server trusting it would accept it.
-    const embedded = applyJwtMutation(token, { kind: 'attacker-key', via: 'jwk' }, material);
-    await jwtVerify(embedded, await importJWK(material.attacker.jwk, 'RS256'), { algorithms: ['RS256'] });
-    const header = JSON.parse(Buffer.from(embedded.split('.')[0]!, 'base64url').toString()) as { jwk?: { n?: string } };
-    assert.equal(header.jwk?.n, material.attacker.jwk.n);
-  });
+  test(
+    'forgeries with key material: alg none, HS256 with the ' +
+      'public key, attacker keys — all fail RS256 ' +
+      'verification',
+    async () => {
+      const token = await sign({ sub: 'u1' });
+      const material = await prepareForgeMaterial(
+        { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] },
+        'k1',
+      );
+      assert.match(material.pem, /^-----BEGIN PUBLIC KEY-----\n[\s\S]+\n-----END PUBLIC KEY-----$/);
+      const forgeries: JwtMutation[] = [
+        { kind: 'alg-none', alg: 'nOnE', signature: 'empty' },
+        ...(['pem', 'pem-no-newline', 'der', 'jwk-json', 'modulus'] as const).map(
+          (encoding) => ({ kind: 'hs256-public-key', encoding }) as const,
+        ),
+        ...(['jwk', 'jku', 'x5u', 'kid-only'] as const).map((via) => ({ kind: 'attacker-key', via }) as const),
+      ];
+      for (const m of forgeries) {
+        const out = applyJwtMutation(token, m, material);
+        assert.notEqual(out, token);
+        assert.equal(await verifies(out), false, m.kind);
+      }
+      // The attacker token really is valid under the embedded key: a server trusting it would accept it.
+      const embedded = applyJwtMutation(token, { kind: 'attacker-key', via: 'jwk' }, material);
+      await jwtVerify(embedded, await importJWK(material.attacker.jwk, 'RS256'), { algorithms: ['RS256'] });
+      const header = JSON.parse(Buffer.from(embedded.split('.')[0]!, 'base64url').toString()) as {
+        jwk?: { n?: string };
+      };
+      assert.equal(header.jwk?.n, material.attacker.jwk.n);
+    },
+  );
 
   test('applyJwtMutation is total on values that are not JWTs', () => {
     assert.equal(

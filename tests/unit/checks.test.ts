@@ -1,6 +1,7 @@
 /**
  * The check table and the rule catalogue agree: every rule has exactly one registered check, every check names a rule,
- * and every rule the mock enforces is broken by at least one named fault (or is listed here with the reason it has none).
+ * and every rule the mock enforces is broken by at least one named fault (or is listed here with the reason it has
+ * none).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
- * .env.example documents every variable src/engine/config.ts reads (CI and GITHUB_* excepted: CI systems set them), each with a one-line
- * comment right above it, and `.env` is git-ignored.
+ * .env.example documents every variable src/engine/config.ts reads (CI and GITHUB_* excepted: CI systems set them),
+ * each with a one-line comment right above it, and `.env` is git-ignored.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,7 @@
-/** The suite's HTTP client: redacted exchanges, replay lines without values, guards (SEC-002, SEC-004), budget, 429 policy. */
+/**
+ * The suite's HTTP client: redacted exchanges, replay lines without values, guards (SEC-002, SEC-004), budget, 429
+ * policy.
+ */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -142,30 +145,35 @@ test('live policy: a refused connection is not retried (nothing listens; a retry
   await c.close();
 });
 
-test('live policy: a reset is retried twice, and after 5 transport errors in a row the target counts as down (no retries)', async () => {
-  let accepted = 0;
-  const resetting = createTcpServer((socket) => {
-    accepted += 1;
-    socket.resetAndDestroy();
-  });
-  await new Promise<void>((r) => resetting.listen(0, '127.0.0.1', r));
-  const c = new HttpClient({
-    baseUrl: `http://127.0.0.1:${(resetting.address() as AddressInfo).port}/api/v0`,
-    requestBudget: 50,
-    rateLimited: { kind: 'wait', maxWaitSeconds: 2, maxRetries: 1 },
-    allowCredentialInUrl: false,
-  });
-  const first = await c.send({ method: 'GET', path: '/x' });
-  assert.equal(first.status, 0);
-  assert.equal(c.requestsSent, 3, 'the first request: one attempt and two retries');
-  await c.send({ method: 'GET', path: '/x' });
-  assert.equal(c.requestsSent, 5, 'the second: the 4th and 5th failure in a row, the breaker opens');
-  await c.send({ method: 'GET', path: '/x' });
-  assert.equal(c.requestsSent, 6, 'the third: one attempt, no retry');
-  assert.equal(accepted, 6);
-  await c.close();
-  await new Promise<void>((r) => resetting.close(() => r()));
-});
+test(
+  'live policy: a reset is retried twice, and after 5 ' +
+    'transport errors in a row the target counts as down (no ' +
+    'retries)',
+  async () => {
+    let accepted = 0;
+    const resetting = createTcpServer((socket) => {
+      accepted += 1;
+      socket.resetAndDestroy();
+    });
+    await new Promise<void>((r) => resetting.listen(0, '127.0.0.1', r));
+    const c = new HttpClient({
+      baseUrl: `http://127.0.0.1:${(resetting.address() as AddressInfo).port}/api/v0`,
+      requestBudget: 50,
+      rateLimited: { kind: 'wait', maxWaitSeconds: 2, maxRetries: 1 },
+      allowCredentialInUrl: false,
+    });
+    const first = await c.send({ method: 'GET', path: '/x' });
+    assert.equal(first.status, 0);
+    assert.equal(c.requestsSent, 3, 'the first request: one attempt and two retries');
+    await c.send({ method: 'GET', path: '/x' });
+    assert.equal(c.requestsSent, 5, 'the second: the 4th and 5th failure in a row, the breaker opens');
+    await c.send({ method: 'GET', path: '/x' });
+    assert.equal(c.requestsSent, 6, 'the third: one attempt, no retry');
+    assert.equal(accepted, 6);
+    await c.close();
+    await new Promise<void>((r) => resetting.close(() => r()));
+  },
+);
 
 test('sendRaw speaks TLS to an https target and parses the answer', async () => {
   const dir = new URL('./fixtures/tls/', import.meta.url);
@@ -215,7 +223,7 @@ test('sendRaw speaks TLS to an https target and parses the answer', async () => 
   await new Promise<void>((r) => tls.close(() => r()));
 });
 
-test('sendRaw to a closed port is a transport fault of the connect phase (never read as "rejected"), not retried', async () => {
+test('sendRaw to a closed port: a connect-phase transport fault (never read as "rejected"), not retried', async () => {
   const c = new HttpClient({
     baseUrl: 'http://127.0.0.1:9/api/v0',
     requestBudget: 10,

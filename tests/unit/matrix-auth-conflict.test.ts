@@ -13,7 +13,9 @@ const spec = loadSpec('docs-2026');
 test("operations carry the spec's auth conflict and its live decision", () => {
   const conflicted = spec.operations.filter((o) => o.authConflict);
   console.log(
-    `operations with an auth conflict: ${conflicted.length} (${conflicted.filter((o) => o.authConflict!.live === 'report').length} report on live)`,
+    `operations with an auth conflict: ${conflicted.length} (` +
+      `${conflicted.filter((o) => o.authConflict!.live === 'report').length} ` +
+      `report on live)`,
   );
   assert.equal(conflicted.length, 80);
   assert.equal(spec.byId.get('scanUrl')!.authConflict!.live, 'report');

@@ -1,7 +1,7 @@
 /**
- * The negative-case generator (src/generators/negative.ts) and the arbitraries built on it: every generated body violates the
- * operation's request schema according to the engine's ajv, every query value and path id is invalid for its
- * parameter, every malformed text fails JSON.parse — so a 2xx from the API can only mean missing validation.
+ * The negative-case generator (src/generators/negative.ts) and the arbitraries built on it: every generated body
+ * violates the operation's request schema according to the engine's ajv, every query value and path id is invalid for
+ * its parameter, every malformed text fails JSON.parse — so a 2xx from the API can only mean missing validation.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

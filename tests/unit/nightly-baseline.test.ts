@@ -75,39 +75,44 @@ test('a bad baseline gets one readable line naming the file and the problem, nev
   }
 });
 
-test('operation globs: method + path template, * one segment, ** any, alternatives; no operations = every subject', () => {
-  const b = parse({
-    deviations: [
-      entry,
-      { rule: 'ERR-001', operations: ['{GET,DELETE} /sdk/**'], reason: 'xyz' },
-      { rule: 'AUTH-005', reason: 'whole rule' },
-    ],
-  });
-  assert.equal(matchDeviation(b, 'AUTH-004', 'GET /environments/{environmentId}', TODAY), 0);
-  assert.equal(
-    matchDeviation(b, 'AUTH-004', 'GET /environments/{environmentId}/users', TODAY),
-    undefined,
-    '* is one segment',
-  );
-  assert.equal(
-    matchDeviation(b, 'AUTH-004', 'POST /environments/{environmentId}', TODAY),
-    undefined,
-    'the method counts',
-  );
-  assert.equal(
-    matchDeviation(b, 'AUTH-005', 'GET /environments/{environmentId}', TODAY),
-    2,
-    "another rule's entry does not match",
-  );
-  assert.equal(matchDeviation(b, 'ERR-001', 'DELETE /sdk/{environmentId}/users/{userId}', TODAY), 1);
-  assert.equal(matchDeviation(b, 'ERR-001', 'POST /sdk/{environmentId}/users', TODAY), undefined);
-  assert.equal(
-    matchDeviation(b, 'AUTH-005', 'policy nonce', TODAY),
-    2,
-    'an entry without operations covers API-level cases too',
-  );
-  assert.equal(matchDeviation(b, 'AUTH-004', 'policy nonce', TODAY), undefined);
-});
+test(
+  'operation globs: method + path template, * one ' +
+    'segment, ** any, alternatives; no operations = every ' +
+    'subject',
+  () => {
+    const b = parse({
+      deviations: [
+        entry,
+        { rule: 'ERR-001', operations: ['{GET,DELETE} /sdk/**'], reason: 'xyz' },
+        { rule: 'AUTH-005', reason: 'whole rule' },
+      ],
+    });
+    assert.equal(matchDeviation(b, 'AUTH-004', 'GET /environments/{environmentId}', TODAY), 0);
+    assert.equal(
+      matchDeviation(b, 'AUTH-004', 'GET /environments/{environmentId}/users', TODAY),
+      undefined,
+      '* is one segment',
+    );
+    assert.equal(
+      matchDeviation(b, 'AUTH-004', 'POST /environments/{environmentId}', TODAY),
+      undefined,
+      'the method counts',
+    );
+    assert.equal(
+      matchDeviation(b, 'AUTH-005', 'GET /environments/{environmentId}', TODAY),
+      2,
+      "another rule's entry does not match",
+    );
+    assert.equal(matchDeviation(b, 'ERR-001', 'DELETE /sdk/{environmentId}/users/{userId}', TODAY), 1);
+    assert.equal(matchDeviation(b, 'ERR-001', 'POST /sdk/{environmentId}/users', TODAY), undefined);
+    assert.equal(
+      matchDeviation(b, 'AUTH-005', 'policy nonce', TODAY),
+      2,
+      'an entry without operations covers API-level cases too',
+    );
+    assert.equal(matchDeviation(b, 'AUTH-004', 'policy nonce', TODAY), undefined);
+  },
+);
 
 test('an entry is valid through its expiry day; after it, it silences nothing and is named', () => {
   const b = parse({ deviations: [{ ...entry, expires: TODAY }] });

@@ -57,7 +57,7 @@ test('the history is bounded and skips do not break alternation detection', () =
 
 const OPS = { 'GET /a': 'pass', 'GET /b': 'pass', 'POST /c': 'pass' } as const;
 
-test('a run with a fault, then a clean run: the rule and the broken operation are fixed, the rest still passing', () => {
+test('a run with a fault, then a clean one: the rule and the broken operation are fixed, the rest pass', () => {
   const faulty = reportOf({ 'AUTH-001': { ...OPS, 'GET /b': 'fail' }, 'ERR-001': OPS });
   applyChanges(faulty, undefined);
   assert.equal(faulty.rules[0]!.change, undefined, 'no previous run: no change, only the history');

@@ -10,45 +10,50 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, parseNightly } from '../../src/engine/config.js';
 
-test('defaults: no baseline (off), no previous, fail on any; with a previous folder: its report and ledger, fail on new', () => {
-  const plain = parseNightly({ CONFORMANCE_BASELINE: 'off', CONFORMANCE_TODAY: '2026-12-01' });
-  assert.deepEqual(
-    [
-      plain.baselineFile,
-      plain.previousFile,
-      plain.ledgerFile,
-      plain.failOn,
-      plain.failOnDrift,
-      plain.staleAfterDays,
-      plain.today,
-    ],
-    [undefined, undefined, undefined, 'any', false, 14, '2026-12-01'],
-  );
-  const dir = mkdtempSync(join(tmpdir(), 'nightly-config-'));
-  try {
-    writeFileSync(join(dir, 'report.json'), '{}');
-    writeFileSync(join(dir, 'ledger.json'), '{}');
-    const nightly = parseNightly({
-      CONFORMANCE_BASELINE: 'off',
-      CONFORMANCE_PREVIOUS: dir,
-      GITHUB_STEP_SUMMARY: '/tmp/s.md',
-      GITHUB_SERVER_URL: 'https://github.com',
-      GITHUB_REPOSITORY: 'o/r',
-      GITHUB_RUN_ID: '5',
-    });
-    assert.equal(nightly.previousFile, join(dir, 'report.json'));
-    assert.equal(nightly.ledgerFile, join(dir, 'ledger.json'));
-    assert.equal(nightly.failOn, 'new');
-    assert.equal(nightly.stepSummaryFile, '/tmp/s.md');
-    assert.equal(nightly.runUrl, 'https://github.com/o/r/actions/runs/5');
-    assert.equal(
-      parseNightly({ CONFORMANCE_BASELINE: 'off', CONFORMANCE_PREVIOUS: dir, CONFORMANCE_FAIL_ON: 'ANY' }).failOn,
-      'any',
+test(
+  'defaults: no baseline (off), no previous, fail on any; ' +
+    'with a previous folder: its report and ledger, fail on ' +
+    'new',
+  () => {
+    const plain = parseNightly({ CONFORMANCE_BASELINE: 'off', CONFORMANCE_TODAY: '2026-12-01' });
+    assert.deepEqual(
+      [
+        plain.baselineFile,
+        plain.previousFile,
+        plain.ledgerFile,
+        plain.failOn,
+        plain.failOnDrift,
+        plain.staleAfterDays,
+        plain.today,
+      ],
+      [undefined, undefined, undefined, 'any', false, 14, '2026-12-01'],
     );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    const dir = mkdtempSync(join(tmpdir(), 'nightly-config-'));
+    try {
+      writeFileSync(join(dir, 'report.json'), '{}');
+      writeFileSync(join(dir, 'ledger.json'), '{}');
+      const nightly = parseNightly({
+        CONFORMANCE_BASELINE: 'off',
+        CONFORMANCE_PREVIOUS: dir,
+        GITHUB_STEP_SUMMARY: '/tmp/s.md',
+        GITHUB_SERVER_URL: 'https://github.com',
+        GITHUB_REPOSITORY: 'o/r',
+        GITHUB_RUN_ID: '5',
+      });
+      assert.equal(nightly.previousFile, join(dir, 'report.json'));
+      assert.equal(nightly.ledgerFile, join(dir, 'ledger.json'));
+      assert.equal(nightly.failOn, 'new');
+      assert.equal(nightly.stepSummaryFile, '/tmp/s.md');
+      assert.equal(nightly.runUrl, 'https://github.com/o/r/actions/runs/5');
+      assert.equal(
+        parseNightly({ CONFORMANCE_BASELINE: 'off', CONFORMANCE_PREVIOUS: dir, CONFORMANCE_FAIL_ON: 'ANY' }).failOn,
+        'any',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('bad nightly values are one line naming the variable', () => {
   const cases: [NodeJS.ProcessEnv, RegExp][] = [

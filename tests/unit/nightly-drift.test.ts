@@ -46,7 +46,7 @@ test('undocumented properties of a real model, through $ref and arrays; document
   );
 });
 
-test('composition and free-form objects: allOf/anyOf unite their properties; maps and open objects are not drift', () => {
+test('composition, free-form objects: allOf/anyOf unite their properties; maps and open objects are not drift', () => {
   const schema = {
     allOf: [
       { type: 'object', properties: { a: { type: 'string' } } },
@@ -103,38 +103,43 @@ test("headers: HTTP's own and the documented ones are not drift; statuses: exact
   assert.ok(!documentsStatus(418, [200, 401]));
 });
 
-test('collector → report: per operation, sorted, new vs known; fails the run only when opted in and something is new', () => {
-  const a = new DriftCollector();
-  a.observe('GET /users', { status: 200, headers: ['x-request-id'], properties: ['$.user.extra'] });
-  a.observe('GET /users', { status: 200, statusDocumented: true });
-  a.observe('GET /plain', { status: 200, statusDocumented: true });
-  const b = new DriftCollector();
-  b.observe('GET /users', { status: 418, statusDocumented: false, headers: ['x-request-id'] });
-  assert.equal(a.size, 1, 'a response without drift records nothing');
-  const observations = JSON.parse(JSON.stringify([...a.toJSON(), ...b.toJSON()])) as ReturnType<
-    DriftCollector['toJSON']
-  >;
-  const known = new Set([driftKey('GET /users', 'header', 'x-request-id')]);
-  const drift = buildDrift(observations, known, false);
-  assert.deepEqual(drift.operations, [
-    {
-      key: 'GET /users',
-      properties: [{ name: '200 $.user.extra', change: 'new' }],
-      headers: [{ name: 'x-request-id', change: 'known' }],
-      statuses: [{ name: '418', change: 'new' }],
-    },
-  ]);
-  assert.deepEqual(drift.counts, { operations: 1, items: 3, new: 2, known: 1 });
-  assert.equal(drift.failsRun, false, 'drift never fails a run by default');
-  assert.equal(buildDrift(observations, known, true).failsRun, true);
-  assert.equal(
-    buildDrift(observations, driftKeys(drift), true).failsRun,
-    false,
-    'nothing new the next night: no failure',
-  );
-  const memory = rememberDrift(rememberDrift(undefined, drift, '2026-11-01'), drift, '2026-11-02');
-  assert.deepEqual(memory[driftKey('GET /users', 'status', '418')], {
-    firstSeen: '2026-11-01',
-    lastSeen: '2026-11-02',
-  });
-});
+test(
+  'collector → report: per operation, sorted, new vs ' +
+    'known; fails the run only when opted in and something ' +
+    'is new',
+  () => {
+    const a = new DriftCollector();
+    a.observe('GET /users', { status: 200, headers: ['x-request-id'], properties: ['$.user.extra'] });
+    a.observe('GET /users', { status: 200, statusDocumented: true });
+    a.observe('GET /plain', { status: 200, statusDocumented: true });
+    const b = new DriftCollector();
+    b.observe('GET /users', { status: 418, statusDocumented: false, headers: ['x-request-id'] });
+    assert.equal(a.size, 1, 'a response without drift records nothing');
+    const observations = JSON.parse(JSON.stringify([...a.toJSON(), ...b.toJSON()])) as ReturnType<
+      DriftCollector['toJSON']
+    >;
+    const known = new Set([driftKey('GET /users', 'header', 'x-request-id')]);
+    const drift = buildDrift(observations, known, false);
+    assert.deepEqual(drift.operations, [
+      {
+        key: 'GET /users',
+        properties: [{ name: '200 $.user.extra', change: 'new' }],
+        headers: [{ name: 'x-request-id', change: 'known' }],
+        statuses: [{ name: '418', change: 'new' }],
+      },
+    ]);
+    assert.deepEqual(drift.counts, { operations: 1, items: 3, new: 2, known: 1 });
+    assert.equal(drift.failsRun, false, 'drift never fails a run by default');
+    assert.equal(buildDrift(observations, known, true).failsRun, true);
+    assert.equal(
+      buildDrift(observations, driftKeys(drift), true).failsRun,
+      false,
+      'nothing new the next night: no failure',
+    );
+    const memory = rememberDrift(rememberDrift(undefined, drift, '2026-11-01'), drift, '2026-11-02');
+    assert.deepEqual(memory[driftKey('GET /users', 'status', '418')], {
+      firstSeen: '2026-11-01',
+      lastSeen: '2026-11-02',
+    });
+  },
+);

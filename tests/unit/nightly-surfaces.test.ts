@@ -161,7 +161,7 @@ test("the fixture's per-rule decision agrees with the report's verdict (new vs s
   assert.deepEqual([known.fails, [...known.known.keys()]], [false, ['GET /environments/{environmentId}']]);
 });
 
-test("ctrf.json validates against CTRF's published schema; statuses map honestly, change and deviations carried", () => {
+test("ctrf.json validates against CTRF's schema; statuses map honestly, change and deviations carried", () => {
   const { second } = twoNights([{ rule: 'AUTH-004', reason: 'accepted', owner: 'platform' }]);
   second.rules.push(
     { id: 'RATE-001', status: 'inconclusive', failures: [] },
@@ -201,7 +201,7 @@ test("ctrf.json validates against CTRF's published schema; statuses map honestly
   assert.equal(doc.results.environment.testEnvironment, 'mock');
 });
 
-test('the step summary: verdict, counts, new failures first, fixed, known deviations, drift, coverage, artifacts', () => {
+test('step summary: verdict, counts, new failures first, fixed, known deviations, drift, coverage, artifacts', () => {
   const { second } = twoNights([
     {
       rule: 'AUTH-004',

@@ -52,23 +52,28 @@ test('69 api-token operations address an object by id alone; each is judged by e
   assert.ok(c.writes.every((k) => !k.startsWith('GET ')) && c.reads.every((k) => k.startsWith('GET ')));
 });
 
-test('every path parameter of the id-only and /sdk object operations is an owned family or documented reference data', () => {
-  for (const op of [...idOnlyOperations(spec), ...userObjectOperations(spec)]) {
-    const owned = new Set(objectRefs(op).map((r) => r.name));
-    for (const p of op.parameters.filter((x) => x.in === 'path' && !owned.has(x.name))) {
-      assert.ok(
-        catalogue.unowned[p.name],
-        `${op.key}: {${p.name}} is neither an owned family nor in objects.json unowned`,
-      );
+test(
+  'every path parameter of the id-only and /sdk object ' +
+    'operations is an owned family or documented reference ' +
+    'data',
+  () => {
+    for (const op of [...idOnlyOperations(spec), ...userObjectOperations(spec)]) {
+      const owned = new Set(objectRefs(op).map((r) => r.name));
+      for (const p of op.parameters.filter((x) => x.in === 'path' && !owned.has(x.name))) {
+        assert.ok(
+          catalogue.unowned[p.name],
+          `${op.key}: {${p.name}} is neither an owned family nor in objects.json unowned`,
+        );
+      }
     }
-  }
-  const unowned = idOnlyOperations(spec).filter((op) => objectRefs(op).length === 0);
-  assert.deepEqual(
-    unowned.map((o) => o.key),
-    ['GET /chains/{chainName}/tokens'],
-  );
-  assert.match(unownedReason(unowned[0]!), /public chain/);
-});
+    const unowned = idOnlyOperations(spec).filter((op) => objectRefs(op).length === 0);
+    assert.deepEqual(
+      unowned.map((o) => o.key),
+      ['GET /chains/{chainName}/tokens'],
+    );
+    assert.match(unownedReason(unowned[0]!), /public chain/);
+  },
+);
 
 test("59 /sdk operations act on a user's own object (path id or body member), all user-owned families", () => {
   const ops = userObjectOperations(spec);

@@ -69,26 +69,38 @@ describe('PacingSchedule', () => {
     assert.equal(capOf({ limit: 1, ms: 60_000 }, 0.9), 1, 'never below one request per window');
   });
 
-  it('the /sdk per-IP policy (60/10 s, 250/min, 500/5 min): no window over its cap, a fixed-window server refuses nothing', () => {
-    const s = new PacingSchedule({ margin: 0.9 });
-    const times: number[] = [];
-    let now = 0;
-    for (let i = 0; i < 1200; i++) {
-      now += i % 7 === 0 ? 37 : 3; // requests arrive faster than the limits allow
-      times.push(s.reserve(demand(SDK_IP), now));
-    }
-    const sorted = [...times].sort((a, b) => a - b);
-    for (const w of SDK_IP)
-      assert.ok(densest(sorted, w.ms) <= capOf(w, 0.9), `window ${w.limit}/${w.ms} ms holds ${densest(sorted, w.ms)}`);
-    for (const offset of [0, 1, 4999, 9999, 33_333])
-      assert.equal(fixedWindowRefusals(sorted, SDK_IP, offset), 0, `offset ${offset}`);
-  });
+  it(
+    'the /sdk per-IP policy (60/10 s, 250/min, 500/5 min): no ' +
+      'window over its cap, a fixed-window server refuses nothing',
+    () => {
+      const s = new PacingSchedule({ margin: 0.9 });
+      const times: number[] = [];
+      let now = 0;
+      for (let i = 0; i < 1200; i++) {
+        now += i % 7 === 0 ? 37 : 3; // requests arrive faster than the limits allow
+        times.push(s.reserve(demand(SDK_IP), now));
+      }
+      const sorted = [...times].sort((a, b) => a - b);
+      for (const w of SDK_IP)
+        assert.ok(
+          densest(sorted, w.ms) <= capOf(w, 0.9),
+          `window ${w.limit}/${w.ms} ms holds ${densest(sorted, w.ms)}`,
+        );
+      for (const offset of [0, 1, 4999, 9999, 33_333])
+        assert.equal(fixedWindowRefusals(sorted, SDK_IP, offset), 0, `offset ${offset}`);
+    },
+  );
 
-  it('margin 1: exactly the documented limits — 600 requests need 310 s (the 501st waits for the 5-minute window)', () => {
-    assert.equal(minimumSpanMs(600, SDK_IP, 1), 310_000);
-    assert.equal(minimumSpanMs(250, SDK_IP, 1), 40_000);
-    assert.equal(minimumSpanMs(1, SDK_IP, 1), 0);
-  });
+  it(
+    'margin 1: exactly the documented limits — 600 ' +
+      'requests need 310 s (the 501st waits for the 5-minute ' +
+      'window)',
+    () => {
+      assert.equal(minimumSpanMs(600, SDK_IP, 1), 310_000);
+      assert.equal(minimumSpanMs(250, SDK_IP, 1), 40_000);
+      assert.equal(minimumSpanMs(1, SDK_IP, 1), 0);
+    },
+  );
 
   it('a request under several policies waits for the tightest; unrelated buckets do not wait', () => {
     const s = new PacingSchedule({ margin: 1 });
@@ -102,15 +114,19 @@ describe('PacingSchedule', () => {
     assert.equal(s.reserve([sdk], 10), 10, 'an sdk request does not queue behind the one waiting for the nonce policy');
   });
 
-  it('blockUntil (a 429 with Retry-After) holds the bucket for everyone; record (a probe) uses capacity without waiting', () => {
-    const s = new PacingSchedule({ margin: 1 });
-    const w = [{ limit: 5, ms: 10_000 }];
-    s.blockUntil(demand(w), 7_000);
-    assert.equal(s.reserve(demand(w), 1_000), 7_000);
-    const t = new PacingSchedule({ margin: 1 });
-    for (let i = 0; i < 5; i++) t.record(demand(w), 100);
-    assert.equal(t.reserve(demand(w), 200), 10_100, 'the probe filled the window');
-  });
+  it(
+    'blockUntil (a 429 with Retry-After) holds the bucket for ' +
+      'everyone; record (a probe) uses capacity without waiting',
+    () => {
+      const s = new PacingSchedule({ margin: 1 });
+      const w = [{ limit: 5, ms: 10_000 }];
+      s.blockUntil(demand(w), 7_000);
+      assert.equal(s.reserve(demand(w), 1_000), 7_000);
+      const t = new PacingSchedule({ margin: 1 });
+      for (let i = 0; i < 5; i++) t.record(demand(w), 100);
+      assert.equal(t.reserve(demand(w), 200), 10_100, 'the probe filled the window');
+    },
+  );
 
   it('long runs stay bounded in memory (old entries are pruned)', () => {
     const s = new PacingSchedule({ margin: 0.9 });
@@ -127,23 +143,28 @@ describe('RequestPolicies', () => {
   const p = new RequestPolicies(spec.operations, spec.profile);
   const env = '0f6e1b52-3a57-4f7e-9a3d-5b7c1e2d4a60';
 
-  it('charges an operation to every policy of its x-dynamic-rate-limit, keyed by the one source and the environment', () => {
-    const buckets = p
-      .demandsFor('GET', `/sdk/${env}/nonce`)
-      .map((d) => d.bucket)
-      .sort();
-    assert.deepEqual(buckets, ['nonce|ip=suite', `sdk-environment|environment=${env}`, 'sdk-ip|ip=suite']);
-    const signin = p
-      .demandsFor('POST', `/sdk/${env}/emailVerifications/signin`)
-      .map((d) => d.policy)
-      .sort();
-    assert.deepEqual(signin, ['sdk-environment', 'sdk-ip', 'signin']);
-    const admin = p
-      .demandsFor('GET', `/environments/${env}/users`)
-      .map((d) => d.bucket)
-      .sort();
-    assert.deepEqual(admin, [`admin-environment|environment=${env}`, 'admin-ip|ip=suite']);
-  });
+  it(
+    'charges an operation to every policy of its ' +
+      'x-dynamic-rate-limit, keyed by the one source and the ' +
+      'environment',
+    () => {
+      const buckets = p
+        .demandsFor('GET', `/sdk/${env}/nonce`)
+        .map((d) => d.bucket)
+        .sort();
+      assert.deepEqual(buckets, ['nonce|ip=suite', `sdk-environment|environment=${env}`, 'sdk-ip|ip=suite']);
+      const signin = p
+        .demandsFor('POST', `/sdk/${env}/emailVerifications/signin`)
+        .map((d) => d.policy)
+        .sort();
+      assert.deepEqual(signin, ['sdk-environment', 'sdk-ip', 'signin']);
+      const admin = p
+        .demandsFor('GET', `/environments/${env}/users`)
+        .map((d) => d.bucket)
+        .sort();
+      assert.deepEqual(admin, [`admin-environment|environment=${env}`, 'admin-ip|ip=suite']);
+    },
+  );
 
   it('a static segment wins over a parameter; unknown paths and methods still count', () => {
     const route = p.resolve('POST', `/sdk/${env}/emailVerifications/create`);

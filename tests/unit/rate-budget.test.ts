@@ -70,24 +70,29 @@ test('RateBudget: take() stops at the limit and never goes past it', () => {
   assert.throws(() => new RateBudget(-1));
 });
 
-test('the whole probe: cool-down, 429 at N+1, spoofed header still 429, recovery after Retry-After, ≤ 2N+2 requests, serial', async () => {
-  const io = fakeServer({ sendDelayMs: 1 });
-  const p = plan(22);
-  const r = await probeRecovery(io, p, await probeBurst(io, p));
-  assert.equal(r.firstLimitedAt, 11);
-  assert.equal(r.retryAfter, 60);
-  assert.equal(r.spoofed?.status, 429);
-  assert.equal(r.recovery?.status, 200);
-  assert.ok((r.waitedBeforeRecovery ?? 0) >= 60);
-  assert.deepEqual(r.waits, [60, 60]);
-  assert.equal(r.sent, 13);
-  assert.equal(io.requests, 13);
-  assert.equal(r.maxInFlight, 1);
-  assert.deepEqual(judgeThreshold(r), {
-    status: 'pass',
-    reason: 'the first 429 came at request 11 (N = 10, within 2N = 20)',
-  });
-});
+test(
+  'the whole probe: cool-down, 429 at N+1, spoofed header ' +
+    'still 429, recovery after Retry-After, ≤ 2N+2 requests, ' +
+    'serial',
+  async () => {
+    const io = fakeServer({ sendDelayMs: 1 });
+    const p = plan(22);
+    const r = await probeRecovery(io, p, await probeBurst(io, p));
+    assert.equal(r.firstLimitedAt, 11);
+    assert.equal(r.retryAfter, 60);
+    assert.equal(r.spoofed?.status, 429);
+    assert.equal(r.recovery?.status, 200);
+    assert.ok((r.waitedBeforeRecovery ?? 0) >= 60);
+    assert.deepEqual(r.waits, [60, 60]);
+    assert.equal(r.sent, 13);
+    assert.equal(io.requests, 13);
+    assert.equal(r.maxInFlight, 1);
+    assert.deepEqual(judgeThreshold(r), {
+      status: 'pass',
+      reason: 'the first 429 came at request 11 (N = 10, within 2N = 20)',
+    });
+  },
+);
 
 test('the budget guard aborts the probe exactly at the budget, undecided', async () => {
   const io = fakeServer();

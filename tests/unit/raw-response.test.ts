@@ -37,10 +37,11 @@ test('Content-Length body', () => {
   const r = response(
     readEveryWay(
       crlf(
-        'HTTP/1.1 401 Unauthorized\nContent-Type: application/json\nContent-Length: 24\n\n{"error":"No jwt provided!"}'.replace(
-          '24',
-          '28',
-        ),
+        (
+          'HTTP/1.1 401 Unauthorized\nContent-Type: ' +
+          'application/json\nContent-Length: 24\n\n{"error":"No ' +
+          'jwt provided!"}'
+        ).replace('24', '28'),
       ),
     ),
   );
@@ -53,16 +54,21 @@ test('Content-Length body', () => {
   assert.equal(r.headers['content-type'], 'application/json');
 });
 
-test('a Content-Length list of identical values is one length (RFC 9110 8.6); differing or non-decimal values are malformed', () => {
-  assert.equal(response(readResponse(crlf('HTTP/1.1 200 OK\nContent-Length: 2, 2\n\nok'))).body.toString(), 'ok');
-  assert.equal(
-    response(readResponse(crlf('HTTP/1.1 200 OK\nContent-Length: 2\nContent-Length: 2\n\nok'))).body.toString(),
-    'ok',
-  );
-  assert.equal(readResponse(crlf('HTTP/1.1 200 OK\nContent-Length: 2, 3\n\nok')).kind, 'malformed');
-  assert.equal(readResponse(crlf('HTTP/1.1 200 OK\nContent-Length: abc\n\nok')).kind, 'malformed');
-  assert.equal(readResponse(crlf('HTTP/1.1 200 OK\nContent-Length: -1\n\nok')).kind, 'malformed');
-});
+test(
+  'a Content-Length list of identical values is one length ' +
+    '(RFC 9110 8.6); differing or non-decimal values are ' +
+    'malformed',
+  () => {
+    assert.equal(response(readResponse(crlf('HTTP/1.1 200 OK\nContent-Length: 2, 2\n\nok'))).body.toString(), 'ok');
+    assert.equal(
+      response(readResponse(crlf('HTTP/1.1 200 OK\nContent-Length: 2\nContent-Length: 2\n\nok'))).body.toString(),
+      'ok',
+    );
+    assert.equal(readResponse(crlf('HTTP/1.1 200 OK\nContent-Length: 2, 3\n\nok')).kind, 'malformed');
+    assert.equal(readResponse(crlf('HTTP/1.1 200 OK\nContent-Length: abc\n\nok')).kind, 'malformed');
+    assert.equal(readResponse(crlf('HTTP/1.1 200 OK\nContent-Length: -1\n\nok')).kind, 'malformed');
+  },
+);
 
 test('chunked body with chunk extensions and trailer fields', () => {
   const bytes = crlf(
@@ -89,16 +95,20 @@ test('chunked without trailers, chunk sizes in either case of hex', () => {
   assert.deepEqual(r.trailers, []);
 });
 
-test('a transfer-coding list ending in chunked is chunked, and Transfer-Encoding overrides Content-Length (RFC 9112 6.3)', () => {
-  const list = response(readResponse(crlf('HTTP/1.1 200 OK\nTransfer-Encoding: identity, chunked\n\n2\nok\n0\n\n')));
-  assert.equal(list.framing, 'chunked');
-  assert.equal(list.body.toString(), 'ok');
-  const both = response(
-    readResponse(crlf('HTTP/1.1 200 OK\nContent-Length: 100\nTransfer-Encoding: chunked\n\n2\nok\n0\n\n')),
-  );
-  assert.equal(both.framing, 'chunked');
-  assert.equal(both.body.toString(), 'ok');
-});
+test(
+  'a transfer-coding list ending in chunked is chunked, and ' +
+    'Transfer-Encoding overrides Content-Length (RFC 9112 6.3)',
+  () => {
+    const list = response(readResponse(crlf('HTTP/1.1 200 OK\nTransfer-Encoding: identity, chunked\n\n2\nok\n0\n\n')));
+    assert.equal(list.framing, 'chunked');
+    assert.equal(list.body.toString(), 'ok');
+    const both = response(
+      readResponse(crlf('HTTP/1.1 200 OK\nContent-Length: 100\nTransfer-Encoding: chunked\n\n2\nok\n0\n\n')),
+    );
+    assert.equal(both.framing, 'chunked');
+    assert.equal(both.body.toString(), 'ok');
+  },
+);
 
 test('a transfer coding other than chunked last: the body runs to the end of the connection', () => {
   const reader = new ResponseReader();

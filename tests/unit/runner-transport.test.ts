@@ -72,7 +72,10 @@ test('transport faults become inconclusive (transport); answers keep their verdi
   }
   assert.match(
     by['a']!.reason ?? '',
-    /^transport: reset \(ECONNRESET\) before any response byte, after 3 attempts; no answer to judge — the check saw: expected 401/,
+    new RegExp(
+      String.raw`^transport: reset \(ECONNRESET\) before any response byte, after 3 attempts; ` +
+        'no answer to judge — the check saw: expected 401',
+    ),
   );
   assert.match(by['e']!.reason ?? '', /the connection never opened/);
   assert.equal(by['d']!.status, 'pass', 'a check may accept a closed connection as a rejection (TOKEN-010)');

@@ -89,54 +89,64 @@ test('the OpenAPI document is valid OpenAPI 3.1', async () => {
   assert.equal(result.valid, true, JSON.stringify(result.errors)?.slice(0, 2000));
 });
 
-test("the operation set is the union of the pinned clients' non-OPTIONS set (412) and the official document (275): 419", () => {
-  const modules = join(ROOT, 'node_modules', '@dynamic-labs');
-  const keys = new Set<string>();
-  for (const pkg of ['sdk-api', 'sdk-api-core'])
-    for (const op of loadClientPackage(join(modules, pkg)).operations)
-      if (op.method !== 'OPTIONS') keys.add(`${op.method} ${op.path}`);
-  assert.equal(keys.size, 412);
-  const official = loadOfficial(join(ROOT, 'specs', 'sources', 'official', 'public-api.yaml'));
-  for (const op of official.operations) keys.add(op.key);
-  const ours = new Set(spec.operations.map((o) => o.key));
-  assert.deepEqual([...ours].sort(), [...keys].sort());
-  assert.equal(ours.size, 419);
-  assert.equal(spec.operations.filter((o) => o.surface === 'admin').length, 196);
-  assert.equal(spec.operations.filter((o) => o.surface === 'sdk').length, 223);
-});
+test(
+  "the operation set is the union of the pinned clients' " +
+    'non-OPTIONS set (412) and the official document (275): ' +
+    '419',
+  () => {
+    const modules = join(ROOT, 'node_modules', '@dynamic-labs');
+    const keys = new Set<string>();
+    for (const pkg of ['sdk-api', 'sdk-api-core'])
+      for (const op of loadClientPackage(join(modules, pkg)).operations)
+        if (op.method !== 'OPTIONS') keys.add(`${op.method} ${op.path}`);
+    assert.equal(keys.size, 412);
+    const official = loadOfficial(join(ROOT, 'specs', 'sources', 'official', 'public-api.yaml'));
+    for (const op of official.operations) keys.add(op.key);
+    const ours = new Set(spec.operations.map((o) => o.key));
+    assert.deepEqual([...ours].sort(), [...keys].sort());
+    assert.equal(ours.size, 419);
+    assert.equal(spec.operations.filter((o) => o.surface === 'admin').length, 196);
+    assert.equal(spec.operations.filter((o) => o.surface === 'sdk').length, 223);
+  },
+);
 
-test('every operation has an operationId, a tag, an auth class, UUID ids and the uniform error set (documented or standard layer)', () => {
-  const ids = new Set<string>();
-  for (const op of spec.operations) {
-    assert.ok(op.operationId && !ids.has(op.operationId), `unique operationId: ${op.key}`);
-    ids.add(op.operationId);
-    assert.ok(op.tag, `tag: ${op.key}`);
-    assert.ok(['api-token', 'user-jwt', 'none'].includes(op.auth), `auth: ${op.key}`);
-    if (op.surface === 'admin') assert.equal(op.auth, 'api-token', `admin operations take API tokens: ${op.key}`);
-    for (const p of op.parameters.filter(
-      (x) => x.in === 'path' && /^(environmentId|userId|projectId|organizationId|tokenId|webhookId)$/.test(x.name),
-    )) {
-      assert.equal(p.schema.format, 'uuid', `${p.name} of ${op.key} is a uuid`);
-    }
-    for (const status of [400, 404, 422, 429, 500])
-      assert.ok(op.documentedStatuses.includes(status), `${op.key} documents ${status}`);
-    if (op.auth !== 'none')
-      for (const status of [401, 403])
+test(
+  'every operation has an operationId, a tag, an auth class, ' +
+    'UUID ids and the uniform error set (documented or standard ' +
+    'layer)',
+  () => {
+    const ids = new Set<string>();
+    for (const op of spec.operations) {
+      assert.ok(op.operationId && !ids.has(op.operationId), `unique operationId: ${op.key}`);
+      ids.add(op.operationId);
+      assert.ok(op.tag, `tag: ${op.key}`);
+      assert.ok(['api-token', 'user-jwt', 'none'].includes(op.auth), `auth: ${op.key}`);
+      if (op.surface === 'admin') assert.equal(op.auth, 'api-token', `admin operations take API tokens: ${op.key}`);
+      for (const p of op.parameters.filter(
+        (x) => x.in === 'path' && /^(environmentId|userId|projectId|organizationId|tokenId|webhookId)$/.test(x.name),
+      )) {
+        assert.equal(p.schema.format, 'uuid', `${p.name} of ${op.key} is a uuid`);
+      }
+      for (const status of [400, 404, 422, 429, 500])
         assert.ok(op.documentedStatuses.includes(status), `${op.key} documents ${status}`);
-  }
-  const raw = (o: { path: string; method: string }): Record<string, unknown> =>
-    (spec.document.paths?.[o.path] as Record<string, Record<string, unknown>>)[o.method.toLowerCase()]!;
-  const declared = (o: { path: string; method: string }): { official?: string; clients?: string } =>
-    raw(o)['x-dynamic-declared-security'] as { official?: string; clients?: string };
-  const clientsNone = spec.operations.filter((o) => o.surface === 'admin' && declared(o).clients === 'none');
-  assert.equal(clientsNone.length, 63, 'the 63 admin operations the clients leave without security');
-  const corrected = spec.operations.filter(
-    (o) => o.surface === 'admin' && (declared(o).clients === 'none' || declared(o).official === 'none'),
-  );
-  assert.equal(corrected.length, 69, '63 from the clients + the 6 official-only admin operations without security');
-  for (const o of corrected)
-    assert.equal(typeof raw(o)['x-dynamic-auth-conflict'], 'string', `${o.key} records the auth conflict`);
-});
+      if (op.auth !== 'none')
+        for (const status of [401, 403])
+          assert.ok(op.documentedStatuses.includes(status), `${op.key} documents ${status}`);
+    }
+    const raw = (o: { path: string; method: string }): Record<string, unknown> =>
+      (spec.document.paths?.[o.path] as Record<string, Record<string, unknown>>)[o.method.toLowerCase()]!;
+    const declared = (o: { path: string; method: string }): { official?: string; clients?: string } =>
+      raw(o)['x-dynamic-declared-security'] as { official?: string; clients?: string };
+    const clientsNone = spec.operations.filter((o) => o.surface === 'admin' && declared(o).clients === 'none');
+    assert.equal(clientsNone.length, 63, 'the 63 admin operations the clients leave without security');
+    const corrected = spec.operations.filter(
+      (o) => o.surface === 'admin' && (declared(o).clients === 'none' || declared(o).official === 'none'),
+    );
+    assert.equal(corrected.length, 69, '63 from the clients + the 6 official-only admin operations without security');
+    for (const o of corrected)
+      assert.equal(typeof raw(o)['x-dynamic-auth-conflict'], 'string', `${o.key} records the auth conflict`);
+  },
+);
 
 test('every rule has a unique id, a source, a level and validates against schemas/meta/rule.schema.json', () => {
   assert.ok(spec.rules.length >= 40, `at least 40 rules, got ${spec.rules.length}`);
@@ -160,20 +170,24 @@ test('every fault names an existing rule and validates against schemas/meta/faul
   }
 });
 
-test('every rule the mock implements has a fault that breaks it; the rest are suite properties proved by unit tests', () => {
-  const faulted = new Set(spec.faults.map((f) => f.rule));
-  const unfaulted = spec.rules.filter((r) => !faulted.has(r.id));
-  for (const rule of unfaulted)
-    assert.match(
-      rule.mock,
-      /^n\/a \(/,
-      `${rule.id} has mock behaviour (${rule.mock}) but no fault in specs/faults.json, so its check was never shown able to fail`,
+test(
+  'every rule the mock implements has a fault that breaks ' + 'it; the rest are suite properties proved by unit tests',
+  () => {
+    const faulted = new Set(spec.faults.map((f) => f.rule));
+    const unfaulted = spec.rules.filter((r) => !faulted.has(r.id));
+    for (const rule of unfaulted)
+      assert.match(
+        rule.mock,
+        /^n\/a \(/,
+        `${rule.id} has mock behaviour (${rule.mock}) but no fault in ` +
+          `specs/faults.json, so its check was never shown able to fail`,
+      );
+    assert.deepEqual(
+      unfaulted.map((r) => r.id),
+      ['RATE-015', 'SEC-001', 'SEC-002', 'SEC-003', 'SEC-004', 'SEC-005', 'SEC-006', 'TOKEN-001'],
     );
-  assert.deepEqual(
-    unfaulted.map((r) => r.id),
-    ['RATE-015', 'SEC-001', 'SEC-002', 'SEC-003', 'SEC-004', 'SEC-005', 'SEC-006', 'TOKEN-001'],
-  );
-});
+  },
+);
 
 test('both docs profiles load, validate, and exactly one is the default (docs-2026)', () => {
   const profiles = spec.profiles;

@@ -1,9 +1,9 @@
 /**
- * TOKEN-001 (TF-01): the suite's one token classifier (src/generators/token-classifier.ts, written from the profile's prefix /
- * alphabet / length) agrees with each profile's JSON Schema (schemas/auth/api-token.<profile>.schema.json, through
- * the engine's one ajv in src/engine/schemas.ts) on ONE MILLION generated strings per profile — near-valid mutations of
- * valid tokens, edits from the suite's own arbitraries, and random strings — plus the unit cases TF-01 names: valid, length ±1, a bad character, a Unicode
- * variant.
+ * TOKEN-001 (TF-01): the suite's one token classifier (src/generators/token-classifier.ts, written from the profile's
+ * prefix / alphabet / length) agrees with each profile's JSON Schema (schemas/auth/api-token.<profile>.schema.json,
+ * through the engine's one ajv in src/engine/schemas.ts) on ONE MILLION generated strings per profile — near-valid
+ * mutations of valid tokens, edits from the suite's own arbitraries, and random strings — plus the unit cases TF-01
+ * names: valid, length ±1, a bad character, a Unicode variant.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,8 +1,8 @@
 /**
  * The CI workflows (SEC-006, SH-06, SH-07): valid YAML; ci.yml runs npm ci then npm test on every push and pull
- * request, installs nothing outside npm (the browser ships in an npm package) and holds no secrets; nightly.yml runs only on schedule and manual dispatch, behind the `sandbox`
- * environment, shards with blob reports, merges them into one HTML report and one matrix, masks derived secrets and
- * scans every artifact before uploading it.
+ * request, installs nothing outside npm (the browser ships in an npm package) and holds no secrets; nightly.yml runs
+ * only on schedule and manual dispatch, behind the `sandbox` environment, shards with blob reports, merges them into
+ * one HTML report and one matrix, masks derived secrets and scans every artifact before uploading it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ROOT } from '../../src/engine/config.js';
-import { auditWorkflow, workflowTriggers } from '../../src/checks/secrets.js';
+import { auditWorkflow, workflowTriggers } from '../../src/checks/support/ci-workflows.js';
 import { TRACKING_MARKER } from '../../src/nightly/step-summary.js';
 
 interface Step {
@@ -98,7 +98,7 @@ test('nightly.yml: every job holding live credentials sits behind the sandbox en
     if (/secrets\./.test(JSON.stringify(job))) assert.equal(job.environment, 'sandbox', id);
 });
 
-test('nightly.yml: a 2-shard matrix runs the suite against live with blob reports, masking derived secrets first', () => {
+test('nightly.yml: a 2-shard matrix runs the suite on live with blob reports, masking derived secrets first', () => {
   const shard = nightly.jobs.conformance;
   assert.ok(shard, 'a conformance job');
   assert.deepEqual(shard.strategy?.matrix?.shard, [1, 2]);
@@ -113,43 +113,49 @@ test('nightly.yml: a 2-shard matrix runs the suite against live with blob report
   assert.ok(mask >= 0 && mask < suite, 'derived secrets are masked before the suite runs');
 });
 
-test('nightly.yml: the report job merges the blobs into one HTML report and one matrix, then scans before uploading', () => {
-  const report = nightly.jobs.report;
-  assert.ok(report, 'a report job');
-  assert.deepEqual([report.needs].flat(), ['conformance']);
-  const download = indexOf(report, (s) => /^actions\/download-artifact@/.test(s.uses ?? ''));
-  const merge = indexOf(report, (s) => /npx playwright merge-reports\b/.test(s.run ?? ''));
-  const scan = indexOf(report, (s) => /secrets:scan/.test(s.run ?? ''));
-  const upload = indexOf(report, (s) => /^actions\/upload-artifact@/.test(s.uses ?? ''));
-  assert.ok(
-    download >= 0 && merge > download && scan > merge && upload > scan,
-    `order: download ${download} < merge ${merge} < scan ${scan} < upload ${upload}`,
-  );
-  assert.match(
-    report.steps[merge]!.run!,
-    /--config playwright\.config\.ts/,
-    'the configuration brings html, junit and the matrix reporter',
-  );
-  for (const folder of ['playwright-report', 'conformance-report', 'test-results'])
-    assert.match(report.steps[scan]!.run!, new RegExp(folder));
-  assert.equal(report.steps[scan]!.if, undefined, 'a failing scan stops the upload');
-});
+test(
+  'nightly.yml: the report job merges the blobs into one ' + 'HTML report and one matrix, then scans before uploading',
+  () => {
+    const report = nightly.jobs.report;
+    assert.ok(report, 'a report job');
+    assert.deepEqual([report.needs].flat(), ['conformance']);
+    const download = indexOf(report, (s) => /^actions\/download-artifact@/.test(s.uses ?? ''));
+    const merge = indexOf(report, (s) => /npx playwright merge-reports\b/.test(s.run ?? ''));
+    const scan = indexOf(report, (s) => /secrets:scan/.test(s.run ?? ''));
+    const upload = indexOf(report, (s) => /^actions\/upload-artifact@/.test(s.uses ?? ''));
+    assert.ok(
+      download >= 0 && merge > download && scan > merge && upload > scan,
+      `order: download ${download} < merge ${merge} < scan ${scan} < upload ${upload}`,
+    );
+    assert.match(
+      report.steps[merge]!.run!,
+      /--config playwright\.config\.ts/,
+      'the configuration brings html, junit and the matrix reporter',
+    );
+    for (const folder of ['playwright-report', 'conformance-report', 'test-results'])
+      assert.match(report.steps[scan]!.run!, new RegExp(folder));
+    assert.equal(report.steps[scan]!.if, undefined, 'a failing scan stops the upload');
+  },
+);
 
-test('every upload in a live job comes after a secret scan; nothing uploads test-results wholesale from live jobs', () => {
-  for (const [id, job] of Object.entries(nightly.jobs)) {
-    if (!/secrets\./.test(JSON.stringify(job))) continue;
-    const scan = indexOf(job, (s) => /secrets:scan/.test(s.run ?? ''));
-    job.steps.forEach((s, i) => {
-      if (!/^actions\/upload-artifact@/.test(s.uses ?? '')) return;
-      assert.ok(scan >= 0 && scan < i, `${id}: upload step ${i + 1} comes before the secret scan`);
-      assert.doesNotMatch(
-        typeof s.with?.path === 'string' ? s.with.path : '',
-        /^\s*test-results\/?\s*$/m,
-        `${id}: traces and error contexts in test-results/ stay on the runner`,
-      );
-    });
-  }
-});
+test(
+  'every upload in a live job comes after a secret scan; ' + 'nothing uploads test-results wholesale from live jobs',
+  () => {
+    for (const [id, job] of Object.entries(nightly.jobs)) {
+      if (!/secrets\./.test(JSON.stringify(job))) continue;
+      const scan = indexOf(job, (s) => /secrets:scan/.test(s.run ?? ''));
+      job.steps.forEach((s, i) => {
+        if (!/^actions\/upload-artifact@/.test(s.uses ?? '')) return;
+        assert.ok(scan >= 0 && scan < i, `${id}: upload step ${i + 1} comes before the secret scan`);
+        assert.doesNotMatch(
+          typeof s.with?.path === 'string' ? s.with.path : '',
+          /^\s*test-results\/?\s*$/m,
+          `${id}: traces and error contexts in test-results/ stay on the runner`,
+        );
+      });
+    }
+  },
+);
 
 test('the SEC-006 audit flags live jobs on pull requests, without an environment, or uploading before the scan', () => {
   const bad = parse(`
@@ -175,7 +181,7 @@ jobs:
   assert.deepEqual(mock, { subject: 'bad.yml › mock', live: false, problems: [] });
 });
 
-test('nightly.yml: a mutants job runs the full mutation harness on the mock, with no secrets and no environment', () => {
+test('nightly.yml: a mutants job runs the full mutation harness on the mock, with no secrets, no environment', () => {
   const job = nightly.jobs['mutants'];
   assert.ok(job, 'nightly.yml has a mutants job');
   assert.match(runs(job), /^npm run mutants$/m, 'every fault, not --fast or --per-rule');
@@ -249,28 +255,33 @@ test('nightly.yml: the step summary is published from summary.md only after the 
   assert.ok(summary > scan && scan > merge, `merge ${merge} < scan ${scan} < summary ${summary}`);
 });
 
-test('nightly.yml: one tracking-issue job, the only one with issues: write, holds no secrets and reads the scanned artifact', () => {
-  const job = nightly.jobs['tracking-issue'] as Job & { permissions?: Record<string, string> };
-  assert.ok(job, 'a tracking-issue job');
-  assert.deepEqual(job.permissions, { contents: 'read', issues: 'write' });
-  assert.deepEqual([job.needs].flat().sort(), ['conformance', 'report']);
-  assert.match(job.if ?? '', /!cancelled\(\)/, 'it runs on failing nights too');
-  assert.doesNotMatch(JSON.stringify(job), /secrets\./);
-  assert.equal(job.environment, undefined);
-  assert.ok(job.steps.some((s) => s.uses === './tracking-issue'));
-  const failed = String(job.steps.find((s) => s.uses === './tracking-issue')!.with?.failed);
-  assert.match(failed, /needs\.conformance\.result != 'success'/, 'a crashed or failing shard is a failing night');
-  assert.match(failed, /needs\.report\.outputs\.failed != 'false'/);
-  assert.notEqual(nightly.permissions?.issues, 'write');
-  for (const [id, other] of Object.entries(nightly.jobs)) {
-    if (id !== 'tracking-issue')
-      assert.notEqual(
-        (other as { permissions?: Record<string, string> }).permissions?.issues,
-        'write',
-        `${id} must not write issues`,
-      );
-  }
-});
+test(
+  'nightly.yml: one tracking-issue job, the only one with ' +
+    'issues: write, holds no secrets and reads the scanned ' +
+    'artifact',
+  () => {
+    const job = nightly.jobs['tracking-issue'] as Job & { permissions?: Record<string, string> };
+    assert.ok(job, 'a tracking-issue job');
+    assert.deepEqual(job.permissions, { contents: 'read', issues: 'write' });
+    assert.deepEqual([job.needs].flat().sort(), ['conformance', 'report']);
+    assert.match(job.if ?? '', /!cancelled\(\)/, 'it runs on failing nights too');
+    assert.doesNotMatch(JSON.stringify(job), /secrets\./);
+    assert.equal(job.environment, undefined);
+    assert.ok(job.steps.some((s) => s.uses === './tracking-issue'));
+    const failed = String(job.steps.find((s) => s.uses === './tracking-issue')!.with?.failed);
+    assert.match(failed, /needs\.conformance\.result != 'success'/, 'a crashed or failing shard is a failing night');
+    assert.match(failed, /needs\.report\.outputs\.failed != 'false'/);
+    assert.notEqual(nightly.permissions?.issues, 'write');
+    for (const [id, other] of Object.entries(nightly.jobs)) {
+      if (id !== 'tracking-issue')
+        assert.notEqual(
+          (other as { permissions?: Record<string, string> }).permissions?.issues,
+          'write',
+          `${id} must not write issues`,
+        );
+    }
+  },
+);
 
 interface Issue {
   number: number;
@@ -344,74 +355,86 @@ async function runTrackingScript(
   return { issues, comments };
 }
 
-test('tracking-issue: a failing night opens one issue with the marker, the next updates it, a green night closes it', async () => {
-  const unrelated: Issue = { number: 1, body: 'something else', state: 'open', title: 'bug' };
-  const first = await runTrackingScript([unrelated], true, '## Dynamic API conformance — ❌ failing\n');
-  assert.equal(first.issues.length, 2);
-  const opened = first.issues[1]!;
-  assert.ok(opened.body.startsWith(TRACKING_MARKER), 'the hidden marker deduplicates the issue');
-  assert.match(opened.body, /❌ failing[\s\S]*Latest failing run: https:\/\/github\.com\/o\/r\/actions\/runs\/77/);
-  assert.deepEqual(opened.labels, ['conformance']);
-  const second = await runTrackingScript(first.issues, true, '## second night\n');
-  assert.equal(second.issues.length, 2, 'no second issue');
-  assert.match(second.issues[1]!.body, /second night/);
-  assert.deepEqual(
-    second.comments.map((c) => c.issue),
-    [opened.number],
-  );
-  const green = await runTrackingScript(second.issues, false, '## ✅ passing\n');
-  assert.equal(green.issues[1]!.state, 'closed');
-  assert.equal(green.issues[0]!.state, 'open', 'an unrelated issue is never touched');
-  const quiet = await runTrackingScript(green.issues, false, '## ✅ passing\n');
-  assert.equal(quiet.comments.length, 0, 'green and no open tracking issue: nothing to do');
-  const crashed = await runTrackingScript([], true, undefined);
-  assert.match(crashed.issues[0]!.body, /failed before it wrote a conformance summary/);
-});
+test(
+  'tracking-issue: a failing night opens one issue with ' +
+    'the marker, the next updates it, a green night closes ' +
+    'it',
+  async () => {
+    const unrelated: Issue = { number: 1, body: 'something else', state: 'open', title: 'bug' };
+    const first = await runTrackingScript([unrelated], true, '## Dynamic API conformance — ❌ failing\n');
+    assert.equal(first.issues.length, 2);
+    const opened = first.issues[1]!;
+    assert.ok(opened.body.startsWith(TRACKING_MARKER), 'the hidden marker deduplicates the issue');
+    assert.match(opened.body, /❌ failing[\s\S]*Latest failing run: https:\/\/github\.com\/o\/r\/actions\/runs\/77/);
+    assert.deepEqual(opened.labels, ['conformance']);
+    const second = await runTrackingScript(first.issues, true, '## second night\n');
+    assert.equal(second.issues.length, 2, 'no second issue');
+    assert.match(second.issues[1]!.body, /second night/);
+    assert.deepEqual(
+      second.comments.map((c) => c.issue),
+      [opened.number],
+    );
+    const green = await runTrackingScript(second.issues, false, '## ✅ passing\n');
+    assert.equal(green.issues[1]!.state, 'closed');
+    assert.equal(green.issues[0]!.state, 'open', 'an unrelated issue is never touched');
+    const quiet = await runTrackingScript(green.issues, false, '## ✅ passing\n');
+    assert.equal(quiet.comments.length, 0, 'green and no open tracking issue: nothing to do');
+    const crashed = await runTrackingScript([], true, undefined);
+    assert.match(crashed.issues[0]!.body, /failed before it wrote a conformance summary/);
+  },
+);
 
-test("action.yml: a composite action runs the suite against the caller's sandbox, scans before it publishes anything", () => {
-  const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8'), { strict: true, uniqueKeys: true }) as {
-    name: string;
-    inputs: Record<string, { required?: boolean; default?: string }>;
-    outputs: Record<string, unknown>;
-    runs: { using: string; steps: (Step & { id?: string; env?: Record<string, string> })[] };
-  };
-  assert.equal(action.runs.using, 'composite');
-  assert.equal(action.inputs['environment-id']?.required, true);
-  assert.equal(action.inputs['api-token']?.required, true);
-  assert.equal(action.inputs['fail-on']?.default, 'new');
-  assert.equal(action.inputs['fail-on-drift']?.default, 'false');
-  assert.ok(action.outputs.failed && action.outputs['summary-file']);
-  assert.doesNotMatch(
-    JSON.stringify(action),
-    /secrets\./,
-    'credentials come in as inputs, never read from secrets by the action',
-  );
-  const steps = action.runs.steps;
-  const at = (re: RegExp): number => steps.findIndex((s) => re.test(s.run ?? '') || re.test(s.uses ?? ''));
-  const install = at(/npm ci/);
-  const restore = at(/^actions\/cache\/restore@v4$/);
-  const mask = at(/--github-masks/);
-  const suite = at(/npx playwright test/);
-  const scan = at(/secrets:scan/);
-  const summary = at(/>> "\$GITHUB_STEP_SUMMARY"/);
-  const save = at(/^actions\/cache\/save@v4$/);
-  const upload = at(/^actions\/upload-artifact@v4$/);
-  const verdict = at(/exit "\$EXIT_CODE"/);
-  assert.ok(
-    [install, restore, mask, suite, scan, summary, save, upload, verdict].every(
-      (i, n, all) => i >= 0 && (n === 0 || i > all[n - 1]!),
-    ),
-    `order: install ${install} restore ${restore} mask ${mask} suite ${suite} scan ${scan} summary ${summary} save ${save} upload ${upload} verdict ${verdict}`,
-  );
-  assert.equal(steps[suite]!.env?.DYNAMIC_TARGET, 'live');
-  assert.match(
-    steps[suite]!.run!,
-    /GITHUB_STEP_SUMMARY='' npx playwright test/,
-    'the summary is published after the scan, not by the run',
-  );
-  assert.match(steps[suite]!.run!, /CONFORMANCE_PREVIOUS=/);
-  assert.equal(
-    steps.find((s) => s.uses === 'actions/cache/restore@v4')!.with?.key,
-    steps.find((s) => s.uses === 'actions/cache/save@v4')!.with?.key,
-  );
-});
+test(
+  'action.yml: a composite action runs the suite against ' +
+    "the caller's sandbox, scans before it publishes " +
+    'anything',
+  () => {
+    const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8'), { strict: true, uniqueKeys: true }) as {
+      name: string;
+      inputs: Record<string, { required?: boolean; default?: string }>;
+      outputs: Record<string, unknown>;
+      runs: { using: string; steps: (Step & { id?: string; env?: Record<string, string> })[] };
+    };
+    assert.equal(action.runs.using, 'composite');
+    assert.equal(action.inputs['environment-id']?.required, true);
+    assert.equal(action.inputs['api-token']?.required, true);
+    assert.equal(action.inputs['fail-on']?.default, 'new');
+    assert.equal(action.inputs['fail-on-drift']?.default, 'false');
+    assert.ok(action.outputs.failed && action.outputs['summary-file']);
+    assert.doesNotMatch(
+      JSON.stringify(action),
+      /secrets\./,
+      'credentials come in as inputs, never read from secrets by the action',
+    );
+    const steps = action.runs.steps;
+    const at = (re: RegExp): number => steps.findIndex((s) => re.test(s.run ?? '') || re.test(s.uses ?? ''));
+    const install = at(/npm ci/);
+    const restore = at(/^actions\/cache\/restore@v4$/);
+    const mask = at(/--github-masks/);
+    const suite = at(/npx playwright test/);
+    const scan = at(/secrets:scan/);
+    const summary = at(/>> "\$GITHUB_STEP_SUMMARY"/);
+    const save = at(/^actions\/cache\/save@v4$/);
+    const upload = at(/^actions\/upload-artifact@v4$/);
+    const verdict = at(/exit "\$EXIT_CODE"/);
+    assert.ok(
+      [install, restore, mask, suite, scan, summary, save, upload, verdict].every(
+        (i, n, all) => i >= 0 && (n === 0 || i > all[n - 1]!),
+      ),
+      `order: install ${install} restore ${restore} mask ${mask} suite ${suite} ` +
+        `scan ${scan} summary ${summary} save ${save} upload ${upload} verdict ` +
+        `${verdict}`,
+    );
+    assert.equal(steps[suite]!.env?.DYNAMIC_TARGET, 'live');
+    assert.match(
+      steps[suite]!.run!,
+      /GITHUB_STEP_SUMMARY='' npx playwright test/,
+      'the summary is published after the scan, not by the run',
+    );
+    assert.match(steps[suite]!.run!, /CONFORMANCE_PREVIOUS=/);
+    assert.equal(
+      steps.find((s) => s.uses === 'actions/cache/restore@v4')!.with?.key,
+      steps.find((s) => s.uses === 'actions/cache/save@v4')!.with?.key,
+    );
+  },
+);

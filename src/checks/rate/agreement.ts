@@ -81,7 +81,11 @@ export const agreesWithModel: Check = {
           for (let k = 0; k < c.count; k++) {
             const problem = await step(model, ep, ip, env);
             if (problem)
-              return `command ${ci + 1} (${describeCommand(c, names)}), request ${k + 1} at t=${model.now} s: ${problem}`;
+              return (
+                `command ${ci + 1} (${describeCommand(c, names)}` +
+                `), request ${k + 1} at t=${model.now} s: ` +
+                `${problem}`
+              );
           }
         }
       }
@@ -125,7 +129,10 @@ export const agreesWithModel: Check = {
       (await replay(counterexample)) ?? (result.error instanceof Error ? result.error.message : 'the property failed');
     ctx.fail(
       subject,
-      `the mock disagrees with the reference model: ${why}; counterexample (${counterexample.length} commands): ${counterexample.map((c) => describeCommand(c, names)).join('; ')}; replay: ${result.replay}`,
+      `the mock disagrees with the reference model: ${why}; counterexample (${counterexample.length} ` +
+        `commands): ` +
+        counterexample.map((c) => describeCommand(c, names)).join('; ') +
+        `; replay: ${result.replay}`,
     );
   },
 };

@@ -49,7 +49,9 @@ export const multiWindow: Check = {
   needs: {
     target: {
       only: 'mock',
-      why: 'multi-window counts (500+ requests) are asserted on the mock only (RL-15: never burst the /sdk per-IP limit live)',
+      why:
+        'multi-window counts (500+ requests) are asserted on the ' +
+        'mock only (RL-15: never burst the /sdk per-IP limit live)',
     },
     mockControl: {},
   },
@@ -58,7 +60,9 @@ export const multiWindow: Check = {
     if (targets.length === 0)
       return ctx.skip(
         '(rule)',
-        `${ctx.spec.profile.id} documents a single window for ${rulePolicies(ctx).join(', ')}; no multi-window policy to check`,
+        `${ctx.spec.profile.id} documents a single window for ` +
+          `${rulePolicies(ctx).join(', ')}; no multi-window policy to ` +
+          `check`,
       );
     const ip = addresses(ctx)?.(5) ?? undefined;
     for (const t of targets) {
@@ -120,7 +124,10 @@ async function bindWindow(
     if (refused.length) {
       ctx.fail(
         subject,
-        `while filling the ${w.seconds}s window (${sent} requests so far, at t=${model.now} s, window counts ${counts().join('/')} of ${t.windows.map((x) => x.limit).join('/')}), ${refused.length} were answered ${histogram(refused)}: a window bound too early`,
+        `while filling the ${w.seconds}s window (${sent} requests so far, at t=${model.now}` +
+          ` s, window counts ${counts().join('/')} of ` +
+          t.windows.map((x) => x.limit).join('/') +
+          `), ${refused.length} were answered ${histogram(refused)}: a window bound too early`,
         refused.slice(0, 3),
       );
       return;
@@ -128,7 +135,10 @@ async function bindWindow(
   }
   const verdict = model.predict(mr);
   const res = await ctx.client.send(mustRequest(ctx, t.op, { ip }));
-  const detail = `after ${w.limit} requests in the ${w.seconds}s window (t=${model.now} s; shorter windows at ${shorter.map((k) => `${counts()[k]}/${t.windows[k]!.limit}`).join(', ') || 'none'})`;
+  const detail =
+    `after ${w.limit} requests in the ${w.seconds}s window (t=${model.now} s; shorter ` +
+    `windows at ${shorter.map((k) => `${counts()[k]}/${t.windows[k]!.limit}`).join(', ') || 'none'}` +
+    `)`;
   if (!limited(res))
     return ctx.fail(subject, `${detail} request ${w.limit + 1} was answered ${statusOf(res)} instead of 429`, res);
   const ra = parseRetryAfter(retryAfterHeader(res))?.seconds;
@@ -139,7 +149,9 @@ async function bindWindow(
   ctx.pass(subject, res);
 }
 
-/** RATE-008 (docs: limited by IP address): exhausting a per-IP policy from one address does not limit another address. */
+/**
+ * RATE-008 (docs: limited by IP address): exhausting a per-IP policy from one address does not limit another address.
+ */
 export const perAddressBuckets: Check = {
   rule: 'RATE-008',
   needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
@@ -154,7 +166,9 @@ export const perAddressBuckets: Check = {
         if (other && admitted(other)) return ctx.pass(probe.target.label, other);
         ctx.fail(
           probe.target.label,
-          `with 127.50.0.2 exhausted, a first request from 127.50.0.3 was answered ${statusOf(other)}: the address is not part of the bucket key`,
+          `with 127.50.0.2 exhausted, a first request from 127.50.0.3 was ` +
+            `answered ${statusOf(other)}: the address is not part of the bucket ` +
+            `key`,
           other,
         );
       },
@@ -162,7 +176,10 @@ export const perAddressBuckets: Check = {
     ),
 };
 
-/** RATE-009 (platform/rate-limits: per project environment): exhausting an environment's limit does not limit another environment. */
+/**
+ * RATE-009 (platform/rate-limits: per project environment): exhausting an environment's limit does not limit another
+ * environment.
+ */
 export const perEnvironmentBuckets: Check = {
   rule: 'RATE-009',
   needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
@@ -176,7 +193,9 @@ export const perEnvironmentBuckets: Check = {
       if (admitted(other)) return ctx.pass(probe.target.label, other);
       ctx.fail(
         probe.target.label,
-        `with the sandbox environment exhausted (${probe.n} requests), a first request for the other environment was answered ${statusOf(other)}`,
+        `with the sandbox environment exhausted (${probe.n} requests), a ` +
+          `first request for the other environment was answered ` +
+          `${statusOf(other)}`,
         other,
       );
     }),
@@ -211,7 +230,9 @@ export const perEndpointBuckets: Check = {
         if (!probe.first429 || !seen || probe.fill.some((r) => !admitted(r))) {
           ctx.inconclusive(
             subject,
-            `${a.id} was not exhausted as documented (first ${probe.n}: ${histogram(probe.fill)}; then ${histogram(probe.over)}); see RATE-001`,
+            `${a.id} was not exhausted as documented (first ${probe.n}: ` +
+              `${histogram(probe.fill)}; then ${histogram(probe.over)}); see ` +
+              `RATE-001`,
             probe.over.at(-1),
           );
           continue;
@@ -220,7 +241,10 @@ export const perEndpointBuckets: Check = {
         else
           ctx.fail(
             subject,
-            `after ${a.id} was exhausted from 127.50.0.2 (${probe.n} requests, then 429), a first ${b.id} request from the same address was answered ${statusOf(seen.res)}: the endpoint policies share a bucket`,
+            `after ${a.id} was exhausted from 127.50.0.2 (${probe.n} ` +
+              `requests, then 429), a first ${b.id} request from the same ` +
+              `address was answered ${statusOf(seen.res)}: the endpoint ` +
+              `policies share a bucket`,
             [probe.first429, seen.res],
           );
       }
@@ -237,7 +261,11 @@ export const perEndpointBuckets: Check = {
       }
       const n = probe.n;
       const firstAt = probe.first429 ? n + probe.over.length : undefined;
-      const how = `${lead.count} ${lead.target.op.key} + ${n - lead.count} ${probe.target.op.key} requests from one address (= ${n}, the ${probe.target.binding.limit}/${probe.target.binding.seconds}s limit of ${probe.target.id})`;
+      const how =
+        `${lead.count} ${lead.target.op.key} + ${n - lead.count} ` +
+        `${probe.target.op.key} requests from one address (= ${n}, the ` +
+        `${probe.target.binding.limit}/${probe.target.binding.seconds}s limit ` +
+        `of ${probe.target.id})`;
       if (probe.fill.some((r) => !admitted(r)))
         ctx.inconclusive(
           subject,
@@ -248,13 +276,17 @@ export const perEndpointBuckets: Check = {
       else if (firstAt === n + lead.count + 1)
         ctx.fail(
           subject,
-          `${how}, then requests were admitted until request ${firstAt}: the ${lead.count} ${lead.target.id} requests did not count toward ${probe.target.id}`,
+          `${how}, then requests were admitted until request ${firstAt}: the ` +
+            `${lead.count} ${lead.target.id} requests did not count toward ` +
+            `${probe.target.id}`,
           probe.over.slice(0, 3),
         );
       else
         ctx.inconclusive(
           subject,
-          `${how}, then the first 429 came at request ${firstAt ?? `> ${n + probe.over.length}`}: the threshold itself is off; see RATE-001`,
+          `${how}, then the first 429 came at request ` +
+            `${firstAt ?? `> ${n + probe.over.length}`}: the threshold ` +
+            `itself is off; see RATE-001`,
           probe.over.at(-1),
         );
     }
@@ -276,7 +308,10 @@ export const spoofedForwardedFor: Check = {
     if (!r.limited) return no429();
     if (!r.spoofed) return ctx.inconclusive(label, `no spoofed request was sent${stopped}`, r.limited);
     if (limited(r.spoofed)) return ctx.pass(label, r.spoofed);
-    const reason = `right after the 429, a request with a fresh X-Forwarded-For was answered ${statusOf(r.spoofed)}: the header reset the per-IP limit`;
+    const reason =
+      `right after the 429, a request with a fresh X-Forwarded-For was ` +
+      `answered ${statusOf(r.spoofed)}: the header reset the per-IP ` +
+      `limit`;
     ctx.fail(label, reason, [r.limited, r.spoofed]);
   }),
   async run(ctx) {
@@ -291,7 +326,8 @@ export const spoofedForwardedFor: Check = {
           else
             ctx.fail(
               subject,
-              `with the address exhausted, ${through.length} of ${probe.spoofed.length} requests with a fresh X-Forwarded-For were answered ${histogram(through)}: the header reset the limit`,
+              `with the address exhausted, ${through.length} of ${probe.spoofed.length} requests with ` +
+                `a fresh X-Forwarded-For were answered ${histogram(through)}: the header reset the limit`,
               through,
             );
         }
@@ -324,7 +360,9 @@ export const spoofedForwardedFor: Check = {
       else
         ctx.fail(
           subject,
-          `${n} requests from one address, each with a different X-Forwarded-For, then request ${n + 1} was answered ${statusOf(over)} instead of 429: the limit is keyed by the spoofable header`,
+          `${n} requests from one address, each with a different X-Forwarded-For, then request ` +
+            `${n + 1} was answered ${statusOf(over)} instead of 429: the limit is keyed by the ` +
+            `spoofable header`,
           over,
         );
     }
@@ -340,7 +378,10 @@ export const rejectedAttemptsCount: Check = {
   needs: {
     target: {
       only: 'mock',
-      why: 'live rate probing is limited to the nonce endpoint: sign-in and OTP are never burst live (real messages, real cost; RL-15)',
+      why:
+        'live rate probing is limited to the nonce endpoint: sign-in ' +
+        'and OTP are never burst live (real messages, real cost; ' +
+        'RL-15)',
     },
     mockControl: {},
   },
@@ -377,7 +418,9 @@ export const rejectedAttemptsCount: Check = {
         if (wrong.length) {
           ctx.inconclusive(
             subject,
-            `the attempts were meant to be rejected with ${v.expect.join('/')} but were answered ${histogram(rejected)}`,
+            `the attempts were meant to be rejected with ` +
+              `${v.expect.join('/')} but were answered ` +
+              `${histogram(rejected)}`,
             wrong[0],
           );
           continue;
@@ -387,7 +430,9 @@ export const rejectedAttemptsCount: Check = {
         else
           ctx.fail(
             subject,
-            `${t.binding.limit} attempts answered ${histogram(rejected)}, then a valid request from the same address was answered ${statusOf(res)} instead of 429: rejected attempts do not count`,
+            `${t.binding.limit} attempts answered ${histogram(rejected)}, then a valid request from ` +
+              `the same address was answered ${statusOf(res)} instead of 429: rejected attempts do not ` +
+              `count`,
             [rejected.at(-1)!, res],
           );
       }
@@ -418,7 +463,9 @@ export const concurrentBursts: Check = {
       if (n + 5 > BURST_MAX) {
         ctx.skip(
           t.label,
-          `a burst of ${n + 5} exceeds ${BURST_MAX} requests; the exact count of this policy is asserted by RATE-001 and concurrent counting by the smaller policies here`,
+          `a burst of ${n + 5} exceeds ${BURST_MAX} requests; the exact count of this ` +
+            `policy is asserted by RATE-001 and concurrent counting by the smaller policies ` +
+            `here`,
         );
         continue;
       }
@@ -441,7 +488,9 @@ export const concurrentBursts: Check = {
       else
         ctx.fail(
           t.label,
-          `a concurrent burst of ${n + 5} on a cold key admitted ${passed} and refused ${refused} (${histogram(responses)}); exactly ${n} should pass`,
+          `a concurrent burst of ${n + 5} on a cold key admitted ${passed} and ` +
+            `refused ${refused} (${histogram(responses)}); exactly ${n} should ` +
+            `pass`,
           responses.filter((r) => (passed > n ? admitted(r) : !limited(r))).slice(0, 3),
         );
     }

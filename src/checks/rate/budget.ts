@@ -249,7 +249,10 @@ export function judgeThreshold(result: ProbeResult): Judgement {
   if (k !== undefined && k <= n)
     return {
       status: 'inconclusive',
-      reason: `the first 429 came at request ${k}, not after ${n}: the key was already warm (shared egress address or an earlier run), which cannot be told apart from a lower limit`,
+      reason:
+        `the first 429 came at request ${k}, not after ${n}: the key was already warm ` +
+        `(shared egress address or an earlier run), which cannot be told apart from a lower ` +
+        `limit`,
     };
   if (k !== undefined)
     return { status: 'pass', reason: `the first 429 came at request ${k} (N = ${n}, within 2N = ${2 * n})` };

@@ -24,7 +24,9 @@ export function retryAfterProblem(ctx: CheckContext, res: HttpResponse, windowSe
     return `Retry-After ${raw} is below the mock contract's minimum of 1 s`;
   return undefined;
 }
-/** Mock: Cache-Control must contain no-store. Live: the 429 must not be made storable (public, max-age/s-maxage > 0). */
+/**
+ * Mock: Cache-Control must contain no-store. Live: the 429 must not be made storable (public, max-age/s-maxage > 0).
+ */
 export function cacheProblem(ctx: CheckContext, res: HttpResponse): string | undefined {
   const raw = res.headers['cache-control'];
   const value = (Array.isArray(raw) ? raw.join(', ') : (raw ?? '')).toLowerCase();
@@ -38,10 +40,16 @@ export function disagreement(ctx: CheckContext, expected: ModelVerdict, res: Htt
   if (res.status === 0) return `no response (${res.exchange.error ?? 'transport error'})`;
   if (!expected.limited)
     return limited(res)
-      ? `the model admits it (all windows have room) but the mock answered 429 with Retry-After ${retryAfterHeader(res) ?? 'absent'}`
+      ? `the model admits it (all windows have room) but the mock ` +
+          `answered 429 with Retry-After ` +
+          `${retryAfterHeader(res) ?? 'absent'}`
       : undefined;
   if (!limited(res))
-    return `the model refuses it (${expected.refusedBy.map((w) => `${w.policy} ${w.window.limit}/${w.window.seconds}s`).join(', ')}; Retry-After ${expected.retryAfter}) but the mock answered ${res.status}`;
+    return (
+      `the model refuses it (` +
+      expected.refusedBy.map((w) => `${w.policy} ${w.window.limit}/${w.window.seconds}s`).join(', ') +
+      `; Retry-After ${expected.retryAfter}) but the mock answered ${res.status}`
+    );
   const raw = retryAfterHeader(res);
   if (raw === undefined)
     return ctx.spec.profile.retryAfter.required ? `429 without Retry-After (model: ${expected.retryAfter})` : undefined;

@@ -37,7 +37,9 @@ export const liveEtiquette: Check = {
     else
       ctx.fail(
         'gate: DYNAMIC_RATE_LIMIT_BUDGET not set',
-        `expected a refusal naming DYNAMIC_RATE_LIMIT_BUDGET and no request; got ${noBudget ?? 'no refusal'} after ${ctx.client.requestsSent - before} requests`,
+        `expected a refusal naming DYNAMIC_RATE_LIMIT_BUDGET and no request; got ` +
+          `${noBudget ?? 'no refusal'} after ${ctx.client.requestsSent - before} ` +
+          `requests`,
       );
     // Gate: an environment that is not the verified sandbox → refused.
     if (ctx.credentials.otherEnvironmentId) {
@@ -80,7 +82,9 @@ export const liveEtiquette: Check = {
     else
       ctx.fail(
         `${label}: threshold, spoofed header and recovery`,
-        `${j.status}: ${j.reason}; spoofed ${statusOf(r.spoofed)}; recovery ${statusOf(r.recovery)}${r.stopped.length ? `; ${r.stopped.join('; ')}` : ''}`,
+        `${j.status}: ${j.reason}; spoofed ${statusOf(r.spoofed)}; recovery ` +
+          `${statusOf(r.recovery)}` +
+          (r.stopped.length ? `; ${r.stopped.join('; ')}` : ''),
         r.burst.at(-1),
       );
     etiquette(ctx, label, r, full);
@@ -107,7 +111,9 @@ export const liveEtiquette: Check = {
     else
       ctx.fail(
         `${label}: a 429 before N is inconclusive`,
-        `with ${warm} requests already counted the first 429 came at ${shared.firstLimitedAt ?? 'never'}, judged ${wj.status}`,
+        `with ${warm} requests already counted the first 429 came ` +
+          `at ${shared.firstLimitedAt ?? 'never'}, judged ` +
+          `${wj.status}`,
         shared.limited,
       );
   },

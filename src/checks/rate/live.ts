@@ -104,7 +104,9 @@ export function liveState(ctx: CheckContext): Promise<LiveState> {
       if (refusal) return { refusal, ...none };
       if (!policy?.windows?.length)
         return {
-          refusal: `${ctx.spec.profile.id} documents no numbers for ${LIVE_POLICY}: ${policy?.unenforcedReason ?? 'absent'}`,
+          refusal:
+            `${ctx.spec.profile.id} documents no numbers for ` +
+            `${LIVE_POLICY}: ${policy?.unenforcedReason ?? 'absent'}`,
           ...none,
         };
       const op = representative(ctx, LIVE_POLICY);
@@ -114,7 +116,9 @@ export function liveState(ctx: CheckContext): Promise<LiveState> {
       const saved = loadRun<StoredLive>('live', liveKey(ctx));
       if (saved) {
         ctx.log(
-          `live rate probe: continuing the probe of an earlier worker of this run (${saved.budgetUsed} of ${saved.budgetLimit} requests spent)`,
+          `live rate probe: continuing the probe of an earlier worker of ` +
+            `this run (${saved.budgetUsed} of ${saved.budgetLimit} requests ` +
+            `spent)`,
         );
         return { refusal: undefined, io, label, ...restoreLive(saved) };
       }
@@ -128,7 +132,9 @@ export function liveState(ctx: CheckContext): Promise<LiveState> {
         retryMarginSeconds: 1,
       };
       ctx.log(
-        `live rate probe: ${LIVE_POLICY} via ${op.key}, budget ${plan.budget.limit} requests, cool-down ${plan.coolDownSeconds} s`,
+        `live rate probe: ${LIVE_POLICY} via ${op.key}, budget ` +
+          `${plan.budget.limit} requests, cool-down ` +
+          `${plan.coolDownSeconds} s`,
       );
       const result = await probeBurst(io, plan);
       saveLive(ctx, plan, result);
@@ -164,7 +170,9 @@ export function etiquette(ctx: CheckContext, label: string, r: ProbeResult, plan
   else
     ctx.fail(
       subject,
-      `the recovery request was sent ${r.waitedBeforeRecovery} s after the 429, before Retry-After ${r.retryAfter ?? plan.windowSeconds} s`,
+      `the recovery request was sent ${r.waitedBeforeRecovery} s after ` +
+        `the 429, before Retry-After ${r.retryAfter ?? plan.windowSeconds} ` +
+        `s`,
       r.recovery,
     );
 }

@@ -103,7 +103,10 @@ export function enforcedTargets(ctx: CheckContext, ids: readonly string[] = rule
   const carried = targets.filter((t) => t.policy.carriedFrom);
   if (carried.length)
     ctx.log(
-      `${ctx.spec.profile.id} is silent on ${carried.map((t) => t.id).join(', ')}: numbers carried from ${[...new Set(carried.map((t) => t.policy.carriedFrom))].join(', ')}`,
+      `${ctx.spec.profile.id} is silent on ` +
+        carried.map((t) => t.id).join(', ') +
+        `: numbers carried from ` +
+        [...new Set(carried.map((t) => t.policy.carriedFrom))].join(', '),
     );
   return targets;
 }

@@ -297,7 +297,9 @@ export async function policyProbes(ctx: CheckContext): Promise<PolicyProbe[]> {
         const sentBefore = ctx.client.requestsSent;
         out.push(await probePolicy(ctx, t, targets, addr ?? (() => '127.0.0.1')));
         ctx.log(
-          `probe ${t.label} via ${t.op.key}: ${ctx.client.requestsSent - sentBefore} requests, ${Math.round(performance.now() - started)} ms`,
+          `probe ${t.label} via ${t.op.key}: ` +
+            `${ctx.client.requestsSent - sentBefore} requests, ` +
+            `${Math.round(performance.now() - started)} ms`,
         );
       }
       saveRun('probes', key, out.map(storeProbe));
@@ -341,7 +343,9 @@ export function without429(ctx: CheckContext, probe: PolicyProbe, exact = false)
   if (exact && probe.fill.some((r) => !admitted(r))) {
     ctx.inconclusive(
       probe.target.label,
-      `the window was not filled as documented (first ${probe.n}: ${histogram(probe.fill)}), so this policy's own 429 was not isolated; see RATE-001`,
+      `the window was not filled as documented (first ${probe.n}: ` +
+        `${histogram(probe.fill)}), so this policy's own 429 was not isolated; ` +
+        `see RATE-001`,
       probe.fill.find((r) => !admitted(r)),
     );
     return true;
@@ -349,7 +353,9 @@ export function without429(ctx: CheckContext, probe: PolicyProbe, exact = false)
   if (probe.first429) return false;
   ctx.inconclusive(
     probe.target.label,
-    `no 429 was provoked (request N+1 = ${probe.n + 1} and ${probe.over.length - 1} more answered ${histogram(probe.over)}); see RATE-001`,
+    `no 429 was provoked (request N+1 = ${probe.n + 1} and ` +
+      `${probe.over.length - 1} more answered ${histogram(probe.over)}); ` +
+      `see RATE-001`,
     probe.over.at(-1),
   );
   return true;

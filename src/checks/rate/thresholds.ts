@@ -9,7 +9,10 @@ import { liveBody, mockOnlyLive, recover } from './live.js';
 import { judgeProbes, without429 } from './probe.js';
 import { admitted, histogram, limited, retryAfterHeader, statusOf } from './requests.js';
 
-/** RATE-001 (docs overview/rate-limits and platform/rate-limits): from a cold key exactly N requests pass and request N+1 gets 429. */
+/**
+ * RATE-001 (docs overview/rate-limits and platform/rate-limits): from a cold key exactly N requests pass and request
+ * N+1 gets 429.
+ */
 export const exactThreshold: Check = {
   rule: 'RATE-001',
   needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
@@ -24,13 +27,17 @@ export const exactThreshold: Check = {
       const { target, n, fill } = probe;
       const passed = fill.filter(admitted).length;
       ctx.log(
-        `${target.label} via ${target.op.key}: first ${n} answered ${histogram(fill)}; request ${n + 1} answered ${statusOf(probe.over[0])}`,
+        `${target.label} via ${target.op.key}: first ${n} answered ` +
+          `${histogram(fill)}; request ${n + 1} answered ` +
+          `${statusOf(probe.over[0])}`,
       );
       if (passed !== n) {
         const refused = fill.filter((r) => !admitted(r));
         ctx.fail(
           target.label,
-          `only ${passed} of the first ${n} requests from a cold key were admitted (${histogram(fill)}); the documented limit is ${n} per ${target.binding.seconds}s`,
+          `only ${passed} of the first ${n} requests from a cold key were admitted (` +
+            `${histogram(fill)}); the documented limit is ${n} per ` +
+            `${target.binding.seconds}s`,
           refused.slice(0, 3),
         );
         return;
@@ -41,13 +48,19 @@ export const exactThreshold: Check = {
         const at = probe.first429
           ? `the first 429 came at request ${n + probe.over.length}`
           : `no 429 up to request ${n + probe.over.length}`;
-        const reason = `request ${n + 1} was answered ${statusOf(over)} instead of 429 (${at}); the documented limit is ${n} per ${target.binding.seconds}s`;
+        const reason =
+          `request ${n + 1} was answered ${statusOf(over)} instead of 429 (` +
+          `${at}); the documented limit is ${n} per ${target.binding.seconds}` +
+          `s`;
         ctx.fail(target.label, { reason, expected: `429 at request ${n + 1}`, received: statusOf(over) }, probe.over);
       }
     }),
 };
 
-/** RATE-002 (platform/rate-limits {error}; overview/rate-limits {message, code}): every 429 body matches the active profile. */
+/**
+ * RATE-002 (platform/rate-limits {error}; overview/rate-limits {message, code}): every 429 body matches the active
+ * profile.
+ */
 export const tooManyRequestsBody: Check = {
   rule: 'RATE-002',
   needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
@@ -62,7 +75,10 @@ export const tooManyRequestsBody: Check = {
     // and RATE-002 is report-only on live (specs/rules/rate.json), never a failure of the run.
     const note =
       reading && !reading.guaranteed
-        ? `; ${ctx.spec.profile.id} reads this body as usual, not guaranteed (${reading.source}): ${reading.live === 'report' ? 'report-only' : 'enforced'} on live`
+        ? `; ${ctx.spec.profile.id} reads this body as usual, not guaranteed (` +
+          `${reading.source}): ` +
+          (reading.live === 'report' ? 'report-only' : 'enforced') +
+          ` on live`
         : '';
     ctx.fail(label, `the 429 body does not match ${ctx.spec.profile.id} (${why}); ${accepts}${note}`, r.limited);
   }),
@@ -77,13 +93,19 @@ export const tooManyRequestsBody: Check = {
       const first = bad[0]!;
       ctx.fail(
         probe.target.label,
-        `${bad.length} of ${probe.all429.length} 429 bodies do not match ${schema.split('/').pop() ?? schema} (${ctx.spec.profile.id}): ${res429NotJson(first.res) ? 'not JSON' : first.v.errors.join('; ')}; body ${first.res.text.slice(0, 120)}`,
+        `${bad.length} of ${probe.all429.length} 429 bodies do not match ` +
+          `${schema.split('/').pop() ?? schema} (${ctx.spec.profile.id}): ` +
+          (res429NotJson(first.res) ? 'not JSON' : first.v.errors.join('; ')) +
+          `; body ${first.res.text.slice(0, 120)}`,
         bad.map((x) => x.res).slice(0, 3),
       );
     }),
 };
 
-/** RATE-003 (platform/rate-limits; RFC 9110 10.2.3): a 429 carries Retry-After as delay-seconds or HTTP-date, within the window. */
+/**
+ * RATE-003 (platform/rate-limits; RFC 9110 10.2.3): a 429 carries Retry-After as delay-seconds or HTTP-date, within the
+ * window.
+ */
 export const retryAfterWellFormed: Check = {
   rule: 'RATE-003',
   needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
@@ -113,7 +135,10 @@ export const retryAfterWellFormed: Check = {
     }),
 };
 
-/** RATE-004 (RFC 9110 10.2.3): one second before Retry-After elapses the request is still refused; when it has elapsed, it passes. */
+/**
+ * RATE-004 (RFC 9110 10.2.3): one second before Retry-After elapses the request is still refused; when it has elapsed,
+ * it passes.
+ */
 export const retryAfterAccurate: Check = {
   rule: 'RATE-004',
   needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
@@ -124,11 +149,17 @@ export const retryAfterAccurate: Check = {
     if (!r.recovery) return ctx.inconclusive(label, `no recovery request was sent${stopped}`, r.limited);
     if (r.retryAfter === undefined) {
       const waited = `the window (${plan.windowSeconds} s + ${plan.retryMarginSeconds} s) was waited instead`;
-      const reason = `no usable Retry-After on the 429 (see RATE-003): ${waited} and the request was answered ${statusOf(r.recovery)}`;
+      const reason =
+        `no usable Retry-After on the 429 (see RATE-003): ` +
+        `${waited} and the request was answered ` +
+        `${statusOf(r.recovery)}`;
       return ctx.inconclusive(label, reason, r.recovery);
     }
     if (admitted(r.recovery)) return ctx.pass(label, r.recovery);
-    const waited = `after waiting ${Math.round(r.waitedBeforeRecovery ?? 0)} s (Retry-After ${r.retryAfter ?? 'absent'} + ${plan.retryMarginSeconds} s)`;
+    const waited =
+      `after waiting ${Math.round(r.waitedBeforeRecovery ?? 0)} s ` +
+      `(Retry-After ${r.retryAfter ?? 'absent'} + ` +
+      `${plan.retryMarginSeconds} s)`;
     ctx.fail(label, `${waited} the request was still answered ${statusOf(r.recovery)}`, [r.limited, r.recovery]);
   }),
   run: (ctx) =>
@@ -155,13 +186,17 @@ export const retryAfterAccurate: Check = {
       if (before && !limited(before.res))
         return ctx.fail(
           probe.target.label,
-          `Retry-After was ${ra} s${expected}, but after ${ra - 1} s the request was already answered ${statusOf(before.res)}`,
+          `Retry-After was ${ra} s${expected}, but after ${ra - 1} ` +
+            `s the request was already answered ` +
+            `${statusOf(before.res)}`,
           [probe.first429!, before.res],
         );
       if (!after || !admitted(after.res))
         return ctx.fail(
           probe.target.label,
-          `Retry-After was ${ra} s${expected}, but after waiting ${ra} s the request was still answered ${statusOf(after?.res)}`,
+          `Retry-After was ${ra} s${expected}, but after waiting ` +
+            `${ra} s the request was still answered ` +
+            `${statusOf(after?.res)}`,
           after ? [probe.first429!, after.res] : probe.first429,
         );
       ctx.pass(probe.target.label, after.res);
@@ -191,7 +226,10 @@ export const tooManyRequestsNotCacheable: Check = {
     }),
 };
 
-/** RATE-006 (docs rate-limit pages: per minute / per 10 s): the window has the documented length — capacity returns at its edge, not a second before. */
+/**
+ * RATE-006 (docs rate-limit pages: per minute / per 10 s): the window has the documented length — capacity returns at
+ * its edge, not a second before.
+ */
 export const windowLength: Check = {
   rule: 'RATE-006',
   needs: { mockControl: { why: 'exact rate-limit checks need its clock' } },
@@ -205,13 +243,17 @@ export const windowLength: Check = {
       if (before && !limited(before.res))
         return ctx.fail(
           probe.target.label,
-          `${w}, but at t=${probe.edge - 1} s the request was answered ${statusOf(before.res)} (capacity returned early)`,
+          `${w}, but at t=${probe.edge - 1} s the request was ` +
+            `answered ${statusOf(before.res)} (capacity returned ` +
+            `early)`,
           before.res,
         );
       if (!at || !admitted(at.res))
         return ctx.fail(
           probe.target.label,
-          `${w}, but at t=${probe.edge} s the request was still answered ${statusOf(at?.res)} (the window is longer than documented)`,
+          `${w}, but at t=${probe.edge} s the request was still ` +
+            `answered ${statusOf(at?.res)} (the window is longer than ` +
+            `documented)`,
           at?.res,
         );
       ctx.pass(probe.target.label, at.res);

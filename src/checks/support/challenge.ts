@@ -103,7 +103,10 @@ export function bearerChallenge(res: HttpResponse): { challenge: Challenge } | {
   const bearerOnes = parsed.challenges.filter((c) => c.scheme.toLowerCase() === 'bearer');
   if (!bearerOnes.length)
     return {
-      reason: `WWW-Authenticate has no Bearer challenge (schemes: ${parsed.challenges.map((c) => c.scheme).join(', ') || 'none'})`,
+      reason:
+        `WWW-Authenticate has no Bearer challenge (schemes: ` +
+        `${parsed.challenges.map((c) => c.scheme).join(', ') || 'none'}` +
+        `)`,
     };
   if (bearerOnes.length > 1) return { reason: 'WWW-Authenticate repeats the Bearer challenge' };
   const challenge = bearerOnes[0]!;

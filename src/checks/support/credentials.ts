@@ -1,6 +1,7 @@
 /**
  * Credentials for checks: how a credential is rendered into a header at send time, the valid credential of an
- * operation, unknown well-formed tokens from the run's seed, and THE one way to mint a JWT on the mock.
+ * operation, unknown well-formed tokens from the run's seed, a credential that is rejected, and THE one way to mint
+ * a JWT on the mock.
  */
 import fc from 'fast-check';
 import { bearer, type HeaderValue, type SecretHeader } from '../../http/client.js';
@@ -14,7 +15,10 @@ import { wellFormedToken } from '../../arbitraries/wellFormedToken.js';
 /** A credential the check may send: a registered Secret (live or seeded) or a mock-minted dummy JWT string. */
 export type Credential = Secret | string;
 
-/** An Authorization value built from a credential at send time (`render` gets the raw value, or the fingerprint in reports). */
+/**
+ * An Authorization value built from a credential at send time (`render` gets the raw value, or the fingerprint in
+ * reports).
+ */
 export function authWith(credential: Credential, render: (raw: string) => string): HeaderValue {
   return typeof credential === 'string' ? render(credential) : ({ secret: credential, render } satisfies SecretHeader);
 }
@@ -130,4 +134,14 @@ export async function validAuth(ctx: CheckContext): Promise<AuthFor> {
     if (op.auth === 'api-token') return { authorization: bearer(ctx.credentials.apiToken) };
     return jwt ? { authorization: bearerOf(jwt) } : `no user JWT: ${missing}`;
   };
+}
+
+/**
+ * AUTH-013, AUTH-014, AUTH-019: a credential that is presented and rejected on `op` (unknown API token / unsigned
+ * JWT shape).
+ */
+export function rejectedCredential(op: Operation, unknown: string): { label: string; value: string } {
+  return op.auth === 'api-token'
+    ? { label: 'unknown token', value: `Bearer ${unknown}` }
+    : { label: 'JWT nobody signed', value: `Bearer ${unsignedJwtShape()}` };
 }

@@ -138,7 +138,11 @@ export async function sweepErrors(
       const probes = [...errorProbes(ctx, op, tools, kinds), ...(options.extra?.(op) ?? [])];
       return probes.length
         ? { probes }
-        : `no probe can provoke an error here (${op.auth === 'none' ? 'no auth, ' : ''}no replaceable id, JSON body or typed query${ctx.config.target === 'live' ? ' that is safe to send on live' : ''})`;
+        : `no probe can provoke an error here (` +
+            (op.auth === 'none' ? 'no auth, ' : '') +
+            `no replaceable id, JSON body or typed query` +
+            (ctx.config.target === 'live' ? ' that is safe to send on live' : '') +
+            `)`;
     },
     async (op, { probes: all }, index) => {
       // A subset per operation, rotating with its index, so the sweep still covers every probe kind across the API.

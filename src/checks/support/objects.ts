@@ -284,7 +284,9 @@ export type OperationVerdict =
   | { status: 'skip'; reason: string }
   | { status: 'inconclusive'; reason: string; response?: HttpResponse };
 
-/** Runs `judge` per operation (8 at a time on the mock, one at a time on live) and records one outcome per operation. */
+/**
+ * Runs `judge` per operation (8 at a time on the mock, one at a time on live) and records one outcome per operation.
+ */
 export async function perOperation(
   ctx: CheckContext,
   operations: readonly Operation[],

@@ -127,7 +127,9 @@ export async function propertyOutcome<T>(
     if (run.error instanceof Error) throw run.error;
     throw new Error(`property for ${subject} failed without a verdict: ${String(run.error)}`);
   }
-  const found = `counterexample ${describeValue(run.counterexample?.[0])} (after ${run.numRuns} runs, ${run.numShrinks} shrinks)`;
+  const found =
+    `counterexample ${describeValue(run.counterexample?.[0])}` +
+    ` (after ${run.numRuns} runs, ${run.numShrinks} shrinks)`;
   const { expected, received } = lastFail;
   ctx.fail(
     subject,
@@ -164,7 +166,10 @@ export async function acceptedControl(
   const kept = await mapLimit(operations, concurrency(ctx), async (op) => {
     const res = await sendFor(ctx, op, { authorization: authWith(credential, (raw) => `Bearer ${raw}`) });
     const why = accepted(res)?.reason;
-    const reason = `control: the valid credential itself is not accepted here (${why}), so a rejected variant proves nothing`;
+    const reason =
+      `control: the valid credential itself is not ` +
+      `accepted here (${why}), so a rejected variant ` +
+      `proves nothing`;
     if (why) ctx.inconclusive(subject(op), reason, res);
     return why ? undefined : op;
   });
@@ -230,7 +235,8 @@ export async function runProperty<T>(ctx: CheckContext, spec: PropertySpec<T>): 
   const keys = ops.map((o) => o.key).join(', ');
   const failedAt = out.failed ? `, FAILED at path ${out.path ?? '?'}` : '';
   ctx.log(
-    `${ctx.rule.id} ${spec.name}: ${out.numRuns} run(s) × ${perRun} operation(s) of [${keys}], fast-check seed ${out.seed}${failedAt}`,
+    `${ctx.rule.id} ${spec.name}: ${out.numRuns} run(s) × ${perRun} ` +
+      `operation(s) of [${keys}], fast-check seed ${out.seed}${failedAt}`,
   );
   if (!out.failed) {
     const sent = out.numRuns * perRun;
@@ -242,7 +248,9 @@ export async function runProperty<T>(ctx: CheckContext, spec: PropertySpec<T>): 
   // The request budget ran out inside the property: not a counterexample (the runner lists the rule as budget-bound).
   if (!lastFailure && out.error instanceof BudgetExceededError) throw out.error;
   const where = out.counterexample
-    ? `counterexample ${fc.stringify(out.counterexample[0])} (shrunk ${out.numShrinks} time(s); seed ${out.seed}, path ${out.path ?? '?'}); replay: ${out.replay}`
+    ? `counterexample ${fc.stringify(out.counterexample[0])} (shrunk ` +
+      `${out.numShrinks} time(s); seed ${out.seed}, path ${out.path ?? '?'}); ` +
+      `replay: ${out.replay}`
     : `${out.interrupted ? 'interrupted by the time limit' : 'the property threw'}: ${errorText(out.error)}`;
   const failedOp = lastFailure?.op ?? ops[0]!;
   const reason = `${spec.name}: ${lastFailure?.why ?? 'no answer judged'}; ${where}`;

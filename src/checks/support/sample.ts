@@ -71,7 +71,8 @@ export function liveSdkSkipReason(ctx: CheckContext, op: Operation): string | un
   if (sample.has(op.key)) return undefined;
   return (
     `live: user-jwt operations are covered through a sample of ${LIVE_SDK_OPERATIONS} read operations (the SDK ` +
-    `per-IP limit is 500 requests / 5 min); this one is not in run ${ctx.config.rotation}'s sample (DYNAMIC_RUN_NUMBER rotates it)`
+    (`per-IP limit is 500 requests / 5 min); this one is not in run ` +
+      `${ctx.config.rotation}'s sample (DYNAMIC_RUN_NUMBER rotates it)`)
   );
 }
 
@@ -108,4 +109,18 @@ export async function forEachOperation<T extends object>(
     for (const [op] of ready) if (!sent.has(op.key)) ctx.skip(op.key, reason);
   }
   await mapLimit(chosen, concurrency(ctx), ([op, prepared], index) => run(op, prepared, index));
+}
+
+/**
+ * ERR-007: the (path, operations) pairs a per-path check covers — on live a rotating sample of LIVE_SAMPLE paths
+ * (the others are skipped with the reason), every path on the mock.
+ */
+export function samplePaths<T>(ctx: CheckContext, paths: [string, T][]): [string, T][] {
+  if (ctx.config.target !== 'live') return paths;
+  const chosen = new Set(liveSample(ctx, paths, LIVE_SAMPLE, ([path]) => path).map(([path]) => path));
+  const reason =
+    `live: not in this run's sample of ${chosen.size} of ${paths.length} paths ` +
+    `(rotation ${ctx.config.rotation}: DYNAMIC_RUN_NUMBER or the UTC day; the mock target covers all)`;
+  for (const [path] of paths) if (!chosen.has(path)) ctx.skip(path, reason);
+  return paths.filter(([path]) => chosen.has(path));
 }

@@ -2,7 +2,7 @@
  * Sending requests for checks: one request per operation from a rotating loopback address on the mock, and the
  * concurrency of per-operation sweeps.
  */
-import type { HttpRequest, HttpResponse } from '../../http/client.js';
+import type { HeaderValue, HttpRequest, HttpResponse } from '../../http/client.js';
 import type { RequestOptions } from '../../http/requests.js';
 import type { Operation } from '../../engine/spec.js';
 import type { MockControl } from '../../engine/credentials.js';
@@ -47,4 +47,21 @@ export function isJsonOp(op: Operation): boolean {
 export function mockControl(ctx: CheckContext): MockControl {
   if (!ctx.mock) throw new Error(`${ctx.rule.id} uses the mock control API without declaring needs.mockControl`);
   return ctx.mock;
+}
+
+/** ERR-006, ERR-007: sends `method path` with Accept: application/json and the given Authorization, nothing else. */
+export function sendWithToken(
+  ctx: CheckContext,
+  method: string,
+  path: string,
+  authorization: HeaderValue,
+): Promise<HttpResponse> {
+  return sendRequest(ctx, {
+    method,
+    path,
+    headers: [
+      ['accept', 'application/json'],
+      ['authorization', authorization],
+    ],
+  });
 }

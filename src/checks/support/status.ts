@@ -46,7 +46,10 @@ export function documentedErrorSchema(op: Operation | undefined, status: number)
   return r?.layer === 'documented' && r.schema && Object.keys(r.schema).length ? r.schema : undefined;
 }
 
-/** The schema an error body of `status` must match: the operation's documented one, the profile's model, else the generic error body. */
+/**
+ * The schema an error body of `status` must match: the operation's documented one, the profile's model, else the
+ * generic error body.
+ */
 export function errorBodySchema(ctx: CheckContext, status: number, op?: Operation): JsonSchema | string {
   return documentedErrorSchema(op, status) ?? errorSchemaFor(ctx, status) ?? ERROR_BODY_SCHEMA;
 }
@@ -80,7 +83,10 @@ export function errorBodyProblem(ctx: CheckContext, res: HttpResponse, op?: Oper
   if (!v.valid) return `the body does not match ${schemaName(schema)}: ${v.errors.join('; ')}`;
   const message = messageOf(res.json);
   if (typeof message !== 'string' || message.trim() === '') {
-    return 'the body has no error message (error must be a non-empty string, or error.message where the operation documents {error: {code, message}})';
+    return (
+      'the body has no error message (error must be a non-empty string, or ' +
+      'error.message where the operation documents {error: {code, message}})'
+    );
   }
   return undefined;
 }
@@ -172,4 +178,12 @@ export function expectError(
 export function isJsonMediaType(header: string | string[] | undefined): boolean {
   const media = (headerValue(header) ?? '').split(';')[0]!.trim().toLowerCase();
   return media === 'application/json' || /^application\/[\w.+-]+\+json$/.test(media);
+}
+
+/**
+ * One subject's outcome from its problems: a failure listing them (joined by '; '), else a pass on the first answer.
+ */
+export function passOrFail(ctx: CheckContext, subject: string, problems: string[], responses: HttpResponse[]): void {
+  if (problems.length) ctx.fail(subject, problems.join('; '), responses);
+  else ctx.pass(subject, responses[0]);
 }
