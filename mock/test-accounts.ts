@@ -101,11 +101,16 @@ export class TestAccounts {
     return { email: v.email };
   }
 
+  /**
+   * The environment's account: its code and phone come from the seed and the environment id alone, so a deleted and
+   * re-created account has the same static code, whatever other requests came in between (concurrent workers).
+   */
   #newAccount(environmentId: string): TestAccount {
+    const rng = new Drbg(this.#seed, `test-account:${environmentId}`);
     return {
-      code: this.#code(),
+      code: String(Number.parseInt(rng.hex(8), 16) % 1_000_000).padStart(6, '0'),
       email: `nightly-${environmentId.slice(0, 8)}+dynamic_test@example.com`,
-      phone: `+1555${String(Number.parseInt(this.#rng.hex(6), 16) % 10_000_000).padStart(7, '0')}`,
+      phone: `+1555${String(Number.parseInt(rng.hex(6), 16) % 10_000_000).padStart(7, '0')}`,
     };
   }
 
