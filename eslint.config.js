@@ -67,7 +67,5 @@ export default tseslint.config(
     plugins: { '@stylistic': stylistic },
     rules: { '@stylistic/max-len': ['error', { code: 120, ignoreUrls: true }] },
   },
-  // lead wraps these after the rewrite
-  { files: ['tests/integration/**'], rules: { '@stylistic/max-len': 'off' } },
   { files: ['eslint.config.js', '.dependency-cruiser.cjs'], ...tseslint.configs.disableTypeChecked },
 );

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../src/engine/config.js';
 
-test('specs:derive --from merges an official-style OpenAPI 3.0 YAML with the clients and applies the same overlay', () => {
+test('specs:derive --from merges an official-style OpenAPI 3.0 YAML with the clients, same overlay', () => {
   const out = mkdtempSync(join(tmpdir(), 'derive-'));
   const stdout = execFileSync(
     process.execPath,

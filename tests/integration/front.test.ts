@@ -80,7 +80,7 @@ function raw(port: number, bytes: Buffer): Promise<Buffer> {
   });
 }
 
-test('passes requests through from the client address and counts them, /__mock/ apart; nothing dropped at rate 0', async () => {
+test('passes requests through from the client address, counts them (/__mock/ apart); none dropped at 0', async () => {
   await withFront({ dropRate: 0 }, async (front) => {
     seenFrom.length = 0;
     assert.deepEqual(await sequence(front.url, 5, '127.0.0.9'), ['ok', 'ok', 'ok', 'ok', 'ok']);
@@ -102,7 +102,8 @@ test('raw request bytes pass unchanged (duplicate Authorization lines) and the a
     const answer = await raw(
       front.port,
       Buffer.from(
-        'GET /api/v0/x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\nConnection: close\r\n\r\n',
+        'GET /api/v0/x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer a\r\n' +
+          'Authorization: Bearer b\r\nConnection: close\r\n\r\n',
         'latin1',
       ),
     );
@@ -129,7 +130,7 @@ test('an idle keep-alive connection is closed after the idle timeout', async () 
   });
 });
 
-test('drops a seeded share of requests: reset before any response byte, the same sequence for the same seed', async () => {
+test('drops a seeded share of requests: reset before any response byte, same sequence for a seed', async () => {
   const runs = await Promise.all(
     [1, 2].map(() =>
       withFront({ dropRate: 0.3, seed: 42 }, async (front) => ({

@@ -56,7 +56,7 @@ describe('mock auth', () => {
     assert.equal(r.headers['www-authenticate'], INVALID_TOKEN, what);
   };
 
-  it('answers no credential (absent, empty, "Bearer", other schemes, query only) 401 without an error param', async () => {
+  it('answers no credential (absent, empty, "Bearer", other schemes, query only) 401, no error param', async () => {
     for (const authorization of [
       undefined,
       '',
@@ -74,7 +74,7 @@ describe('mock auth', () => {
     await noCredentials(await get(session(), undefined));
   });
 
-  it('accepts the Bearer scheme in any case and with several spaces; rejects tab separators and extra words', async () => {
+  it('accepts Bearer in any case and with several spaces; rejects tab separators and extra words', async () => {
     for (const authorization of [
       `Bearer ${all}`,
       `bearer ${all}`,
@@ -129,7 +129,7 @@ describe('mock auth', () => {
     );
   });
 
-  it('answers 403 insufficient_scope for another environment and for missing documented or inferred scopes', async () => {
+  it('answers 403 insufficient_scope for another environment and missing documented or inferred scopes', async () => {
     const forbidden = (r: Res, what: string): void => {
       assert.equal(r.status, 403, what);
       assert.deepEqual(r.json(), { error: 'Forbidden' }, what);
@@ -186,7 +186,8 @@ describe('mock auth', () => {
     const out = await new Promise<string>((resolve) => {
       const s = connect(Number(u.port), u.hostname, () =>
         s.write(
-          `GET ${users()} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${all}\r\nauthorization: Bearer ${all}\r\nConnection: close\r\n\r\n`,
+          `GET ${users()} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${all}\r\n` +
+            `authorization: Bearer ${all}\r\nConnection: close\r\n\r\n`,
         ),
       );
       let data = '';

@@ -42,7 +42,7 @@ test('frozen (default) stands still; real follows wall time', async () => {
   assert.ok(r1 - r0 >= 1 && r1 - r0 < 10, `real clock moved ${r1 - r0} s in 1.1 s`);
 });
 
-test('real clock: Retry-After counts down with wall time; the control API still moves the clock, reset returns to wall time', async () => {
+test('real clock: Retry-After counts down with wall time; control moves the clock, reset goes back', async () => {
   // sdk-ip (docs-2026): 60 requests per 10 s per IP; a private source address keeps other tests' buckets apart.
   const from = '127.0.0.77';
   const path = `/api/v0/sdk/${sandbox}/.well-known/jwks`;
@@ -127,7 +127,7 @@ test('bad clock settings get one line naming the variable, exit 2', async () => 
   assert.match(sim.stderr, /^simulator: the simulator always runs MOCK_CLOCK=real/);
 });
 
-test('npm run simulator: real clock on loopback, prints the live-mode variables of its sandbox, labelled simulator-only', async () => {
+test('npm run simulator: real clock on loopback, prints the sandbox live-mode variables, simulator-only', async () => {
   const run = await runEntry('mock/simulator.ts', { MOCK_PORT: '0' }, /npm run conformance/);
   const url = /listening on (http:\/\/127\.0\.0\.1:\d+\/api\/v0)/.exec(run.stdout)?.[1];
   assert.ok(url, run.stdout + run.stderr);

@@ -196,7 +196,8 @@ describe('MOCK_INSTANCES: bad values', () => {
       assert.match(
         err.message,
         new RegExp(
-          `mock exited with 2: mock: cannot listen on 127\\.0\\.0\\.1:${freePort} \\(EADDRINUSE\\); choose another MOCK_INSTANCES port`,
+          `mock exited with 2: mock: cannot listen on 127\\.0\\.0\\.1:${freePort} \\(EADDRINUSE\\); ` +
+            'choose another MOCK_INSTANCES port',
         ),
       );
     } finally {

@@ -105,7 +105,9 @@ test("≥ 95 % of the mock's GET success bodies validate against the official re
   }
   const share = valid / Math.max(withSchema, 1);
   console.log(
-    `mock GET success bodies valid against the official schemas: ${valid}/${withSchema} (${(100 * share).toFixed(1)} %); ${gets.length} GETs, ${notOk.length} not 2xx${notOk.length ? `: ${notOk.join(', ')}` : ''}`,
+    `mock GET success bodies valid against the official schemas: ${valid}/${withSchema} ` +
+      `(${(100 * share).toFixed(1)} %); ${gets.length} GETs, ${notOk.length} not 2xx` +
+      (notOk.length ? `: ${notOk.join(', ')}` : ''),
   );
   if (invalid.length) console.log(`  invalid:\n  ${invalid.join('\n  ')}`);
   assert.ok(withSchema >= 80, `at least 80 GETs with an official 2xx schema answered 2xx, got ${withSchema}`);
@@ -133,13 +135,14 @@ test('every create the official document answers with 201 answers 201 on the moc
       undefined,
   ).length;
   console.log(
-    `official creates answering 201: ${creates.length}; in the spec as 201: ${spec201}; body-less ones sent to the mock: ${checked}, answered 201: ${checked - wrong.length}`,
+    `official creates answering 201: ${creates.length}; in the spec as 201: ${spec201}; ` +
+      `body-less ones sent to the mock: ${checked}, answered 201: ${checked - wrong.length}`,
   );
   assert.equal(spec201, creates.length);
   assert.deepEqual(wrong, []);
 });
 
-test('the mock enforces the reviewed auth classes: every conflicted operation not classed none refuses a request without credentials', async () => {
+test('reviewed auth classes enforced: every conflicted operation not classed none refuses no credentials', async () => {
   const env = seed.environments.find((e) => e.name === 'sandbox')!;
   const conflicted = Object.entries(spec.paths)
     .flatMap(([path, item]) => Object.entries(item).map(([method, o]) => ({ path, method: method.toUpperCase(), o })))
@@ -153,7 +156,8 @@ test('the mock enforces the reviewed auth classes: every conflicted operation no
     if (res.status !== 401) open.push(`${method} ${path} → ${res.status}`);
   }
   console.log(
-    `reviewed auth classes enforced by the mock: ${conflicted.length - open.length}/${conflicted.length} refuse a request without credentials`,
+    `reviewed auth classes enforced by the mock: ${conflicted.length - open.length}/${conflicted.length} ` +
+      'refuse a request without credentials',
   );
   assert.ok(conflicted.length >= 78, `${conflicted.length}`);
   assert.deepEqual(open, []);

@@ -55,7 +55,7 @@ describe('mock: test account and email OTP sign-in', () => {
     assert.equal(res.status, 401);
   });
 
-  it('create → signin with the static code gives an RS256 JWT the environment JWKS verifies and /sdk accepts', async () => {
+  it('create → signin with the static code: an RS256 JWT the environment JWKS verifies and /sdk accepts', async () => {
     const account = (await admin('GET')).json();
     const ipA = from();
     const created = await sdk('create', { email: account.email }, ipA);
@@ -96,7 +96,7 @@ describe('mock: test account and email OTP sign-in', () => {
     assert.equal(reused.json().code, 'invalid_email_verification');
   });
 
-  it('a wrong code is 422 wrong_email_verification_token; an unknown verification is 422 invalid_email_verification', async () => {
+  it('wrong code 422 wrong_email_verification_token, unknown verification 422 invalid_email_verification', async () => {
     const account = (await admin('GET')).json();
     const ipB = from();
     const { verificationUUID } = (await sdk('create', { email: account.email }, ipB)).json();
@@ -115,7 +115,7 @@ describe('mock: test account and email OTP sign-in', () => {
     assert.equal(right.status, 200, 'a wrong attempt does not burn the verification');
   });
 
-  it('the OTP policy allows 3 verifications per minute per IP, the sign-in policy 10 attempts (rejected ones count)', async () => {
+  it('OTP policy: 3 verifications a minute per IP; sign-in policy: 10 attempts (rejected ones count)', async () => {
     const ipC = from();
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++)
@@ -136,7 +136,7 @@ describe('mock: test account and email OTP sign-in', () => {
     assert.deepEqual(attempts, [...Array<number>(10).fill(422), 429]);
   });
 
-  it('DELETE removes the account (GET → 404), POST creates one again; the other environment has its own', async () => {
+  it('DELETE removes the account (GET → 404), POST creates it again; the other environment has its own', async () => {
     const other = seed.environments.find((e) => e.name === 'live')!.id;
     const mine = (await admin('GET')).json();
     const otherToken = tokenOf(seed, other, 'all');

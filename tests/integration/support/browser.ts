@@ -167,7 +167,8 @@ export async function launchBrowser(): Promise<{ browser: Browser; choice: Brows
     };
   } catch (error) {
     throw new Error(
-      `could not launch ${choice.source} Chromium at ${choice.executablePath}: ${(error as Error).message.split('\n')[0]}`,
+      `could not launch ${choice.source} Chromium at ${choice.executablePath}: ` +
+        (error as Error).message.split('\n')[0]!,
     );
   }
 }

@@ -21,7 +21,6 @@ export interface CallOptions {
 }
 export interface Mock {
   url: string;
-  startupMs: number;
   stdout: string;
   call(method: string, path: string, options?: CallOptions): Promise<Res>;
   control(method: string, path: string, body?: unknown): Promise<Record<string, unknown>>;
@@ -31,7 +30,6 @@ export async function startMock(settings: Record<string, string> = {}): Promise<
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env))
     if (v !== undefined && !k.startsWith('MOCK_') && k !== 'DYNAMIC_DOCS_PROFILE') env[k] = v;
-  const t0 = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], {
     cwd: ROOT,
     env: { ...env, MOCK_PORT: '0', ...settings },
@@ -48,7 +46,6 @@ export async function startMock(settings: Record<string, string> = {}): Promise<
     });
     child.once('exit', (code) => reject(new Error(`mock exited with ${String(code)}: ${stderr}`)));
   });
-  const startupMs = performance.now() - t0;
   const pools = new Map<string, Pool>();
   const pool = (localAddress = '127.0.0.1'): Pool => {
     let p = pools.get(localAddress);
@@ -67,7 +64,6 @@ export async function startMock(settings: Record<string, string> = {}): Promise<
   };
   return {
     url,
-    startupMs,
     stdout,
     call,
     control: async (method, path, body) => {
