@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Pool, request } from 'undici';
 
@@ -26,26 +27,49 @@ export interface Mock {
   control(method: string, path: string, body?: unknown): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
-export async function startMock(settings: Record<string, string> = {}): Promise<Mock> {
+/** The parent environment without any mock setting (a developer's MOCK_* or docs profile never leaks in). */
+function mockEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env))
     if (v !== undefined && !k.startsWith('MOCK_') && k !== 'DYNAMIC_DOCS_PROFILE') env[k] = v;
+  return env;
+}
+
+interface MockProcess {
+  urls: string[];
+  stdout: string;
+  stop(): Promise<void>;
+}
+
+/** Spawns mock/server.ts; resolves with the origins of its first `listening` lines, rejects with stderr on exit. */
+function spawnMock(settings: Record<string, string>, listening: number): Promise<MockProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], {
     cwd: ROOT,
-    env: { ...env, MOCK_PORT: '0', ...settings },
+    env: { ...mockEnv(), MOCK_PORT: '0', ...settings },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  };
+  return new Promise<MockProcess>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(stdout);
-      if (m) resolve(m[1]!);
+      const urls = [...stdout.matchAll(/listening on (http:\/\/[\d.]+:\d+)/g)].map((m) => m[1]!);
+      if (urls.length >= listening) resolve({ urls, stdout, stop });
     });
     child.once('exit', (code) => reject(new Error(`mock exited with ${String(code)}: ${stderr}`)));
   });
+}
+
+/** An HTTP client of one mock (undici pools per local address); `stop` ends the process behind it. */
+function clientOf(url: string, started: MockProcess): Mock {
   const pools = new Map<string, Pool>();
   const pool = (localAddress = '127.0.0.1'): Pool => {
     let p = pools.get(localAddress);
@@ -64,7 +88,7 @@ export async function startMock(settings: Record<string, string> = {}): Promise<
   };
   return {
     url,
-    stdout,
+    stdout: started.stdout,
     call,
     control: async (method, path, body) => {
       const r = await call(
@@ -77,13 +101,53 @@ export async function startMock(settings: Record<string, string> = {}): Promise<
     },
     stop: async () => {
       await Promise.all([...pools.values()].map((p) => p.close()));
-      if (child.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      });
+      await started.stop();
     },
   };
+}
+
+export async function startMock(settings: Record<string, string> = {}): Promise<Mock> {
+  const started = await spawnMock(settings, 1);
+  return clientOf(started.urls[0]!, started);
+}
+
+/** Free loopback ports chosen by the OS (all held until all are known, so no two are the same). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/**
+ * `count` independent mocks (own state: clock, rate-limit buckets, store) served by one mock process
+ * (`MOCK_INSTANCES`), so spec, schemas and keys load once. `settings` apply to every instance (e.g. MOCK_CLOCK). The
+ * ports come from the OS; when another process takes one before the mock listens, it starts again on new ports.
+ * Stopping any of them stops the process (all of them).
+ */
+export async function startMocks(count: number, settings: Record<string, string> = {}): Promise<Mock[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    const ports = await freePorts(count);
+    try {
+      const started = await spawnMock(
+        { ...settings, MOCK_PORT: '', MOCK_INSTANCES: ports.map((p) => `${p}:`).join(',') },
+        count,
+      );
+      return started.urls.map((url) => clientOf(url, started));
+    } catch (error) {
+      if (attempt >= 3 || !/cannot listen/.test((error as Error).message)) throw error;
+    }
+  }
 }
 export interface Seed {
   profile: string;
