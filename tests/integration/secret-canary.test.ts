@@ -107,7 +107,7 @@ function assertNoCanary(dir: string, canaries: string[]): void {
   );
 }
 
-/** The CI surfaces (issue 14) a run wrote: CTRF, the Markdown summary and the $GITHUB_STEP_SUMMARY copy — all scanned. */
+/** The CI surfaces (issue 14) a run wrote: CTRF, the Markdown summary and the $GITHUB_STEP_SUMMARY copy (scanned). */
 function assertCiSurfaces(dir: string, stepSummary: string): void {
   for (const f of [
     join(dir, 'conformance-report', 'ctrf.json'),
@@ -134,7 +134,8 @@ test('the scanner finds a canary hidden as base64 inside a zip inside base64 in 
   });
   writeFileSync(
     join(dir, 'index.html'),
-    `<template id="playwrightReportBase64">data:application/zip;base64,${Buffer.from(zip).toString('base64')}</template>`,
+    '<template id="playwrightReportBase64">data:application/zip;base64,' +
+      `${Buffer.from(zip).toString('base64')}</template>`,
   );
   writeFileSync(join(dir, 'partial.txt'), `token=${canary.slice(9, 30)}…`);
   const { hits } = scanPaths([dir], [canary], dir);
@@ -198,7 +199,9 @@ async function runTransport(): Promise<{ run: SuiteRun; canaries: string[] }> {
       .replace(/[^A-Za-z0-9]/g, '')
       .slice(0, n);
   const jwt = (): string =>
-    `eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.${Buffer.from(JSON.stringify({ sub: alnum(16), environment_id: uuidFrom(alnum(8)) })).toString('base64url')}.${randomBytes(256).toString('base64url')}`;
+    'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.' +
+    Buffer.from(JSON.stringify({ sub: alnum(16), environment_id: uuidFrom(alnum(8)) })).toString('base64url') +
+    `.${randomBytes(256).toString('base64url')}`;
   const vars = {
     DYNAMIC_API_TOKEN: `dyn_${alnum(56)}`,
     DYNAMIC_OTHER_ENVIRONMENT_TOKEN: `dyn_${alnum(56)}`,
@@ -244,51 +247,54 @@ test('a passing run against the clean mock leaves no canary in any artifact', as
   passed += 1;
 });
 
-test('a failing run against a mock that echoes credentials leaves no canary, also after merging its blob report', async () => {
-  const canaries = await mockCanaries();
-  const run = await failingRun;
-  const outDir = run.outDir;
-  assert.equal(run.code, 1, `the faulted run fails\n${summary(run, canaries)}`);
-  const report = matrix(run, canaries);
-  assert.ok(
-    report.rules.some((r) => r.status === 'fail'),
-    'some rule fails on the faulted mock',
-  );
-  if (checkFor('AUTH-001'))
-    assert.equal(
-      report.rules.find((r) => r.id === 'AUTH-001')?.status,
-      'fail',
-      'AUTH-001 fails under accept-missing-token',
+test(
+  'a failing run against a mock that echoes credentials leaves no canary, ' + 'also after merging its blob report',
+  async () => {
+    const canaries = await mockCanaries();
+    const run = await failingRun;
+    const outDir = run.outDir;
+    assert.equal(run.code, 1, `the faulted run fails\n${summary(run, canaries)}`);
+    const report = matrix(run, canaries);
+    assert.ok(
+      report.rules.some((r) => r.status === 'fail'),
+      'some rule fails on the faulted mock',
     );
-  if (checkFor('ERR-009')) {
-    // The echo fault put credentials into 401 bodies; the attached exchanges show fingerprints instead.
-    const exchanges = join(outDir, 'conformance-report', 'exchanges', 'ERR-009.json');
-    assert.ok(existsSync(exchanges), 'ERR-009 failed with its exchanges attached');
-    assert.match(
-      readFileSync(exchanges, 'utf8'),
-      /\[(dyn_|jwt)…#[0-9a-f]{8}\]/,
-      'the echoed credentials appear as fingerprints',
-    );
-  }
-  assert.ok(existsSync(join(outDir, 'blob-report')), 'the blob reporter wrote its zip');
+    if (checkFor('AUTH-001'))
+      assert.equal(
+        report.rules.find((r) => r.id === 'AUTH-001')?.status,
+        'fail',
+        'AUTH-001 fails under accept-missing-token',
+      );
+    if (checkFor('ERR-009')) {
+      // The echo fault put credentials into 401 bodies; the attached exchanges show fingerprints instead.
+      const exchanges = join(outDir, 'conformance-report', 'exchanges', 'ERR-009.json');
+      assert.ok(existsSync(exchanges), 'ERR-009 failed with its exchanges attached');
+      assert.match(
+        readFileSync(exchanges, 'utf8'),
+        /\[(dyn_|jwt)…#[0-9a-f]{8}\]/,
+        'the echoed credentials appear as fingerprints',
+      );
+    }
+    assert.ok(existsSync(join(outDir, 'blob-report')), 'the blob reporter wrote its zip');
 
-  // The nightly path: merge the blob into an HTML report, JUnit and matrix with the project configuration.
-  const merged = join(outDir, 'merged');
-  const merge = await runSuite(
-    merged,
-    ['merge-reports', '--config', 'playwright.config.ts', join(outDir, 'blob-report')],
-    { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: faulted.apiUrl, MOCK_PORT: String(faulted.port) },
-  );
-  const mergedReport = matrix(merge, canaries);
-  assert.deepEqual(
-    mergedReport.rules.map((r) => `${r.id} ${r.status}`),
-    report.rules.map((r) => `${r.id} ${r.status}`),
-    "the merged matrix equals the run's matrix",
-  );
-  assertCiSurfaces(outDir, join(outDir, 'console', 'step-summary.md'));
-  assertNoCanary(outDir, canaries);
-  passed += 1;
-});
+    // The nightly path: merge the blob into an HTML report, JUnit and matrix with the project configuration.
+    const merged = join(outDir, 'merged');
+    const merge = await runSuite(
+      merged,
+      ['merge-reports', '--config', 'playwright.config.ts', join(outDir, 'blob-report')],
+      { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: faulted.apiUrl, MOCK_PORT: String(faulted.port) },
+    );
+    const mergedReport = matrix(merge, canaries);
+    assert.deepEqual(
+      mergedReport.rules.map((r) => `${r.id} ${r.status}`),
+      report.rules.map((r) => `${r.id} ${r.status}`),
+      "the merged matrix equals the run's matrix",
+    );
+    assertCiSurfaces(outDir, join(outDir, 'console', 'step-summary.md'));
+    assertNoCanary(outDir, canaries);
+    passed += 1;
+  },
+);
 
 test('a transport-error run on the live code path (closed port) leaves no canary in any artifact', async () => {
   const { run, canaries } = await transportRun;
