@@ -2,23 +2,33 @@
  * SEC-001 proved end to end (conformance-rules SH-02, SH-03): the real suite runs with canary credentials three
  * ways — a passing run against the clean mock, a failing run against a faulted mock that echoes credentials into
  * its error bodies (with blob reports merged like the nightly job does), and a transport-error run on the live code
- * path against a closed port — each into its own output folder. Then every produced file (test-results, JUnit,
- * playwright-report incl. its embedded base64 zip, conformance-report, blob zips, merged reports, stdout/stderr) is
- * scanned recursively for the canaries in every encoding — ctrf.json, summary.md and the $GITHUB_STEP_SUMMARY copy too. Any hit fails. For mock runs the canaries are the mock's
- * own tokens and JWTs (a random MOCK_SEED makes them fresh); for the live run they are random dyn_/JWT values.
- */
+ * path against a closed port — each into its own output folder, all three at once (one mock process, two instances).
+ * Then every produced file (test-results, JUnit, playwright-report incl. its embedded base64 zip, conformance-report,
+ * blob zips, merged reports, stdout/stderr) is scanned recursively for the canaries in every encoding — ctrf.json,
+ * summary.md and the $GITHUB_STEP_SUMMARY copy too. Any hit fails. For mock runs the canaries are the mock's own
+ * tokens and JWTs (a random MOCK_SEED makes them fresh); for the live run they are random dyn_/JWT values.
+ *
+ * The failing run's two HTML reports are also read the way a person reads them: conformance-report/index.html and
+ * playwright-report/index.html are opened in a real headless Chromium (driven by Playwright) and what is on screen is
+ * asserted — the counts at the top of the matrix equal report.json, the failing rule is marked failed with its
+ * failures and exchange link, and the Playwright report (a single-page app that decodes its embedded zip after load)
+ * shows the test titles and the failed count. The browser is the one support/browser.ts picks (the npm package's
+ * Chromium on Linux); with none, those two tests FAIL naming what it tried. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from '@playwright/test';
 import { zipSync } from 'fflate';
 import { scanPaths } from '../../src/secrets/leaks.js';
 import { redact, registerSecret } from '../../src/secrets/redact.js';
 import { checkFor } from '../../src/checks/index.js';
 import { uuidFrom } from '../../src/http/requests.js';
 import type { MatrixReport } from '../../src/report/matrix-reporter.js';
-import { closedPort, runSuite, startMock, type Mock, type SuiteRun } from './support/suite-runs.js';
+import { launchBrowser } from './support/browser.js';
+import { closedPort, runSuite, startMocks, type Mock, type SuiteRun } from './support/suite-runs.js';
 
 /** One folder per test process: concurrent `npm test` runs on one machine must not share output. */
 const OUT = `/tmp/helper-live-canary-${process.pid}`;
@@ -31,18 +41,40 @@ let passed = 0;
  */
 const GREP = '(AUTH-001|AUTH-016|TOKEN-008|JWT-004|ERR-009|SEC-001|SEC-003) ';
 const COMMON = ['test', '--project=conformance', '--workers=1', '-g', GREP];
+/** The failing run also holds the two suite-property rules the rendered reports show passing. */
+const FAILING_GREP = '(AUTH-001|AUTH-016|TOKEN-008|JWT-004|ERR-009|SEC-001|SEC-002|SEC-003|SEC-004) ';
+const FAULTS = ['echo-credential-in-error', 'accept-missing-token'];
+const TESTS = 6;
 
-let mock: Mock;
+/** The clean mock and the faulted one: two instances of one mock process, one seed (so the same canaries). */
+let clean: Mock;
+let faulted: Mock;
+let browser: Promise<{ browser: Browser; source: string }>;
+let passingRun: Promise<SuiteRun>;
+let failingRun: Promise<SuiteRun>;
+let transportRun: Promise<{ run: SuiteRun; canaries: string[] }>;
 
 before(async () => {
   rmSync(OUT, { recursive: true, force: true });
-  mock = await startMock(4240, { seed: randomInt(1, 2 ** 40) });
+  // The browser first (its failure is reported by the rendering tests, naming what it tried).
+  browser = launchBrowser().then(({ browser: b, choice }) => ({
+    browser: b,
+    source: `${choice.source} Chromium ${b.version()} (${choice.executablePath})`,
+  }));
+  [clean, faulted] = (await startMocks(4240, [[], FAULTS], { seed: randomInt(1, 2 ** 40) })) as [Mock, Mock];
+  // The three runs are independent: all at once, each on its own mock (or none) and into its own folder.
+  passingRun = runPassing();
+  failingRun = runFailing();
+  transportRun = runTransport();
+  for (const p of [browser, passingRun, failingRun, transportRun]) p.catch(() => undefined);
 });
 
 after(async () => {
-  await mock?.stop();
-  // Kept for inspection when a test failed; removed when all four passed.
-  if (passed === 4) rmSync(OUT, { recursive: true, force: true });
+  await Promise.allSettled([passingRun, failingRun, transportRun]);
+  await (await browser.catch(() => undefined))?.browser.close();
+  await clean?.stop();
+  // Kept for inspection when a test failed; removed when all passed.
+  if (passed === TESTS) rmSync(OUT, { recursive: true, force: true });
 });
 
 /** Console output made safe to print: the canaries are registered with the redaction layer of this process. */
@@ -75,7 +107,7 @@ function assertNoCanary(dir: string, canaries: string[]): void {
   );
 }
 
-/** The CI surfaces (issue 14) a run wrote: CTRF, the Markdown summary and the $GITHUB_STEP_SUMMARY copy — all scanned. */
+/** The CI surfaces (issue 14) a run wrote: CTRF, the Markdown summary and the $GITHUB_STEP_SUMMARY copy (scanned). */
 function assertCiSurfaces(dir: string, stepSummary: string): void {
   for (const f of [
     join(dir, 'conformance-report', 'ctrf.json'),
@@ -87,7 +119,7 @@ function assertCiSurfaces(dir: string, stepSummary: string): void {
 }
 
 async function mockCanaries(): Promise<string[]> {
-  const seed = await mock.seed();
+  const seed = await clean.seed();
   const values = [...seed.tokens.map((t) => t.value), ...seed.users.map((u) => u.jwt)];
   assert.ok(values.length >= 8, 'the mock seed exposes its tokens and user JWTs');
   return values;
@@ -102,7 +134,8 @@ test('the scanner finds a canary hidden as base64 inside a zip inside base64 in 
   });
   writeFileSync(
     join(dir, 'index.html'),
-    `<template id="playwrightReportBase64">data:application/zip;base64,${Buffer.from(zip).toString('base64')}</template>`,
+    '<template id="playwrightReportBase64">data:application/zip;base64,' +
+      `${Buffer.from(zip).toString('base64')}</template>`,
   );
   writeFileSync(join(dir, 'partial.txt'), `token=${canary.slice(9, 30)}…`);
   const { hits } = scanPaths([dir], [canary], dir);
@@ -117,39 +150,37 @@ test('the scanner finds a canary hidden as base64 inside a zip inside base64 in 
   passed += 1;
 });
 
-test('a passing run against the clean mock leaves no canary in any artifact', async () => {
-  await mock.control('/reset', { faults: [] });
-  const canaries = await mockCanaries();
-  const run = await runSuite(join(OUT, 'passing'), COMMON, {
+/** The passing run: the clean mock. */
+function runPassing(): Promise<SuiteRun> {
+  return runSuite(join(OUT, 'passing'), COMMON, {
     DYNAMIC_TARGET: 'mock',
-    DYNAMIC_API_URL: mock.apiUrl,
-    MOCK_PORT: String(mock.port),
+    DYNAMIC_API_URL: clean.apiUrl,
+    MOCK_PORT: String(clean.port),
     FC_SEED: '7',
-    FC_RUNS: '15',
+    FC_RUNS: '5',
   });
-  const report = matrix(run, canaries);
-  assert.ok(
-    report.rules.some((r) => r.status === 'pass'),
-    `no rule passed\n${summary(run, canaries)}`,
-  );
-  assert.equal(
-    report.rules.find((r) => r.id === 'SEC-001')?.status,
-    'pass',
-    "SEC-001 (this run's redaction layer) passes",
-  );
-  assertNoCanary(run.outDir, canaries);
-  passed += 1;
-});
+}
 
-test('a failing run against a mock that echoes credentials leaves no canary, also after merging its blob report', async () => {
-  const faults = ['echo-credential-in-error', 'accept-missing-token'];
-  await mock.control('/reset', { faults });
-  const canaries = await mockCanaries();
+/** The failing run: the faulted mock, every reporter (blob too), the step summary. Its HTML reports are rendered. */
+function runFailing(): Promise<SuiteRun> {
   const outDir = join(OUT, 'failing');
-  const run = await runSuite(
+  return runSuite(
     outDir,
-    [...COMMON, '--reporter=list,junit,html,blob,./src/report/matrix-reporter.ts'],
-    { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: mock.apiUrl, MOCK_PORT: String(mock.port), FC_SEED: '7', FC_RUNS: '15' },
+    [
+      'test',
+      '--project=conformance',
+      '--workers=1',
+      '-g',
+      FAILING_GREP,
+      '--reporter=list,junit,html,blob,./src/report/matrix-reporter.ts',
+    ],
+    {
+      DYNAMIC_TARGET: 'mock',
+      DYNAMIC_API_URL: faulted.apiUrl,
+      MOCK_PORT: String(faulted.port),
+      FC_SEED: '7',
+      FC_RUNS: '5',
+    },
     {
       PLAYWRIGHT_JUNIT_OUTPUT_FILE: join(outDir, 'test-results', 'junit.xml'),
       PLAYWRIGHT_HTML_OUTPUT_DIR: join(outDir, 'playwright-report'),
@@ -157,50 +188,10 @@ test('a failing run against a mock that echoes credentials leaves no canary, als
       GITHUB_STEP_SUMMARY: join(outDir, 'console', 'step-summary.md'),
     },
   );
-  await mock.control('/faults', { faults: [] });
-  assert.equal(run.code, 1, `the faulted run fails\n${summary(run, canaries)}`);
-  const report = matrix(run, canaries);
-  assert.ok(
-    report.rules.some((r) => r.status === 'fail'),
-    'some rule fails on the faulted mock',
-  );
-  if (checkFor('AUTH-001'))
-    assert.equal(
-      report.rules.find((r) => r.id === 'AUTH-001')?.status,
-      'fail',
-      'AUTH-001 fails under accept-missing-token',
-    );
-  if (checkFor('ERR-009')) {
-    // The echo fault put credentials into 401 bodies; the attached exchanges show fingerprints instead.
-    const exchanges = join(outDir, 'conformance-report', 'exchanges', 'ERR-009.json');
-    assert.ok(existsSync(exchanges), 'ERR-009 failed with its exchanges attached');
-    assert.match(
-      readFileSync(exchanges, 'utf8'),
-      /\[(dyn_|jwt)…#[0-9a-f]{8}\]/,
-      'the echoed credentials appear as fingerprints',
-    );
-  }
-  assert.ok(existsSync(join(outDir, 'blob-report')), 'the blob reporter wrote its zip');
+}
 
-  // The nightly path: merge the blob into an HTML report, JUnit and matrix with the project configuration.
-  const merged = join(outDir, 'merged');
-  const merge = await runSuite(
-    merged,
-    ['merge-reports', '--config', 'playwright.config.ts', join(outDir, 'blob-report')],
-    { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: mock.apiUrl, MOCK_PORT: String(mock.port) },
-  );
-  const mergedReport = matrix(merge, canaries);
-  assert.deepEqual(
-    mergedReport.rules.map((r) => `${r.id} ${r.status}`),
-    report.rules.map((r) => `${r.id} ${r.status}`),
-    "the merged matrix equals the run's matrix",
-  );
-  assertCiSurfaces(outDir, join(outDir, 'console', 'step-summary.md'));
-  assertNoCanary(outDir, canaries);
-  passed += 1;
-});
-
-test('a transport-error run on the live code path (closed port) leaves no canary in any artifact', async () => {
+/** The transport-error run: the live code path against a closed port, with random canary credentials. */
+async function runTransport(): Promise<{ run: SuiteRun; canaries: string[] }> {
   const port = await closedPort(4249);
   const alnum = (n: number): string =>
     randomBytes(n * 2)
@@ -208,7 +199,9 @@ test('a transport-error run on the live code path (closed port) leaves no canary
       .replace(/[^A-Za-z0-9]/g, '')
       .slice(0, n);
   const jwt = (): string =>
-    `eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.${Buffer.from(JSON.stringify({ sub: alnum(16), environment_id: uuidFrom(alnum(8)) })).toString('base64url')}.${randomBytes(256).toString('base64url')}`;
+    'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.' +
+    Buffer.from(JSON.stringify({ sub: alnum(16), environment_id: uuidFrom(alnum(8)) })).toString('base64url') +
+    `.${randomBytes(256).toString('base64url')}`;
   const vars = {
     DYNAMIC_API_TOKEN: `dyn_${alnum(56)}`,
     DYNAMIC_OTHER_ENVIRONMENT_TOKEN: `dyn_${alnum(56)}`,
@@ -234,6 +227,77 @@ test('a transport-error run on the live code path (closed port) leaves no canary
     FC_RUNS: '5',
     GITHUB_STEP_SUMMARY: join(OUT, 'transport', 'console', 'step-summary.md'),
   });
+  return { run, canaries };
+}
+
+test('a passing run against the clean mock leaves no canary in any artifact', async () => {
+  const canaries = await mockCanaries();
+  const run = await passingRun;
+  const report = matrix(run, canaries);
+  assert.ok(
+    report.rules.some((r) => r.status === 'pass'),
+    `no rule passed\n${summary(run, canaries)}`,
+  );
+  assert.equal(
+    report.rules.find((r) => r.id === 'SEC-001')?.status,
+    'pass',
+    "SEC-001 (this run's redaction layer) passes",
+  );
+  assertNoCanary(run.outDir, canaries);
+  passed += 1;
+});
+
+test(
+  'a failing run against a mock that echoes credentials leaves no canary, ' + 'also after merging its blob report',
+  async () => {
+    const canaries = await mockCanaries();
+    const run = await failingRun;
+    const outDir = run.outDir;
+    assert.equal(run.code, 1, `the faulted run fails\n${summary(run, canaries)}`);
+    const report = matrix(run, canaries);
+    assert.ok(
+      report.rules.some((r) => r.status === 'fail'),
+      'some rule fails on the faulted mock',
+    );
+    if (checkFor('AUTH-001'))
+      assert.equal(
+        report.rules.find((r) => r.id === 'AUTH-001')?.status,
+        'fail',
+        'AUTH-001 fails under accept-missing-token',
+      );
+    if (checkFor('ERR-009')) {
+      // The echo fault put credentials into 401 bodies; the attached exchanges show fingerprints instead.
+      const exchanges = join(outDir, 'conformance-report', 'exchanges', 'ERR-009.json');
+      assert.ok(existsSync(exchanges), 'ERR-009 failed with its exchanges attached');
+      assert.match(
+        readFileSync(exchanges, 'utf8'),
+        /\[(dyn_|jwt)…#[0-9a-f]{8}\]/,
+        'the echoed credentials appear as fingerprints',
+      );
+    }
+    assert.ok(existsSync(join(outDir, 'blob-report')), 'the blob reporter wrote its zip');
+
+    // The nightly path: merge the blob into an HTML report, JUnit and matrix with the project configuration.
+    const merged = join(outDir, 'merged');
+    const merge = await runSuite(
+      merged,
+      ['merge-reports', '--config', 'playwright.config.ts', join(outDir, 'blob-report')],
+      { DYNAMIC_TARGET: 'mock', DYNAMIC_API_URL: faulted.apiUrl, MOCK_PORT: String(faulted.port) },
+    );
+    const mergedReport = matrix(merge, canaries);
+    assert.deepEqual(
+      mergedReport.rules.map((r) => `${r.id} ${r.status}`),
+      report.rules.map((r) => `${r.id} ${r.status}`),
+      "the merged matrix equals the run's matrix",
+    );
+    assertCiSurfaces(outDir, join(outDir, 'console', 'step-summary.md'));
+    assertNoCanary(outDir, canaries);
+    passed += 1;
+  },
+);
+
+test('a transport-error run on the live code path (closed port) leaves no canary in any artifact', async () => {
+  const { run, canaries } = await transportRun;
   assert.equal(
     run.code,
     1,
@@ -249,5 +313,96 @@ test('a transport-error run on the live code path (closed port) leaves no canary
   );
   assertCiSurfaces(run.outDir, join(run.outDir, 'console', 'step-summary.md'));
   assertNoCanary(run.outDir, canaries);
+  passed += 1;
+});
+
+/** The failing run's report.json, and a page of its folder in the Chromium. */
+async function rendered(file: string): Promise<{ page: Page; report: MatrixReport }> {
+  const launched = await browser;
+  console.log(`report rendering in ${launched.source}`);
+  const run = await failingRun;
+  const report = JSON.parse(
+    readFileSync(join(run.outDir, 'conformance-report', 'report.json'), 'utf8'),
+  ) as MatrixReport;
+  const page = await launched.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(pathToFileURL(join(run.outDir, file)).href);
+  return { page, report };
+}
+
+test('the conformance matrix shows the counts of report.json at the top and the failing rule', async () => {
+  const { page, report } = await rendered('conformance-report/index.html');
+  assert.equal(await page.locator('h1').innerText(), 'Dynamic API conformance');
+  assert.equal(await page.locator('#target').innerText(), `mock (${report.apiUrl})`);
+  assert.match(report.apiUrl, /^http:\/\/127\.0\.0\.1:424\d\/api\/v0$/);
+  assert.equal(await page.locator('#profile').innerText(), report.profile);
+  assert.equal(await page.locator('#seed').innerText(), '7');
+  assert.equal(await page.locator('#count-pass b').innerText(), String(report.counts.rules.pass));
+  assert.equal(await page.locator('#count-fail b').innerText(), String(report.counts.rules.fail));
+  assert.deepEqual(
+    [report.counts.rules.pass, report.counts.rules.fail],
+    [7, 2],
+    'AUTH-001 and ERR-009 fail under the faults, the other seven (SEC-002 and SEC-004 among them) pass',
+  );
+
+  const row = page.locator('tr#AUTH-001');
+  assert.ok(await row.isVisible(), 'the AUTH-001 row is visible');
+  assert.equal(await row.locator('.badge').innerText(), 'fail');
+  assert.match((await row.getAttribute('class')) ?? '', /\bfail\b/);
+  const failures = row.locator('ul.failures li');
+  assert.ok((await failures.count()) >= 1, 'the failures are listed under the rule');
+  assert.match(await failures.first().innerText(), /no Authorization header: expected 401, got [2-5]\d\d/);
+  assert.equal(await page.locator('section#auth h2 .red').innerText(), '1 failing');
+  assert.equal(await page.locator('tr#SEC-002 .badge').innerText(), 'pass');
+
+  // The operations × rules grid: open it as a reader would and find failing cells.
+  await page.locator('section#auth details summary').click();
+  assert.ok((await page.locator('section#auth td.cell.fail').count()) > 0, 'failing operations are marked in the grid');
+
+  // Each failure links its redacted exchanges.
+  const link = row.locator('a', { hasText: 'exchanges' }).first();
+  assert.equal(await link.getAttribute('href'), 'exchanges/AUTH-001.json');
+  await link.click();
+  const exchanges = JSON.parse(await page.locator('body').innerText()) as {
+    request: { url: string };
+    response?: { status: number };
+  }[];
+  assert.ok(
+    exchanges.length > 0 && exchanges.every((e) => e.request.url.startsWith(`${report.apiUrl}/`)),
+    'the linked file holds the exchanges',
+  );
+  assert.ok(
+    exchanges.some((e) => e.response !== undefined && e.response.status !== 401),
+    'the exchanges show the wrong answers',
+  );
+  await page.close();
+  passed += 1;
+});
+
+test('the Playwright HTML report renders its embedded data: test titles and the failed count', async () => {
+  const { page } = await rendered('playwright-report/index.html');
+  // The report decodes its base64 zip asynchronously after load: wait for the content, not for 'load'.
+  await page
+    .getByText('AUTH-001 A request without Authorization is rejected with 401')
+    .first()
+    .waitFor({ timeout: 60_000 });
+  for (const title of [
+    'SEC-002 The suite never puts a credential in a URL',
+    "SEC-004 Credentials go only over https to Dynamic's hosts",
+  ]) {
+    assert.ok(await page.getByText(title).first().isVisible(), `${title} is listed`);
+  }
+  const chips = (await page.locator('.subnav-item').allInnerTexts()).map((t) => t.replace(/\s+/g, ''));
+  assert.ok(chips.includes('All9'), `9 tests in total: ${chips.join(' ')}`);
+  assert.ok(chips.includes('Failed2'), `2 failed: ${chips.join(' ')}`);
+  assert.ok(chips.includes('Passed7'), `7 passed: ${chips.join(' ')}`);
+
+  // The failing test's page shows the redacted failure summary and the conformance attachments.
+  await page.getByText('AUTH-001 A request without Authorization is rejected with 401').first().click();
+  await page.getByText('AUTH-001 failed on').first().waitFor({ timeout: 30_000 });
+  const body = await page.locator('body').innerText();
+  assert.match(body, /no Authorization header: expected 401, got [2-5]\d\d/);
+  for (const attachment of ['conformance-outcomes', 'exchanges (redacted)', 'replay (curl)'])
+    assert.ok(body.includes(attachment), `the ${attachment} attachment is listed`);
+  await page.close();
   passed += 1;
 });

@@ -92,21 +92,47 @@ export const PORTS = { from: 4240, to: 4249 } as const;
  * `preferred` is tried first.
  */
 export async function startMock(preferred: number, settings: { faults?: string[]; seed?: number } = {}): Promise<Mock> {
+  const [mock] = await startMocks(preferred, [settings.faults ?? []], settings);
+  return mock!;
+}
+
+/**
+ * Starts ONE mock process serving several independent mocks (`MOCK_INSTANCES`), one per entry of `faults` (each its
+ * own store, clock, buckets and faults; the seed is shared, so are the credentials), on free ports of the range
+ * (`preferred` first), trying other ports when another run took one first. Stopping any of them stops the process.
+ * Independent suite runs of one test file go on at once this way, each against its own mock.
+ */
+export async function startMocks(
+  preferred: number,
+  faults: readonly (readonly string[])[],
+  settings: { seed?: number } = {},
+): Promise<Mock[]> {
   const ports = [
     preferred,
     ...Array.from({ length: PORTS.to - PORTS.from + 1 }, (_, i) => PORTS.from + i).filter((p) => p !== preferred),
   ];
   const problems: string[] = [];
-  for (const port of ports) {
-    if (!(await portIsClosed(port))) continue;
+  const taken = new Set<number>();
+  for (let attempt = 0; attempt < ports.length; attempt++) {
+    const chosen: number[] = [];
+    for (const port of ports) {
+      if (chosen.length === faults.length) break;
+      if (!taken.has(port) && (await portIsClosed(port))) chosen.push(port);
+    }
+    if (chosen.length < faults.length) break;
     try {
-      return await startMockOn(port, settings);
+      return await startMocksOn(chosen, faults, settings);
     } catch (error) {
       problems.push((error as Error).message.split('\n')[0]!);
       if (!/cannot listen|EADDRINUSE/.test((error as Error).message)) throw error;
+      const busy = /127\.0\.0\.1:(\d+)/.exec((error as Error).message);
+      if (busy) taken.add(Number(busy[1]));
+      else chosen.forEach((p) => taken.add(p));
     }
   }
-  throw new Error(`no free port for a mock in ${PORTS.from}–${PORTS.to}: ${problems.join('; ')}`);
+  throw new Error(
+    `no ${faults.length} free port(s) for a mock in ${PORTS.from}–${PORTS.to}: ${problems.join('; ') || 'all in use'}`,
+  );
 }
 
 /** A port of the range that nothing listens on (for transport-error runs). */
@@ -116,49 +142,59 @@ export async function closedPort(preferred: number): Promise<number> {
   throw new Error(`every port in ${PORTS.from}–${PORTS.to} is in use`);
 }
 
-async function startMockOn(port: number, settings: { faults?: string[]; seed?: number }): Promise<Mock> {
+async function startMocksOn(
+  ports: number[],
+  faults: readonly (readonly string[])[],
+  settings: { seed?: number },
+): Promise<Mock[]> {
+  const one = ports.length === 1;
   const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], {
     cwd: ROOT,
     env: {
       ...baseEnv(),
-      MOCK_PORT: String(port),
+      // One mock: MOCK_PORT and MOCK_FAULTS; several: MOCK_INSTANCES (which cannot be combined with them).
+      ...(one
+        ? { MOCK_PORT: String(ports[0]), MOCK_FAULTS: faults[0]!.join(',') }
+        : { MOCK_INSTANCES: ports.map((p, i) => `${p}:${faults[i]!.join('+')}`).join(',') }),
       MOCK_CONTROL: 'on',
-      MOCK_FAULTS: (settings.faults ?? []).join(','),
       ...(settings.seed === undefined ? {} : { MOCK_SEED: String(settings.seed) }),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const origin = `http://127.0.0.1:${port}`;
   try {
-    await waitHealthy(`${origin}/__mock/health`, child, 60_000);
+    for (const port of ports) await waitHealthy(`http://127.0.0.1:${port}/__mock/health`, child, 60_000);
   } catch (error) {
     child.kill('SIGTERM');
     throw new Error(`${(error as Error).message}\n${stderr.slice(0, 2000)}`);
   }
-  const control = async (path: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(
-      `${origin}/__mock${path}`,
-      body === undefined
-        ? {}
-        : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
-    );
-    if (!res.ok) throw new Error(`mock control ${path} answered ${res.status}`);
-    return res.json();
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
   };
-  return {
-    port,
-    apiUrl: `${origin}/api/v0`,
-    seed: async () => (await control('/seed')) as MockSeed,
-    control,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return ports.map((port) => {
+    const origin = `http://127.0.0.1:${port}`;
+    const control = async (path: string, body?: unknown): Promise<unknown> => {
+      const res = await fetch(
+        `${origin}/__mock${path}`,
+        body === undefined
+          ? {}
+          : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
+      );
+      if (!res.ok) throw new Error(`mock control ${path} answered ${res.status}`);
+      return res.json();
+    };
+    return {
+      port,
+      apiUrl: `${origin}/api/v0`,
+      seed: async () => (await control('/seed')) as MockSeed,
+      control,
+      stop,
+    };
+  });
 }
 
 /** True when nothing accepts connections on the loopback port. */
@@ -222,5 +258,6 @@ export function runSuite(
 
 /** The last lines of a run's console, for assertion messages (never the canary: callers pass redacted runs only). */
 export function tail(run: SuiteRun, lines = 25): string {
-  return `exit ${run.code} after ${run.ms} ms\n${`${run.stdout}\n${run.stderr}`.trim().split('\n').slice(-lines).join('\n')}`;
+  const last = `${run.stdout}\n${run.stderr}`.trim().split('\n').slice(-lines).join('\n');
+  return `exit ${run.code} after ${run.ms} ms\n${last}`;
 }
