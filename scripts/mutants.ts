@@ -14,7 +14,6 @@
  *   npm run mutants -- --workers N  Playwright workers (default: the number of CPUs, at least 2)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
 import { cpus } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +26,7 @@ import {
   type MutantsPlan,
   type PlanRun,
 } from './mutants/plan.js';
+import { freePorts } from './free-ports.js';
 
 const FAMILIES = ['AUTH', 'TOKEN', 'JWT', 'ERR', 'SCHEMA', 'RATE', 'OBJ'];
 const RATE = 'RATE';
@@ -80,24 +80,6 @@ function parseArgs(): { fast: boolean; perRule: boolean; only: string[] | undefi
   if (unknown.length)
     fail(`unknown argument(s): ${unknown.join(' ')} (use --fast, --per-rule, --only <ids> or --workers <n>)`);
   return { fast, perRule, only, workers: workersArg !== undefined ? Number(workersArg) : Math.max(2, cpus().length) };
-}
-
-/** `n` distinct free loopback ports (all held open until every one is known). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 /** Starts the one mock process serving every instance; resolves when each port printed its listening line. */

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Pool, request } from 'undici';
+import { freePorts } from '../../../scripts/free-ports.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export interface Res {
@@ -109,24 +109,6 @@ function clientOf(url: string, started: MockProcess): Mock {
 export async function startMock(settings: Record<string, string> = {}): Promise<Mock> {
   const started = await spawnMock(settings, 1);
   return clientOf(started.urls[0]!, started);
-}
-
-/** Free loopback ports chosen by the OS (all held until all are known, so no two are the same). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 /**
