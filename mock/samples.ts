@@ -90,6 +90,24 @@ function formatSample(format: string, uuid: () => string): string | undefined {
   }
 }
 
+const matchingArbitraries = new Map<string, fc.Arbitrary<string>>();
+
+/**
+ * fast-check's arbitrary of strings matching `source` within the lengths and `pattern`, built once per key (building
+ * one costs milliseconds; arbitraries are stateless, so a shared one gives the same value for a seed).
+ */
+function matching(source: string, min: number, max: number, pattern: RegExp): fc.Arbitrary<string> {
+  const key = `${source}\u0000${min}\u0000${max}\u0000${pattern.source}`;
+  let arbitrary = matchingArbitraries.get(key);
+  if (!arbitrary) {
+    arbitrary = fc
+      .stringMatching(new RegExp(source, 'u'))
+      .filter((v) => [...v].length >= min && [...v].length <= max && pattern.test(v));
+    matchingArbitraries.set(key, arbitrary);
+  }
+  return arbitrary;
+}
+
 /**
  * A string satisfying a schema's pattern, format and length bounds: fast-check's `stringMatching` (seeded, so the
  * mock stays deterministic), lookarounds removed for generation and the full pattern checked on the result; a
@@ -107,8 +125,7 @@ export function stringFor(schema: JsonSchema, label: string, uuid: () => string)
   if (pattern !== undefined && format === undefined) {
     for (const source of [pattern.source, withoutLookarounds(pattern.source)]) {
       try {
-        const arb = fc.stringMatching(new RegExp(source, 'u')).filter(fits);
-        const [v] = fc.sample(arb, { seed: seedOf(label), numRuns: 1 });
+        const [v] = fc.sample(matching(source, min, max, pattern), { seed: seedOf(label), numRuns: 1 });
         if (v !== undefined) return v;
       } catch {
         // unsupported syntax or nothing found within fast-check's skip budget: try the next way

@@ -111,12 +111,14 @@ function loopbackSources(suite: Suite): boolean {
 /** Loopback source addresses for the mock target: worker w uses 127.(10+w).x.y, rotating. */
 function addressRotation(suite: Suite): () => string | undefined {
   if (!loopbackSources(suite)) return () => undefined;
-  // A new address every 8 requests, 250 addresses per worker: per-IP limits rarely bind, and connections are reused.
+  // 250 addresses per worker, one after the other (round robin): each gets 1/250 of the worker's requests, so
+  // per-IP limits rarely bind, and an address's keep-alive connection is back in use within one round (well inside
+  // the client's idle timeout), so connections are reused instead of opened per handful of requests.
   let n = 0;
   const second = 10 + (suite.workerIndex % 200);
   return () => {
-    n = (n + 1) % (250 * 8);
-    return `127.${second}.0.${Math.floor(n / 8) + 2}`;
+    n = (n + 1) % 250;
+    return `127.${second}.0.${n + 2}`;
   };
 }
 

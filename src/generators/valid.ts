@@ -81,6 +81,22 @@ function fits(schema: JsonSchema, value: string): boolean {
   return typeof schema.pattern !== 'string' || new RegExp(schema.pattern, 'u').test(value);
 }
 
+const matchingArbitraries = new Map<string, fc.Arbitrary<string>>();
+
+/**
+ * fast-check's arbitrary of strings matching `source` within the schema's lengths, built once per pattern and bounds
+ * (building one costs milliseconds; arbitraries are stateless, so a shared one gives the same value for a seed).
+ */
+function matching(source: string, schema: JsonSchema): fc.Arbitrary<string> {
+  const key = [source, schema.minLength, schema.maxLength, schema.pattern].map(String).join('\u0000');
+  let arbitrary = matchingArbitraries.get(key);
+  if (!arbitrary) {
+    arbitrary = fc.stringMatching(new RegExp(source, 'u')).filter((s) => fits(schema, s));
+    matchingArbitraries.set(key, arbitrary);
+  }
+  return arbitrary;
+}
+
 /** A string satisfying the schema's format, pattern and lengths, or undefined when none is found. */
 export function validString(schema: JsonSchema, label: string): string | undefined {
   const format = typeof schema.format === 'string' ? schema.format : undefined;
@@ -89,10 +105,7 @@ export function validString(schema: JsonSchema, label: string): string | undefin
   if (typeof schema.pattern === 'string') {
     for (const source of [schema.pattern, withoutLookarounds(schema.pattern)]) {
       try {
-        const [v] = fc.sample(
-          fc.stringMatching(new RegExp(source, 'u')).filter((s) => fits(schema, s)),
-          { seed: seedOf(label), numRuns: 1 },
-        );
+        const [v] = fc.sample(matching(source, schema), { seed: seedOf(label), numRuns: 1 });
         if (v !== undefined) return v;
       } catch {
         // syntax fast-check does not generate, or nothing within its skip budget: next way

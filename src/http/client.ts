@@ -517,12 +517,13 @@ export class HttpClient {
     });
     const read = reader.done ? reader.end() : ended.opened ? reader.end() : { kind: 'no-response' as const };
     const ms = performance.now() - started;
-    const request = {
+    // Redacted only when the exchange is read (like `send`'s): not on the hot path.
+    const requestView = (): { method: string; url: string; headers: [string, string][]; body: string } => ({
       method: 'RAW',
       url: redact(`${this.origin} ${label}`),
-      headers: [] as [string, string][],
+      headers: [],
       body: redact(head.toString('latin1').slice(0, 2000)),
-    };
+    });
     const curl = `# raw request (${label}); replay with FC_SEED/FC_PATH`;
     if (read.kind === 'response') {
       const { status, headers } = read.response;
@@ -536,7 +537,7 @@ export class HttpClient {
       const recorded = this.record(
         new Recorded(seq, () => ({
           seq,
-          request,
+          request: requestView(),
           response: { status, headers: redactHeaders(headers), body: redact(text.slice(0, 4000)) },
           ms,
           curl,
@@ -548,7 +549,7 @@ export class HttpClient {
       const recorded = this.record(
         new Recorded(seq, () => ({
           seq,
-          request,
+          request: requestView(),
           error: redact(`not an HTTP/1.1 response: ${read.reason}`),
           ms,
           curl,
@@ -594,7 +595,7 @@ export class HttpClient {
     const recorded = this.record(
       new Recorded(seq, () => ({
         seq,
-        request,
+        request: requestView(),
         error: redact(`${fault.code ? `${fault.code}: ` : ''}${fault.message}`),
         transport: { kind: fault.kind, phase: fault.phase, code: fault.code, attempts: fault.attempts },
         ms,

@@ -45,6 +45,7 @@ export interface RequestOptions {
 
 export class RequestFactory {
   private readonly bodies = new Map<string, unknown>();
+  private readonly queries = new Map<string, Readonly<Record<string, string>>>();
 
   constructor(
     private readonly doc: OpenAPIV3_1.Document,
@@ -106,8 +107,21 @@ export class RequestFactory {
     return structuredClone(this.bodies.get(op.key));
   }
 
-  /** Required query parameters with sample values; deepObject parameters as name[key]=value from a schema sample. */
+  /**
+   * Required query parameters with sample values; deepObject parameters as name[key]=value from a schema sample.
+   * Cached per operation: the values depend on the operation alone, and a pattern-matching string costs fast-check
+   * milliseconds to build.
+   */
   query(op: Operation): Record<string, string> {
+    let cached = this.queries.get(op.key);
+    if (!cached) {
+      cached = Object.freeze(this.sampleQuery(op));
+      this.queries.set(op.key, cached);
+    }
+    return { ...cached };
+  }
+
+  private sampleQuery(op: Operation): Record<string, string> {
     const out: Record<string, string> = {};
     for (const p of op.parameters.filter((x) => x.in === 'query' && x.required)) {
       if (p.style === 'deepObject') {
