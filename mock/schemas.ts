@@ -1,13 +1,23 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import standaloneModule from 'ajv/dist/standalone/index.js';
 import addFormatsModule from 'ajv-formats';
-import type { JsonSchema } from './spec.js';
+import type { JsonSchema, SpecBundle } from './spec.js';
+
+type StandaloneCode = (ajv: Ajv2020, refsOrFuncs: Record<string, string>) => string;
+const standaloneCode = ((standaloneModule as unknown as { default?: StandaloneCode }).default ??
+  standaloneModule) as unknown as StandaloneCode;
 
 /** `$id` base of the model schemas (schemas/models/<Name>.schema.json). */
 export const MODEL_ID_BASE = 'https://schemas.dynamic-conformance.invalid/models/';
 const SCHEMAS_DIR = fileURLToPath(new URL('../schemas/', import.meta.url));
+/** Where the mock's precompiled validators live (under node_modules, so their `require("ajv/…")` lines resolve). */
+const CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/dynamic-conformance-mock/', import.meta.url));
+const AJV_OPTIONS = { strict: true, allErrors: true, strictTuples: false, allowUnionTypes: true, verbose: true };
 const SCHEMA_DIRS = ['models', 'auth', 'errors', 'meta'] as const;
 const COMPONENT_REF = '#/components/schemas/';
 
@@ -32,33 +42,80 @@ export function toModelRefs(schema: unknown): unknown {
  * `compileAll()` compiles every schema (unknown `$id` / unresolvable `$ref` detection, run by a unit test).
  */
 export class SchemaRegistry {
-  readonly ajv: Ajv2020;
   readonly ids: readonly string[];
+  readonly #schemas: JsonSchema[] = [];
+  readonly #files: string[] = [];
   readonly #byObject = new WeakMap<object, ValidateFunction>();
+  #ajv: Ajv2020 | undefined;
+  /** Standalone validators by `$id` or inline-schema key (see {@link precompile}); empty until then. */
+  #precompiled: Record<string, ValidateFunction> = {};
+  /** Where the validators came from: `lazy` (compiled on first use), `cache` (standalone code) or `compiled`. */
+  source: 'lazy' | 'cache' | 'compiled' = 'lazy';
+  /** The standalone-code file {@link precompile} loaded or wrote (undefined before). */
+  cacheFile: string | undefined;
 
   constructor(schemasDir: string = SCHEMAS_DIR) {
-    this.ajv = new Ajv2020({
-      strict: true,
-      allErrors: true,
-      strictTuples: false,
-      allowUnionTypes: true,
-      verbose: true,
-    });
-    addFormatsModule.default(this.ajv);
     const ids: string[] = [];
     for (const dir of SCHEMA_DIRS) {
       for (const file of readdirSync(`${schemasDir}/${dir}`)
         .filter((f) => f.endsWith('.json'))
         .sort()) {
-        const schema = JSON.parse(readFileSync(`${schemasDir}/${dir}/${file}`, 'utf8')) as JsonSchema;
+        const text = readFileSync(`${schemasDir}/${dir}/${file}`, 'utf8');
+        const schema = JSON.parse(text) as JsonSchema;
         const id = schema['$id'];
         if (typeof id !== 'string') throw new Error(`schemas/${dir}/${file} has no $id`);
-        // Meta-schema validation happens in compileAll() (unit test); skipping it here keeps startup fast.
-        this.ajv.addSchema(schema, undefined, undefined, false);
+        this.#schemas.push(schema);
+        this.#files.push(`${dir}/${file}\u0000${text}`);
         ids.push(id);
       }
     }
     this.ids = ids;
+  }
+
+  /** The one ajv instance, every schema under schemas/ added (not compiled); `source` keeps code for the cache. */
+  get ajv(): Ajv2020 {
+    return this.#instance(false);
+  }
+
+  #instance(source: boolean): Ajv2020 {
+    if (!this.#ajv) {
+      this.#ajv = new Ajv2020({ ...AJV_OPTIONS, ...(source ? { code: { source: true } } : {}) });
+      addFormatsModule.default(this.#ajv);
+      // Meta-schema validation happens in compileAll() (unit test); skipping it here keeps startup fast.
+      for (const schema of this.#schemas) this.#ajv.addSchema(schema, undefined, undefined, false);
+    }
+    return this.#ajv;
+  }
+
+  /**
+   * Loads ajv standalone code for every registered schema and every inline schema of the spec's operations (bodies,
+   * parameters, success and error bodies) from node_modules/.cache/dynamic-conformance-mock/, keyed by a hash of
+   * those schemas, the schema files, ajv's versions and options; on a miss compiles them all once and writes it. A
+   * mock process then loads ~0.2 s of code instead of compiling ~1,700 schemas (~3 s) while it answers requests.
+   * Call before any validation; a later call, or one after lazy compiles, changes nothing.
+   */
+  precompile(spec: SpecBundle): void {
+    if (this.source !== 'lazy' || this.#ajv) return;
+    const inline = new Map<string, JsonSchema>();
+    for (const schema of inlineSchemas(spec)) inline.set(inlineKey(schema), schema);
+    const keys = [...inline.keys()].sort();
+    const hash = createHash('sha256').update(JSON.stringify({ versions: VERSIONS, options: AJV_OPTIONS }));
+    for (const file of this.#files) hash.update(`\u0000${file}`);
+    for (const key of keys) hash.update(`\u0000${key}`);
+    const file = `${CACHE_DIR}validators-${hash.digest('hex').slice(0, 24)}.cjs`;
+    this.cacheFile = file;
+    const exported = [...this.ids, ...keys];
+    const loaded = loadCache(file, exported);
+    if (loaded) {
+      this.#precompiled = loaded;
+      this.source = 'cache';
+      return;
+    }
+    const ajv = this.#instance(true);
+    for (const [key, schema] of inline) ajv.addSchema(toModelRefs(schema) as JsonSchema, key, undefined, false);
+    writeCache(file, standaloneCode(ajv, Object.fromEntries(exported.map((k) => [k, k]))));
+    for (const key of exported) this.#precompiled[key] = ajv.getSchema(key)!;
+    this.source = 'compiled';
   }
 
   /** Validator of a model by name (`User` → models/User.schema.json). */
@@ -68,7 +125,7 @@ export class SchemaRegistry {
 
   /** Validator of a registered schema by `$id`; throws if the id is unknown. */
   byId(id: string): ValidateFunction {
-    const v = this.ajv.getSchema(id);
+    const v = this.#precompiled[id] ?? this.ajv.getSchema(id);
     if (v === undefined) throw new Error(`unknown schema $id ${id}`);
     return v;
   }
@@ -77,7 +134,9 @@ export class SchemaRegistry {
   compile(schema: JsonSchema): ValidateFunction {
     const hit = this.#byObject.get(schema);
     if (hit !== undefined) return hit;
-    const v = this.ajv.compile(toModelRefs(schema) as JsonSchema);
+    const v =
+      (this.source === 'lazy' ? undefined : this.#precompiled[inlineKey(schema)]) ??
+      this.ajv.compile(toModelRefs(schema) as JsonSchema);
     this.#byObject.set(schema, v);
     return v;
   }
@@ -85,7 +144,8 @@ export class SchemaRegistry {
   /** Strictly compiles every registered schema, validating each against its meta-schema. Returns the count. */
   compileAll(): number {
     for (const id of this.ids) {
-      const v = this.byId(id);
+      const v = this.ajv.getSchema(id);
+      if (v === undefined) throw new Error(`unknown schema $id ${id}`);
       if (!this.ajv.validateSchema(v.schema)) throw new Error(`${id}: ${this.ajv.errorsText(this.ajv.errors)}`);
     }
     return this.ids.length;
@@ -96,4 +156,52 @@ export class SchemaRegistry {
 export function primaryError(errors: readonly ErrorObject[] | null | undefined): ErrorObject | undefined {
   if (!errors || errors.length === 0) return undefined;
   return errors.find((e) => e.keyword === 'format') ?? errors.find((e) => e.keyword !== 'if') ?? errors[0];
+}
+
+const VERSIONS = Object.fromEntries(
+  ['ajv', 'ajv-formats'].map((name) => {
+    try {
+      const file = fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url));
+      return [name, (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version];
+    } catch {
+      return [name, 'unknown'];
+    }
+  }),
+);
+
+/** Every inline schema the mock validates with: request bodies, parameters, success and documented error bodies. */
+function* inlineSchemas(spec: SpecBundle): Generator<JsonSchema> {
+  for (const op of spec.operations) {
+    if (op.body) yield op.body.schema;
+    for (const p of op.params) yield p.schema;
+    yield op.success.schema ?? {};
+    yield* Object.values(op.errorSchemas);
+  }
+}
+
+/** The cache key of an inline schema: a hash of its content (identical schemas share one validator). */
+function inlineKey(schema: JsonSchema): string {
+  return `inline:${createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 32)}`;
+}
+
+/** The cached validators when the file exists and exports every key; undefined otherwise. */
+function loadCache(file: string, keys: readonly string[]): Record<string, ValidateFunction> | undefined {
+  try {
+    const loaded = createRequire(import.meta.url)(file) as Record<string, ValidateFunction>;
+    return keys.every((k) => typeof loaded[k] === 'function') ? loaded : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the standalone code atomically (mocks starting at once may race; the same content wins either way). */
+function writeCache(file: string, code: string): void {
+  try {
+    mkdirSync(CACHE_DIR, { recursive: true });
+    const partial = `${file}.${process.pid}.partial`;
+    writeFileSync(partial, code);
+    renameSync(partial, file);
+  } catch {
+    // A read-only node_modules only costs the next mock the compile.
+  }
 }

@@ -2,15 +2,25 @@
  * Self-check of the mock's data layer (`node --import tsx mock/selfcheck.ts`, run by tests/unit/mock-selfcheck):
  * every schema under schemas/ compiles strictly and validates against its meta-schema (an unknown `$id` or an
  * unresolvable `$ref` fails), every JSON success sample of the 412 operations validates against its response schema
- * (SCHEMA-001), every stateful handler's answer validates too, and key derivation is deterministic. Prints one JSON
- * summary line; exit code 1 on any problem.
+ * (SCHEMA-001), every stateful handler's answer validates too, key derivation is deterministic, and the precompiled
+ * validators (schemas.ts `precompile`) judge every registered and inline schema exactly as a fresh compile — same
+ * verdict, same verbose errors — while an edited schema file never loads a stale cache. Prints one JSON summary line;
+ * exit code 1 on any problem.
  */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MockState } from './app.js';
 import { deriveEnvironmentKey } from './keys.js';
-import type { SpecBundle } from './spec.js';
+import { SchemaRegistry } from './schemas.js';
+import type { JsonSchema, SpecBundle } from './spec.js';
 
 interface Summary {
   schemas: number;
+  /** Schemas (registered and inline) whose precompiled validator was compared with a fresh compile. */
+  precompiled: number;
+  staleCacheRejected: boolean;
   samples: number;
   stateful: number;
   deterministicKeys: boolean;
@@ -34,7 +44,59 @@ async function main(): Promise<Summary> {
   const [a, b] = await Promise.all([deriveEnvironmentKey('x', env.id, 'k'), deriveEnvironmentKey('x', env.id, 'k')]);
   const deterministicKeys = a.jwk.n === b.jwk.n && a.pem === b.pem;
   if (!deterministicKeys) problems.push('key derivation is not deterministic');
-  return { schemas, samples, stateful, deterministicKeys, problems };
+  const precompiled = comparePrecompiled(state.registry, state.spec, problems);
+  const staleCacheRejected = rejectsStaleCache(state.spec);
+  if (!staleCacheRejected) problems.push('an edited schema file loaded the old precompiled validators');
+  return { schemas, precompiled, staleCacheRejected, samples, stateful, deterministicKeys, problems };
+}
+
+const PROBES: unknown[] = [null, 0, 1.5, -1, '', 'x', 'not-a-uuid', '2026-01-01T00:00:00Z', true, [], [1, 'a'], {}];
+const OBJECT_PROBES: unknown[] = [{ id: 'x' }, { error: 'e' }, { name: 1, email: 'a' }];
+
+/** Verdict and errors of the precompiled `registry` against a fresh, lazily compiling one, on probe values. */
+function comparePrecompiled(registry: SchemaRegistry, spec: SpecBundle, problems: string[]): number {
+  if (registry.source === 'lazy') problems.push('the mock state did not precompile its validators');
+  const fresh = new SchemaRegistry();
+  const judge = (validate: ReturnType<SchemaRegistry['compile']>, value: unknown): string => {
+    const valid = validate(value);
+    return JSON.stringify({ valid, errors: valid ? null : validate.errors });
+  };
+  const pairs: [string, ReturnType<SchemaRegistry['compile']>, ReturnType<SchemaRegistry['compile']>][] =
+    registry.ids.map((id) => [id, registry.byId(id), fresh.byId(id)]);
+  for (const op of spec.operations) {
+    const inline: JsonSchema[] = [
+      ...(op.body ? [op.body.schema] : []),
+      ...op.params.map((p) => p.schema),
+      op.success.schema ?? {},
+      ...Object.values(op.errorSchemas),
+    ];
+    for (const schema of inline)
+      pairs.push([op.operationId, registry.compile(schema), fresh.compile(structuredClone(schema))]);
+  }
+  for (const [label, cached, compiled] of pairs)
+    for (const value of [...PROBES, ...OBJECT_PROBES])
+      if (judge(cached, value) !== judge(compiled, value))
+        problems.push(`precompiled validator of ${label} differs from a fresh compile on ${JSON.stringify(value)}`);
+  return pairs.length;
+}
+
+/** True when a registry over a copy of schemas/ with one edited file gets another cache file and compiles afresh. */
+function rejectsStaleCache(spec: SpecBundle): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'mock-schemas-'));
+  const few = { ...spec, operations: spec.operations.slice(0, 3) };
+  try {
+    cpSync(fileURLToPath(new URL('../schemas/', import.meta.url)), dir, { recursive: true });
+    const first = new SchemaRegistry(dir);
+    first.precompile(few);
+    const file = join(dir, 'errors', 'error-body.schema.json');
+    writeFileSync(file, JSON.stringify({ ...(JSON.parse(readFileSync(file, 'utf8')) as object), description: 'x' }));
+    const second = new SchemaRegistry(dir);
+    second.precompile(few);
+    for (const r of [first, second]) if (r.source === 'compiled' && r.cacheFile) rmSync(r.cacheFile, { force: true });
+    return second.source === 'compiled' && second.cacheFile !== first.cacheFile;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Drives every stateful handler once (create, read, list, update) and validates each 2xx body. */

@@ -69,6 +69,7 @@ export class MockState {
     if (unknown !== undefined) throw new Error(`unknown fault "${unknown}"`);
     this.faults = new FaultSet((options.faults ?? []) as FaultId[]);
     this.registry = options.registry ?? new SchemaRegistry();
+    this.registry.precompile(this.spec);
     const seed = options.seed ?? DEFAULTS.seed;
     this.clock = new MockClock(options.startTime ?? DEFAULTS.startTime, options.clock ?? 'frozen');
     this.seed = buildSeed(seed, profile.token.length, this.spec.tokenScopes, this.spec.objects);

@@ -751,7 +751,7 @@ describe('mock faults', () => {
 });
 
 describe('mock self-check', () => {
-  it('compiles every schema strictly and validates every sample and stateful answer', async () => {
+  it('compiles every schema strictly, validates every sample and stateful answer, precompiles faithfully', async () => {
     const out = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, ['--import', 'tsx', 'mock/selfcheck.ts'], { cwd: ROOT }, (err, stdout) =>
         err ? reject(new Error(`${err.message}\n${stdout}`)) : resolve(stdout),
@@ -759,6 +759,8 @@ describe('mock self-check', () => {
     });
     const summary = JSON.parse(out) as {
       schemas: number;
+      precompiled: number;
+      staleCacheRejected: boolean;
       samples: number;
       stateful: number;
       deterministicKeys: boolean;
@@ -766,6 +768,8 @@ describe('mock self-check', () => {
     };
     assert.deepEqual(summary.problems, []);
     assert.ok(summary.schemas >= 722, `compiled ${summary.schemas} schemas`);
+    assert.ok(summary.precompiled >= summary.schemas + 1000, `compared ${summary.precompiled} precompiled validators`);
+    assert.equal(summary.staleCacheRejected, true);
     assert.equal(summary.samples, 368);
     assert.ok(summary.stateful >= 20);
     assert.equal(summary.deterministicKeys, true);
