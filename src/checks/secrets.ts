@@ -8,7 +8,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format, inspect } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import { checkApiUrl, ConfigError, parseConfig, ROOT, type SuiteConfig } from '../engine/config.js';
 import type { Credentials } from '../engine/credentials.js';
 import { bearer, type HttpRequest } from '../http/client.js';
@@ -482,7 +481,7 @@ async function tracesOffForLive(ctx: CheckContext): Promise<void> {
  * Live-credential CI jobs run only on schedule or manual dispatch, behind an environment, scanning before upload
  * (SEC-006).
  */
-function trustedTriggersOnly(ctx: CheckContext): Promise<void> {
+async function trustedTriggersOnly(ctx: CheckContext): Promise<void> {
   const dir = join(ROOT, '.github', 'workflows');
   let files: string[];
   try {
@@ -494,8 +493,10 @@ function trustedTriggersOnly(ctx: CheckContext): Promise<void> {
   }
   if (!files.length) {
     ctx.skip('.github/workflows', 'no workflow files in this checkout');
-    return Promise.resolve();
+    return;
   }
+  // Loaded here, not at module load: every Playwright worker imports this family, one rule reads YAML.
+  const { parse: parseYaml } = await import('yaml');
   let liveJobs = 0;
   for (const file of files) {
     let doc: unknown;
@@ -512,7 +513,6 @@ function trustedTriggersOnly(ctx: CheckContext): Promise<void> {
     }
   }
   if (!liveJobs) ctx.log('SEC-006: no workflow job uses live credentials');
-  return Promise.resolve();
 }
 
 /**
