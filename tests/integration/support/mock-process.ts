@@ -35,14 +35,19 @@ function mockEnv(): Record<string, string> {
   return env;
 }
 
-interface MockProcess {
+/** A spawned mock process: the origins it listens on, its stdout so far, and how to stop it. */
+export interface MockProcess {
   urls: string[];
   stdout: string;
   stop(): Promise<void>;
 }
 
-/** Spawns mock/server.ts; resolves with the origins of its first `listening` lines, rejects with stderr on exit. */
-function spawnMock(settings: Record<string, string>, listening: number): Promise<MockProcess> {
+/**
+ * Spawns mock/server.ts (the parent's MOCK_* settings removed, `settings` applied); resolves with the origins of its
+ * first `listening` lines, rejects with stderr on exit. Both harnesses start their mocks this way (this file's
+ * clients, suite-runs.ts for suite runs).
+ */
+export function spawnMock(settings: Record<string, string>, listening: number): Promise<MockProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], {
     cwd: ROOT,
     env: { ...mockEnv(), MOCK_PORT: '0', ...settings },

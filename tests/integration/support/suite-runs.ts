@@ -3,12 +3,13 @@
  * in a child process with a fully specified environment, so neither the caller's shell nor a developer's .env can
  * leak into (or out of) a run. Every suite variable is set explicitly (empty = unset; dotenv never overrides).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from '../../../src/engine/config.js';
 import type { MockSeed } from '../../../src/engine/credentials.js';
+import { spawnMock } from './mock-process.js';
 
 /** Every variable the suite reads (src/engine/config.ts); a run sets all of them. */
 export const SUITE_VARIABLES = [
@@ -67,21 +68,6 @@ export interface Mock {
   seed(): Promise<MockSeed>;
   control(path: string, body?: unknown): Promise<unknown>;
   stop(): Promise<void>;
-}
-
-async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the mock exited with code ${child.exitCode} before it was healthy`);
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`the mock at ${url} did not become healthy within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
 }
 
 /** The ports these tests may use (4240–4249): several test files — and several `npm test` runs — share the range. */
@@ -148,33 +134,17 @@ async function startMocksOn(
   settings: { seed?: number },
 ): Promise<Mock[]> {
   const one = ports.length === 1;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], {
-    cwd: ROOT,
-    env: {
-      ...baseEnv(),
+  const started = await spawnMock(
+    {
       // One mock: MOCK_PORT and MOCK_FAULTS; several: MOCK_INSTANCES (which cannot be combined with them).
       ...(one
         ? { MOCK_PORT: String(ports[0]), MOCK_FAULTS: faults[0]!.join(',') }
-        : { MOCK_INSTANCES: ports.map((p, i) => `${p}:${faults[i]!.join('+')}`).join(',') }),
+        : { MOCK_PORT: '', MOCK_INSTANCES: ports.map((p, i) => `${p}:${faults[i]!.join('+')}`).join(',') }),
       MOCK_CONTROL: 'on',
       ...(settings.seed === undefined ? {} : { MOCK_SEED: String(settings.seed) }),
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  try {
-    for (const port of ports) await waitHealthy(`http://127.0.0.1:${port}/__mock/health`, child, 60_000);
-  } catch (error) {
-    child.kill('SIGTERM');
-    throw new Error(`${(error as Error).message}\n${stderr.slice(0, 2000)}`);
-  }
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  };
+    ports.length,
+  );
   return ports.map((port) => {
     const origin = `http://127.0.0.1:${port}`;
     const control = async (path: string, body?: unknown): Promise<unknown> => {
@@ -192,7 +162,7 @@ async function startMocksOn(
       apiUrl: `${origin}/api/v0`,
       seed: async () => (await control('/seed')) as MockSeed,
       control,
-      stop,
+      stop: () => started.stop(),
     };
   });
 }
