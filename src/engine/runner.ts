@@ -28,7 +28,13 @@ export async function createSuite(workerIndex = 0, apiUrlOverride?: string): Pro
   const loaded = loadConfig();
   let config = apiUrlOverride ? { ...loaded, apiUrl: apiUrlOverride } : loaded;
   const spec = loadSpec(config.docsProfile);
-  const registry = schemas();
+  const registry = schemas(
+    spec.operations.flatMap((op) => [
+      ...(op.requestBody ? [op.requestBody.schema] : []),
+      ...(op.success.schema ? [op.success.schema] : []),
+      ...Object.values(op.responses).flatMap((r) => (r.schema ? [r.schema] : [])),
+    ]),
+  );
   const mock = config.target === 'mock' ? new MockControl(config.apiUrl) : undefined;
   let credentials: Credentials;
   let seed: MockSeed | undefined;

@@ -54,6 +54,16 @@ export interface Validation {
 export interface SchemaRegistryOptions {
   /** Use (and write) the precompiled-validator cache. Default true; false always compiles every schema afresh. */
   precompiled?: boolean;
+  /**
+   * Inline schemas (the operations' request, success and response bodies) to precompile with the files, so that a
+   * worker neither builds its ajv instance nor compiles them while it sends requests.
+   */
+  inline?: Iterable<JsonSchema>;
+}
+
+/** The precompiled-cache key of an inline schema, from its JSON text (identical schemas share one validator). */
+function inlineKey(text: string): string {
+  return `inline:${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
 }
 
 export class SchemaRegistry {
@@ -79,9 +89,17 @@ export class SchemaRegistry {
       this.#schemas.push(schema as { $id: string });
       this.ids.push(schema.$id);
     }
+    const inline = new Map<string, JsonSchema>();
+    for (const schema of options.inline ?? []) {
+      const text = JSON.stringify(schema);
+      if (!isSingleRef(schema)) inline.set(inlineKey(text), schema);
+    }
+    const inlineKeys = [...inline.keys()].sort();
+    for (const key of inlineKeys) hash.update(`\u0000${key}`);
     this.cacheFile = join(SCHEMA_CACHE_DIR, `validators-${hash.digest('hex').slice(0, 24)}.cjs`);
     const usePrecompiled = options.precompiled !== false;
-    this.#precompiled = usePrecompiled ? loadPrecompiled(this.cacheFile, this.ids) : undefined;
+    const exported = [...this.ids, ...inlineKeys];
+    this.#precompiled = usePrecompiled ? loadPrecompiled(this.cacheFile, exported) : undefined;
     this.source = this.#precompiled ? 'cache' : 'compiled';
     if (this.#precompiled) {
       // ajv's validators carry their schema (`validate.schema`, read by the negative-case generators); so do these.
@@ -90,8 +108,11 @@ export class SchemaRegistry {
     }
     const ajv = this.ajv(usePrecompiled);
     for (const id of this.ids) this.byId(id);
-    if (usePrecompiled)
-      writePrecompiled(this.cacheFile, standaloneCode(ajv, Object.fromEntries(this.ids.map((id) => [id, id]))));
+    if (usePrecompiled) {
+      for (const [key, schema] of inline) ajv.addSchema(schema, key);
+      writePrecompiled(this.cacheFile, standaloneCode(ajv, Object.fromEntries(exported.map((k) => [k, k]))));
+      for (const [key, schema] of inline) this.compiledAdhoc.set(JSON.stringify(schema), ajv.getSchema(key)!);
+    }
   }
 
   /** The one ajv instance, with every schema added (compiled on use); `source` keeps the code for the cache. */
@@ -116,9 +137,10 @@ export class SchemaRegistry {
     const key = JSON.stringify(schema);
     let validate = this.compiledAdhoc.get(key);
     if (!validate) {
-      const keys = Object.keys(schema);
-      const ref = keys.length === 1 && typeof schema.$ref === 'string' ? schema.$ref : undefined;
-      validate = ref !== undefined && this.#precompiled?.[ref] ? this.#precompiled[ref] : this.ajv().compile(schema);
+      const ref = isSingleRef(schema) ? (schema.$ref as string) : undefined;
+      validate =
+        (ref !== undefined ? this.#precompiled?.[ref] : this.#precompiled?.[inlineKey(key)]) ??
+        this.ajv().compile(schema);
       this.compiledAdhoc.set(key, validate);
     }
     return validate;
@@ -141,6 +163,11 @@ export class SchemaRegistry {
     const valid = validate(value);
     return { valid, errors: valid ? [] : describe(validate.errors ?? []) };
   }
+}
+
+/** True for `{ $ref }` alone: the referenced file's precompiled validator serves it. */
+function isSingleRef(schema: JsonSchema): boolean {
+  return typeof schema.$ref === 'string' && Object.keys(schema).length === 1;
 }
 
 /** The cached validators when the file exists and holds every id; undefined otherwise (then everything compiles). */
@@ -172,8 +199,8 @@ function describe(errors: ErrorObject[]): string[] {
 
 let registry: SchemaRegistry | undefined;
 
-/** The process-wide registry (built on first use). */
-export function schemas(): SchemaRegistry {
-  registry ??= new SchemaRegistry();
+/** The process-wide registry (built on first use, with `inline` precompiled alongside the schema files). */
+export function schemas(inline?: Iterable<JsonSchema>): SchemaRegistry {
+  registry ??= new SchemaRegistry(undefined, inline ? { inline } : {});
   return registry;
 }
