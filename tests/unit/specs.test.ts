@@ -61,6 +61,12 @@ test('the precompiled validators (standalone code cache) judge exactly as a fres
     assert.deepEqual(cached.byId(id).schema, registry.byId(id).schema, `${id}: validate.schema`);
   const inline = { type: 'array', items: { $ref: registry.ids[0]! } };
   assert.deepEqual(cached.validate(inline, [1, 'a']), registry.validate(inline, [1, 'a']));
+  // Inline schemas precompiled with the files (the operations' bodies): the same verdicts as a fresh compile.
+  const withInline = new SchemaRegistry(undefined, { inline: [inline] });
+  assert.notEqual(withInline.cacheFile, cached.cacheFile, 'the inline schemas are part of the cache key');
+  for (const value of [...values, [{ error: 'e' }]])
+    assert.deepEqual(withInline.validate(inline, value), registry.validate(inline, value), JSON.stringify(value));
+  rmSync(withInline.cacheFile, { force: true });
 });
 
 test('the cache key changes with any schema byte: an edited schemas/ folder never loads stale validators', () => {
