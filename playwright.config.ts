@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { ConfigError, loadConfig, ROOT, type SuiteConfig } from './src/engine/config.js';
 import { SchemaRegistry } from './src/engine/schemas.js';
-import { loadSpec } from './src/engine/spec.js';
+import { loadRules } from './src/engine/spec.js';
 import { suiteNightlyInputs } from './src/nightly/suite-inputs.js';
 
 let config: SuiteConfig;
@@ -22,11 +22,7 @@ try {
     (config.nightly.baselineFile || config.nightly.previousFile || config.nightly.ledgerFile)
   ) {
     const registry = new SchemaRegistry(join(ROOT, 'schemas', 'meta'));
-    suiteNightlyInputs(
-      config,
-      (id, v) => registry.validate(id, v),
-      new Set(loadSpec(config.docsProfile).rulesById.keys()),
-    );
+    suiteNightlyInputs(config, (id, v) => registry.validate(id, v), new Set(loadRules().map((r) => r.id)));
   }
 } catch (error) {
   if (error instanceof ConfigError) {

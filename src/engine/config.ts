@@ -4,7 +4,7 @@
  * variable (SEC-003, SEC-004 depend on it).
  */
 import { config as loadDotenv } from 'dotenv';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultLedgerFile, previousReportFile, type NightlySettings } from '../nightly/inputs.js';
@@ -155,6 +155,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): SuiteConfig {
   const docsProfile = (env.DYNAMIC_DOCS_PROFILE ?? 'docs-2026').trim() || 'docs-2026';
   if (!/^docs-\d{4}$/.test(docsProfile))
     throw new ConfigError(`DYNAMIC_DOCS_PROFILE must look like docs-2026, got '${docsProfile}'`);
+  const known = docsProfileIds();
+  if (!known.includes(docsProfile))
+    throw new ConfigError(`DYNAMIC_DOCS_PROFILE '${docsProfile}' is not one of ${known.join(', ')}`);
   const ci = Boolean(env.CI) && env.CI !== 'false' && env.CI !== '0';
   const seedFromEnv = optional(env, 'FC_SEED') !== undefined;
   const seed = int(env, 'FC_SEED', Date.now() % 2_147_483_647, -2_147_483_648, 2_147_483_647);
@@ -301,6 +304,14 @@ function runStateLocator(raw: string | undefined): string | undefined {
 }
 
 let cached: SuiteConfig | undefined;
+
+/** The docs profiles specs/profiles/ holds (docs-2025, docs-2026): the file names are the profile ids. */
+function docsProfileIds(): string[] {
+  return readdirSync(join(ROOT, 'specs', 'profiles'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
 
 /**
  * Loads .env (quietly; never overriding variables already set) and returns the validated configuration, once per

@@ -221,6 +221,16 @@ export interface LoadedSpec {
 }
 
 let cache: LoadedSpec | undefined;
+let rulesCache: Rule[] | undefined;
+
+/** The rules of specs/rules/*.json, read once per process (without the 3 MB OpenAPI document). */
+export function loadRules(): Rule[] {
+  rulesCache ??= readdirSync(join(ROOT, 'specs', 'rules'))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .flatMap((f) => readJson<{ rules: Rule[] }>('specs', 'rules', f).rules);
+  return rulesCache;
+}
 
 /** Loads specs/ once per process; an unknown profile is a ConfigError naming DYNAMIC_DOCS_PROFILE. */
 export function loadSpec(profileId: string): LoadedSpec {
@@ -235,10 +245,7 @@ export function loadSpec(profileId: string): LoadedSpec {
   const profile = profiles.find((p) => p.id === profileId);
   if (!profile)
     throw new ConfigError(`DYNAMIC_DOCS_PROFILE '${profileId}' is not one of ${profiles.map((p) => p.id).join(', ')}`);
-  const rules = readdirSync(join(ROOT, 'specs', 'rules'))
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .flatMap((f) => readJson<{ rules: Rule[] }>('specs', 'rules', f).rules);
+  const rules = loadRules();
   const faults = readJson<{ faults: Fault[] }>('specs', 'faults.json').faults;
   cache = {
     document,

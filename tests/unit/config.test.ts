@@ -31,6 +31,7 @@ test('bad values fail with a message naming the variable', () => {
     [{ DYNAMIC_API_URL: 'https://evil.example/api/v0' }, /DYNAMIC_API_URL host must be one of/],
     [{ DYNAMIC_API_URL: 'https://app.dynamic.xyz/api/v0?token=x' }, /must not carry credentials, a query/],
     [{ DYNAMIC_DOCS_PROFILE: 'latest' }, /DYNAMIC_DOCS_PROFILE must look like docs-2026/],
+    [{ DYNAMIC_DOCS_PROFILE: 'docs-2019' }, /DYNAMIC_DOCS_PROFILE 'docs-2019' is not one of docs-2025, docs-2026/],
     [{ FC_SEED: '1.5' }, /FC_SEED must be an integer/],
     [{ FC_PATH: '0:1' }, /FC_PATH needs FC_SEED/],
     [{ FC_SEED: '1', FC_PATH: 'x' }, /FC_PATH must look like 0:1:3/],
