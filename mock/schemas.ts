@@ -38,8 +38,9 @@ export function toModelRefs(schema: unknown): unknown {
 /**
  * The mock's one ajv instance (ARCHITECTURE.md boundaries): JSON Schema 2020-12, strict, allErrors, formats;
  * verbose, so that an error carries the subschema it failed (the sample repair in samples.ts regenerates from it).
- * Every schema under schemas/ is added at construction; validators are compiled lazily on first use and cached.
- * `compileAll()` compiles every schema (unknown `$id` / unresolvable `$ref` detection, run by a unit test).
+ * Every schema under schemas/ is read at construction. A mock state calls `precompile` (standalone code from the
+ * cache, or everything compiled once); a registry without it compiles lazily on first use and caches. `compileAll()`
+ * compiles every schema (unknown `$id` / unresolvable `$ref` detection, run by the self-check).
  */
 export class SchemaRegistry {
   readonly ids: readonly string[];
