@@ -256,9 +256,9 @@ const TEST_ACCOUNT_USES = new Set(['getTestAccount', 'deleteTestAccount']);
  */
 async function sendSweepRequest(ctx: CheckContext, op: Operation, options: RequestOptions): Promise<HttpResponse> {
   const res = await sendFor(ctx, op, options);
+  if (res.status !== 404 || !TEST_ACCOUNT_USES.has(op.operationId)) return res;
   const createOp = ctx.spec.byId.get('createTestAccount');
-  if (res.status !== 404 || !TEST_ACCOUNT_USES.has(op.operationId) || !createOp) return res;
-  if (liveWriteRisk(ctx.config, createOp, 'creating the test account')) return res;
+  if (!createOp || liveWriteRisk(ctx.config, createOp, 'creating the test account')) return res;
   await sendFor(ctx, createOp, { authorization: bearer(ctx.credentials.apiToken) });
   return sendFor(ctx, op, options);
 }
