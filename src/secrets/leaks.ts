@@ -88,11 +88,63 @@ export function needlesOf(values: readonly string[]): Needle[] {
 
 /** Finds needles in a string (for in-process checks); returns the encodings found, never the values. */
 export function findInText(text: string, needles: readonly Needle[]): { value: number; encoding: string }[] {
-  const buf = Buffer.from(text, 'utf8');
   const found = new Map<string, { value: number; encoding: string }>();
-  for (const n of needles)
-    if (buf.includes(n.bytes)) found.set(`${n.value}:${n.encoding}`, { value: n.value, encoding: n.encoding });
+  for (const { needle: n } of occurrences(Buffer.from(text, 'utf8'), needleIndex(needles)))
+    found.set(`${n.value}:${n.encoding}`, { value: n.value, encoding: n.encoding });
   return [...found.values()];
+}
+
+/**
+ * Needles grouped by their first four bytes (every needle has at least MIN_VALUE_LENGTH), for one pass per buffer;
+ * `maybe` marks the 16-bit folds of those heads, so most positions are passed over without a map lookup.
+ */
+interface NeedleIndex {
+  byHead: Map<number, Needle[]>;
+  maybe: Uint8Array;
+}
+
+const indexes = new WeakMap<readonly Needle[], NeedleIndex>();
+
+function headOf(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
+function needleIndex(needles: readonly Needle[]): NeedleIndex {
+  let index = indexes.get(needles);
+  if (index) return index;
+  index = { byHead: new Map(), maybe: new Uint8Array(0x10000) };
+  for (const n of needles) {
+    const head = headOf(n.bytes, 0);
+    const group = index.byHead.get(head);
+    if (group) group.push(n);
+    else index.byHead.set(head, [n]);
+    index.maybe[(head ^ (head >>> 16)) & 0xffff] = 1;
+  }
+  indexes.set(needles, index);
+  return index;
+}
+
+/**
+ * Every occurrence of every needle, overlapping ones included (what one `indexOf` loop per needle finds), in one pass
+ * over the buffer: hundreds of needles (a dozen values × ~50 encodings and windows) cost one read of the bytes, not
+ * hundreds.
+ */
+function occurrences(buf: Buffer, index: NeedleIndex): { offset: number; needle: Needle }[] {
+  const out: { offset: number; needle: Needle }[] = [];
+  if (buf.length < MIN_VALUE_LENGTH || index.byHead.size === 0) return out;
+  let head = headOf(buf, 0);
+  for (let at = 0; at + MIN_VALUE_LENGTH <= buf.length; at += 1) {
+    if (at > 0) head = ((head >>> 8) | (buf[at + 3]! << 24)) >>> 0;
+    if (index.maybe[(head ^ (head >>> 16)) & 0xffff] === 0) continue;
+    const group = index.byHead.get(head);
+    if (group === undefined) continue;
+    for (const needle of group) {
+      const end = at + needle.bytes.length;
+      if (end <= buf.length && buf.compare(needle.bytes, 0, needle.bytes.length, at, end) === 0)
+        out.push({ offset: at, needle });
+    }
+  }
+  return out;
 }
 
 const MAX_DEPTH = 6;
@@ -132,11 +184,7 @@ export function scanBuffer(
   depth = 0,
 ): void {
   stats.bytes += buf.length;
-  const local: { offset: number; needle: Needle }[] = [];
-  for (const needle of needles) {
-    for (let at = buf.indexOf(needle.bytes); at !== -1; at = buf.indexOf(needle.bytes, at + 1))
-      local.push({ offset: at, needle });
-  }
+  const local = occurrences(buf, needleIndex(needles));
   // Overlapping windows and encodings of one occurrence are reported once (the first, longest-lived form).
   local.sort((a, b) => a.offset - b.offset || b.needle.bytes.length - a.needle.bytes.length);
   const lastEnd = new Map<number, number>();
