@@ -7,6 +7,7 @@ import { validString } from '../../src/generators/valid.js';
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOfficial, type OfficialOperation, type OfficialParam } from '../../scripts/derive/official.js';
 import { officialBodyValidator } from '../../scripts/derive/measure.js';
@@ -79,7 +80,8 @@ async function call(op: OfficialOperation, auth: string): Promise<{ status: numb
   return { status: res.status, body, text: res.text };
 }
 
-const spec = (await import('../../specs/dynamic-api.openapi.json', { with: { type: 'json' } })).default as {
+// Read, not imported: an import would make the type checker infer a type for all 3 MB of it (~40 % of `tsc`).
+const spec = JSON.parse(readFileSync(join(ROOT, 'specs', 'dynamic-api.openapi.json'), 'utf8')) as {
   paths: Record<string, Record<string, Record<string, unknown>>>;
 };
 const authOf = (op: OfficialOperation): string =>
