@@ -63,7 +63,7 @@ export default tseslint.config(
   },
   { files: ['src/**/*.ts'], rules: boundary(['**/tests/**'], 'The engine never imports tests.') },
   {
-    // Lines ≤ 120 columns everywhere, strings and comments included (Prettier wraps code, not text).
+    // Lines ≤ 120 columns everywhere, strings and comments included (the formatter, oxfmt, wraps code, not text).
     plugins: { '@stylistic': stylistic },
     rules: { '@stylistic/max-len': ['error', { code: 120, ignoreUrls: true }] },
   },

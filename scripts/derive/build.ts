@@ -88,7 +88,8 @@ export interface DerivedSpec {
     models: number;
     sources: string[];
     official:
-      { operations: number; merged: number; shared: number; officialOnly: number; clientsOnly: number } | undefined;
+      | { operations: number; merged: number; shared: number; officialOnly: number; clientsOnly: number }
+      | undefined;
   };
 }
 

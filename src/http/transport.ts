@@ -8,7 +8,14 @@
 
 /** What went wrong. `refused`, `unresolved` and `tls` cannot be cured by a retry. */
 export type TransportFaultKind =
-  'reset' | 'closed' | 'timeout' | 'truncated' | 'refused' | 'unresolved' | 'tls' | 'other';
+  | 'reset'
+  | 'closed'
+  | 'timeout'
+  | 'truncated'
+  | 'refused'
+  | 'unresolved'
+  | 'tls'
+  | 'other';
 
 /**
  * Where it went wrong: `connect` — the connection never opened, so no byte of the request reached the server;

@@ -200,7 +200,8 @@ export async function runProperty<T>(ctx: CheckContext, spec: PropertySpec<T>): 
   if (!ops.length) return;
   const perRun = ctx.config.target === 'mock' ? Math.min(OPERATIONS_PER_RUN, ops.length) : 1;
   let lastFailure:
-    { op: Operation; why: string; mismatch: Mismatch | undefined; responses: HttpResponse[] } | undefined;
+    | { op: Operation; why: string; mismatch: Mismatch | undefined; responses: HttpResponse[] }
+    | undefined;
   const lastPass = new Map<string, HttpResponse>();
   let rateLimited = 0;
   const numRuns = spec.numRuns ?? ctx.fc.runs;
