@@ -3,10 +3,16 @@
  * operations and models of the OpenAPI document they were generated from ("Dashboard API" 1.0.0).
  * Models come from the `.d.ts` files (TypeScript AST), wire names and operation details from the `.js` files.
  */
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import ts from 'typescript';
+import { fileURLToPath } from 'node:url';
+import type * as TS from 'typescript';
+import { cached, keyOf } from './cache.js';
 import type { JsonSchema } from './types.js';
+
+/** The TypeScript compiler API, loaded on the first parse (a cached package never loads its 9 MB). */
+let ts: typeof TS;
 
 export interface ClientParam {
   name: string; // wire name
@@ -51,7 +57,7 @@ const PRIMITIVES: Record<string, JsonSchema> = {
 };
 
 /** Converts a TypeScript type node of a generated client into JSON Schema (refs point at #/components/schemas). */
-function typeToSchema(node: ts.TypeNode, src: ts.SourceFile, inlineEnums: Map<string, JsonSchema>): JsonSchema {
+function typeToSchema(node: TS.TypeNode, src: TS.SourceFile, inlineEnums: Map<string, JsonSchema>): JsonSchema {
   if (ts.isUnionTypeNode(node)) {
     const parts = node.types.filter((t) => !(ts.isLiteralTypeNode(t) && t.literal.kind === ts.SyntaxKind.NullKeyword));
     const nullable = parts.length !== node.types.length;
@@ -93,8 +99,8 @@ function typeToSchema(node: ts.TypeNode, src: ts.SourceFile, inlineEnums: Map<st
   throw new Error(`unsupported type '${text}' in ${src.fileName}`);
 }
 
-function jsDocText(node: ts.Node): string {
-  const docs = (node as { jsDoc?: ts.JSDoc[] }).jsDoc;
+function jsDocText(node: TS.Node): string {
+  const docs = (node as { jsDoc?: TS.JSDoc[] }).jsDoc;
   const comment = docs?.[0]?.comment;
   return (typeof comment === 'string' ? comment : '').trim();
 }
@@ -117,7 +123,7 @@ function enumSchema(values: (string | number)[], description: string): JsonSchem
   return { type: allStrings ? 'string' : 'number', enum: values, ...(description ? { description } : {}) };
 }
 
-function enumValues(members: ts.NodeArray<ts.EnumMember>): (string | number)[] {
+function enumValues(members: TS.NodeArray<TS.EnumMember>): (string | number)[] {
   return members.map((m) => {
     const init = m.initializer;
     if (init && ts.isStringLiteral(init)) return init.text;
@@ -180,16 +186,16 @@ function parseModels(modelsDir: string): Map<string, JsonSchema> {
 /** Enums declared inside api files (e.g. GetAnalyticsOverviewGranularityEnum) and the request interfaces. */
 function parseApiDts(file: string): {
   inlineEnums: Map<string, JsonSchema>;
-  requests: Map<string, Map<string, { type: ts.TypeNode; optional: boolean }>>;
-  src: ts.SourceFile;
+  requests: Map<string, Map<string, { type: TS.TypeNode; optional: boolean }>>;
+  src: TS.SourceFile;
 } {
   const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
   const inlineEnums = new Map<string, JsonSchema>();
-  const requests = new Map<string, Map<string, { type: ts.TypeNode; optional: boolean }>>();
+  const requests = new Map<string, Map<string, { type: TS.TypeNode; optional: boolean }>>();
   for (const stmt of src.statements) {
     if (ts.isEnumDeclaration(stmt)) inlineEnums.set(stmt.name.text, enumSchema(enumValues(stmt.members), ''));
     if (ts.isInterfaceDeclaration(stmt) && stmt.name.text.endsWith('Request')) {
-      const fields = new Map<string, { type: ts.TypeNode; optional: boolean }>();
+      const fields = new Map<string, { type: TS.TypeNode; optional: boolean }>();
       for (const m of stmt.members)
         if (ts.isPropertySignature(m) && m.type)
           fields.set(m.name.getText(src), { type: m.type, optional: !!m.questionToken });
@@ -225,9 +231,9 @@ function parseApis(apisDir: string, source: string): ClientOperation[] {
       const pathTemplate = /path: `([^`]+)`/.exec(chunk)?.[1];
       const method = /method: '(\w+)'/.exec(chunk)?.[1];
       if (!pathTemplate || !method) throw new Error(`cannot read path/method of ${apiClass}.${operationId}`);
-      const requestFields: Map<string, { type: ts.TypeNode; optional: boolean }> =
+      const requestFields: Map<string, { type: TS.TypeNode; optional: boolean }> =
         dts.requests.get(`${upperFirst(operationId)}Request`) ??
-        new Map<string, { type: ts.TypeNode; optional: boolean }>();
+        new Map<string, { type: TS.TypeNode; optional: boolean }>();
       const required = new Set([...chunk.matchAll(/RequiredError\('(\w+)'/g)].map((m) => m[1]!));
       const paramSchema = (tsName: string): JsonSchema => {
         const field = requestFields.get(tsName);
@@ -290,8 +296,26 @@ function parseApis(apisDir: string, source: string): ClientOperation[] {
   return operations;
 }
 
-/** Loads one published client package from node_modules. */
+/**
+ * Loads one published client package from node_modules. What was read is kept in the derivation's cache (cache.ts),
+ * keyed by the package's files, this reader's code and the TypeScript version: a derivation or a test that reads the
+ * same package again skips the TypeScript parse (~2.5 s).
+ */
 export function loadClientPackage(packageDir: string): ClientPackage {
+  const require = createRequire(import.meta.url);
+  const parts: (string | Buffer)[] = [
+    readFileSync(fileURLToPath(import.meta.url)),
+    readFileSync(require.resolve('typescript/package.json')),
+    readFileSync(join(packageDir, 'package.json')),
+  ];
+  for (const dir of [join('src', 'apis'), join('src', 'models')])
+    for (const file of readdirSync(join(packageDir, dir)).sort())
+      parts.push(`${dir}/${file}`, readFileSync(join(packageDir, dir, file)));
+  return cached('client', keyOf(parts), () => readClientPackage(packageDir));
+}
+
+function readClientPackage(packageDir: string): ClientPackage {
+  ts ??= createRequire(import.meta.url)('typescript') as typeof TS;
   const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { name: string; version: string };
   const source = `${pkg.name}@${pkg.version}`;
   return {

@@ -8,8 +8,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { cached, keyOf } from './cache.js';
 import type { JsonSchema } from './types.js';
+
+const YAML_VERSION = readFileSync(createRequire(import.meta.url).resolve('yaml/package.json'), 'utf8');
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'trace'] as const;
 
@@ -268,5 +273,7 @@ export function parseOfficial(text: string, where: string): OfficialDocument {
 
 /** Reads an official document from a file. */
 export function loadOfficial(file: string): OfficialDocument {
-  return parseOfficial(readFileSync(file, 'utf8'), file);
+  const text = readFileSync(file, 'utf8');
+  const key = keyOf([readFileSync(fileURLToPath(import.meta.url)), YAML_VERSION, file, text]);
+  return cached('official', key, () => parseOfficial(text, file));
 }

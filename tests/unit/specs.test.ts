@@ -13,7 +13,7 @@ import { ROOT } from '../../src/engine/config.js';
 import { SchemaRegistry } from '../../src/engine/schemas.js';
 import { loadSpec, SCHEMA_BASE } from '../../src/engine/spec.js';
 import { loadClientPackage } from '../../scripts/derive/clients.js';
-import { loadOfficial } from '../../scripts/derive/official.js';
+import { loadOfficial, parseOfficial } from '../../scripts/derive/official.js';
 
 const spec = loadSpec('docs-2026');
 /** Compiled afresh (never the precompiled cache): this is the proof that every schema compiles. */
@@ -115,6 +115,22 @@ test(
     assert.equal(spec.operations.filter((o) => o.surface === 'sdk').length, 223);
   },
 );
+
+test('derivation cache: a second read of the official document equals a fresh parse; an edited one is re-read', () => {
+  const file = join(ROOT, 'specs', 'sources', 'official', 'public-api.yaml');
+  const text = readFileSync(file, 'utf8');
+  const fresh = parseOfficial(text, file);
+  assert.deepEqual(loadOfficial(file), fresh);
+  assert.deepEqual(loadOfficial(file), fresh, 'the cached read');
+  const dir = mkdtempSync(join(tmpdir(), 'derive-cache-'));
+  try {
+    const copy = join(dir, 'public-api.yaml');
+    writeFileSync(copy, text.replace(/^(\s*title:\s*).*$/m, '$1Edited API'));
+    assert.match(loadOfficial(copy).label, /^Edited API \(openapi /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test(
   'every operation has an operationId, a tag, an auth class, ' +
