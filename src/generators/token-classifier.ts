@@ -59,23 +59,39 @@ export function parseAlphabet(alphabet: string): Ranges {
   return ranges;
 }
 
-function inAlphabet(code: number, ranges: Ranges): boolean {
-  for (const [lo, hi] of ranges) if (code >= lo && code <= hi) return true;
-  return false;
+const tables = new Map<string, Uint8Array>();
+
+/** The alphabet as a membership table over the 65,536 UTF-16 code units (1 = in the alphabet). */
+function memberTable(alphabet: string): Uint8Array {
+  let table = tables.get(alphabet);
+  if (!table) {
+    table = new Uint8Array(0x10000);
+    for (const [lo, hi] of parseAlphabet(alphabet)) table.fill(1, lo, hi + 1);
+    tables.set(alphabet, table);
+  }
+  return table;
 }
 
 /** Classifies a string as a well-formed admin token of the profile, or says why it is not. */
 export function classifyToken(value: string, shape: TokenShape): TokenClass {
   if (!value.startsWith(shape.prefix)) return { wellFormed: false, reason: 'prefix' };
-  const ranges = parseAlphabet(shape.alphabet);
-  const body = value.slice(shape.prefix.length);
-  // Count code points: an astral character is one character (the schema's regex runs with the `u` flag); it is never
-  // in a BMP alphabet, so the verdict does not depend on the counting anyway.
+  const member = memberTable(shape.alphabet);
+  // Count code points: an astral character (a surrogate pair) is one character (the schema's regex runs with the `u`
+  // flag); it is never in a BMP alphabet, so the verdict does not depend on the counting anyway.
   let count = 0;
   let outside = false;
-  for (const ch of body) {
+  for (let i = shape.prefix.length; i < value.length; i += 1) {
+    const code = value.charCodeAt(i);
     count += 1;
-    if (ch.length !== 1 || !inAlphabet(ch.charCodeAt(0), ranges)) outside = true;
+    if (code >= 0xd800 && code <= 0xdbff && i + 1 < value.length) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i += 1;
+        outside = true;
+        continue;
+      }
+    }
+    if (member[code] !== 1) outside = true;
   }
   if (count !== shape.length) return { wellFormed: false, reason: 'length' };
   if (outside) return { wellFormed: false, reason: 'alphabet' };
