@@ -1,6 +1,7 @@
 /**
  * The one table of checks: every rule id of specs/rules has exactly one check here (tests/unit/checks.test.ts
- * proves the table and the catalogue agree). The conformance specs, the matrix and the mutation harness read it.
+ * proves the table and the catalogue agree). The conformance fixture (by rule id), the matrix and the mutation harness
+ * read it.
  */
 import type { Check } from '../engine/types.js';
 import { AUTH_CHECKS } from './auth.js';
@@ -26,11 +27,4 @@ export const CHECKS: readonly Check[] = [
 /** The registered check of a rule id. */
 export function checkFor(ruleId: string): Check | undefined {
   return CHECKS.find((c) => c.rule === ruleId);
-}
-
-/**
- * Checks whose rule id starts with the family prefix (AUTH, TOKEN, JWT, ERR, SCHEMA, RATE, SEC, OBJ), in rule order.
- */
-export function checksOf(family: string): Check[] {
-  return CHECKS.filter((c) => c.rule.startsWith(`${family}-`)).sort((a, b) => a.rule.localeCompare(b.rule));
 }

@@ -5,9 +5,8 @@
  * when nothing could be asserted (never a silent pass).
  */
 import { test as base, type TestInfo } from '@playwright/test';
-import { createSuite, runCheck, type Suite } from './runner.js';
+import type { Suite } from './runner.js';
 import { redact } from '../secrets/redact.js';
-import { cleanupFor } from '../secrets/safety.js';
 import type { Check, CheckResult, Outcome } from './types.js';
 import { samplingRecordOf } from './sampler.js';
 import { describeEntry } from '../nightly/baseline.js';
@@ -125,11 +124,14 @@ export const test = base.extend<{ conformance: Conformance }, { suite: Suite; ap
   apiUrlOverride: [undefined, { scope: 'worker', option: true }],
   suite: [
     async ({ apiUrlOverride }, use, workerInfo) => {
+      // Imported here, in the worker: the runner process loads the spec files only to list their tests.
+      const { createSuite } = await import('./runner.js');
       const suite = await createSuite(workerInfo.workerIndex, apiUrlOverride);
       try {
         await use(suite);
       } finally {
         // SEC-003: resources that outlived their check are deleted at the end, even after failures.
+        const { cleanupFor } = await import('../secrets/safety.js');
         for (const problem of await cleanupFor(suite).runAll()) console.error(problem);
         await suite.client.close();
         await suite.pacer?.close();
@@ -167,6 +169,7 @@ export const test = base.extend<{ conformance: Conformance }, { suite: Suite; ap
           testInfo.skip(true, `${rule.id} is not asserted on the ${suite.config.target} target`);
           return undefined;
         }
+        const { runCheck } = await import('./runner.js');
         const result = await runCheck(suite, check, (line) => console.log(line));
         await report(testInfo, suite, result, mode);
         const failed = result.outcomes.filter((o) => o.status === 'fail');

@@ -9,10 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportRunStateLocator, loadConfig, type SuiteConfig } from './config.js';
-import { liveCredentials } from './credentials.js';
 import { loadSpec, type LoadedSpec } from './spec.js';
-import { HttpClient } from '../http/client.js';
-import { verifySandbox } from '../secrets/safety.js';
 import { redact } from '../secrets/redact.js';
 import {
   formatPlan,
@@ -26,7 +23,6 @@ import {
   type RunJwts,
   type RunPlan,
 } from './run-state.js';
-import { obtainJwtFromTestAccount } from './test-account.js';
 
 /** Fraction of every documented limit the pacer uses (a margin for clock skew and network latency). */
 export const PACING_MARGIN = 0.9;
@@ -91,6 +87,13 @@ export function describeJwt(label: string, j: JwtProvenance): string {
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const config = loadConfig();
   if (config.target !== 'live' || !config.live) return () => Promise.resolve();
+  // Live only, so a run against the mock does not load the HTTP client in the runner process.
+  const [{ liveCredentials }, { HttpClient }, { verifySandbox }, { obtainJwtFromTestAccount }] = await Promise.all([
+    import('./credentials.js'),
+    import('../http/client.js'),
+    import('../secrets/safety.js'),
+    import('./test-account.js'),
+  ]);
   const spec = loadSpec(config.docsProfile);
   const pacing = new RunPacing(spec.operations, spec.profile, config.requestBudget, PACING_MARGIN);
   const service = new RunStateService(pacing);

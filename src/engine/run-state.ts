@@ -12,7 +12,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Pool } from 'undici';
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
 import {
   minimumWallTimeMs,
   PacingSchedule,
@@ -440,13 +441,15 @@ export class LocalPacer implements Pacer {
 
 /** A worker's pacer: asks the run's service (DYNAMIC_RUN_STATE_URL, set by globalSetup) over loopback. */
 export class RemotePacer implements Pacer {
-  private readonly pool: Pool;
+  private readonly pool: Undici.Pool;
 
   constructor(
     url: string,
     private readonly key: string,
   ) {
-    this.pool = new Pool(url, { connections: 4 });
+    // undici is loaded here, by a live run's workers, not by every process that imports this module (the reporter).
+    const { Pool: UndiciPool } = createRequire(import.meta.url)('undici') as typeof Undici;
+    this.pool = new UndiciPool(url, { connections: 4 });
   }
 
   /** Parses `http://127.0.0.1:port#key` (the form globalSetup hands to workers). */

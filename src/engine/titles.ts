@@ -10,3 +10,11 @@ export function ruleTitle(ruleId: string): string {
   if (!rule) throw new Error(`no rule ${ruleId} in specs/rules`);
   return `${rule.id} ${rule.title} ${rule.tags.join(' ')}`;
 }
+
+/** The rule ids of a family (AUTH, TOKEN, JWT, ERR, SCHEMA, RATE, SEC, OBJ) in id order, from specs/rules alone. */
+export function ruleIdsOf(family: string): string[] {
+  return loadRules()
+    .map((r) => r.id)
+    .filter((id) => id.startsWith(`${family}-`))
+    .sort((a, b) => a.localeCompare(b));
+}

@@ -1,8 +1,7 @@
 import { test } from '../../src/engine/fixtures.js';
-import { checksOf } from '../../src/checks/index.js';
-import { ruleTitle } from '../../src/engine/titles.js';
+import { ruleIdsOf, ruleTitle } from '../../src/engine/titles.js';
+import { runRule } from './run-rule.js';
 
 test.describe('object-level authorization', () => {
-  for (const check of checksOf('OBJ'))
-    test(ruleTitle(check.rule), ({ conformance }) => conformance.check(check).then(() => undefined));
+  for (const id of ruleIdsOf('OBJ')) test(ruleTitle(id), ({ conformance }) => runRule(conformance, id));
 });
