@@ -142,6 +142,17 @@ export class SchemaRegistry {
     return v;
   }
 
+  /**
+   * The self-check's reference for the precompiled code: what this registry's own ajv compiles from the schema source
+   * (a `$id`, or an inline schema of the spec), never the precompiled validator.
+   */
+  compiledFromSource(schema: string | JsonSchema): ValidateFunction {
+    if (typeof schema !== 'string') return this.ajv.compile(toModelRefs(schema) as JsonSchema);
+    const validate = this.ajv.getSchema(schema);
+    if (validate === undefined) throw new Error(`unknown schema $id ${schema}`);
+    return validate;
+  }
+
   /** Strictly compiles every registered schema, validating each against its meta-schema. Returns the count. */
   compileAll(): number {
     for (const id of this.ids) {
@@ -181,7 +192,7 @@ function* inlineSchemas(spec: SpecBundle): Generator<JsonSchema> {
 }
 
 /** The cache key of an inline schema: a hash of its content (identical schemas share one validator). */
-function inlineKey(schema: JsonSchema): string {
+export function inlineKey(schema: JsonSchema): string {
   return `inline:${createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 32)}`;
 }
 
