@@ -8,19 +8,22 @@
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { ConfigError, loadConfig, ROOT, type SuiteConfig } from './src/engine/config.js';
-import { SchemaRegistry } from './src/engine/schemas.js';
-import { loadRules } from './src/engine/spec.js';
-import { suiteNightlyInputs } from './src/nightly/suite-inputs.js';
 
 let config: SuiteConfig;
 try {
   config = loadConfig();
   // The known-deviations file, the previous report and the ledger are checked once, before any test starts (the
-  // runner process; workers read them again). schemas/meta only: this process's one ajv instance.
+  // runner process; workers read them again). schemas/meta only: this process's one ajv instance. Imported only then:
+  // every worker loads this file too.
   if (
     process.env.TEST_WORKER_INDEX === undefined &&
     (config.nightly.baselineFile || config.nightly.previousFile || config.nightly.ledgerFile)
   ) {
+    const [{ SchemaRegistry }, { loadRules }, { suiteNightlyInputs }] = await Promise.all([
+      import('./src/engine/schemas.js'),
+      import('./src/engine/spec.js'),
+      import('./src/nightly/suite-inputs.js'),
+    ]);
     const registry = new SchemaRegistry(join(ROOT, 'schemas', 'meta'));
     suiteNightlyInputs(config, (id, v) => registry.validate(id, v), new Set(loadRules().map((r) => r.id)));
   }
