@@ -11,6 +11,9 @@ const registered = new Map<string, string>();
 /** 12-character windows of long secrets: a mutated or truncated credential must not survive redaction either. */
 const windows = new Map<string, string>();
 const WINDOW = 12;
+/** The first two UTF-16 units of every window (a filter: most positions of a text start no window). */
+const windowHeads = new Set<number>();
+const headOf = (text: string, i: number): number => (text.charCodeAt(i) << 16) | text.charCodeAt(i + 1);
 
 function fingerprint(value: string): string {
   const hash = createHash('sha256').update(value).digest('hex').slice(0, 8);
@@ -35,7 +38,10 @@ export function registerSecret(value: string): void {
   const fp = fingerprint(value);
   for (const v of variants(value)) registered.set(v, fp);
   if (value.length >= 2 * WINDOW)
-    for (let i = 0; i + WINDOW <= value.length; i += 1) windows.set(value.slice(i, i + WINDOW), fp);
+    for (let i = 0; i + WINDOW <= value.length; i += 1) {
+      windows.set(value.slice(i, i + WINDOW), fp);
+      windowHeads.add(headOf(value, i));
+    }
 }
 
 /** A credential. `value` is only read where the request is built; every other form is the fingerprint. */
@@ -83,6 +89,7 @@ export function redact(text: string): string {
       // Scan the text's own 12-character windows (O(text length)) rather than every registered window.
       const hits = new Map<string, string>();
       for (let i = 0; i + WINDOW <= out.length; i += 1) {
+        if (!windowHeads.has(headOf(out, i))) continue;
         const fp = windows.get(out.slice(i, i + WINDOW));
         if (fp) hits.set(out.slice(i, i + WINDOW), fp);
       }
