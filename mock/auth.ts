@@ -140,8 +140,16 @@ export function preloadJose(): void {
  * The auth step (ARCHITECTURE.md step 3; AUTH-001..AUTH-019, TOKEN-002..TOKEN-010, JWT-001..JWT-012), with every
  * auth-related fault of specs/faults.json as an explicit, named deviation.
  */
+/** Verified-JWT answers kept per key; past this many, the map starts again (a run repeats ~130 tokens ~10k times). */
+const VERIFIED_CACHE_LIMIT = 4096;
+
 export class Authenticator {
   readonly #d: AuthDeps;
+  /**
+   * jose's answer (the claims, or undefined) per environment key, by token, clock second and the faults that change
+   * it: the same inputs give the same answer, so a repeated token costs a map lookup, not an RSA verification.
+   */
+  readonly #verified = new WeakMap<object, Map<string, JsonObject | undefined>>();
   readonly #shape: RegExp;
 
   constructor(deps: AuthDeps) {
@@ -354,9 +362,33 @@ export class Authenticator {
       if (f.on('accept-empty-signature') && decoded.signature.length < 342)
         return claimsOk(decoded.payload, nowMs, checks);
     }
+    const acceptUnknownKid = f.on('accept-unknown-kid');
+    let verified = this.#verified.get(key);
+    if (verified === undefined || verified.size >= VERIFIED_CACHE_LIMIT) {
+      verified = new Map();
+      this.#verified.set(key, verified);
+    }
+    const cacheKey =
+      `${keyEnv} ${Math.floor(nowMs / 1000)} ${+checks.ignoreExp}${+checks.ignoreNbf}${+checks.ignoreScope}` +
+      `${+acceptUnknownKid} ${token}`;
+    if (verified.has(cacheKey)) return verified.get(cacheKey);
+    const claims = await this.#joseVerify(token, key, keyEnv, nowMs, checks, acceptUnknownKid);
+    verified.set(cacheKey, claims);
+    return claims;
+  }
+
+  /** The signature (RS256, the key of `kid`) via jose, then the claims (see {@link claimsOk}). */
+  async #joseVerify(
+    token: string,
+    key: NonNullable<ReturnType<AuthDeps['key']>>,
+    keyEnv: string,
+    nowMs: number,
+    checks: { env: string; ignoreExp: boolean; ignoreNbf: boolean; ignoreScope: boolean },
+    acceptUnknownKid: boolean,
+  ): Promise<JsonObject | undefined> {
     const { jwtVerify, compactVerify } = await jose();
     const getKey = (header: { kid?: string | undefined }): typeof key.publicKey => {
-      if (header.kid !== key.kid && !f.on('accept-unknown-kid')) throw new Error('unknown kid');
+      if (header.kid !== key.kid && !acceptUnknownKid) throw new Error('unknown kid');
       return key.publicKey;
     };
     try {
