@@ -2,9 +2,9 @@
  * Playwright configuration: one `conformance` project (all rule families but rate limits) and a serial `rate-limit`
  * project with its own mock instance, so its exact counts and clock moves never disturb the other checks. Both run
  * at once: the rate-limit project has its own worker from the start (listed first, at most one worker), the
- * conformance project the others (and the rate worker's slot when that project is done). Both mocks are instances of
- * one mock process.
+ * conformance project one per core. Both mocks are instances of one mock process.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { ConfigError, loadConfig, ROOT, type SuiteConfig } from './src/engine/config.js';
@@ -35,6 +35,7 @@ try {
   throw error;
 }
 
+const conformanceWorkers = availableParallelism();
 const ratePort = config.mockPort + 1;
 const rateApiUrl = config.startMock ? `http://127.0.0.1:${ratePort}/api/v0` : config.apiUrl;
 // Both mocks (the conformance project's and the rate-limit project's) in one process (MOCK_INSTANCES): spec, schemas
@@ -62,9 +63,10 @@ export default defineConfig<object, { apiUrlOverride: string | undefined }>({
   fullyParallel: true,
   forbidOnly: config.ci,
   retries: 0,
-  // Both projects at once: the serial rate-limit project (its own mock) holds one worker; the conformance project
-  // uses up to three, so it takes the rate worker's slot once that project is done (its rules are done in ~15 s).
-  workers: 3,
+  // Both projects at once: the serial rate-limit project (its own mock) holds one worker, the conformance project one
+  // per core. Not more: the run is CPU-bound, and a third conformance worker on 2 cores (taking the rate worker's slot
+  // once that project is done) added its start-up and warm-up (~3 CPU-s) and no throughput.
+  workers: conformanceWorkers + 1,
   // Live: a rule's requests wait for the pacer's slots (the /sdk per-IP limit is 500 per 5 minutes), so a test may
   // take minutes; the run as a whole is bounded by DYNAMIC_TIME_BUDGET_MINUTES (and DYNAMIC_REQUEST_BUDGET).
   timeout: config.target === 'live' ? 30 * 60_000 : 120_000,
@@ -93,7 +95,7 @@ export default defineConfig<object, { apiUrlOverride: string | undefined }>({
       workers: 1,
       use: { apiUrlOverride: rateApiUrl },
     },
-    { name: 'conformance', testIgnore: /rate\.spec\.ts/, workers: 3 },
+    { name: 'conformance', testIgnore: /rate\.spec\.ts/, workers: conformanceWorkers },
   ],
   ...(config.startMock ? { webServer: mockServer } : {}),
 });
