@@ -136,13 +136,13 @@ export function preloadJose(): void {
   jose().catch(() => undefined);
 }
 
+/** Verified-JWT answers kept per key; past this many, the map starts again (a run repeats ~130 tokens ~10k times). */
+const VERIFIED_CACHE_LIMIT = 4096;
+
 /**
  * The auth step (ARCHITECTURE.md step 3; AUTH-001..AUTH-019, TOKEN-002..TOKEN-010, JWT-001..JWT-012), with every
  * auth-related fault of specs/faults.json as an explicit, named deviation.
  */
-/** Verified-JWT answers kept per key; past this many, the map starts again (a run repeats ~130 tokens ~10k times). */
-const VERIFIED_CACHE_LIMIT = 4096;
-
 export class Authenticator {
   readonly #d: AuthDeps;
   /**
