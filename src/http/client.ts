@@ -607,13 +607,20 @@ export class HttpClient {
 
   private record(recorded: Recorded): Recorded {
     this.recorded.push(recorded);
-    if (this.recorded.length > this.keep) this.recorded.splice(0, this.recorded.length - this.keep);
+    // Trimmed in batches (amortised O(1) per request); only the last `keep` are ever read.
+    if (this.recorded.length > 2 * this.keep) this.recorded.splice(0, this.recorded.length - this.keep);
     return recorded;
   }
 
-  /** Returns (redacted) and clears the recorded exchanges; with `wanted`, only those sequence numbers are kept. */
+  /**
+   * Returns (redacted) and clears the last `keep` recorded exchanges; with `wanted`, only those sequence numbers are
+   * kept.
+   */
   takeExchanges(wanted?: ReadonlySet<number>): Exchange[] {
-    const out = this.recorded.filter((r) => !wanted || wanted.has(r.seq)).map((r) => r.value);
+    const out = this.recorded
+      .slice(-this.keep)
+      .filter((r) => !wanted || wanted.has(r.seq))
+      .map((r) => r.value);
     this.recorded = [];
     return out;
   }
