@@ -372,7 +372,7 @@ export class Authenticator {
       `${keyEnv} ${Math.floor(nowMs / 1000)} ${+checks.ignoreExp}${+checks.ignoreNbf}${+checks.ignoreScope}` +
       `${+acceptUnknownKid} ${token}`;
     if (verified.has(cacheKey)) return verified.get(cacheKey);
-    const claims = await this.#joseVerify(token, key, keyEnv, nowMs, checks, acceptUnknownKid);
+    const claims = await this.#joseVerify(token, key, nowMs, checks, acceptUnknownKid);
     verified.set(cacheKey, claims);
     return claims;
   }
@@ -381,7 +381,6 @@ export class Authenticator {
   async #joseVerify(
     token: string,
     key: NonNullable<ReturnType<AuthDeps['key']>>,
-    keyEnv: string,
     nowMs: number,
     checks: { env: string; ignoreExp: boolean; ignoreNbf: boolean; ignoreScope: boolean },
     acceptUnknownKid: boolean,
@@ -402,7 +401,7 @@ export class Authenticator {
       }
       const { payload } = await jwtVerify(token, getKey, {
         algorithms: ['RS256'],
-        issuer: issuerFor(keyEnv),
+        issuer: issuerFor(checks.env),
         currentDate: new Date(nowMs),
         clockTolerance: 0,
       });

@@ -11,6 +11,7 @@ import type * as TS from 'typescript';
 import { cached, keyOf } from './cache.js';
 import type { JsonSchema } from './types.js';
 
+const require = createRequire(import.meta.url);
 /** The TypeScript compiler API, loaded on the first parse (a cached package never loads its 9 MB). */
 let ts: typeof TS;
 
@@ -302,7 +303,6 @@ function parseApis(apisDir: string, source: string): ClientOperation[] {
  * same package again skips the TypeScript parse (~2.5 s).
  */
 export function loadClientPackage(packageDir: string): ClientPackage {
-  const require = createRequire(import.meta.url);
   const parts: (string | Buffer)[] = [
     readFileSync(fileURLToPath(import.meta.url)),
     readFileSync(require.resolve('typescript/package.json')),
@@ -315,7 +315,7 @@ export function loadClientPackage(packageDir: string): ClientPackage {
 }
 
 function readClientPackage(packageDir: string): ClientPackage {
-  ts ??= createRequire(import.meta.url)('typescript') as typeof TS;
+  ts ??= require('typescript') as typeof TS;
   const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { name: string; version: string };
   const source = `${pkg.name}@${pkg.version}`;
   return {
