@@ -82,8 +82,9 @@ export default defineConfig<object, { apiUrlOverride: string | undefined }>({
     ['./src/report/matrix-reporter.ts', { outputFolder: join(config.outputDir, 'conformance-report') }],
   ],
   use: {
-    // SEC-005: no traces whenever real credentials are in use; the suite's client is not traced anyway.
-    trace: config.target === 'live' ? 'off' : 'retain-on-failure',
+    // SEC-005: no traces whenever real credentials are in use. The tests build on Playwright's base test, which has no
+    // trace-recording fixture (src/engine/fixtures.ts), and the suite's client is never traced: off on every target.
+    trace: 'off',
   },
   projects: [
     // The project keeps its published name (`--project=rate-limit`); its family is `rate` (rate.json, checks/rate/,

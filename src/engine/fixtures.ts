@@ -4,7 +4,11 @@
  * its failures to the report, and turns them into the verdict: fail only for an enforced rule, skip with the reason
  * when nothing could be asserted (never a silent pass).
  */
-import { test as base, type TestInfo } from '@playwright/test';
+// Playwright's base test, not `test`: the checks send with the suite's own client, never a browser or Playwright's
+// request context, so `test`'s automatic per-test fixtures (trace recording, browser context options) had nothing to
+// record or configure. They cost ~3 CPU-s per 70 tests (two boxed steps each, set up and torn down, every one
+// capturing a source-mapped stack).
+import { _baseTest as base, type TestInfo } from '@playwright/test';
 import type { Suite } from './runner.js';
 import { redact } from '../secrets/redact.js';
 import type { Check, CheckResult, Outcome } from './types.js';
