@@ -39,11 +39,12 @@ const conformanceWorkers = availableParallelism();
 const ratePort = config.mockPort + 1;
 const rateApiUrl = config.startMock ? `http://127.0.0.1:${ratePort}/api/v0` : config.apiUrl;
 // Both mocks (the conformance project's and the rate-limit project's) in one process (MOCK_INSTANCES): spec, schemas
-// and keys load once, and the run goes on the moment the second port's listening line is printed.
+// and keys load once. The run goes on the moment the second port is open (--announce-ports: "accepting connections",
+// before the mock loads): Playwright loads the tests and starts its workers meanwhile; their first requests wait.
 const mockServer = {
-  command: 'node --import tsx mock/server.ts',
+  command: 'node --import tsx mock/server.ts --announce-ports',
   url: `http://127.0.0.1:${config.mockPort}/__mock/health`,
-  wait: { stdout: new RegExp(`listening on http://127\\.0\\.0\\.1:${ratePort}/`) },
+  wait: { stdout: new RegExp(`accepting connections on http://127\\.0\\.0\\.1:${ratePort}/`) },
   reuseExistingServer: false,
   timeout: 30_000,
   stdout: 'ignore' as const,

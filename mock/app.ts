@@ -1,6 +1,4 @@
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { authorizationValues, preloadJose } from './auth.js';
 import type { AuthResult, Principal } from './auth.js';
 import { BODY_LIMIT, MAX_JSON_DEPTH, announcesBody, decodeUtf8, jsonDepth, readBody, tooLargeToDrain } from './body.js';
@@ -9,7 +7,8 @@ import type { Reply } from './handlers.js';
 import type { Admission, Charge, LimitCheck } from './ratelimit.js';
 import { JSON_TYPE, TEXT_TYPE, send } from './respond.js';
 import type { Headers } from './respond.js';
-import { DEFAULTS, isLoopback } from './settings.js';
+import { listenEarly, type EarlyServer } from './listen.js';
+import { DEFAULTS } from './settings.js';
 import type { OperationInfo } from './spec.js';
 import { bodyError } from './validate.js';
 import { MockState, normalizeIp } from './state.js';
@@ -48,28 +47,17 @@ interface Ctx {
   authorization: readonly string[];
 }
 
-/** Creates and starts the mock on `options.host:options.port` (loopback only). */
-export async function createMockServer(options: MockOptions = {}): Promise<MockServer> {
-  const host = options.host ?? DEFAULTS.host;
-  if (!isLoopback(host)) throw new Error(`host ${host} is not a loopback address; the mock only listens on loopback`);
+/**
+ * Creates and starts the mock on `options.host:options.port` (loopback only), or on `early`, a socket the entry
+ * point opened before loading this module (requests that arrived since then are answered now).
+ */
+export async function createMockServer(options: MockOptions = {}, early?: EarlyServer): Promise<MockServer> {
   const state = new MockState(options);
   const app = new MockApp(state);
-  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => app.handle(req, res));
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(err, socket));
-  // Idle keep-alive connections are closed by the client, never by the server: a server-side idle timeout races
-  // with a client reusing the connection at the same moment ("other side closed" on a loaded machine).
-  server.keepAliveTimeout = 0;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? DEFAULTS.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const listening = early ?? (await listenEarly(options.host ?? DEFAULTS.host, options.port ?? DEFAULTS.port));
+  listening.attach((req, res) => app.handle(req, res));
   void state.keys.ready.then(preloadJose);
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : (options.port ?? DEFAULTS.port);
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const { server, url } = listening;
   return {
     server,
     url,
@@ -81,23 +69,6 @@ export async function createMockServer(options: MockOptions = {}): Promise<MockS
         server.closeAllConnections();
       }),
   };
-}
-
-/** Answers requests node cannot parse (ERR-011, ERR-014): 431 for oversized headers, 400 otherwise; never 5xx. */
-function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  const body = JSON.stringify({ error: tooLarge ? 'Request header fields too large' : 'Bad request' });
-  socket.end(
-    `HTTP/1.1 ${status}\r\nContent-Type: ${JSON_TYPE}` +
-      `\r\nCache-Control: no-store\r\nX-Content-Type-Options: ` +
-      `nosniff\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }
 
 /** The request pipeline (ARCHITECTURE.md "The mock's contract", steps 1-5). */

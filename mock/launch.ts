@@ -3,23 +3,45 @@
  * error for a port that cannot be used, and the one-line error + exit 2 for every setting error.
  */
 import type { MockOptions, MockServer } from './app.js';
-import { SettingError } from './settings.js';
+import { listenEarly, type EarlyServer } from './listen.js';
+import { DEFAULTS, SettingError } from './settings.js';
 
-/** Starts the mock (heavy modules load only now, after the settings were checked). */
-export async function launchMock(options: MockOptions, portVariable = 'MOCK_PORT'): Promise<MockServer> {
+/** A port that cannot be used, as a setting error naming the variable that chose it. */
+function portError(err: unknown, options: MockOptions, portVariable: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    return new SettingError(
+      `cannot listen on ${options.host ?? DEFAULTS.host}:` +
+        `${String(options.port)} (${code}); choose another ` +
+        `${portVariable} / MOCK_HOST`,
+    );
+  }
+  return err;
+}
+
+/** Opens the mock's port before the heavy modules load (mock/listen.ts); requests wait for `launchMock`. */
+export async function listenFor(options: MockOptions, portVariable = 'MOCK_PORT'): Promise<EarlyServer> {
+  try {
+    return await listenEarly(options.host ?? DEFAULTS.host, options.port ?? DEFAULTS.port);
+  } catch (err) {
+    throw portError(err, options, portVariable);
+  }
+}
+
+/**
+ * Starts the mock (heavy modules load only now, after the settings were checked), on `early` when the entry point
+ * opened its port already.
+ */
+export async function launchMock(
+  options: MockOptions,
+  portVariable = 'MOCK_PORT',
+  early?: EarlyServer,
+): Promise<MockServer> {
   const { createMockServer } = await import('./app.js');
   try {
-    return await createMockServer(options);
+    return await createMockServer(options, early);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      throw new SettingError(
-        `cannot listen on ${options.host ?? '127.0.0.1'}:` +
-          `${String(options.port)} (${code}); choose another ` +
-          `${portVariable} / MOCK_HOST`,
-      );
-    }
-    throw err;
+    throw portError(err, options, portVariable);
   }
 }
 

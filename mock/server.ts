@@ -3,13 +3,15 @@
  * entry points (this one and `mock/simulator.ts`): MOCK_PORT, MOCK_HOST, MOCK_SEED, MOCK_PROFILE /
  * DYNAMIC_DOCS_PROFILE, MOCK_FAULTS, MOCK_CONTROL, MOCK_TRUSTED_PROXY, MOCK_START_TIME, MOCK_CLOCK, MOCK_INSTANCES. Bad
  * settings print one readable line naming the variable and exit 2 (checked before the heavy modules load, so a typo
- * fails fast).
+ * fails fast). The ports open next (mock/listen.ts; `--announce-ports` prints an "accepting connections" line for
+ * each); requests wait until the mock is loaded, which the "listening" banner says.
  *
  * With `MOCK_INSTANCES` one process serves several independent mocks, one per port, each with its own faults (the
  * mutation harness runs every fault at once this way); spec, schemas and signing keys are loaded once and shared.
  */
 import type { MockOptions, MockServer } from './app.js';
-import { launchMock, runEntryPoint } from './launch.js';
+import { launchMock, listenFor, runEntryPoint } from './launch.js';
+import type { EarlyServer } from './listen.js';
 import { parseInstances, parseSettings } from './settings.js';
 import { profileIds } from './spec.js';
 
@@ -30,20 +32,28 @@ runEntryPoint('mock', async () => {
   const started = performance.now();
   const options = parseSettings(process.env, profileIds());
   const instances = parseInstances(process.env);
+  // Every port is opened first (a taken one fails before anything loads); requests wait until the mock behind it is
+  // ready, which the "listening" banner below says. With --announce-ports each open port gets a line at once, for a
+  // harness that can go on meanwhile (playwright.config.ts's webServer).
+  const early: EarlyServer[] = [];
+  try {
+    if (instances === undefined) early.push(await listenFor(options));
+    else for (const { port } of instances) early.push(await listenFor({ ...options, port }, 'MOCK_INSTANCES port'));
+  } catch (err) {
+    early.forEach((e) => e.server.close());
+    throw err;
+  }
+  if (process.argv.includes('--announce-ports'))
+    for (const e of early) console.log(`Dynamic mock accepting connections on ${e.url}/ (loading)`);
   const mocks: MockServer[] = [];
-  if (instances === undefined) mocks.push(await launchMock(options));
+  if (instances === undefined) mocks.push(await launchMock(options, 'MOCK_PORT', early[0]));
   else {
     const [{ loadSpec }, { SchemaRegistry }] = await Promise.all([import('./spec.js'), import('./schemas.js')]);
     const shared: MockOptions = { ...options, spec: loadSpec(), registry: new SchemaRegistry() };
-    for (const instance of instances) {
-      try {
-        mocks.push(
-          await launchMock({ ...shared, port: instance.port, faults: instance.faults }, 'MOCK_INSTANCES port'),
-        );
-      } catch (err) {
-        await Promise.all(mocks.map((m) => m.close()));
-        throw err;
-      }
+    for (const [i, instance] of instances.entries()) {
+      mocks.push(
+        await launchMock({ ...shared, port: instance.port, faults: instance.faults }, 'MOCK_INSTANCES port', early[i]),
+      );
     }
   }
   const ms = Math.round(performance.now() - started);

@@ -133,6 +133,49 @@ describe('MOCK_INSTANCES: several independent mocks in one process', () => {
   });
 });
 
+describe('--announce-ports: the ports open before the mock loads', () => {
+  it('one "accepting connections" line per port first; a request sent then is answered once it is ready', async () => {
+    const [a, b] = (await freePorts(2)) as [number, number];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts', '--announce-ports'], {
+      cwd: ROOT,
+      env: { ...baseEnv(), MOCK_INSTANCES: `${a}:,${b}:`, MOCK_CONTROL: 'on' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', () => {
+          if (new RegExp(`accepting connections on http://127\\.0\\.0\\.1:${b}/`).test(stdout)) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`mock exited with ${String(code)}`)));
+      });
+      // Sent before the mock is ready: it waits, and the mock (not a placeholder) answers it.
+      assert.doesNotMatch(stdout, /listening on /, 'the port was announced before the mock was ready');
+      const [health, route] = await Promise.all([get(b, '/__mock/health'), get(a, '/api/v0/no/such/route')]);
+      assert.equal(health.status, 200);
+      assert.equal(route.status, 404);
+      assert.equal(route.json.code, 'route_not_found');
+      while ((stdout.match(/listening on /g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 20));
+      const lines = stdout.trim().split('\n');
+      assert.equal(lines.length, 4, stdout);
+      assert.match(
+        lines[0]!,
+        new RegExp(`^Dynamic mock accepting connections on http://127\\.0\\.0\\.1:${a}/ \\(loading\\)$`),
+      );
+      assert.match(lines[1]!, new RegExp(`accepting connections on http://127\\.0\\.0\\.1:${b}/ `));
+      assert.match(lines[2]!, new RegExp(`^Dynamic mock listening on http://127\\.0\\.0\\.1:${a}/api/v0 `));
+      assert.match(lines[3]!, new RegExp(`^Dynamic mock listening on http://127\\.0\\.0\\.1:${b}/api/v0 `));
+    } finally {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
+  });
+});
+
 describe('MOCK_INSTANCES: bad values', () => {
   for (const [settings, pattern] of [
     [
