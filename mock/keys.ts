@@ -1,5 +1,7 @@
-import { checkPrime, createPrivateKey, createPublicKey } from 'node:crypto';
+import { checkPrime, createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Drbg } from './seed.js';
 
 /** Public RS256 key as served in the environment JWKS (JwksKey). */
@@ -89,14 +91,16 @@ function b64uInt(n: bigint): string {
 /**
  * Derives an environment's RSA-2048 key pair from `MOCK_SEED` (deterministic: same seed ⇒ same key ⇒ same JWKS
  * and byte-identical RS256 signatures). Primality tests run on the libuv thread pool, so deriving both
- * environments' keys takes ~0.1 s and does not block the event loop.
+ * environments' keys does not block the event loop; they still cost ~0.2 CPU-s per key, so every derived key is
+ * kept in node_modules/.cache/dynamic-conformance-mock/keys/, keyed by seed, environment, kid and this file's
+ * source (a changed derivation never reads an old key), and a later mock process reads it instead.
  */
 export function deriveEnvironmentKey(seed: string, environmentId: string, kid: string): Promise<EnvironmentKey> {
   // The key is a pure function of its inputs (and immutable): the instances of one multi-instance mock share it.
   const cacheKey = `${seed}\u0000${environmentId}\u0000${kid}`;
   let key = derived.get(cacheKey);
   if (key === undefined) {
-    key = deriveUncached(seed, environmentId, kid);
+    key = cachedOrDerived(seed, environmentId, kid);
     derived.set(cacheKey, key);
   }
   return key;
@@ -104,13 +108,68 @@ export function deriveEnvironmentKey(seed: string, environmentId: string, kid: s
 
 const derived = new Map<string, Promise<EnvironmentKey>>();
 
-async function deriveUncached(seed: string, environmentId: string, kid: string): Promise<EnvironmentKey> {
+/** The private key's RSA parameters (JWK members, base64url). */
+type PrivateJwk = Record<'kty' | 'n' | 'e' | 'd' | 'p' | 'q' | 'dp' | 'dq' | 'qi', string>;
+
+const KEY_CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/dynamic-conformance-mock/keys/', import.meta.url));
+
+function keyCacheFile(seed: string, environmentId: string, kid: string): string | undefined {
+  try {
+    const source = readFileSync(fileURLToPath(import.meta.url));
+    const hash = createHash('sha256')
+      .update(source)
+      .update(JSON.stringify([seed, environmentId, kid]));
+    return `${KEY_CACHE_DIR}${hash.digest('hex').slice(0, 32)}.json`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A cached key when its file holds a consistent RSA key (n = p·q), else undefined. */
+function readCachedKey(file: string): PrivateJwk | undefined {
+  try {
+    const jwk = JSON.parse(readFileSync(file, 'utf8')) as PrivateJwk;
+    const int = (v: string): bigint => BigInt(`0x${Buffer.from(v, 'base64url').toString('hex') || '0'}`);
+    return int(jwk.p) * int(jwk.q) === int(jwk.n) && int(jwk.e) === E ? jwk : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the key atomically (mocks starting at once may race; the same content wins either way). */
+function writeCachedKey(file: string, jwk: PrivateJwk): void {
+  try {
+    mkdirSync(KEY_CACHE_DIR, { recursive: true });
+    const partial = `${file}.${process.pid}.partial`;
+    writeFileSync(partial, JSON.stringify(jwk));
+    renameSync(partial, file);
+  } catch {
+    // A read-only node_modules only costs the next mock the derivation.
+  }
+}
+
+async function cachedOrDerived(seed: string, environmentId: string, kid: string): Promise<EnvironmentKey> {
+  const file = keyCacheFile(seed, environmentId, kid);
+  const cached = file === undefined ? undefined : readCachedKey(file);
+  if (cached) {
+    try {
+      return keyFrom(environmentId, kid, cached);
+    } catch {
+      // Not a usable key after all: derived again below (and the file rewritten).
+    }
+  }
+  const jwk = await derivePrivateJwk(seed, environmentId);
+  if (file !== undefined) writeCachedKey(file, jwk);
+  return keyFrom(environmentId, kid, jwk);
+}
+
+async function derivePrivateJwk(seed: string, environmentId: string): Promise<PrivateJwk> {
   const rng = new Drbg(seed, `rsa:${environmentId}`);
   const [p, q] = await Promise.all([derivePrime(rng), derivePrime(new Drbg(seed, `rsa2:${environmentId}`))]);
   if (p === q) throw new Error('degenerate key');
   const n = p * q;
   const d = modInverse(E, (p - 1n) * (q - 1n));
-  const jwkPrivate = {
+  return {
     kty: 'RSA',
     n: b64uInt(n),
     e: b64uInt(E),
@@ -121,6 +180,9 @@ async function deriveUncached(seed: string, environmentId: string, kid: string):
     dq: b64uInt(d % (q - 1n)),
     qi: b64uInt(modInverse(q, p)),
   };
+}
+
+function keyFrom(environmentId: string, kid: string, jwkPrivate: PrivateJwk): EnvironmentKey {
   const privateKey = createPrivateKey({ key: jwkPrivate, format: 'jwk' });
   const publicKey = createPublicKey(privateKey);
   const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();

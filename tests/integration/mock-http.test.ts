@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { createPublicKey, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -624,6 +625,45 @@ describe('mock settings and determinism', { concurrency: 8 }, () => {
       }
     } finally {
       await Promise.all([a.stop(), b.stop(), c.stop()]);
+    }
+  });
+
+  it('keeps derived signing keys on disk; a damaged cached key is derived again, never trusted', async () => {
+    type Jwk = Record<'n' | 'p' | 'q' | 'd', string>;
+    // A seed no earlier run used, so this test's mocks write (and then find) their own cache files.
+    const seed = String(900_000_000_000 + (process.pid % 1000) * 1_000_000 + (Date.now() % 1_000_000));
+    const dir = join(ROOT, 'node_modules', '.cache', 'dynamic-conformance-mock', 'keys');
+    const listing = (): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : []);
+    const jwksOf = async (m: Mock): Promise<string[]> => {
+      const envs = (await seedOf(m)).environments.map((e) => e.id);
+      return Promise.all(envs.map(async (e) => (await m.call('GET', `/api/v0/sdk/${e}/.well-known/jwks`)).text));
+    };
+    const before = new Set(listing());
+    let running: Mock | undefined;
+    const run = async (): Promise<string[]> => {
+      running = await startMock({ MOCK_SEED: seed, MOCK_CONTROL: 'on' });
+      const jwks = await jwksOf(running);
+      await running.stop();
+      running = undefined;
+      return jwks;
+    };
+    let written: string[] = [];
+    try {
+      const derived = await run();
+      // This seed's files: new ones holding one of its moduli (other test files' mocks may write theirs meanwhile).
+      const modulusOf = (f: string): string => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as Jwk).n;
+      written = listing().filter((f) => !before.has(f) && derived.some((j) => j.includes(modulusOf(f))));
+      assert.equal(written.length, derived.length, 'one file per environment key');
+      assert.deepEqual(await run(), derived, 'the cached keys are the derived ones');
+      // Damaged: another key's modulus (n ≠ p·q) in one file, not JSON at all in the others.
+      const [one, two] = written.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Jwk);
+      writeFileSync(join(dir, written[0]!), JSON.stringify({ ...one, n: two!.n }));
+      for (const f of written.slice(1)) writeFileSync(join(dir, f), '{"kty":');
+      assert.deepEqual(await run(), derived, 'damaged files are derived again: the same keys');
+      assert.deepEqual(JSON.parse(readFileSync(join(dir, written[0]!), 'utf8')), one, 'and written back whole');
+    } finally {
+      await running?.stop();
+      for (const f of written) rmSync(join(dir, f), { force: true });
     }
   });
 
