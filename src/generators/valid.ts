@@ -5,9 +5,14 @@
  * from fast-check's `stringMatching` with a seed derived from a label, so every run builds the same request.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { ROOT } from '../engine/config.js';
 import type { JsonSchema } from '../engine/spec.js';
 import { resolveSchema, type SchemaLookup } from './negative.js';
+import { StringCache, cacheFileFor } from './string-cache.js';
 
 /**
  * Lookaround groups (`(?=…)`, `(?!…)`, `(?<=…)`, `(?<!…)`) removed: fast-check's stringMatching cannot generate
@@ -97,21 +102,47 @@ function matching(source: string, schema: JsonSchema): fc.Arbitrary<string> {
   return arbitrary;
 }
 
+let patternStrings: StringCache | undefined;
+
+/**
+ * The pattern strings of earlier processes (src/generators/string-cache.ts), in a file named by fast-check's version
+ * and this file's source.
+ */
+function patternStringCache(): StringCache {
+  if (!patternStrings) {
+    const version = (
+      JSON.parse(readFileSync(join(ROOT, 'node_modules', 'fast-check', 'package.json'), 'utf8')) as { version: string }
+    ).version;
+    const dir = join(ROOT, 'node_modules', '.cache', 'dynamic-conformance');
+    patternStrings = new StringCache(
+      cacheFileFor(dir, 'pattern-strings', [version, readFileSync(fileURLToPath(import.meta.url))]),
+    );
+  }
+  return patternStrings;
+}
+
+/** A string matching the schema's pattern within its lengths for `label`'s seed (fast-check), else a fallback. */
+function patternString(schema: JsonSchema & { pattern: string }, label: string): string | undefined {
+  for (const source of [schema.pattern, withoutLookarounds(schema.pattern)]) {
+    try {
+      const [v] = fc.sample(matching(source, schema), { seed: seedOf(label), numRuns: 1 });
+      if (v !== undefined) return v;
+    } catch {
+      // syntax fast-check does not generate, or nothing within its skip budget: next way
+    }
+  }
+  return FALLBACK_STRINGS.find((s) => fits(schema, s));
+}
+
 /** A string satisfying the schema's format, pattern and lengths, or undefined when none is found. */
 export function validString(schema: JsonSchema, label: string): string | undefined {
   const format = typeof schema.format === 'string' ? schema.format : undefined;
   const formatted = format ? formatValue(format, label) : undefined;
   if (formatted !== undefined && fits(schema, formatted)) return formatted;
-  if (typeof schema.pattern === 'string') {
-    for (const source of [schema.pattern, withoutLookarounds(schema.pattern)]) {
-      try {
-        const [v] = fc.sample(matching(source, schema), { seed: seedOf(label), numRuns: 1 });
-        if (v !== undefined) return v;
-      } catch {
-        // syntax fast-check does not generate, or nothing within its skip budget: next way
-      }
-    }
-    return FALLBACK_STRINGS.find((s) => fits(schema, s));
+  const pattern = schema.pattern;
+  if (typeof pattern === 'string') {
+    const key = JSON.stringify([pattern, schema.minLength ?? null, schema.maxLength ?? null, label]);
+    return patternStringCache().get(key, () => patternString({ ...schema, pattern }, label));
   }
   if (format !== undefined) return undefined;
   const min = typeof schema.minLength === 'number' ? schema.minLength : 1;
