@@ -46,12 +46,14 @@ export interface RequestOptions {
 export class RequestFactory {
   private readonly bodies = new Map<string, unknown>();
   private readonly queries = new Map<string, Readonly<Record<string, string>>>();
+  /** Per operation: its default path parameters and the path they fill (both depend on the operation alone). */
+  private readonly defaultPaths = new Map<string, { params: Readonly<Record<string, string>>; path: string }>();
 
   constructor(
     private readonly doc: OpenAPIV3_1.Document,
     private readonly environmentId: string,
-    /** Known ids of existing resources, by parameter name (e.g. userId). */
-    private readonly knownIds: Record<string, string> = {},
+    /** Known ids of existing resources, by parameter name (e.g. userId); fixed once the factory exists. */
+    private readonly knownIds: Readonly<Record<string, string>> = {},
   ) {}
 
   /** Resolves the spec's `#/components/schemas/X` refs (for conforming samples to their constraints). */
@@ -67,10 +69,28 @@ export class RequestFactory {
    * Path parameter values: the environment under test, known ids, else a deterministic UUID or the first enum value.
    */
   pathParams(op: Operation, overrides: Record<string, string> = {}): Record<string, string> {
+    const defaults = this.defaultPath(op).params;
+    const values: Record<string, string> = { ...defaults };
+    for (const [name, value] of Object.entries(overrides))
+      if (name in defaults && value !== undefined) values[name] = value;
+    return values;
+  }
+
+  /** The operation's default path parameters and filled path, computed once. */
+  private defaultPath(op: Operation): { params: Readonly<Record<string, string>>; path: string } {
+    let cached = this.defaultPaths.get(op.key);
+    if (!cached) {
+      const params = Object.freeze(this.samplePathParams(op));
+      cached = { params, path: fillPath(op.path, params) };
+      this.defaultPaths.set(op.key, cached);
+    }
+    return cached;
+  }
+
+  private samplePathParams(op: Operation): Record<string, string> {
     const values: Record<string, string> = {};
     for (const p of op.parameters.filter((x) => x.in === 'path')) {
-      if (overrides[p.name] !== undefined) values[p.name] = overrides[p.name]!;
-      else if (p.name === 'environmentId') values[p.name] = this.environmentId;
+      if (p.name === 'environmentId') values[p.name] = this.environmentId;
       else if (this.knownIds[p.name]) values[p.name] = this.knownIds[p.name]!;
       else if (p.schema.format === 'uuid') values[p.name] = uuidFrom(`${op.operationId}:${p.name}`);
       else {
@@ -173,7 +193,7 @@ export class RequestFactory {
     const isForm = op.requestBody?.contentType === 'application/x-www-form-urlencoded';
     return {
       method: op.method,
-      path: fillPath(op.path, this.pathParams(op, options.pathParams)),
+      path: options.pathParams ? fillPath(op.path, this.pathParams(op, options.pathParams)) : this.defaultPath(op).path,
       query: { ...this.query(op), ...(options.query ?? {}) },
       headers:
         isForm && body !== undefined && options.rawBody === undefined
