@@ -1,7 +1,8 @@
 import { checkPrime, createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { MOCK_CACHE_DIR, writeCacheFile } from './cache-files.js';
 import { Drbg } from './seed.js';
 
 /** Public RS256 key as served in the environment JWKS (JwksKey). */
@@ -111,7 +112,7 @@ const derived = new Map<string, Promise<EnvironmentKey>>();
 /** The private key's RSA parameters (JWK members, base64url). */
 type PrivateJwk = Record<'kty' | 'n' | 'e' | 'd' | 'p' | 'q' | 'dp' | 'dq' | 'qi', string>;
 
-const KEY_CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/dynamic-conformance-mock/keys/', import.meta.url));
+const KEY_CACHE_DIR = `${MOCK_CACHE_DIR}keys/`;
 
 function keyCacheFile(seed: string, environmentId: string, kid: string): string | undefined {
   try {
@@ -136,18 +137,6 @@ function readCachedKey(file: string): PrivateJwk | undefined {
   }
 }
 
-/** Writes the key atomically (mocks starting at once may race; the same content wins either way). */
-function writeCachedKey(file: string, jwk: PrivateJwk): void {
-  try {
-    mkdirSync(KEY_CACHE_DIR, { recursive: true });
-    const partial = `${file}.${process.pid}.partial`;
-    writeFileSync(partial, JSON.stringify(jwk));
-    renameSync(partial, file);
-  } catch {
-    // A read-only node_modules only costs the next mock the derivation.
-  }
-}
-
 async function cachedOrDerived(seed: string, environmentId: string, kid: string): Promise<EnvironmentKey> {
   const file = keyCacheFile(seed, environmentId, kid);
   const cached = file === undefined ? undefined : readCachedKey(file);
@@ -159,7 +148,7 @@ async function cachedOrDerived(seed: string, environmentId: string, kid: string)
     }
   }
   const jwk = await derivePrivateJwk(seed, environmentId);
-  if (file !== undefined) writeCachedKey(file, jwk);
+  if (file !== undefined) writeCacheFile(file, JSON.stringify(jwk));
   return keyFrom(environmentId, kid, jwk);
 }
 

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import standaloneModule from 'ajv/dist/standalone/index.js';
 import addFormatsModule from 'ajv-formats';
+import { MOCK_CACHE_DIR, writeCacheFile } from './cache-files.js';
 import type { JsonSchema, SpecBundle } from './spec.js';
 
 type StandaloneCode = (ajv: Ajv2020, refsOrFuncs: Record<string, string>) => string;
@@ -15,8 +16,6 @@ const standaloneCode = ((standaloneModule as unknown as { default?: StandaloneCo
 /** `$id` base of the model schemas (schemas/models/<Name>.schema.json). */
 export const MODEL_ID_BASE = 'https://schemas.dynamic-conformance.invalid/models/';
 const SCHEMAS_DIR = fileURLToPath(new URL('../schemas/', import.meta.url));
-/** Where the mock's precompiled validators live (under node_modules, so their `require("ajv/…")` lines resolve). */
-const CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/dynamic-conformance-mock/', import.meta.url));
 const AJV_OPTIONS = { strict: true, allErrors: true, strictTuples: false, allowUnionTypes: true, verbose: true };
 const SCHEMA_DIRS = ['models', 'auth', 'errors', 'meta'] as const;
 const COMPONENT_REF = '#/components/schemas/';
@@ -103,7 +102,7 @@ export class SchemaRegistry {
     const hash = createHash('sha256').update(JSON.stringify({ versions: VERSIONS, options: AJV_OPTIONS }));
     for (const file of this.#files) hash.update(`\u0000${file}`);
     for (const key of keys) hash.update(`\u0000${key}`);
-    const file = `${CACHE_DIR}validators-${hash.digest('hex').slice(0, 24)}.cjs`;
+    const file = `${MOCK_CACHE_DIR}validators-${hash.digest('hex').slice(0, 24)}.cjs`;
     this.cacheFile = file;
     const exported = [...this.ids, ...keys];
     const loaded = loadCache(file, exported);
@@ -114,7 +113,7 @@ export class SchemaRegistry {
     }
     const ajv = this.#instance(true);
     for (const [key, schema] of inline) ajv.addSchema(toModelRefs(schema) as JsonSchema, key, undefined, false);
-    writeCache(file, standaloneCode(ajv, Object.fromEntries(exported.map((k) => [k, k]))));
+    writeCacheFile(file, standaloneCode(ajv, Object.fromEntries(exported.map((k) => [k, k]))));
     for (const key of exported) this.#precompiled[key] = ajv.getSchema(key)!;
     this.source = 'compiled';
   }
@@ -203,17 +202,5 @@ function loadCache(file: string, keys: readonly string[]): Record<string, Valida
     return keys.every((k) => typeof loaded[k] === 'function') ? loaded : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Writes the standalone code atomically (mocks starting at once may race; the same content wins either way). */
-function writeCache(file: string, code: string): void {
-  try {
-    mkdirSync(CACHE_DIR, { recursive: true });
-    const partial = `${file}.${process.pid}.partial`;
-    writeFileSync(partial, code);
-    renameSync(partial, file);
-  } catch {
-    // A read-only node_modules only costs the next mock the compile.
   }
 }
