@@ -4,12 +4,28 @@
  * variable (SEC-003, SEC-004 depend on it).
  */
 import { config as loadDotenv } from 'dotenv';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultLedgerFile, previousReportFile, type NightlySettings } from '../nightly/inputs.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * The engine's caches (precompiled validators, pattern strings): under node_modules, so the validators'
+ * `require("ajv/…")` lines resolve; every file's name hashes what its content depends on.
+ */
+export const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'dynamic-conformance');
+
+/** The installed version of a package (the caches' keys name it), 'unknown' when it cannot be read. */
+export function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+      .version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** A configuration problem the user must fix; its message names the variable. */
 export class ConfigError extends Error {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
 import standaloneModule from 'ajv/dist/standalone/index.js';
 import addFormatsModule from 'ajv-formats';
-import { ROOT } from './config.js';
+import { CACHE_DIR, packageVersion, ROOT } from './config.js';
 import { SCHEMA_BASE, type JsonSchema } from './spec.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
@@ -23,8 +23,6 @@ const standaloneCode = ((standaloneModule as unknown as { default?: StandaloneCo
   standaloneModule) as unknown as StandaloneCode;
 
 const AJV_OPTIONS = { strict: true, allErrors: true, strictTuples: false, validateFormats: true } as const;
-/** Where precompiled validators live (under node_modules, so their `require("ajv/…")` lines resolve). */
-export const SCHEMA_CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'dynamic-conformance');
 
 function schemaFiles(dir: string): string[] {
   return readdirSync(dir)
@@ -34,15 +32,6 @@ function schemaFiles(dir: string): string[] {
       if (statSync(full).isDirectory()) return schemaFiles(full);
       return name.endsWith('.schema.json') ? [full] : [];
     });
-}
-
-function packageVersion(name: string): string {
-  try {
-    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** A schema validation result with ajv's errors rendered as short sentences. */
@@ -96,7 +85,7 @@ export class SchemaRegistry {
     }
     const inlineKeys = [...inline.keys()].sort();
     for (const key of inlineKeys) hash.update(`\u0000${key}`);
-    this.cacheFile = join(SCHEMA_CACHE_DIR, `validators-${hash.digest('hex').slice(0, 24)}.cjs`);
+    this.cacheFile = join(CACHE_DIR, `validators-${hash.digest('hex').slice(0, 24)}.cjs`);
     const usePrecompiled = options.precompiled !== false;
     const exported = [...this.ids, ...inlineKeys];
     this.#precompiled = usePrecompiled ? loadPrecompiled(this.cacheFile, exported) : undefined;
@@ -184,7 +173,7 @@ function loadPrecompiled(file: string, ids: readonly string[]): Record<string, V
 /** Writes the standalone code atomically (concurrent workers may race; the same content wins either way). */
 function writePrecompiled(file: string, code: string): void {
   try {
-    mkdirSync(SCHEMA_CACHE_DIR, { recursive: true });
+    mkdirSync(CACHE_DIR, { recursive: true });
     const partial = `${file}.${process.pid}.partial`;
     writeFileSync(partial, code);
     renameSync(partial, file);

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** A string per key (null: no string was found), read from `file` on first use and written back on exit. */
 export class StringCache {
@@ -66,5 +66,5 @@ function readEntries(file: string): Record<string, string | null> {
 export function cacheFileFor(dir: string, name: string, parts: readonly (string | Buffer)[]): string {
   const hash = createHash('sha256');
   for (const part of parts) hash.update(part).update('\u0000');
-  return `${dir}/${name}-${hash.digest('hex').slice(0, 24)}.json`;
+  return join(dir, `${name}-${hash.digest('hex').slice(0, 24)}.json`);
 }

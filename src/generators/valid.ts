@@ -6,10 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { ROOT } from '../engine/config.js';
+import { CACHE_DIR, packageVersion } from '../engine/config.js';
 import type { JsonSchema } from '../engine/spec.js';
 import { resolveSchema, type SchemaLookup } from './negative.js';
 import { StringCache, cacheFileFor } from './string-cache.js';
@@ -110,12 +109,11 @@ let patternStrings: StringCache | undefined;
  */
 function patternStringCache(): StringCache {
   if (!patternStrings) {
-    const version = (
-      JSON.parse(readFileSync(join(ROOT, 'node_modules', 'fast-check', 'package.json'), 'utf8')) as { version: string }
-    ).version;
-    const dir = join(ROOT, 'node_modules', '.cache', 'dynamic-conformance');
     patternStrings = new StringCache(
-      cacheFileFor(dir, 'pattern-strings', [version, readFileSync(fileURLToPath(import.meta.url))]),
+      cacheFileFor(CACHE_DIR, 'pattern-strings', [
+        packageVersion('fast-check'),
+        readFileSync(fileURLToPath(import.meta.url)),
+      ]),
     );
   }
   return patternStrings;
