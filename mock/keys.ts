@@ -114,11 +114,14 @@ type PrivateJwk = Record<'kty' | 'n' | 'e' | 'd' | 'p' | 'q' | 'dp' | 'dq' | 'qi
 
 const KEY_CACHE_DIR = `${MOCK_CACHE_DIR}keys/`;
 
+/** This file's source (read once): a changed derivation names other cache files. */
+let derivationSource: Buffer | undefined;
+
 function keyCacheFile(seed: string, environmentId: string, kid: string): string | undefined {
   try {
-    const source = readFileSync(fileURLToPath(import.meta.url));
+    derivationSource ??= readFileSync(fileURLToPath(import.meta.url));
     const hash = createHash('sha256')
-      .update(source)
+      .update(derivationSource)
       .update(JSON.stringify([seed, environmentId, kid]));
     return `${KEY_CACHE_DIR}${hash.digest('hex').slice(0, 32)}.json`;
   } catch {
