@@ -42,7 +42,7 @@ const rateApiUrl = config.startMock ? `http://127.0.0.1:${ratePort}/api/v0` : co
 // and keys load once. The run goes on the moment the second port is open (--announce-ports: "accepting connections",
 // before the mock loads): Playwright loads the tests and starts its workers meanwhile; their first requests wait.
 const mockServer = {
-  command: 'node --import tsx mock/server.ts --announce-ports',
+  command: 'node mock/run.mjs server.ts --announce-ports',
   url: `http://127.0.0.1:${config.mockPort}/__mock/health`,
   wait: { stdout: new RegExp(`accepting connections on http://127\\.0\\.0\\.1:${ratePort}/`) },
   reuseExistingServer: false,

@@ -222,7 +222,7 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg();
   const bare = await start(['-e', BARE_SERVER], {}, /listening/);
   const mock = await start(
-    ['--import', 'tsx', 'mock/server.ts'],
+    ['mock/run.mjs', 'server.ts'],
     { MOCK_PORT: String(MOCK_PORT), MOCK_HOST: '127.0.0.1', MOCK_SEED: '1' },
     /listening on/,
   );
@@ -286,7 +286,7 @@ async function main(): Promise<void> {
       '',
       '## Start-up',
       '',
-      `\`node --import tsx mock/server.ts\` to the "listening" line: **${mock.ms.toFixed(0)} ms** (bare ` +
+      `\`node mock/run.mjs server.ts\` to the "listening" line: **${mock.ms.toFixed(0)} ms** (bare ` +
         `node:http: ${bare.ms.toFixed(0)} ms). Environment keys are derived in the background right after.`,
       '',
       '## Throughput (loopback, client and servers share the machine)',

@@ -86,7 +86,7 @@ function parseArgs(): { fast: boolean; perRule: boolean; only: string[] | undefi
 function startMock(instances: { port: number; faults: string[] }[]): Promise<ChildProcess> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MOCK_')) env[k] = v;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], {
+  const child = spawn(process.execPath, ['mock/run.mjs', 'server.ts'], {
     cwd: ROOT,
     env: {
       ...env,

@@ -87,7 +87,7 @@ test('real clock: a JWT expires by itself', async () => {
 });
 
 function runEntry(
-  script: string,
+  entry: string,
   env: Record<string, string>,
   untilLine?: RegExp,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -95,7 +95,7 @@ function runEntry(
     const clean: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env))
       if (v !== undefined && !k.startsWith('MOCK_') && !k.startsWith('DYNAMIC_')) clean[k] = v;
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    const child = spawn(process.execPath, ['mock/run.mjs', entry], {
       cwd: ROOT,
       env: { ...clean, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,19 +116,19 @@ function runEntry(
 }
 
 test('bad clock settings get one line naming the variable, exit 2', async () => {
-  const bad = await runEntry('mock/server.ts', { MOCK_PORT: '0', MOCK_CLOCK: 'sometimes' });
+  const bad = await runEntry('server.ts', { MOCK_PORT: '0', MOCK_CLOCK: 'sometimes' });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^mock: MOCK_CLOCK must be "frozen" .* or "real" .*\(got "sometimes"\)\n$/);
-  const both = await runEntry('mock/server.ts', { MOCK_PORT: '0', MOCK_CLOCK: 'real', MOCK_START_TIME: '100' });
+  const both = await runEntry('server.ts', { MOCK_PORT: '0', MOCK_CLOCK: 'real', MOCK_START_TIME: '100' });
   assert.equal(both.code, 2);
   assert.match(both.stderr, /MOCK_START_TIME applies only to MOCK_CLOCK=frozen/);
-  const sim = await runEntry('mock/simulator.ts', { MOCK_PORT: '0', MOCK_CLOCK: 'frozen' });
+  const sim = await runEntry('simulator.ts', { MOCK_PORT: '0', MOCK_CLOCK: 'frozen' });
   assert.equal(sim.code, 2);
   assert.match(sim.stderr, /^simulator: the simulator always runs MOCK_CLOCK=real/);
 });
 
 test('npm run simulator: real clock on loopback, prints the sandbox live-mode variables, simulator-only', async () => {
-  const run = await runEntry('mock/simulator.ts', { MOCK_PORT: '0' }, /npm run conformance/);
+  const run = await runEntry('simulator.ts', { MOCK_PORT: '0' }, /npm run conformance/);
   const url = /listening on (http:\/\/127\.0\.0\.1:\d+\/api\/v0)/.exec(run.stdout)?.[1];
   assert.ok(url, run.stdout + run.stderr);
   assert.match(run.stdout, /clock real/);

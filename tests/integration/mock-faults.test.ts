@@ -753,7 +753,7 @@ describe('mock faults', () => {
 describe('mock self-check', () => {
   it('compiles every schema strictly, validates every sample and stateful answer, precompiles faithfully', async () => {
     const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--import', 'tsx', 'mock/selfcheck.ts'], { cwd: ROOT }, (err, stdout) =>
+      execFile(process.execPath, ['mock/run.mjs', 'selfcheck.ts'], { cwd: ROOT }, (err, stdout) =>
         err ? reject(new Error(`${err.message}\n${stdout}`)) : resolve(stdout),
       );
     });

@@ -23,7 +23,7 @@ interface Started {
 
 /** Starts mock/server.ts with `settings`; resolves when `listening` lines were printed, rejects with stderr on exit. */
 function start(settings: Record<string, string>, listening: number): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], {
+  const child = spawn(process.execPath, ['mock/run.mjs', 'server.ts'], {
     cwd: ROOT,
     env: { ...baseEnv(), ...settings },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -136,7 +136,7 @@ describe('MOCK_INSTANCES: several independent mocks in one process', () => {
 describe('--announce-ports: the ports open before the mock loads', () => {
   it('one "accepting connections" line per port first; a request sent then is answered once it is ready', async () => {
     const [a, b] = (await freePorts(2)) as [number, number];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts', '--announce-ports'], {
+    const child = spawn(process.execPath, ['mock/run.mjs', 'server.ts', '--announce-ports'], {
       cwd: ROOT,
       env: { ...baseEnv(), MOCK_INSTANCES: `${a}:,${b}:`, MOCK_CONTROL: 'on' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -48,7 +48,7 @@ export interface MockProcess {
  * clients, suite-runs.ts for suite runs).
  */
 export function spawnMock(settings: Record<string, string>, listening: number): Promise<MockProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'mock/server.ts'], {
+  const child = spawn(process.execPath, ['mock/run.mjs', 'server.ts'], {
     cwd: ROOT,
     env: { ...mockEnv(), MOCK_PORT: '0', ...settings },
     stdio: ['ignore', 'pipe', 'pipe'],

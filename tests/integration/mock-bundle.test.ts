@@ -1,0 +1,91 @@
+/**
+ * mock/run.mjs, the mock's launcher: it runs an entry point from an esbuild bundle of mock/*.ts named by a hash of
+ * the sources, so an edit is never served from a stale bundle; a source that does not compile gets one line naming the
+ * file, exit 2; an unknown entry point gets one line. The tests run a copy of mock/ (node_modules, specs/ and schemas/
+ * linked), so edits never touch the working tree.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import {
+  appendFileSync,
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../../src/engine/config.js';
+
+const BUNDLES = join(ROOT, 'node_modules', '.cache', 'dynamic-conformance-mock', 'bundles');
+let copy: string;
+
+before(() => {
+  copy = mkdtempSync(join(tmpdir(), 'mock-bundle-'));
+  cpSync(join(ROOT, 'mock'), join(copy, 'mock'), { recursive: true });
+  for (const dir of ['node_modules', 'specs', 'schemas']) symlinkSync(join(ROOT, dir), join(copy, dir));
+});
+after(() => rmSync(copy, { recursive: true, force: true }));
+
+/** Runs `node mock/run.mjs <entry>` in the copy until it prints its listening line or exits. */
+function run(entry: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['mock/run.mjs', entry], {
+      cwd: copy,
+      env: { PATH: process.env.PATH, MOCK_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGTERM'), 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (/listening on/.test(stdout)) child.kill('SIGTERM');
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const serverBundles = (): string[] => readdirSync(BUNDLES).filter((f) => /^server-[0-9a-f]{24}\.mjs$/.test(f));
+
+test('an edited source gets a new bundle; a source that does not compile gets one line naming it, exit 2', async () => {
+  const first = await run('server.ts');
+  assert.match(first.stdout, /Dynamic mock listening on http:\/\/127\.0\.0\.1:\d+\/api\/v0/, first.stderr);
+  const before = serverBundles();
+
+  const keys = join(copy, 'mock', 'keys.ts');
+  const source = readFileSync(keys, 'utf8');
+  appendFileSync(keys, '\nconsole.log("edited copy of keys.ts");\n');
+  const edited = await run('server.ts');
+  assert.match(edited.stdout, /edited copy of keys\.ts/, 'the edit runs: not a stale bundle');
+  assert.ok(
+    serverBundles().some((f) => !before.includes(f)),
+    'a bundle of its own for the edited sources',
+  );
+
+  writeFileSync(keys, `${source}\nconst broken: = 1;\n`);
+  const broken = await run('server.ts');
+  assert.equal(broken.code, 2);
+  assert.match(
+    broken.stderr,
+    /^mock\/run\.mjs: cannot bundle mock\/server\.ts: .*mock\/keys\.ts:\d+: Unexpected "="\n$/,
+  );
+  assert.doesNotMatch(broken.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('an unknown entry point gets one line naming the choices, exit 2', async () => {
+  const r = await run('app.ts');
+  assert.equal(r.code, 2);
+  assert.equal(
+    r.stderr,
+    'mock/run.mjs: the first argument names the entry point: one of server.ts, simulator.ts, selfcheck.ts\n',
+  );
+});
