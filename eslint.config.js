@@ -1,6 +1,8 @@
-// Lint gates (run by npm test): type-aware promise rules everywhere, lines of at most 120 columns, and the import
-// boundaries of the design: the mock and the engine/tests share only specs/ and schemas/. The layer rules (family
-// files, support/, cycles incl. type-only) are dependency-cruiser's: .dependency-cruiser.cjs.
+// Lint gates (run by npm test), the rules that need no type information: lines of at most 120 columns, no `.only`,
+// type-only imports, and the import boundaries of the design: the mock and the engine/tests share only specs/ and
+// schemas/. The type-aware rules (typescript-eslint's recommendedTypeChecked set, the promise rules) and the type check
+// itself run in oxlint with tsgolint (TypeScript's native compiler): .oxlintrc.json, `npm run lint:types`. The layer
+// rules (family files, support/, cycles incl. type-only) are dependency-cruiser's: .dependency-cruiser.cjs.
 import stylistic from '@stylistic/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
@@ -18,30 +20,10 @@ export default tseslint.config(
       'all-blob-reports/**',
     ],
   },
-  ...tseslint.configs.recommendedTypeChecked,
+  ...tseslint.configs.recommended,
   {
-    languageOptions: {
-      parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', '.dependency-cruiser.cjs'] },
-        tsconfigRootDir: import.meta.dirname,
-      },
-    },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
-      '@typescript-eslint/no-floating-promises': [
-        'error',
-        {
-          allowForKnownSafeCalls: [
-            {
-              from: 'package',
-              name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
-              package: 'node:test',
-            },
-          ],
-        },
-      ],
-      '@typescript-eslint/no-misused-promises': 'error',
-      '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
@@ -67,5 +49,4 @@ export default tseslint.config(
     plugins: { '@stylistic': stylistic },
     rules: { '@stylistic/max-len': ['error', { code: 120, ignoreUrls: true }] },
   },
-  { files: ['eslint.config.js', '.dependency-cruiser.cjs'], ...tseslint.configs.disableTypeChecked },
 );

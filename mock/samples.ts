@@ -224,7 +224,7 @@ export class Samples {
   }
 
   #fix(root: unknown, e: ErrorObject, salt: string): { value: unknown; changed: boolean } {
-    const parent = e.parentSchema as JsonSchema | undefined;
+    const parent: JsonSchema | undefined = e.parentSchema;
     if (parent === undefined) return { value: root, changed: false };
     const path = decodePointer(e.instancePath);
     const label = `${this.#seed}:${salt}:${e.instancePath}`;
