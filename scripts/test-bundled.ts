@@ -1,0 +1,41 @@
+/**
+ * `tsx scripts/test-bundled.ts [node --test options] <file.test.ts …>` (npm run test:unit, test:integration): node's
+ * test runner over esbuild bundles of the given test files (mock/bundle.mjs), one process per file as before. Under
+ * `node --import tsx --test` every test process loaded each of its TypeScript files through tsx's loader thread,
+ * ~0.5–1.6 CPU-s per file; a bundle loads as one module. Each file keeps its own `import.meta.url`, stack traces map
+ * back to the .ts files (inline source maps, --enable-source-maps), and the bundles live in
+ * node_modules/.cache/dynamic-conformance-tests/run-<pid>/ (removed afterwards). Arguments ending in `.ts` are the
+ * files (in the order given, each once); the rest go to `node --test` unchanged. One file by hand, from source:
+ * `node --import tsx --test tests/unit/<name>.test.ts`.
+ */
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { bundle } from '../mock/bundle.mjs';
+import { ROOT } from '../src/engine/config.js';
+
+const args = process.argv.slice(2);
+const files = [...new Set(args.filter((a) => a.endsWith('.ts')).map((a) => resolve(a)))];
+const options = args.filter((a) => !a.endsWith('.ts'));
+if (files.length === 0) {
+  process.stderr.write('test-bundled: name the test files (tests/unit/*.test.ts)\n');
+  process.exit(2);
+}
+
+const outdir = join(ROOT, 'node_modules', '.cache', 'dynamic-conformance-tests', `run-${process.pid}`);
+const built = await bundle({ entryPoints: files, outdir, outbase: ROOT, sourcemap: true });
+if ('errors' in built) {
+  for (const line of built.errors) process.stderr.write(`test-bundled: cannot bundle the tests: ${line}\n`);
+  process.exit(2);
+}
+const bundles = files.map((f) => join(outdir, relative(ROOT, f)).replace(/\.ts$/, '.mjs'));
+
+const child = spawn(process.execPath, ['--enable-source-maps', '--test', ...options, ...bundles], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+child.once('exit', (code, signal) => {
+  rmSync(outdir, { recursive: true, force: true });
+  process.exit(code ?? (signal ? 1 : 0));
+});
