@@ -10,12 +10,12 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 /**
- * Bundles each entry point into `outdir` (`outbase` kept as the layout, `.mjs` names) or into memory (no outdir).
+ * Bundles each entry point into `outdir` (as `<out>.mjs` for `{ in, out }` entries) or into memory (no outdir).
  * Resolves with the output files, or with one readable line per error (file:line: message).
- * @param {{ entryPoints: string[], outdir?: string, outbase?: string, sourcemap?: boolean }} options
+ * @param {{ entryPoints: (string | { in: string, out: string })[], outdir?: string, sourcemap?: boolean }} options
  * @returns {Promise<{ files: { path: string, text: string }[] } | { errors: string[] }>}
  */
-export async function bundle({ entryPoints, outdir, outbase, sourcemap = false }) {
+export async function bundle({ entryPoints, outdir, sourcemap = false }) {
   const esbuild = await import('esbuild');
   /** @type {import('esbuild').Plugin} */
   const ownUrl = {
@@ -39,7 +39,7 @@ export async function bundle({ entryPoints, outdir, outbase, sourcemap = false }
       target: 'node20',
       packages: 'external',
       write: outdir !== undefined,
-      ...(outdir === undefined ? {} : { outdir, outbase, outExtension: { '.js': '.mjs' } }),
+      ...(outdir === undefined ? {} : { outdir, outExtension: { '.js': '.mjs' } }),
       ...(sourcemap ? { sourcemap: 'inline' } : {}),
       logLevel: 'silent',
       plugins: [ownUrl],

@@ -5,12 +5,13 @@
  * ~0.5–1.6 CPU-s per file; a bundle loads as one module. Each file keeps its own `import.meta.url`, stack traces map
  * back to the .ts files (inline source maps, --enable-source-maps), and the bundles live in
  * node_modules/.cache/dynamic-conformance-tests/run-<pid>/ (removed afterwards). Arguments ending in `.ts` are the
- * files (in the order given, each once); the rest go to `node --test` unchanged. One file by hand, from source:
+ * files, started in the order given (each once; `node --test` itself sorts by name); the rest go to `node --test`
+ * unchanged. One file by hand, from source:
  * `node --import tsx --test tests/unit/<name>.test.ts`.
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { bundle } from '../mock/bundle.mjs';
 import { ROOT } from '../src/engine/config.js';
 
@@ -23,12 +24,14 @@ if (files.length === 0) {
 }
 
 const outdir = join(ROOT, 'node_modules', '.cache', 'dynamic-conformance-tests', `run-${process.pid}`);
-const built = await bundle({ entryPoints: files, outdir, outbase: ROOT, sourcemap: true });
+// node --test runs its files in name order: a number in front keeps the order given (the longest files first).
+const entryPoints = files.map((f, i) => ({ in: f, out: `${String(i).padStart(2, '0')}-${basename(f, '.ts')}` }));
+const built = await bundle({ entryPoints, outdir, sourcemap: true });
 if ('errors' in built) {
   for (const line of built.errors) process.stderr.write(`test-bundled: cannot bundle the tests: ${line}\n`);
   process.exit(2);
 }
-const bundles = files.map((f) => join(outdir, relative(ROOT, f)).replace(/\.ts$/, '.mjs'));
+const bundles = entryPoints.map((e) => join(outdir, `${e.out}.mjs`));
 
 const child = spawn(process.execPath, ['--enable-source-maps', '--test', ...options, ...bundles], {
   cwd: ROOT,
