@@ -6,6 +6,9 @@
  * fails fast). The ports open next (mock/listen.ts; `--announce-ports` prints an "accepting connections" line for
  * each); requests wait until the mock is loaded, which the "listening" banner says.
  *
+ * `--prepare` fills the caches a start needs (the precompiled validators, the signing keys of MOCK_SEED's environments)
+ * and exits without serving: for a CI setup step, or before many mocks start at once (`npm run test:integration`).
+ *
  * With `MOCK_INSTANCES` one process serves several independent mocks, one per port, each with its own faults (the
  * mutation harness runs every fault at once this way); spec, schemas and signing keys are loaded once and shared.
  */
@@ -32,6 +35,16 @@ runEntryPoint('mock', async () => {
   const started = performance.now();
   const options = parseSettings(process.env, profileIds());
   const instances = parseInstances(process.env);
+  if (process.argv.includes('--prepare')) {
+    // Fill the caches a start needs and exit: a mock on a loopback port of the OS's choosing, closed once its keys
+    // are derived (the precompiled validators are written while it loads).
+    const mock = await launchMock({ ...options, host: '127.0.0.1', port: 0 });
+    await mock.state.keys.ready;
+    await mock.close();
+    const ms = Math.round(performance.now() - started);
+    console.log(`Dynamic mock caches ready (validators, signing keys of seed ${mock.state.seed.seed}) in ${ms} ms`);
+    return;
+  }
   // Every port is opened first (a taken one fails before anything loads); requests wait until the mock behind it is
   // ready, which the "listening" banner below says. With --announce-ports each open port gets a line at once, for a
   // harness that can go on meanwhile (playwright.config.ts's webServer).
