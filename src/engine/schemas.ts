@@ -8,7 +8,7 @@
  * instance, created (schemas added, not compiled) on first need.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
@@ -88,19 +88,27 @@ export class SchemaRegistry {
     this.cacheFile = join(CACHE_DIR, `validators-${hash.digest('hex').slice(0, 24)}.cjs`);
     const usePrecompiled = options.precompiled !== false;
     const exported = [...this.ids, ...inlineKeys];
-    this.#precompiled = usePrecompiled ? loadPrecompiled(this.cacheFile, exported) : undefined;
-    this.source = this.#precompiled ? 'cache' : 'compiled';
-    if (this.#precompiled) {
+    let precompiled = usePrecompiled ? loadPrecompiled(this.cacheFile, exported) : undefined;
+    // Not cached yet: one process compiles, the others starting at the same time wait for its file.
+    const lock = usePrecompiled && !precompiled ? compileOnce(this.cacheFile, exported) : undefined;
+    precompiled ??= lock?.precompiled;
+    this.#precompiled = precompiled;
+    this.source = precompiled ? 'cache' : 'compiled';
+    if (precompiled) {
       // ajv's validators carry their schema (`validate.schema`, read by the negative-case generators); so do these.
-      for (const schema of this.#schemas) (this.#precompiled[schema.$id] as { schema: unknown }).schema = schema;
+      for (const schema of this.#schemas) (precompiled[schema.$id] as { schema: unknown }).schema = schema;
       return;
     }
-    const ajv = this.ajv(usePrecompiled);
-    for (const id of this.ids) this.byId(id);
-    if (usePrecompiled) {
-      for (const [key, schema] of inline) ajv.addSchema(schema, key);
-      writePrecompiled(this.cacheFile, standaloneCode(ajv, Object.fromEntries(exported.map((k) => [k, k]))));
-      for (const [key, schema] of inline) this.compiledAdhoc.set(JSON.stringify(schema), ajv.getSchema(key)!);
+    try {
+      const ajv = this.ajv(usePrecompiled);
+      for (const id of this.ids) this.byId(id);
+      if (usePrecompiled) {
+        for (const [key, schema] of inline) ajv.addSchema(schema, key);
+        writePrecompiled(this.cacheFile, standaloneCode(ajv, Object.fromEntries(exported.map((k) => [k, k]))));
+        for (const [key, schema] of inline) this.compiledAdhoc.set(JSON.stringify(schema), ajv.getSchema(key)!);
+      }
+    } finally {
+      lock?.release();
     }
   }
 
@@ -159,15 +167,66 @@ function isSingleRef(schema: JsonSchema): boolean {
   return typeof schema.$ref === 'string' && Object.keys(schema).length === 1;
 }
 
+type PrecompiledSet = Record<string, ValidateFunction>;
+
 /** The cached validators when the file exists and holds every id; undefined otherwise (then everything compiles). */
-function loadPrecompiled(file: string, ids: readonly string[]): Record<string, ValidateFunction> | undefined {
-  let loaded: Record<string, ValidateFunction>;
+
+function loadPrecompiled(file: string, ids: readonly string[]): PrecompiledSet | undefined {
+  let loaded: PrecompiledSet;
   try {
-    loaded = createRequire(import.meta.url)(file) as Record<string, ValidateFunction>;
+    loaded = createRequire(import.meta.url)(file) as PrecompiledSet;
   } catch {
     return undefined;
   }
   return ids.every((id) => typeof loaded[id] === 'function') ? loaded : undefined;
+}
+
+/** How long a process waits for another one's compile before it compiles itself (a live holder that hangs). */
+const COMPILE_WAIT_MS = 120_000;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Lets one process compile a set of validators that is not cached yet: the first takes `<file>.lock` (holding its
+ * pid) and compiles; the others wait until its file appears and load it, so the workers of a first run compile once
+ * between them, not once each. A lock whose process is gone is taken over; a read-only cache directory means no lock.
+ * Returns the loaded validators (another process compiled them) or the lock to release after compiling.
+ */
+function compileOnce(file: string, ids: readonly string[]): { precompiled?: PrecompiledSet; release: () => void } {
+  const lock = `${file}.lock`;
+  const deadline = Date.now() + COMPILE_WAIT_MS;
+  for (;;) {
+    try {
+      mkdirSync(CACHE_DIR, { recursive: true });
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return { release: () => rmSync(lock, { force: true }) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) return { release: () => {} };
+    }
+    if (!holderAlive(lock)) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    Atomics.wait(sleeper, 0, 0, 50);
+    const precompiled = loadPrecompiled(file, ids);
+    if (precompiled) return { precompiled, release: () => {} };
+  }
+}
+
+/** False when the lock's process has exited (a lock just created, its pid not written yet, counts as alive). */
+function holderAlive(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(lock, 'utf8'));
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Writes the standalone code atomically (concurrent workers may race; the same content wins either way). */
