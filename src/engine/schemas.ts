@@ -198,7 +198,11 @@ function compileOnce(file: string, ids: readonly string[]): { precompiled?: Prec
     try {
       mkdirSync(CACHE_DIR, { recursive: true });
       writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      return { release: () => rmSync(lock, { force: true }) };
+      const release = (): void => rmSync(lock, { force: true });
+      // The previous holder may have finished between this process's first look and taking the lock.
+      const precompiled = loadPrecompiled(file, ids);
+      if (precompiled) release();
+      return precompiled ? { precompiled, release: () => {} } : { release };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) return { release: () => {} };
     }
