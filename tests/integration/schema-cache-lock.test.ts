@@ -26,8 +26,8 @@ function registryProcess(inline: unknown, dir?: string): { child: ChildProcess; 
     `{ inline: [${JSON.stringify(inline)}] }); console.log(r.source, r.cacheFile);`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const result = new Promise<string>((resolve) => child.once('exit', () => resolve(out.trim())));
   return { child, result };
 }
