@@ -6,7 +6,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import {
   appendFileSync,
   cpSync,
@@ -21,6 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../src/engine/config.js';
+import { runMockEntry, type EntryRun } from './support/mock-process.js';
 
 const BUNDLES = join(ROOT, 'node_modules', '.cache', 'dynamic-conformance-mock', 'bundles');
 let copy: string;
@@ -40,27 +40,8 @@ after(() => {
 });
 
 /** Runs `node mock/run.mjs <entry> [args]` in the copy until it prints its listening line or exits. */
-function run(entry: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['mock/run.mjs', entry, ...args], {
-      cwd: copy,
-      env: { PATH: process.env.PATH, MOCK_PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGTERM'), 20_000);
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (/listening on/.test(stdout)) child.kill('SIGTERM');
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (entry: string, ...args: string[]): Promise<EntryRun> =>
+  runMockEntry(entry, { MOCK_PORT: '0' }, { args, cwd: copy, untilLine: /listening on/ });
 
 const serverBundles = (): string[] => readdirSync(BUNDLES).filter((f) => /^server-[0-9a-f]{24}\.mjs$/.test(f));
 

@@ -6,8 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { ROOT, seedOf, startMock, tokenOf, type Mock, type Seed } from './support/mock-process.js';
+import { runMockEntry, seedOf, startMock, tokenOf, type Mock, type Seed } from './support/mock-process.js';
 
 let real: Mock;
 let frozen: Mock;
@@ -86,49 +85,20 @@ test('real clock: a JWT expires by itself', async () => {
   assert.equal(await now(frozen), 1767225600);
 });
 
-function runEntry(
-  entry: string,
-  env: Record<string, string>,
-  untilLine?: RegExp,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const clean: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env))
-      if (v !== undefined && !k.startsWith('MOCK_') && !k.startsWith('DYNAMIC_')) clean[k] = v;
-    const child = spawn(process.execPath, ['mock/run.mjs', entry], {
-      cwd: ROOT,
-      env: { ...clean, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGTERM'), 20_000);
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (untilLine?.test(stdout)) child.kill('SIGTERM');
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 test('bad clock settings get one line naming the variable, exit 2', async () => {
-  const bad = await runEntry('server.ts', { MOCK_PORT: '0', MOCK_CLOCK: 'sometimes' });
+  const bad = await runMockEntry('server.ts', { MOCK_PORT: '0', MOCK_CLOCK: 'sometimes' });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^mock: MOCK_CLOCK must be "frozen" .* or "real" .*\(got "sometimes"\)\n$/);
-  const both = await runEntry('server.ts', { MOCK_PORT: '0', MOCK_CLOCK: 'real', MOCK_START_TIME: '100' });
+  const both = await runMockEntry('server.ts', { MOCK_PORT: '0', MOCK_CLOCK: 'real', MOCK_START_TIME: '100' });
   assert.equal(both.code, 2);
   assert.match(both.stderr, /MOCK_START_TIME applies only to MOCK_CLOCK=frozen/);
-  const sim = await runEntry('simulator.ts', { MOCK_PORT: '0', MOCK_CLOCK: 'frozen' });
+  const sim = await runMockEntry('simulator.ts', { MOCK_PORT: '0', MOCK_CLOCK: 'frozen' });
   assert.equal(sim.code, 2);
   assert.match(sim.stderr, /^simulator: the simulator always runs MOCK_CLOCK=real/);
 });
 
 test('npm run simulator: real clock on loopback, prints the sandbox live-mode variables, simulator-only', async () => {
-  const run = await runEntry('simulator.ts', { MOCK_PORT: '0' }, /npm run conformance/);
+  const run = await runMockEntry('simulator.ts', { MOCK_PORT: '0' }, { untilLine: /npm run conformance/ });
   const url = /listening on (http:\/\/127\.0\.0\.1:\d+\/api\/v0)/.exec(run.stdout)?.[1];
   assert.ok(url, run.stdout + run.stderr);
   assert.match(run.stdout, /clock real/);

@@ -152,3 +152,43 @@ export async function seedOf(mock: Mock): Promise<Seed> {
 export function tokenOf(seed: Seed, env: string, label: string): string {
   return seed.tokens.find((t) => t.environmentId === env && t.label === label)!.value;
 }
+
+/** What a mock entry point printed and how it ended. */
+export interface EntryRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node mock/run.mjs <entry> [args]` in `cwd` (default ROOT) with this process's environment minus MOCK_* and
+ * DYNAMIC_*, plus `env`; stops it once its stdout matches `untilLine` (or after 20 s).
+ */
+export function runMockEntry(
+  entry: string,
+  env: Record<string, string>,
+  options: { args?: string[]; cwd?: string; untilLine?: RegExp } = {},
+): Promise<EntryRun> {
+  return new Promise((resolve) => {
+    const clean: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env))
+      if (v !== undefined && !k.startsWith('MOCK_') && !k.startsWith('DYNAMIC_')) clean[k] = v;
+    const child = spawn(process.execPath, ['mock/run.mjs', entry, ...(options.args ?? [])], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...clean, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGTERM'), 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (options.untilLine?.test(stdout)) child.kill('SIGTERM');
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
