@@ -1,5 +1,5 @@
 /**
- * Self-check of the mock's data layer (`node mock/run.mjs selfcheck.ts`, run by tests/unit/mock-selfcheck):
+ * Self-check of the mock's data layer (`node mock/run.mjs selfcheck.ts`, run by tests/integration/mock-faults):
  * every schema under schemas/ compiles strictly and validates against its meta-schema (an unknown `$id` or an
  * unresolvable `$ref` fails), every JSON success sample of the 412 operations validates against its response schema
  * (SCHEMA-001), every stateful handler's answer validates too, key derivation is deterministic, and the precompiled

@@ -6,8 +6,7 @@
  * back to the .ts files (inline source maps, --enable-source-maps), and the bundles live in
  * node_modules/.cache/dynamic-conformance-tests/run-<pid>/ (removed afterwards). Arguments ending in `.ts` are the
  * files, started in the order given (each once; `node --test` itself sorts by name); the rest go to `node --test`
- * unchanged. One file by hand, from source:
- * `node --import tsx --test tests/unit/<name>.test.ts`.
+ * unchanged. One file by hand, from source: `node --import tsx --test tests/unit/<name>.test.ts`.
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';

@@ -170,7 +170,6 @@ function isSingleRef(schema: JsonSchema): boolean {
 type PrecompiledSet = Record<string, ValidateFunction>;
 
 /** The cached validators when the file exists and holds every id; undefined otherwise (then everything compiles). */
-
 function loadPrecompiled(file: string, ids: readonly string[]): PrecompiledSet | undefined {
   let loaded: PrecompiledSet;
   try {
