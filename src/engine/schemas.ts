@@ -187,7 +187,8 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /**
  * Lets one process compile a set of validators that is not cached yet: the first takes `<file>.lock` (holding its
  * pid) and compiles; the others wait until its file appears and load it, so the workers of a first run compile once
- * between them, not once each. A lock whose process is gone is taken over; a read-only cache directory means no lock.
+ * between them, not once each. A lock whose process is gone is taken over (removeStaleLock); a read-only cache
+ * directory means no lock.
  * Returns the loaded validators (another process compiled them) or the lock to release after compiling.
  */
 function compileOnce(file: string, ids: readonly string[]): { precompiled?: PrecompiledSet; release: () => void } {
@@ -206,12 +207,31 @@ function compileOnce(file: string, ids: readonly string[]): { precompiled?: Prec
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) return { release: () => {} };
     }
     if (!holderAlive(lock)) {
-      rmSync(lock, { force: true });
+      removeStaleLock(lock);
       continue;
     }
     Atomics.wait(sleeper, 0, 0, 50);
     const precompiled = loadPrecompiled(file, ids);
     if (precompiled) return { precompiled, release: () => {} };
+  }
+}
+
+/**
+ * Removes a lock whose process is gone, under a second lock: processes that saw the same dead holder take turns, and
+ * each looks again first, so none removes a lock another one has just taken.
+ */
+function removeStaleLock(lock: string): void {
+  const takeover = `${lock}.takeover`;
+  try {
+    writeFileSync(takeover, String(process.pid), { flag: 'wx' });
+  } catch {
+    Atomics.wait(sleeper, 0, 0, 20);
+    return;
+  }
+  try {
+    if (!holderAlive(lock)) rmSync(lock, { force: true });
+  } finally {
+    rmSync(takeover, { force: true });
   }
 }
 

@@ -60,7 +60,10 @@ test('three processes wait while the holder lives; once it is gone one compiles,
 test('a lock left by a process that exited is taken over at once', () => {
   const dir = mkdtempSync(join(tmpdir(), 'schemas-lock-'));
   created.push(dir);
-  writeFileSync(join(dir, 'one.schema.json'), JSON.stringify({ $id: `${SCHEMA_BASE}lock/two.schema.json` }));
+  writeFileSync(
+    join(dir, 'one.schema.json'),
+    JSON.stringify({ $id: `${SCHEMA_BASE}lock/two.schema.json`, description: `${process.pid} ${Date.now()}` }),
+  );
   const file = new SchemaRegistry(dir, { precompiled: false }).cacheFile;
   created.push(file);
   const gone = spawnSync(process.execPath, ['-e', '0']).pid;
