@@ -1,8 +1,9 @@
 /**
  * SEC-001 proved end to end (conformance-rules SH-02, SH-03): the real suite runs with canary credentials three
- * ways — a passing run against the clean mock, a failing run against a faulted mock that echoes credentials into
- * its error bodies (with blob reports merged like the nightly job does), and a transport-error run on the live code
- * path against a closed port — each into its own output folder, all three at once (one mock process, two instances).
+ * ways — the whole suite as `npm run conformance` runs it (both projects, every rule, its embedded mock), which must
+ * pass, a failing run against a faulted mock that echoes credentials into its error bodies (with blob reports merged
+ * like the nightly job does), and a transport-error run on the live code path against a closed port — each into its
+ * own output folder, all three at once. The whole run is `npm test`'s run of the suite against the mock.
  * Then every produced file (test-results, JUnit, playwright-report incl. its embedded base64 zip, conformance-report,
  * blob zips, merged reports, stdout/stderr) is scanned recursively for the canaries in every encoding — ctrf.json,
  * summary.md and the $GITHUB_STEP_SUMMARY copy too. Any hit fails. For mock runs the canaries are the mock's own
@@ -28,7 +29,8 @@ import { checkFor } from '../../src/checks/index.js';
 import { uuidFrom } from '../../src/http/requests.js';
 import type { MatrixReport } from '../../src/report/matrix-reporter.js';
 import { launchBrowser } from './support/browser.js';
-import { closedPort, runSuite, startMocks, type Mock, type SuiteRun } from './support/suite-runs.js';
+import { loadRules } from '../../src/engine/spec.js';
+import { closedPort, runSuite, runWholeSuite, startMock, type Mock, type SuiteRun } from './support/suite-runs.js';
 
 /** One folder per test process: concurrent `npm test` runs on one machine must not share output. */
 const OUT = `/tmp/helper-live-canary-${process.pid}`;
@@ -46,11 +48,11 @@ const FAILING_GREP = '(AUTH-001|AUTH-016|TOKEN-008|JWT-004|ERR-009|SEC-001|SEC-0
 const FAULTS = ['echo-credential-in-error', 'accept-missing-token'];
 const TESTS = 6;
 
-/** The clean mock and the faulted one: two instances of one mock process, one seed (so the same canaries). */
-let clean: Mock;
+/** The seed of the faulted mock and of the whole run's embedded mock: the same credentials, so the same canaries. */
+const MOCK_SEED = randomInt(1, 2 ** 40);
 let faulted: Mock;
 let browser: Promise<{ browser: Browser; source: string }>;
-let passingRun: Promise<SuiteRun>;
+let wholeRun: Promise<SuiteRun>;
 let failingRun: Promise<SuiteRun>;
 let transportRun: Promise<{ run: SuiteRun; canaries: string[] }>;
 
@@ -61,18 +63,18 @@ before(async () => {
     browser: b,
     source: `${choice.source} Chromium ${b.version()} (${choice.executablePath})`,
   }));
-  [clean, faulted] = (await startMocks(4240, [[], FAULTS], { seed: randomInt(1, 2 ** 40) })) as [Mock, Mock];
+  faulted = await startMock(4240, { faults: FAULTS, seed: MOCK_SEED });
   // The three runs are independent: all at once, each on its own mock (or none) and into its own folder.
-  passingRun = runPassing();
+  wholeRun = runWholeSuite(join(OUT, 'whole'), {}, { MOCK_SEED: String(MOCK_SEED) });
   failingRun = runFailing();
   transportRun = runTransport();
-  for (const p of [browser, passingRun, failingRun, transportRun]) p.catch(() => undefined);
+  for (const p of [browser, wholeRun, failingRun, transportRun]) p.catch(() => undefined);
 });
 
 after(async () => {
-  await Promise.allSettled([passingRun, failingRun, transportRun]);
+  await Promise.allSettled([wholeRun, failingRun, transportRun]);
   await (await browser.catch(() => undefined))?.browser.close();
-  await clean?.stop();
+  await faulted?.stop();
   // Kept for inspection when a test failed; removed when all passed.
   if (passed === TESTS) rmSync(OUT, { recursive: true, force: true });
 });
@@ -119,7 +121,7 @@ function assertCiSurfaces(dir: string, stepSummary: string): void {
 }
 
 async function mockCanaries(): Promise<string[]> {
-  const seed = await clean.seed();
+  const seed = await faulted.seed();
   const values = [...seed.tokens.map((t) => t.value), ...seed.users.map((u) => u.jwt)];
   assert.ok(values.length >= 8, 'the mock seed exposes its tokens and user JWTs');
   return values;
@@ -149,17 +151,6 @@ test('the scanner finds a canary hidden as base64 inside a zip inside base64 in 
   rmSync(dir, { recursive: true, force: true });
   passed += 1;
 });
-
-/** The passing run: the clean mock. */
-function runPassing(): Promise<SuiteRun> {
-  return runSuite(join(OUT, 'passing'), COMMON, {
-    DYNAMIC_TARGET: 'mock',
-    DYNAMIC_API_URL: clean.apiUrl,
-    MOCK_PORT: String(clean.port),
-    FC_SEED: '7',
-    FC_RUNS: '5',
-  });
-}
 
 /** The failing run: the faulted mock, every reporter (blob too), the step summary. Its HTML reports are rendered. */
 function runFailing(): Promise<SuiteRun> {
@@ -230,19 +221,25 @@ async function runTransport(): Promise<{ run: SuiteRun; canaries: string[] }> {
   return { run, canaries };
 }
 
-test('a passing run against the clean mock leaves no canary in any artifact', async () => {
+test('the whole suite passes against its embedded mock, every rule, and leaves no canary in any artifact', async () => {
   const canaries = await mockCanaries();
-  const run = await passingRun;
+  const run = await wholeRun;
   const report = matrix(run, canaries);
-  assert.ok(
-    report.rules.some((r) => r.status === 'pass'),
-    `no rule passed\n${summary(run, canaries)}`,
+  assert.equal(run.code, 0, `the whole run passes\n${summary(run, canaries)}`);
+  assert.deepEqual(
+    report.rules.filter((r) => r.status !== 'pass').map((r) => `${r.id} ${r.status}`),
+    [],
+    `every rule passes\n${summary(run, canaries)}`,
   );
-  assert.equal(
-    report.rules.find((r) => r.id === 'SEC-001')?.status,
-    'pass',
-    "SEC-001 (this run's redaction layer) passes",
+  assert.deepEqual(
+    report.rules.map((r) => r.id).sort(),
+    loadRules()
+      .map((r) => r.id)
+      .sort(),
+    'every rule of the catalogue ran',
   );
+  assert.match(run.stdout, /^\s+\d+ passed \(/m, 'Playwright reports the passed tests');
+  assert.doesNotMatch(run.stdout, /^\s+\d+ (failed|flaky|skipped|did not run)/m, 'and nothing else');
   assertNoCanary(run.outDir, canaries);
   passed += 1;
 });

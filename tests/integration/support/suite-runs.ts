@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from '../../../src/engine/config.js';
 import type { MockSeed } from '../../../src/engine/credentials.js';
@@ -224,6 +224,43 @@ export function runSuite(
       resolve({ code: code ?? -1, outDir, stdout, stderr, ms: Date.now() - started });
     });
   });
+}
+
+/**
+ * Runs the whole suite as `npm run conformance` does (both projects, every rule, the configured reporters) against
+ * its embedded mock, on two free consecutive loopback ports (MOCK_PORT and the rate-limit instance's MOCK_PORT + 1)
+ * outside the shared range; when another process takes one before the mock listens, the run starts again on others.
+ */
+export async function runWholeSuite(
+  outDir: string,
+  vars: Partial<Record<(typeof SUITE_VARIABLES)[number], string>>,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<SuiteRun> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePortPair();
+    const run = await runSuite(
+      outDir,
+      ['test'],
+      { ...vars, DYNAMIC_TARGET: 'mock', MOCK_PORT: String(port) },
+      extraEnv,
+    );
+    if (attempt >= 3 || !/is already used|cannot listen/.test(`${run.stdout}\n${run.stderr}`)) return run;
+  }
+}
+
+/** A loopback port the OS hands out whose successor is free too. */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port: p } = server.address() as AddressInfo;
+        server.close(() => resolve(p));
+      });
+    });
+    if (port < 65535 && (await portIsClosed(port + 1))) return port;
+  }
 }
 
 /** The last lines of a run's console, for assertion messages (never the canary: callers pass redacted runs only). */
