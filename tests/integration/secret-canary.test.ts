@@ -30,7 +30,14 @@ import { uuidFrom } from '../../src/http/requests.js';
 import type { MatrixReport } from '../../src/report/matrix-reporter.js';
 import { launchBrowser } from './support/browser.js';
 import { loadRules } from '../../src/engine/spec.js';
-import { closedPort, runSuite, runWholeSuite, startMock, type Mock, type SuiteRun } from './support/suite-runs.js';
+import {
+  closedPort,
+  runSuite,
+  runWithEmbeddedMock,
+  startMock,
+  type Mock,
+  type SuiteRun,
+} from './support/suite-runs.js';
 
 /** One folder per test process: concurrent `npm test` runs on one machine must not share output. */
 const OUT = `/tmp/helper-live-canary-${process.pid}`;
@@ -65,7 +72,7 @@ before(async () => {
   }));
   faulted = await startMock(4240, { faults: FAULTS, seed: MOCK_SEED });
   // The three runs are independent: all at once, each on its own mock (or none) and into its own folder.
-  wholeRun = runWholeSuite(join(OUT, 'whole'), {}, { MOCK_SEED: String(MOCK_SEED) });
+  wholeRun = runWithEmbeddedMock(join(OUT, 'whole'), ['test'], {}, { MOCK_SEED: String(MOCK_SEED) });
   failingRun = runFailing();
   transportRun = runTransport();
   for (const p of [browser, wholeRun, failingRun, transportRun]) p.catch(() => undefined);

@@ -227,23 +227,19 @@ export function runSuite(
 }
 
 /**
- * Runs the whole suite as `npm run conformance` does (both projects, every rule, the configured reporters) against
- * its embedded mock, on two free consecutive loopback ports (MOCK_PORT and the rate-limit instance's MOCK_PORT + 1)
- * outside the shared range; when another process takes one before the mock listens, the run starts again on others.
+ * Runs `playwright test <args>` as `npm run conformance` does it: against the suite's embedded mock (both instances:
+ * MOCK_PORT and the rate-limit project's MOCK_PORT + 1), on two free consecutive loopback ports outside the shared
+ * range; when another process takes one before the mock listens, the run starts again on others.
  */
-export async function runWholeSuite(
+export async function runWithEmbeddedMock(
   outDir: string,
+  args: string[],
   vars: Partial<Record<(typeof SUITE_VARIABLES)[number], string>>,
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<SuiteRun> {
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePortPair();
-    const run = await runSuite(
-      outDir,
-      ['test'],
-      { ...vars, DYNAMIC_TARGET: 'mock', MOCK_PORT: String(port) },
-      extraEnv,
-    );
+    const run = await runSuite(outDir, args, { ...vars, DYNAMIC_TARGET: 'mock', MOCK_PORT: String(port) }, extraEnv);
     if (attempt >= 3 || !/is already used|cannot listen/.test(`${run.stdout}\n${run.stderr}`)) return run;
   }
 }
