@@ -1,12 +1,13 @@
 /**
  * `tsx scripts/warm-suite.ts` (npm run test:integration runs it first): fills Playwright's transform cache — its babel
  * output for every TypeScript file a runner or a worker loads, kept in $TMPDIR/playwright-transform-cache-<uid> — with
- * one small suite run against the embedded mock (one rule, SEC-002; both projects' files load). Without it, on a fresh machine the integration
- * tests' first nine suite runs all start at once and each transforms the same ~100 files: a run's runner then takes
- * ~4.5 CPU-s instead of ~1.8 and its first worker ~9 instead of ~2.7 (integration phase: 181 s against 130 s).
- * Skipped when the cache folder exists and a marker says this script already warmed these sources (a hash of the
- * TypeScript files the suite loads and Playwright's version). A failed warm-up run is reported and ignored: it only
- * saves time, the integration tests judge the suite.
+ * one small suite run against the embedded mock (one rule, SEC-002; both projects' files load). Without it, on a fresh
+ * machine the integration tests' first nine suite runs all start at once and each transforms the same ~100 files: a
+ * run's runner then takes ~4.5 CPU-s instead of ~1.8 and its first worker ~9 instead of ~2.7 (the integration phase
+ * took 181 s with a cold cache, 154 s with this warm-up and 130 s warm). Skipped when the cache folder exists and a
+ * marker says this script already warmed these sources (a hash of the TypeScript files the suite loads and
+ * Playwright's version). A failed warm-up run is reported and ignored: it only saves time, the integration tests judge
+ * the suite.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
