@@ -7,7 +7,8 @@
  * took 181 s with a cold cache, 154 s with this warm-up and 130 s warm). Skipped when the cache folder exists and a
  * marker says this script already warmed these sources (a hash of the TypeScript files the suite loads and
  * Playwright's version). A failed warm-up run is reported and ignored: it only saves time, the integration tests judge
- * the suite.
+ * the suite. On a fresh machine its mock fills the mock's caches too (test:prepare runs `--prepare` after it), while
+ * the runner and the worker transform the files: both at once instead of one after the other.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
