@@ -28,7 +28,7 @@ export class StringCache {
     return value;
   }
 
-  /** Writes what this process added, merged with the file as it is now. */
+  /** Writes what this process added since its last save, merged with the file as it is now. */
   save(): void {
     if (this.#added === 0 || !this.#values) return;
     try {
@@ -37,6 +37,8 @@ export class StringCache {
       const partial = `${this.file}.${process.pid}.partial`;
       writeFileSync(partial, JSON.stringify(merged));
       renameSync(partial, this.file);
+      // Saved: the exit hook has nothing left to write (and never re-creates a folder removed since).
+      this.#added = 0;
     } catch {
       // A read-only node_modules only costs the next process the computation.
     }

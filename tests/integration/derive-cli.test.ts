@@ -6,13 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../src/engine/config.js';
 
-test('specs:derive --from merges an official-style OpenAPI 3.0 YAML with the clients, same overlay', () => {
+test('specs:derive --from merges an official-style OpenAPI 3.0 YAML with the clients, same overlay', (t) => {
   const out = mkdtempSync(join(tmpdir(), 'derive-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
   const stdout = execFileSync(
     process.execPath,
     [
@@ -73,8 +74,9 @@ test('specs:derive --from merges an official-style OpenAPI 3.0 YAML with the cli
   assert.doesNotMatch(bad, /\n\s+at /, 'a readable message, not a stack trace');
 });
 
-test('specs:check names a drifted official document (sha256 pin in specs/sources/sources.json)', () => {
+test('specs:check names a drifted official document (sha256 pin in specs/sources/sources.json)', (t) => {
   const copy = mkdtempSync(join(tmpdir(), 'specs-check-'));
+  t.after(() => rmSync(copy, { recursive: true, force: true }));
   for (const d of ['scripts', 'specs', 'schemas', 'src', 'package.json', 'tsconfig.json'])
     cpSync(join(ROOT, d), join(copy, d), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));

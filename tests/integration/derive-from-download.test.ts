@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -25,8 +25,9 @@ function as301(value: unknown): unknown {
   return out;
 }
 
-test('specs:derive --from a 3.0.1 (nullable) download gives the committed spec', () => {
+test('specs:derive --from a 3.0.1 (nullable) download gives the committed spec', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'derive-download-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const archive = parse(readFileSync(join(ROOT, 'specs', 'sources', 'official', 'public-api.yaml'), 'utf8')) as Record<
     string,
     unknown
