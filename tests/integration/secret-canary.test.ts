@@ -19,7 +19,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from '@playwright/test';
 import { zipSync } from 'fflate';
@@ -29,6 +29,7 @@ import { checkFor } from '../../src/checks/index.js';
 import { uuidFrom } from '../../src/http/requests.js';
 import type { MatrixReport } from '../../src/report/matrix-reporter.js';
 import { launchBrowser } from './support/browser.js';
+import { ROOT } from '../../src/engine/config.js';
 import { loadRules } from '../../src/engine/spec.js';
 import {
   closedPort,
@@ -41,6 +42,11 @@ import {
 
 /** One folder per test process: concurrent `npm test` runs on one machine must not share output. */
 const OUT = `/tmp/helper-live-canary-${process.pid}`;
+/**
+ * Where the whole run writes its reports: NPM_TEST_REPORTS_DIR when set (kept, e.g. for CI to upload: .github/
+ * workflows/ci.yml), else a folder of OUT.
+ */
+const WHOLE = process.env.NPM_TEST_REPORTS_DIR ? resolve(ROOT, process.env.NPM_TEST_REPORTS_DIR) : join(OUT, 'whole');
 let passed = 0;
 /**
  * Rules whose checks present credentials (valid, mutated, misplaced) or touch the redaction layer, a few seconds each:
@@ -72,7 +78,7 @@ before(async () => {
   }));
   faulted = await startMock(4240, { faults: FAULTS, seed: MOCK_SEED });
   // The three runs are independent: all at once, each on its own mock (or none) and into its own folder.
-  wholeRun = runWithEmbeddedMock(join(OUT, 'whole'), ['test'], {}, { MOCK_SEED: String(MOCK_SEED) });
+  wholeRun = runWithEmbeddedMock(WHOLE, ['test'], {}, { MOCK_SEED: String(MOCK_SEED) });
   failingRun = runFailing();
   transportRun = runTransport();
   for (const p of [browser, wholeRun, failingRun, transportRun]) p.catch(() => undefined);
