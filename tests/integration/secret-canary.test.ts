@@ -18,8 +18,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from '@playwright/test';
 import { zipSync } from 'fflate';
@@ -42,11 +42,26 @@ import {
 
 /** One folder per test process: concurrent `npm test` runs on one machine must not share output. */
 const OUT = `/tmp/helper-live-canary-${process.pid}`;
+/** What a suite run writes into its output folder: all a kept folder may already hold (the run wipes it first). */
+const RUN_FOLDERS = new Set(['conformance-report', 'playwright-report', 'test-results', 'blob-report', 'console']);
 /**
- * Where the whole run writes its reports: NPM_TEST_REPORTS_DIR when set (kept, e.g. for CI to upload: .github/
- * workflows/ci.yml), else a folder of OUT.
+ * Where the whole run writes its reports: NPM_TEST_REPORTS_DIR when set (kept, for CI to upload them: see
+ * .github/workflows/ci.yml), else a folder of OUT. A folder that holds anything else, the repository or one of its
+ * parents is refused, naming the variable: the run would wipe it.
  */
-const WHOLE = process.env.NPM_TEST_REPORTS_DIR ? resolve(ROOT, process.env.NPM_TEST_REPORTS_DIR) : join(OUT, 'whole');
+function wholeRunFolder(): string {
+  const given = process.env.NPM_TEST_REPORTS_DIR;
+  if (!given) return join(OUT, 'whole');
+  const dir = resolve(ROOT, given);
+  const strays = existsSync(dir) ? readdirSync(dir).filter((f) => !RUN_FOLDERS.has(f)) : [];
+  if (!relative(dir, ROOT).startsWith('..') || strays.length > 0)
+    throw new Error(
+      `NPM_TEST_REPORTS_DIR=${given}: the whole run wipes its folder first; give a new folder or a previous one ` +
+        `(found ${strays.length ? strays.slice(0, 3).join(', ') : 'the repository in it'})`,
+    );
+  return dir;
+}
+const WHOLE = wholeRunFolder();
 let passed = 0;
 /**
  * Rules whose checks present credentials (valid, mutated, misplaced) or touch the redaction layer, a few seconds each:
