@@ -5,10 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from '../../../src/engine/config.js';
 import type { MockSeed } from '../../../src/engine/credentials.js';
+import { freePorts } from '../../../scripts/free-ports.js';
 import { spawnMock } from './mock-process.js';
 
 /** Every variable the suite reads (src/engine/config.ts); a run sets all of them. */
@@ -247,14 +248,7 @@ export async function runWithEmbeddedMock(
 /** A loopback port the OS hands out whose successor is free too. */
 async function freePortPair(): Promise<number> {
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port: p } = server.address() as AddressInfo;
-        server.close(() => resolve(p));
-      });
-    });
+    const [port] = (await freePorts(1)) as [number];
     if (port < 65535 && (await portIsClosed(port + 1))) return port;
   }
 }
