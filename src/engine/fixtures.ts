@@ -8,6 +8,7 @@
 // request context, so `test`'s automatic per-test fixtures (trace recording, browser context options) had nothing to
 // record or configure. They cost ~3 CPU-s per 70 tests (two boxed steps each, set up and torn down, every one
 // capturing a source-mapped stack).
+import { setPriority } from 'node:os';
 import { _baseTest as base, type TestInfo } from '@playwright/test';
 import type { Suite } from './runner.js';
 import { redact } from '../secrets/redact.js';
@@ -124,10 +125,29 @@ async function report(testInfo: TestInfo, suite: Suite, result: CheckResult, mod
   }
 }
 
-export const test = base.extend<{ conformance: Conformance }, { suite: Suite; apiUrlOverride: string | undefined }>({
+/** The worker-scoped options a project sets (playwright.config.ts). */
+export interface SuiteOptions {
+  /** The project's own target (the rate-limit project's mock instance). */
+  apiUrlOverride: string | undefined;
+  /**
+   * A CPU niceness for the project's workers: the rate-limit project, off the run's critical path, yields the CPU to
+   * the conformance workers (undefined: the runner's priority).
+   */
+  workerNiceness: number | undefined;
+}
+
+export const test = base.extend<{ conformance: Conformance }, { suite: Suite } & SuiteOptions>({
   apiUrlOverride: [undefined, { scope: 'worker', option: true }],
+  workerNiceness: [undefined, { scope: 'worker', option: true }],
   suite: [
-    async ({ apiUrlOverride }, use, workerInfo) => {
+    async ({ apiUrlOverride, workerNiceness }, use, workerInfo) => {
+      if (workerNiceness !== undefined) {
+        try {
+          setPriority(workerNiceness);
+        } catch {
+          // Not permitted here: the worker keeps the runner's priority (only the run's length depends on it).
+        }
+      }
       // Imported here, in the worker: the runner process loads the spec files only to list their tests.
       const { createSuite } = await import('./runner.js');
       const suite = await createSuite(workerInfo.workerIndex, apiUrlOverride);

@@ -6,8 +6,12 @@ import type { Operation, RatePolicy, RateWindow } from '../../engine/spec.js';
 import type { CheckContext } from '../../engine/types.js';
 import type { ModelPolicy } from './model.js';
 
-/** Requests in flight while filling a window on the mock. */
-export const FILL_CONCURRENCY = 48;
+/**
+ * Requests in flight while filling a window on the mock. Both mock instances share one process, and the rate-limit
+ * project is off the run's critical path: 8 in flight keep it from crowding the conformance project's requests in
+ * that process (48 made the whole run ~0.5 s slower, measured side by side; the fills' counts are the same).
+ */
+export const FILL_CONCURRENCY = 8;
 
 /** The operation each policy is probed through (cheap, valid request, no other tight policy); others by score. */
 const REPRESENTATIVE: Readonly<Record<string, string>> = {
