@@ -3,7 +3,7 @@
  * configuration. Every value is wrapped in a Secret at once. A credential that is not available carries the reason,
  * so checks that need it are skipped with that reason (never passed, never failed).
  */
-import { request, type Dispatcher } from 'undici';
+import { request } from 'undici';
 import type { SuiteConfig } from './config.js';
 import { Secret } from '../secrets/redact.js';
 
@@ -38,7 +38,7 @@ export class MockControl {
     // undici's request, as the suite's client sends: Node's global fetch would load and compile a second HTTP stack
     // in every worker.
     const res = await request(`${this.url}${path}`, {
-      method: method as Dispatcher.HttpMethod,
+      method,
       ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
     });
     const text = await res.body.text();
