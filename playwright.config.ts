@@ -7,12 +7,13 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { PlaywrightTestConfig } from '@playwright/test';
-import { ConfigError, loadConfig, ROOT, type SuiteConfig } from './src/engine/config.js';
+import { ConfigError, exportChildNodeOptions, loadConfig, ROOT, type SuiteConfig } from './src/engine/config.js';
 import type { SuiteOptions } from './src/engine/fixtures.js';
 
 let config: SuiteConfig;
 try {
   config = loadConfig();
+  if (process.env.TEST_WORKER_INDEX === undefined) exportChildNodeOptions();
   // The known-deviations file, the previous report and the ledger are checked once, before any test starts (the
   // runner process; workers read them again). schemas/meta only: this process's one ajv instance. Imported only then:
   // every worker loads this file too.
