@@ -1,8 +1,9 @@
 /**
  * Playwright configuration: one `conformance` project (all rule families but rate limits) and a serial `rate-limit`
  * project with its own mock instance, so its exact counts and clock moves never disturb the other checks. Both run
- * at once: the rate-limit project has its own worker from the start (listed first, at most one worker), the
- * conformance project one per core. Both mocks are instances of one mock process.
+ * at once, one worker per core in all: the rate-limit project has its own worker from the start (listed first, at
+ * most one worker, at a lower CPU priority), the conformance project the others. Both mocks are instances of one mock
+ * process.
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
