@@ -266,6 +266,7 @@ function answeredExchange(
   };
 }
 
+/** The body as JSON, or undefined when it is empty or not JSON. */
 function parseJson(text: string): unknown {
   if (!text) return undefined;
   try {
@@ -586,12 +587,6 @@ export class HttpClient {
     if (read.kind === 'response') {
       const { status, headers } = read.response;
       const text = read.response.body.toString('utf8');
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
       const recorded = this.record(
         new Recorded(seq, () => ({
           seq,
@@ -601,7 +596,7 @@ export class HttpClient {
           curl,
         })),
       );
-      return response(status, headers, text, json, recorded);
+      return response(status, headers, text, parseJson(text), recorded);
     }
     if (read.kind === 'malformed') {
       const recorded = this.record(
