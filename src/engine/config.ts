@@ -347,9 +347,9 @@ export function loadConfig(): SuiteConfig {
 
 /**
  * The run's child processes (Playwright's workers and the embedded mock inherit the runner's environment) start with
- * one V8 helper thread, unless NODE_OPTIONS already sets a size: the run has one process per core, and V8's default of
- * four helper threads per process cost ~0.5 CPU-s more per whole run in parallel GC and compile jobs (measured side by
- * side: 16.5 against 16.9 CPU-s with two threads, 18.1 with four).
+ * one V8 helper thread, unless NODE_OPTIONS already sets a size: the run has one process per core, and more helper
+ * threads cost more CPU in parallel GC and compile jobs (measured side by side per whole run: 17.5 against 18.1 CPU-s
+ * with V8's default of four, 16.5 against 16.9 with two).
  */
 export function exportChildNodeOptions(): void {
   const current = process.env.NODE_OPTIONS ?? '';
