@@ -57,6 +57,34 @@ test('exchanges and curl lines never carry the credential, even when the server 
   await c.close();
 });
 
+test('an answer after an interim 103, in several chunks with a byte order mark: the final head and the whole text', async () => {
+  const hinted = createServer((_req, res) => {
+    res.writeEarlyHints({ link: '</style.css>; rel=preload' });
+    res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'] });
+    res.write(Buffer.from([0xef, 0xbb, 0xbf]));
+    res.write('{"name":"caf');
+    setTimeout(() => res.end('é"}'), 5);
+  });
+  await new Promise<void>((r) => hinted.listen(0, '127.0.0.1', r));
+  const c = new HttpClient({
+    baseUrl: `http://127.0.0.1:${(hinted.address() as AddressInfo).port}/api/v0`,
+    requestBudget: 10,
+    rateLimited: { kind: 'none' },
+    allowCredentialInUrl: false,
+  });
+  try {
+    const res = await c.send({ method: 'GET', path: '/x' });
+    assert.equal(res.status, 200);
+    assert.equal(res.text, '{"name":"café"}');
+    assert.deepEqual(res.json, { name: 'café' });
+    assert.deepEqual(res.headers['set-cookie'], ['a=1', 'b=2']);
+    assert.equal(res.headers.link, undefined, 'the interim head is not the answer');
+  } finally {
+    await c.close();
+    await new Promise<void>((r) => hinted.close(() => r()));
+  }
+});
+
 test('repeated header names are sent as repeated lines', async () => {
   const c = client();
   const res = await c.send({
