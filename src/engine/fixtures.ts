@@ -9,6 +9,7 @@
 // record or configure. They cost ~3 CPU-s per 70 tests (two boxed steps each, set up and torn down, every one
 // capturing a source-mapped stack).
 import { setPriority } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { _baseTest as base, type TestInfo } from '@playwright/test';
 import type { Suite } from './runner.js';
 import { redact } from '../secrets/redact.js';
@@ -125,6 +126,27 @@ async function report(testInfo: TestInfo, suite: Suite, result: CheckResult, mod
   }
 }
 
+/**
+ * Sets the niceness of every thread of this worker: Linux's setpriority applies to one thread, and a worker's V8
+ * helper thread (compiles, GC) and loader thread exist before any test runs. Elsewhere (no /proc) the calling thread.
+ * Not permitted here: the worker keeps the runner's priority (only the run's length depends on it).
+ */
+function lowerPriority(niceness: number): void {
+  let threads: number[] = [0];
+  try {
+    threads = readdirSync('/proc/self/task').map(Number);
+  } catch {
+    // no /proc: this thread only
+  }
+  for (const thread of threads) {
+    try {
+      setPriority(thread, niceness);
+    } catch {
+      // a thread that ended meanwhile, or no permission: the others still yield
+    }
+  }
+}
+
 /** The worker-scoped options a project sets (playwright.config.ts). */
 export interface SuiteOptions {
   /** The project's own target (the rate-limit project's mock instance). */
@@ -142,11 +164,7 @@ export const test = base.extend<{ conformance: Conformance }, { suite: Suite } &
   suite: [
     async ({ apiUrlOverride, workerNiceness }, use, workerInfo) => {
       if (workerNiceness !== undefined) {
-        try {
-          setPriority(workerNiceness);
-        } catch {
-          // Not permitted here: the worker keeps the runner's priority (only the run's length depends on it).
-        }
+        lowerPriority(workerNiceness);
       }
       // Imported here, in the worker: the runner process loads the spec files only to list their tests.
       const { createSuite } = await import('./runner.js');
