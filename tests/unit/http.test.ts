@@ -57,7 +57,7 @@ test('exchanges and curl lines never carry the credential, even when the server 
   await c.close();
 });
 
-test('an answer after an interim 103, in several chunks with a byte order mark: the final head and the whole text', async () => {
+test('after an interim 103, in chunks with a byte order mark: the final head and the whole text', async () => {
   const hinted = createServer((_req, res) => {
     res.writeEarlyHints({ link: '</style.css>; rel=preload' });
     res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'] });
