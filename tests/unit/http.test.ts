@@ -46,6 +46,16 @@ const client = (budget = 100): HttpClient =>
     allowCredentialInUrl: false,
   });
 
+/** A client of `baseUrl` with a small budget and no 429 policy (`ca`: the TLS test server's certificate). */
+const unlimitedClient = (baseUrl: string, ca?: string): HttpClient =>
+  new HttpClient({
+    baseUrl,
+    requestBudget: 10,
+    rateLimited: { kind: 'none' },
+    allowCredentialInUrl: false,
+    ...(ca === undefined ? {} : { ca }),
+  });
+
 test('exchanges and curl lines never carry the credential, even when the server echoes it', async () => {
   const c = client();
   const res = await c.send({ method: 'GET', path: '/x', headers: [['authorization', bearer(token)]] });
@@ -66,12 +76,7 @@ test('after an interim 103, in chunks with a byte order mark: the final head and
     setTimeout(() => res.end('é"}'), 5);
   });
   await new Promise<void>((r) => hinted.listen(0, '127.0.0.1', r));
-  const c = new HttpClient({
-    baseUrl: `http://127.0.0.1:${(hinted.address() as AddressInfo).port}/api/v0`,
-    requestBudget: 10,
-    rateLimited: { kind: 'none' },
-    allowCredentialInUrl: false,
-  });
+  const c = unlimitedClient(`http://127.0.0.1:${(hinted.address() as AddressInfo).port}/api/v0`);
   try {
     const res = await c.send({ method: 'GET', path: '/x' });
     assert.equal(res.status, 200);
@@ -146,12 +151,7 @@ test('live policy: a 429 is retried after Retry-After (waits at least that long)
 });
 
 test('a transport error is an exchange with status 0 and a redacted message', async () => {
-  const c = new HttpClient({
-    baseUrl: 'http://127.0.0.1:9/api/v0',
-    requestBudget: 10,
-    rateLimited: { kind: 'none' },
-    allowCredentialInUrl: false,
-  });
+  const c = unlimitedClient('http://127.0.0.1:9/api/v0');
   const res = await c.send({ method: 'GET', path: '/x', headers: [['authorization', bearer(token)]] });
   assert.equal(res.status, 0);
   assert.ok(res.exchange.error);
@@ -215,13 +215,7 @@ test('sendRaw speaks TLS to an https target and parses the answer', async () => 
     });
   });
   await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
-  const c = new HttpClient({
-    baseUrl: `https://127.0.0.1:${(tls.address() as AddressInfo).port}/api/v0`,
-    requestBudget: 10,
-    rateLimited: { kind: 'none' },
-    allowCredentialInUrl: false,
-    ca: cert,
-  });
+  const c = unlimitedClient(`https://127.0.0.1:${(tls.address() as AddressInfo).port}/api/v0`, cert);
   const res = await c.sendRaw(
     Buffer.from('GET /api/v0/x HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer a\u0000b\r\n\r\n', 'latin1'),
     'NUL in a token',
@@ -233,12 +227,7 @@ test('sendRaw speaks TLS to an https target and parses the answer', async () => 
     /^GET \/api\/v0\/x HTTP\/1\.1\r\n/,
     'the server read the request in the clear, after the handshake',
   );
-  const untrusted = new HttpClient({
-    baseUrl: `https://127.0.0.1:${(tls.address() as AddressInfo).port}/api/v0`,
-    requestBudget: 10,
-    rateLimited: { kind: 'none' },
-    allowCredentialInUrl: false,
-  });
+  const untrusted = unlimitedClient(`https://127.0.0.1:${(tls.address() as AddressInfo).port}/api/v0`);
   const refused = await untrusted.sendRaw(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 'untrusted');
   assert.equal(refused.status, 0, 'an untrusted certificate is no answer');
   assert.deepEqual(
@@ -252,12 +241,7 @@ test('sendRaw speaks TLS to an https target and parses the answer', async () => 
 });
 
 test('sendRaw to a closed port: a connect-phase transport fault (never read as "rejected"), not retried', async () => {
-  const c = new HttpClient({
-    baseUrl: 'http://127.0.0.1:9/api/v0',
-    requestBudget: 10,
-    rateLimited: { kind: 'none' },
-    allowCredentialInUrl: false,
-  });
+  const c = unlimitedClient('http://127.0.0.1:9/api/v0');
   const res = await c.sendRaw(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 'probe');
   assert.equal(res.status, 0);
   assert.deepEqual(
