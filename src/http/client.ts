@@ -102,19 +102,23 @@ class Recorded {
   }
 }
 
+/** An answer as checks read it; its JSON is parsed when first read (many checks judge the status alone). */
 function response(
   status: number,
   headers: Record<string, string | string[] | undefined>,
   text: string,
-  json: unknown,
   recorded: Recorded,
   transport?: TransportFault,
 ): HttpResponse {
+  let json: { value: unknown } | undefined;
   return {
     status,
     headers,
     text,
-    json,
+    get json() {
+      json ??= { value: parseJson(text) };
+      return json.value;
+    },
     seq: recorded.seq,
     get exchange() {
       return recorded.value;
@@ -527,7 +531,7 @@ export class HttpClient {
     const recorded = this.record(
       new Recorded(seq, () => answeredExchange(this.origin, out, seq, ms, status, headers, text)),
     );
-    return response(status, headers, text, parseJson(text), recorded);
+    return response(status, headers, text, recorded);
   }
 
   /** A request left without an answer (this attempt): status 0, its fault, the (redacted) error in the exchange. */
@@ -548,7 +552,7 @@ export class HttpClient {
         return { seq, request, error: redact(message), transport, ms, curl };
       }),
     );
-    return response(0, {}, '', undefined, recorded, fault);
+    return response(0, {}, '', recorded, fault);
   }
 
   /**
@@ -644,7 +648,7 @@ export class HttpClient {
           curl,
         })),
       );
-      return response(status, headers, text, parseJson(text), recorded);
+      return response(status, headers, text, recorded);
     }
     if (read.kind === 'malformed') {
       const recorded = this.record(
@@ -656,7 +660,7 @@ export class HttpClient {
           curl,
         })),
       );
-      return response(0, {}, '', undefined, recorded);
+      return response(0, {}, '', recorded);
     }
     let fault: TransportFault;
     if (!ended.opened) {
@@ -703,7 +707,7 @@ export class HttpClient {
         curl,
       })),
     );
-    return response(0, {}, '', undefined, recorded, fault);
+    return response(0, {}, '', recorded, fault);
   }
 
   private record(recorded: Recorded): Recorded {
