@@ -44,7 +44,8 @@ export interface RequestOptions {
 }
 
 export class RequestFactory {
-  private readonly bodies = new Map<string, unknown>();
+  /** Per operation: its sample body as JSON text (each request gets its own copy, parsed from it). */
+  private readonly bodies = new Map<string, string | undefined>();
   private readonly queries = new Map<string, Readonly<Record<string, string>>>();
   /** Per operation: its default path parameters and the path they fill (both depend on the operation alone). */
   private readonly defaultPaths = new Map<string, { params: Readonly<Record<string, string>>; path: string }>();
@@ -103,7 +104,7 @@ export class RequestFactory {
 
   /**
    * A schema-valid sample body (openapi-sampler, required fields only; strings and numbers then conformed to the
-   * patterns, formats and lengths the sampler ignores), cached per operation.
+   * patterns, formats and lengths the sampler ignores), cached per operation. A copy as JSON has it: what is sent.
    */
   body(op: Operation): unknown {
     if (!op.requestBody) return undefined;
@@ -119,12 +120,13 @@ export class RequestFactory {
             this.doc,
           )
         : {};
-      this.bodies.set(
-        op.key,
-        media?.schema ? conform(media.schema as JsonSchema, sample, this.lookup, `${op.operationId}:body`) : sample,
-      );
+      const body = media?.schema
+        ? conform(media.schema as JsonSchema, sample, this.lookup, `${op.operationId}:body`)
+        : sample;
+      this.bodies.set(op.key, JSON.stringify(body));
     }
-    return structuredClone(this.bodies.get(op.key));
+    const text = this.bodies.get(op.key);
+    return text === undefined ? undefined : JSON.parse(text);
   }
 
   /**
