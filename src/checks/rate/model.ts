@@ -63,6 +63,14 @@ export type ModelVerdict =
 interface WindowState {
   start: number;
   count: number;
+  /** The window's length (its id names it too; kept here so a lookup needs no parsing). */
+  seconds: number;
+}
+
+interface Slot {
+  id: string;
+  policy: string;
+  window: ModelWindow;
 }
 
 /** Fixed windows per (policy, key) on an explicit clock. */
@@ -95,30 +103,18 @@ export class RateLimitModel {
 
   /** The verdict for `request` now, without charging anything. */
   predict(request: ModelRequest): ModelVerdict {
-    const refusedBy: RefusingWindow[] = [];
-    for (const slot of this.#slots(request)) {
-      const state = this.#live(slot.id);
-      if ((state?.count ?? 0) + 1 > slot.window.limit) {
-        refusedBy.push({
-          policy: slot.policy,
-          window: slot.window,
-          end: state ? state.start + slot.window.seconds : this.#now + slot.window.seconds,
-        });
-      }
-    }
-    if (refusedBy.length === 0) return { limited: false };
-    const latest = Math.max(...refusedBy.map((w) => w.end));
-    return { limited: true, retryAfter: Math.max(1, Math.ceil(latest - this.#now)), refusedBy };
+    return this.#verdict(this.#slots(request));
   }
 
   /** Sends `request` now: the verdict, and the charge when admitted. */
   send(request: ModelRequest): ModelVerdict {
-    const verdict = this.predict(request);
+    const slots = this.#slots(request);
+    const verdict = this.#verdict(slots);
     if (verdict.limited) return verdict;
-    for (const slot of this.#slots(request)) {
+    for (const slot of slots) {
       const state = this.#live(slot.id);
       if (state) state.count += 1;
-      else this.#windows.set(slot.id, { start: this.#now, count: 1 });
+      else this.#windows.set(slot.id, { start: this.#now, count: 1, seconds: slot.window.seconds });
     }
     return verdict;
   }
@@ -134,8 +130,8 @@ export class RateLimitModel {
   /** Ends (model time, ascending, unique) of the windows that are still running. */
   windowEnds(): number[] {
     const ends = new Set<number>();
-    for (const [id, state] of this.#windows) {
-      const end = state.start + this.#secondsOf(id);
+    for (const state of this.#windows.values()) {
+      const end = state.start + state.seconds;
       if (end > this.#now) ends.add(end);
     }
     return [...ends].sort((a, b) => a - b);
@@ -169,8 +165,25 @@ export class RateLimitModel {
     return this.#live(id)?.count ?? 0;
   }
 
-  #slots(request: ModelRequest): { id: string; policy: string; window: ModelWindow }[] {
-    const out: { id: string; policy: string; window: ModelWindow }[] = [];
+  #verdict(slots: readonly Slot[]): ModelVerdict {
+    const refusedBy: RefusingWindow[] = [];
+    for (const slot of slots) {
+      const state = this.#live(slot.id);
+      if ((state?.count ?? 0) + 1 > slot.window.limit) {
+        refusedBy.push({
+          policy: slot.policy,
+          window: slot.window,
+          end: state ? state.start + slot.window.seconds : this.#now + slot.window.seconds,
+        });
+      }
+    }
+    if (refusedBy.length === 0) return { limited: false };
+    const latest = Math.max(...refusedBy.map((w) => w.end));
+    return { limited: true, retryAfter: Math.max(1, Math.ceil(latest - this.#now)), refusedBy };
+  }
+
+  #slots(request: ModelRequest): Slot[] {
+    const out: Slot[] = [];
     for (const policy of new Set(request.policies)) {
       const p = this.#policies[policy];
       if (!p?.windows) continue;
@@ -191,12 +204,7 @@ export class RateLimitModel {
   #live(id: string): WindowState | undefined {
     const state = this.#windows.get(id);
     if (!state) return undefined;
-    return this.#now < state.start + this.#secondsOf(id) ? state : undefined;
-  }
-
-  #secondsOf(id: string): number {
-    const [policy = '', , index = '0'] = id.split('\u0000');
-    return this.#policies[policy]?.windows?.[Number(index)]?.seconds ?? 0;
+    return this.#now < state.start + state.seconds ? state : undefined;
   }
 }
 
